@@ -1,0 +1,65 @@
+import { isIP } from 'node:net';
+import type { MxFacts, MxHostFact, Presence } from '../facts.js';
+import { presenceOf, type CollectContext } from './context.js';
+
+const IPV4_LIKE = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+function isIpLiteral(exchange: string): boolean {
+  const bare = exchange.replace(/^\[|\]$/g, '');
+  return isIP(bare) !== 0 || IPV4_LIKE.test(bare);
+}
+
+/** A and AAAA of a name, together: found if either has addresses, undetermined if either failed. */
+export async function addressesOf(ctx: CollectContext, name: string): Promise<{ addresses: string[]; status: Presence }> {
+  const [a, aaaa] = await Promise.all([ctx.dns.resolve(name, 'A'), ctx.dns.resolve(name, 'AAAA')]);
+  const addresses = [...a.records, ...aaaa.records];
+  const failed = a.status === 'error' || aaaa.status === 'error';
+  const status: Presence = addresses.length ? 'found' : failed ? 'undetermined' : 'absent';
+  return { addresses, status };
+}
+
+async function describeHost(ctx: CollectContext, preference: number, exchange: string): Promise<MxHostFact> {
+  const host: MxHostFact = {
+    preference,
+    exchange,
+    isNull: exchange === '',
+    ipLiteral: exchange !== '' && isIpLiteral(exchange),
+    addresses: [],
+    addressStatus: 'absent',
+  };
+  if (host.isNull || host.ipLiteral) return host;
+  const [cname, addrs] = await Promise.all([ctx.dns.resolve(exchange, 'CNAME'), addressesOf(ctx, exchange)]);
+  if (cname.status === 'ok' && cname.records[0]) host.cname = cname.records[0];
+  host.addresses = addrs.addresses;
+  host.addressStatus = addrs.status;
+  return host;
+}
+
+/** MX records of the domain (RFC 5321 §5.1, RFC 7505), each target's addresses and aliasing. */
+export async function collectMx(ctx: CollectContext): Promise<MxFacts> {
+  const answer = await ctx.dns.resolve(ctx.domain, 'MX');
+  const status = presenceOf(answer);
+  const facts: MxFacts = { status, hosts: [], nullMx: false, nullMixed: false, hostCount: 0 };
+  if (status === 'absent') {
+    const implicit = await addressesOf(ctx, ctx.domain);
+    facts.implicitAddresses = implicit.addresses;
+    return facts;
+  }
+  if (status !== 'found') return facts;
+  const order = answer.records
+    .map((data, i) => ({ data, origin: answer.origins?.[i] }))
+    .sort((x, y) => x.data.preference - y.data.preference || x.data.exchange.localeCompare(y.data.exchange));
+  facts.hosts = await Promise.all(
+    order.map(async ({ data, origin }) => {
+      const host = await describeHost(ctx, data.preference, data.exchange);
+      if (origin) host.origin = origin;
+      return host;
+    }),
+  );
+  facts.nullMx = facts.hosts.some((h) => h.isNull);
+  facts.nullMixed = facts.nullMx && facts.hosts.some((h) => !h.isNull);
+  facts.hostCount = new Set(facts.hosts.filter((h) => !h.isNull).map((h) => h.exchange)).size;
+  const firstOrigin = facts.hosts.find((h) => h.origin)?.origin;
+  if (firstOrigin) facts.origin = firstOrigin;
+  return facts;
+}

@@ -1,0 +1,119 @@
+import { promises as dnsPromises } from 'node:dns';
+import { isIP } from 'node:net';
+import type { DnsAnswer, DnsSource, RRType, RecordDataByType } from './types.js';
+
+export interface LiveDnsOptions {
+  /** Servers as `ip` or `ip:port` (IPv6 as `[ip]:port`); empty = the system's resolvers. */
+  servers?: string[];
+  /** Per-query timeout in milliseconds. */
+  timeoutMs?: number;
+  /** Tries per server. */
+  tries?: number;
+}
+
+export const DEFAULT_DNS_TIMEOUT_MS = 5000;
+export const DEFAULT_DNS_TRIES = 2;
+
+type Resolver = dnsPromises.Resolver;
+
+const strip = (name: string): string => name.replace(/\.$/, '').toLowerCase();
+
+/** Per record type: how node:dns asks, and how its answer becomes our typed data. */
+const QUERIES: { [T in RRType]?: (r: Resolver, name: string) => Promise<RecordDataByType[T][]> } = {
+  A: (r, n) => r.resolve4(n),
+  AAAA: (r, n) => r.resolve6(n),
+  MX: async (r, n) => (await r.resolveMx(n)).map((m) => ({ preference: m.priority, exchange: strip(m.exchange) })),
+  TXT: (r, n) => r.resolveTxt(n),
+  CNAME: async (r, n) => (await r.resolveCname(n)).map(strip),
+  NS: async (r, n) => (await r.resolveNs(n)).map(strip),
+  PTR: async (r, n) => (await r.resolvePtr(n)).map(strip),
+  SOA: async (r, n) => {
+    const s = await r.resolveSoa(n);
+    return [
+      {
+        mname: strip(s.nsname),
+        rname: strip(s.hostmaster),
+        serial: s.serial,
+        refresh: s.refresh,
+        retry: s.retry,
+        expire: s.expire,
+        minimum: s.minttl,
+      },
+    ];
+  },
+  CAA: async (r, n) =>
+    (await r.resolveCaa(n)).map((c) => {
+      const { critical, ...rest } = c as unknown as Record<string, unknown> & { critical: number };
+      const tag = Object.keys(rest)[0] ?? '';
+      return { flags: critical, tag, value: String(rest[tag] ?? '') };
+    }),
+  SRV: async (r, n) =>
+    (await r.resolveSrv(n)).map((s) => ({ priority: s.priority, weight: s.weight, port: s.port, target: strip(s.name) })),
+  TLSA: async (r, n) => {
+    const records = await (
+      r as unknown as {
+        resolveTlsa(n: string): Promise<{ certUsage: number; selector: number; match: number; data: ArrayBuffer }[]>;
+      }
+    ).resolveTlsa(n);
+    return records.map((t) => ({
+      usage: t.certUsage,
+      selector: t.selector,
+      matchingType: t.match,
+      data: Buffer.from(t.data).toString('hex'),
+    }));
+  },
+};
+
+/** c-ares error codes that mean the name or the data does not exist. */
+const ABSENT: Record<string, 'nxdomain' | 'nodata'> = { ENOTFOUND: 'nxdomain', ENODATA: 'nodata' };
+
+/** Validates `ip` or `ip:port` / `[ip6]:port`; returns the form node:dns accepts, or throws with a reason. */
+export function parseDnsServer(text: string): string {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  const v4 = /^([0-9.]+)(?::(\d+))?$/.exec(text);
+  const [ip, port] = v6 ? [v6[1]!, v6[2]] : v4 ? [v4[1]!, v4[2]] : [text, undefined];
+  if (!isIP(ip)) throw new Error(`invalid --dns-server ${JSON.stringify(text)}: expected IP or IP:PORT`);
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+    throw new Error(`invalid --dns-server ${JSON.stringify(text)}: port must be 1-65535`);
+  }
+  if (isIP(ip) === 6) return port ? `[${ip}]:${port}` : ip;
+  return port ? `${ip}:${port}` : ip;
+}
+
+/** DNS through the system's (or the given) recursive resolvers, with node:dns (c-ares). */
+export class LiveDnsSource implements DnsSource {
+  private readonly resolver: Resolver;
+  private readonly hardLimitMs: number;
+
+  constructor(options: LiveDnsOptions = {}) {
+    const timeout = options.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS;
+    const tries = options.tries ?? DEFAULT_DNS_TRIES;
+    this.resolver = new dnsPromises.Resolver({ timeout, tries, maxTimeout: timeout } as ConstructorParameters<
+      typeof dnsPromises.Resolver
+    >[0]);
+    if (options.servers?.length) this.resolver.setServers(options.servers);
+    const servers = options.servers?.length || this.resolver.getServers().length || 1;
+    // c-ares is bounded by timeout × tries per server; this is a backstop should it ever not be.
+    this.hardLimitMs = timeout * tries * servers + 1000;
+  }
+
+  async resolve<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
+    const query = QUERIES[type] as ((r: Resolver, n: string) => Promise<RecordDataByType[T][]>) | undefined;
+    if (!query) return { name, type, status: 'error', records: [], error: 'ENOTIMP', source: 'dns' };
+    let timer: NodeJS.Timeout | undefined;
+    const backstop = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEOUT' })), this.hardLimitMs);
+    });
+    try {
+      const records = await Promise.race([query(this.resolver, name), backstop]);
+      return { name, type, status: records.length ? 'ok' : 'nodata', records, source: 'dns' };
+    } catch (err) {
+      const code = String((err as NodeJS.ErrnoException).code ?? 'EUNKNOWN');
+      const absent = ABSENT[code];
+      if (absent) return { name, type, status: absent, records: [], source: 'dns' };
+      return { name, type, status: 'error', records: [], error: code, source: 'dns' };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

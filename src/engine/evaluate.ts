@@ -1,0 +1,82 @@
+import { CHECKS } from '../checks/index.js';
+import type { DomainFacts } from '../facts.js';
+import type { Finding, FindingLocation, Severity } from '../types.js';
+import { select, valueAt } from './path.js';
+import type { Condition, Rule } from './rule.js';
+import { lookupVar, placeholders, render } from './template.js';
+
+export interface EvaluateOptions {
+  disabled?: ReadonlySet<string>;
+  severity?: Readonly<Record<string, Severity>>;
+}
+
+function compare(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Whether one condition holds for `node`. */
+export function holds(cond: Condition, node: unknown, root: unknown): boolean {
+  const v = valueAt(node, root, cond.path);
+  if (cond.exists) return v !== undefined && v !== null;
+  if (cond.absent) return v === undefined || v === null;
+  if ('equals' in cond) return compare(v, cond.equals);
+  if ('notEquals' in cond) return !compare(v, cond.notEquals);
+  if (cond.in) return cond.in.some((x) => compare(v, x));
+  if (cond.notIn) return !cond.notIn.some((x) => compare(v, x));
+  if (cond.matches !== undefined) return typeof v === 'string' && new RegExp(cond.matches).test(v);
+  if (cond.notMatches !== undefined) return typeof v === 'string' && !new RegExp(cond.notMatches).test(v);
+  const n = Array.isArray(v) ? v.length : v;
+  if (typeof n !== 'number') return false;
+  if (cond.lt !== undefined) return n < cond.lt;
+  if (cond.lte !== undefined) return n <= cond.lte;
+  if (cond.gt !== undefined) return n > cond.gt;
+  if (cond.gte !== undefined) return n >= cond.gte;
+  return false;
+}
+
+function originOf(node: unknown): { file: string; line: number } | undefined {
+  if (typeof node !== 'object' || node === null) return undefined;
+  const origin = (node as { origin?: { file?: unknown; line?: unknown } }).origin;
+  if (origin && typeof origin.file === 'string' && typeof origin.line === 'number') {
+    return { file: origin.file, line: origin.line };
+  }
+  return undefined;
+}
+
+/** Evaluates one rule against one domain's facts. */
+export function evaluateRule(rule: Rule, facts: DomainFacts, severity: Severity = rule.severity): Finding[] {
+  const findings: Finding[] = [];
+  for (const node of select(facts, rule.given)) {
+    if (rule.when && !rule.when.every((c) => holds(c, node, facts))) continue;
+    const argSets = rule.check
+      ? CHECKS[rule.check]!.run(node, rule.options ?? {}, { facts, domain: facts.domain })
+      : [{}];
+    for (const extra of argSets) {
+      const vars: Record<string, unknown> = { domain: facts.domain, ...extra };
+      const args: Record<string, unknown> = { ...extra };
+      const resolve = (name: string) => {
+        const value = lookupVar(name, vars, node, facts);
+        if (name !== 'domain') args[name] = value;
+        return value;
+      };
+      const message = render(rule.message, resolve);
+      const location: FindingLocation = {
+        name: render(rule.location.name, resolve),
+        type: render(rule.location.type, resolve),
+      };
+      const origin = originOf(node) ?? originOf(extra) ?? (facts.zone ? { file: facts.zone.file, line: facts.zone.line } : undefined);
+      if (origin) Object.assign(location, origin);
+      findings.push({ ruleId: rule.id, severity, message, location, args });
+    }
+  }
+  return findings;
+}
+
+/** Every enabled rule against one domain's facts, in rule order. */
+export function evaluate(rules: readonly Rule[], facts: DomainFacts, options: EvaluateOptions = {}): Finding[] {
+  return rules
+    .filter((r) => !options.disabled?.has(r.id))
+    .flatMap((r) => evaluateRule(r, facts, options.severity?.[r.id] ?? r.severity));
+}
+
+export { placeholders };

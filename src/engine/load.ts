@@ -1,0 +1,63 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { CHECKS } from '../checks/index.js';
+import { RULES_DIR } from '../paths.js';
+import type { Rule } from './rule.js';
+
+/** A rule file that cannot be used: the message names the file and the problem. */
+export class RuleLoadError extends Error {
+  override name = 'RuleLoadError';
+}
+
+function ruleFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.json') && basename(f) !== 'rule.schema.json')
+    .map((f) => join(dir, f))
+    .sort();
+}
+
+function describe(validate: ValidateFunction): string {
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+}
+
+/** Reads and validates every rule file under `dir`. Throws RuleLoadError naming the first bad file. */
+export function loadRules(dir: string = RULES_DIR): Rule[] {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  ajv.addFormat('regex', { validate: (s: string) => { try { new RegExp(s); return true; } catch { return false; } } });
+  const validate = ajv.compile(JSON.parse(readFileSync(join(dir, 'rule.schema.json'), 'utf8')));
+  const seen = new Map<string, string>();
+  const rules: Rule[] = [];
+  for (const file of ruleFiles(dir)) {
+    const shown = relative(process.cwd(), file) || file;
+    let data: unknown;
+    try {
+      data = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new RuleLoadError(`rule file ${shown}: ${(err as Error).message}`);
+    }
+    if (!validate(data)) throw new RuleLoadError(`rule file ${shown}: ${describe(validate)}`);
+    const rule = data as Rule;
+    if (rule.id !== basename(file, '.json')) throw new RuleLoadError(`rule file ${shown}: id "${rule.id}" must match the file name`);
+    if (rule.category !== basename(dirname(file))) {
+      throw new RuleLoadError(`rule file ${shown}: category "${rule.category}" must match its folder`);
+    }
+    if (seen.has(rule.id)) throw new RuleLoadError(`rule file ${shown}: id "${rule.id}" also in ${seen.get(rule.id)}`);
+    seen.set(rule.id, shown);
+    if (rule.check) {
+      const check = CHECKS[rule.check];
+      if (!check) throw new RuleLoadError(`rule file ${shown}: unknown check "${rule.check}"`);
+      const validOptions = ajv.compile(check.optionsSchema);
+      if (!validOptions(rule.options ?? {})) throw new RuleLoadError(`rule file ${shown}: options: ${describe(validOptions)}`);
+    }
+    rules.push(rule);
+  }
+  return rules;
+}
+
+let cached: Rule[] | undefined;
+/** The rules shipped with mailaudit, loaded once per process. */
+export function builtinRules(): Rule[] {
+  cached ??= loadRules();
+  return cached;
+}

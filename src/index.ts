@@ -1,0 +1,10 @@
+export { audit, type AuditOptions, REPORT_SCHEMA_VERSION } from './audit.js';
+export { InputError, parseDomainName } from './input/domain.js';
+export { builtinRules, loadRules, RuleLoadError } from './engine/load.js';
+export type { Rule, Condition } from './engine/rule.js';
+export type { Report, DomainReport, Finding, FindingLocation, Severity, SeverityCounts } from './types.js';
+export type * from './facts.js';
+export type { DnsSource, DnsAnswer, RRType } from './dns/types.js';
+export { renderText } from './report/text.js';
+export { renderJson } from './report/json.js';
+export { renderSarif } from './report/sarif.js';

@@ -1,0 +1,87 @@
+import { basename } from 'node:path';
+import type { Rule } from '../engine/rule.js';
+import type { DomainFacts } from '../facts.js';
+import type { DomainReport, Finding, Report, Severity } from '../types.js';
+import { describeCounts, SEVERITY_RANK } from './counts.js';
+
+export interface TextOptions {
+  rules: readonly Rule[];
+  color: boolean;
+}
+
+type Paint = (code: string, text: string) => string;
+
+const CATEGORY_ORDER = ['dns', 'mx', 'spf', 'dmarc', 'dkim', 'smtp', 'submission', 'mta-sts', 'tls-rpt', 'bimi', 'dnssec', 'dane', 'policy'];
+const MARK: Record<Severity, { symbol: string; code: string }> = {
+  error: { symbol: '✖', code: '31' },
+  warning: { symbol: '⚠', code: '33' },
+  note: { symbol: 'ℹ', code: '36' },
+};
+
+function recordLines(facts: DomainFacts): string[] {
+  const lines: string[] = [];
+  const mx = facts.mx;
+  if (mx?.status === 'found') {
+    const hosts = mx.hosts.map((h) => (h.isNull ? `${h.preference} . (null MX)` : `${h.preference} ${h.exchange}`));
+    lines.push(`MX     ${hosts.join(', ')}`);
+  } else if (mx) lines.push(`MX     ${mx.status === 'absent' ? 'none' : 'undetermined (lookup failed)'}`);
+  const spf = facts.spf;
+  if (spf) lines.push(`SPF    ${spf.records.map((r) => r.text).join(' | ') || (spf.status === 'absent' ? 'none' : 'undetermined (lookup failed)')}`);
+  const dmarc = facts.dmarc;
+  if (dmarc) {
+    const shown = dmarc.records.map((r) => r.text).join(' | ');
+    const inherited = dmarc.effective?.inherited ? `inherited from ${dmarc.effective.source}: p=${dmarc.effective.policy}` : '';
+    lines.push(`DMARC  ${shown || inherited || (dmarc.status === 'absent' ? 'none' : 'undetermined (lookup failed)')}`);
+  }
+  return lines;
+}
+
+function where(f: Finding): string {
+  const file = f.location.file ? ` (${basename(f.location.file)}:${f.location.line})` : '';
+  return `${f.location.name} ${f.location.type}${file}`;
+}
+
+function renderFinding(f: Finding, rule: Rule | undefined, paint: Paint): string[] {
+  const mark = MARK[f.severity];
+  const head = `    ${paint(mark.code, `${mark.symbol} ${f.severity.padEnd(7)}`)} ${paint('1', f.ruleId)}`;
+  const lines = [head, `      ${f.message}`, paint('2', `      record: ${where(f)}`)];
+  if (rule) {
+    lines.push(paint('2', `      fix: ${rule.fix}`));
+    lines.push(paint('2', `      see: ${rule.references.join(', ')}`));
+  }
+  return lines;
+}
+
+function renderDomain(d: DomainReport, rules: Map<string, Rule>, paint: Paint): string[] {
+  const lines = [paint('1', d.domain === d.input.trim().toLowerCase().replace(/\.$/, '') ? d.domain : `${d.domain} (${d.input.trim()})`)];
+  for (const l of recordLines(d.records)) lines.push(`  ${l}`);
+  const byCategory = new Map<string, Finding[]>();
+  for (const f of d.findings) {
+    const category = rules.get(f.ruleId)?.category ?? 'other';
+    byCategory.set(category, [...(byCategory.get(category) ?? []), f]);
+  }
+  const categories = [...byCategory.keys()].sort((a, b) => rank(a) - rank(b));
+  for (const category of categories) {
+    lines.push('', `  ${paint('4', category)}`);
+    const findings = byCategory.get(category)!.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
+    for (const f of findings) lines.push(...renderFinding(f, rules.get(f.ruleId), paint));
+  }
+  if (d.findings.length === 0) lines.push('', `  ${paint('32', '✔ no findings')}`);
+  lines.push('', `  ${d.domain}: ${describeCounts(d.summary)}`);
+  return lines;
+}
+
+const rank = (category: string) => {
+  const i = CATEGORY_ORDER.indexOf(category);
+  return i < 0 ? CATEGORY_ORDER.length : i;
+};
+
+/** The report for people: per domain, its records, then findings grouped by category. */
+export function renderText(report: Report, options: TextOptions): string {
+  const paint: Paint = options.color ? (code, text) => `\x1b[${code}m${text}\x1b[0m` : (_, text) => text;
+  const rules = new Map(options.rules.map((r) => [r.id, r]));
+  const blocks = report.domains.map((d) => renderDomain(d, rules, paint).join('\n'));
+  const s = report.summary;
+  const total = `${s.domains} domain${s.domains === 1 ? '' : 's'} audited: ${describeCounts(s)}`;
+  return `${[...blocks, paint('1', total)].join('\n\n')}\n`;
+}
