@@ -1,0 +1,219 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { Ajv } from 'ajv';
+import AjvDraft04 from 'ajv-draft-04';
+import type { TestDnsServer } from './helpers/dns-server.js';
+import { runCli } from './helpers/cli.js';
+import { startFixtureDns } from './helpers/fixtures.js';
+
+let dns: TestDnsServer;
+const dnsArgs = () => ['--dns-server', dns.address, '--timeout', '300', '--tries', '1'];
+
+test.before(async () => {
+  dns = await startFixtureDns();
+});
+test.after.always(async () => {
+  await dns?.close();
+});
+
+const sarifSchema = JSON.parse(readFileSync(join('test', 'schemas', 'sarif-schema-2.1.0.json'), 'utf8'));
+const reportSchema = JSON.parse(readFileSync(join('schemas', 'report.schema.json'), 'utf8'));
+
+function validator(schema: object, draft04 = false) {
+  const ajv = draft04 ? new AjvDraft04({ allErrors: true, strict: false }) : new Ajv({ allErrors: true, strict: false });
+  if (!draft04) ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
+  return ajv.compile(schema);
+}
+
+test('--help lists every option with its default', async (t) => {
+  const r = await runCli(['--help']);
+  t.is(r.code, 0);
+  for (const option of ['--format', '--output', '--dns-server', '--timeout', '--fail-on', '--disable', '--zone', '--smtp']) {
+    t.true(r.stdout.includes(option), option);
+  }
+  t.regex(r.stdout, /\[default: 5000\]/);
+  t.regex(r.stdout, /\[default: "error"\]/);
+});
+
+test('--version prints the package version', async (t) => {
+  const r = await runCli(['--version']);
+  t.is(r.code, 0);
+  t.is(r.stdout.trim(), JSON.parse(readFileSync('package.json', 'utf8')).version);
+});
+
+const badInputs: [string, string[], RegExp][] = [
+  ['an empty name', [''], /empty domain name/],
+  ['an empty label', ['a..example'], /empty label/],
+  ['a label over 63 octets', [`${'x'.repeat(64)}.example`], /at most 63/],
+  ['a name over 253 octets', [`${'abcdefghi.'.repeat(26)}com`], /at most 253/],
+  ['a character not in host names', ['exa$mple.com'], /letters, digits/],
+  ['a URL', ['https://example.com/'], /URL/],
+  ['an e-mail address', ['postmaster@example.com'], /e-mail address/],
+  ['a name after -- that looks like an option', ['--', '-rf'], /not an option/],
+  ['an unknown option', ['--frobnicate', 'example.com'], /Unknown argument/],
+  ['an invalid --dns-server', ['--dns-server', '300.1.1.1', 'example.com'], /--dns-server/],
+  ['an unreadable --zone', ['--zone', 'fixtures/no-such-file.db', 'example.com'], /cannot read zone file .*ENOENT/],
+  ['an unknown --format', ['--format', 'xml', 'example.com'], /Invalid values/],
+  ['an unknown rule in --disable', ['--disable', 'no-such-rule', 'example.com'], /unknown rule id/],
+  ['a bad --timeout', ['--timeout', '-5', 'example.com'], /--timeout/],
+];
+for (const [what, args, message] of badInputs) {
+  test(`exit 2 and one line on stderr for ${what}`, async (t) => {
+    const r = await runCli(args);
+    t.is(r.code, 2);
+    t.is(r.stdout, '');
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    t.regex(r.stderr, /^mailaudit: /);
+    t.regex(r.stderr, message);
+    t.notRegex(r.stderr, /\bat .*\(.*:\d+:\d+\)/, 'no stack trace');
+  });
+}
+
+test('a zone file syntax error is exit 2 with file:line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'zone-'));
+  const file = join(dir, 'bad.db');
+  writeFileSync(file, '$ORIGIN bad.test.\n@ IN SOA ns1 hm ( 1 2 3 4 5 )\n@ IN MX ten mx1\n');
+  const r = await runCli(['--zone', file, ...dnsArgs()]);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /bad\.db:3/);
+});
+
+test('text output: grouped by domain with findings, fix and RFC, and a summary; exit 1 on errors', async (t) => {
+  const r = await runCli(['nospf.test', 'clean.test', ...dnsArgs()]);
+  t.is(r.code, 1);
+  const noSpf = r.stdout.indexOf('nospf.test');
+  const clean = r.stdout.indexOf('\nclean.test');
+  t.true(noSpf >= 0 && clean > noSpf, 'domains in the order given');
+  t.regex(r.stdout, /✖ error\s+spf-missing/);
+  t.regex(r.stdout, /fix: Publish one TXT record/);
+  t.regex(r.stdout, /see: RFC 7208 §2\.3/);
+  t.regex(r.stdout, /✔ no findings/);
+  t.regex(r.stdout, /2 domains audited: 1 error, 0 warnings, 0 notes/);
+  t.notRegex(r.stdout, /\x1b\[/, 'no colour when piped');
+});
+
+test('colour only when asked for on a pipe, never with NO_COLOR', async (t) => {
+  const forced = await runCli(['nospf.test', ...dnsArgs()], { FORCE_COLOR: '1' });
+  t.regex(forced.stdout, /\x1b\[31m/);
+  const off = await runCli(['nospf.test', ...dnsArgs()], { FORCE_COLOR: '1', NO_COLOR: '1' });
+  t.notRegex(off.stdout, /\x1b\[/);
+});
+
+test('--fail-on sets the exit code threshold', async (t) => {
+  t.is((await runCli(['dmarcnone.test', ...dnsArgs()])).code, 0, 'a warning does not fail by default');
+  t.is((await runCli(['dmarcnone.test', '--fail-on', 'warning', ...dnsArgs()])).code, 1);
+  t.is((await runCli(['nospf.test', '--fail-on', 'none', ...dnsArgs()])).code, 0);
+  t.is((await runCli(['parked.test', '--fail-on', 'note', ...dnsArgs()])).code, 1);
+});
+
+test('--disable removes a rule', async (t) => {
+  const r = await runCli(['nospf.test', '--disable', 'spf-missing', '--format', 'json', ...dnsArgs()]);
+  t.is(r.code, 0);
+  t.deepEqual(JSON.parse(r.stdout).domains[0].findings, []);
+});
+
+test('JSON output validates against the published report schema', async (t) => {
+  const r = await runCli(['clean.test', 'nospf.test', 'mxcname.test', 'does-not-exist.test', 'slowdmarc.test', '--format', 'json', ...dnsArgs()]);
+  const report = JSON.parse(r.stdout);
+  const validate = validator(reportSchema);
+  t.true(validate(report), JSON.stringify(validate.errors));
+  t.is(report.domains.length, 5);
+  t.is(report.summary.domains, 5);
+  const clean = report.domains[0].records;
+  t.is(clean.mx.hosts[0].exchange, 'mx1.clean.test');
+  t.deepEqual(clean.spf.records[0].chunks, ['v=spf1 mx -all']);
+  t.true(clean.lookups.some((l: { name: string; type: string; status: string }) => l.name === '_dmarc.clean.test' && l.status === 'ok'));
+});
+
+test('SARIF output validates against the official SARIF 2.1.0 schema, with fingerprints and locations', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sarif-'));
+  const out = join(dir, 'out.sarif');
+  const r = await runCli(['twospf.test', 'mxcname.test', '--format', 'sarif', '--output', out, ...dnsArgs()]);
+  t.is(r.code, 1);
+  t.is(r.stdout, '');
+  const sarif = JSON.parse(readFileSync(out, 'utf8'));
+  const validate = validator(sarifSchema, true);
+  t.true(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3)));
+  const run = sarif.runs[0];
+  const ids = run.tool.driver.rules.map((r: { id: string }) => r.id);
+  t.true(ids.includes('spf-multiple-records'));
+  for (const rule of run.tool.driver.rules) {
+    t.truthy(rule.shortDescription.text && rule.fullDescription.text && rule.help.text && rule.helpUri && rule.defaultConfiguration.level);
+  }
+  t.is(run.results.length, 2);
+  for (const result of run.results) {
+    t.is(ids[result.ruleIndex], result.ruleId);
+    t.truthy(result.locations[0].physicalLocation.artifactLocation.uri);
+    t.truthy(result.locations[0].logicalLocations[0].name);
+    t.regex(result.partialFingerprints['mailauditFinding/v1'], /^[0-9a-f]{32}$/);
+  }
+});
+
+test('SARIF from a zone file points at the file and line, relative to the working directory', async (t) => {
+  const r = await runCli(['--zone', 'fixtures/no-spf/zone.db', '--format', 'sarif', ...dnsArgs()]);
+  const result = JSON.parse(r.stdout).runs[0].results[0];
+  t.is(result.ruleId, 'spf-missing');
+  t.deepEqual(result.locations[0].physicalLocation, { artifactLocation: { uri: 'fixtures/no-spf/zone.db' }, region: { startLine: 3 } });
+});
+
+test('the same finding keeps its fingerprint across runs', async (t) => {
+  const fp = async () => JSON.parse((await runCli(['twospf.test', '--format', 'sarif', ...dnsArgs()])).stdout).runs[0].results[0].partialFingerprints;
+  t.deepEqual(await fp(), await fp());
+});
+
+test('an internationalised name is audited as its A-label', async (t) => {
+  const r = await runCli(['bücher.test', '--format', 'json', ...dnsArgs()]);
+  const d = JSON.parse(r.stdout).domains[0];
+  t.is(d.domain, 'xn--bcher-kva.test');
+  t.is(d.input, 'bücher.test');
+  t.is(d.records.spf.status, 'found');
+});
+
+test('a zone file is linted offline-first: its records, with file and line', async (t) => {
+  const r = await runCli(['--zone', 'fixtures/mx-cname/zone.db', ...dnsArgs()]);
+  t.is(r.code, 0);
+  t.regex(r.stdout, /mx-target-cname/);
+  t.regex(r.stdout, /zone\.db:5/);
+});
+
+test('a domain that does not exist gives one finding, not a cascade', async (t) => {
+  const r = await runCli(['does-not-exist.test', '--format', 'json', ...dnsArgs()]);
+  t.is(r.code, 1);
+  t.deepEqual(JSON.parse(r.stdout).domains[0].findings.map((f: { ruleId: string }) => f.ruleId), ['domain-not-found']);
+});
+
+/** A "DNS server" that takes every query and never answers, over UDP and TCP. */
+async function silentServer(): Promise<{ address: string; close: () => Promise<void> }> {
+  const udp: Socket = createSocket('udp4');
+  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+  const port = udp.address().port;
+  const tcp: Server = createServer((socket) => socket.on('error', () => undefined));
+  await new Promise<void>((resolve, reject) => tcp.once('error', reject).listen(port, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${port}`,
+    close: async () => {
+      udp.close();
+      tcp.close();
+    },
+  };
+}
+
+test('a DNS server that never answers: dns-lookup-failed only, never "missing", and the run ends', async (t) => {
+  t.timeout(20_000, 'the run must be bounded by the DNS timeout');
+  const silent = await silentServer();
+  try {
+    const r = await runCli(['example.test', '--dns-server', silent.address, '--timeout', '500', '--tries', '1', '--format', 'json']);
+    t.is(r.code, 1);
+    const d = JSON.parse(r.stdout).domains[0];
+    const ids = new Set(d.findings.map((f: { ruleId: string }) => f.ruleId));
+    t.deepEqual([...ids], ['dns-lookup-failed']);
+    t.is(d.records.existence, 'undetermined');
+    t.true(d.findings.every((f: { args: { error: string } }) => f.args.error === 'ETIMEOUT'));
+  } finally {
+    await silent.close();
+  }
+});
