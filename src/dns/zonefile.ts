@@ -231,15 +231,20 @@ function units(text: string): Unit[] {
       i += 4;
       continue;
     }
-    if (escaped) i++;
-    const ch = String.fromCodePoint(text.codePointAt(i) ?? 0);
-    out.push({ bytes: [...encoder.encode(ch)], dot: ch === '.' && !escaped });
-    i += ch.length;
+    if (escaped && ++i >= text.length) throw new Invalid('backslash at the end');
+    const code = text.codePointAt(i) ?? 0;
+    out.push({ bytes: utf8Bytes(code), dot: code === 0x2e && !escaped });
+    i += code > 0xffff ? 2 : 1;
   }
   return out;
 }
 
+function utf8Bytes(code: number): number[] {
+  return code < 0x80 ? [code] : [...encoder.encode(String.fromCodePoint(code))];
+}
+
 function octets(text: string): Uint8Array {
+  if (!text.includes('\\')) return encoder.encode(text);
   return Uint8Array.from(units(text).flatMap((u) => u.bytes));
 }
 
@@ -289,8 +294,13 @@ function ipv4(text: string): string {
 }
 
 function ipv6(text: string): string {
-  if (!isIPv6(text) || text.includes('%')) throw new Invalid(`bad IPv6 address '${text}'`);
-  return new URL(`http://[${text}]`).hostname.slice(1, -1);
+  const bad = new Invalid(`bad IPv6 address '${text}'`);
+  if (!isIPv6(text) || text.includes('%')) throw bad;
+  try {
+    return new URL(`http://[${text}]`).hostname.slice(1, -1);
+  } catch {
+    throw bad;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,8 +350,12 @@ function nameLabels(text: string): { labels: Uint8Array[]; absolute: boolean } {
   return { labels, absolute };
 }
 
+/** Octets of a name (in our output form) on the wire: its labels, their length octets, the root. */
 function wireLength(name: string): number {
-  return name === '' ? 1 : nameLabels(`${name}.`).labels.reduce((sum, l) => sum + 1 + l.length, 1);
+  if (name === '') return 1;
+  // without escapes, each '.' stands for one length octet: add the first label's and the root's
+  if (!name.includes('\\')) return Buffer.byteLength(name) + 2;
+  return nameLabels(`${name}.`).labels.reduce((sum, l) => sum + 1 + l.length, 1);
 }
 
 /** Resolves a name as written against the origin: '@', relative and absolute names. */
@@ -693,7 +707,8 @@ class ZoneParser {
     let explicitTtl: number | undefined;
     let sawClass = false;
     for (let token = tokens[0]; token && !token.quoted; token = tokens[0]) {
-      if (TTL_RE.test(token.text)) {
+      if (/^\d/.test(token.text)) {
+        // no type or class starts with a digit: this is meant as a TTL
         if (explicitTtl !== undefined) this.fail(token.line, `second TTL '${token.text}' in one record`);
         explicitTtl = this.check(token, () => parseTtl(token.text, 'TTL', MAX_TTL));
       } else if (CLASS_RE.test(token.text)) {
