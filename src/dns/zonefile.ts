@@ -47,7 +47,7 @@ export interface ParseZoneOptions {
  * Identical records (same name, type and data) are kept once, as a server serves them; that also
  * folds the SOA that AXFR output repeats at its end.
  *
- * The returned `origin` is the origin in effect at the SOA record, else the SOA owner; without an
+ * The returned `origin` is the SOA's owner (the zone apex); without an
  * SOA, the `origin` option, else the first $ORIGIN, else "".
  *
  * @throws ZoneSyntaxError at the first problem, with the line it is on.
@@ -630,8 +630,9 @@ class ZoneParser {
       if (!head.quoted && head.text.startsWith('$')) this.directive(entry);
       else this.record(entry);
     }
+    // The SOA's owner is the zone apex, whatever $ORIGIN was in effect when it was written.
     const origin = this.soa
-      ? (this.originAtSoa ?? this.soa.name)
+      ? this.soa.name
       : (this.initialOrigin ?? this.firstOriginDirective ?? '');
     return { origin, records: this.records, soa: this.soa, file: this.file, firstRecordLine: this.firstRecordLine };
   }
