@@ -48,7 +48,7 @@ function parser(argv: string[]) {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      throw new UsageError(msg || err?.message || 'invalid arguments');
+      throw new UsageError((msg || err?.message || 'invalid arguments').replace(/\s*\n\s*/g, ' '));
     });
 }
 
@@ -90,7 +90,9 @@ async function run(argv: string[]): Promise<number> {
     }
   });
   const rules = builtinRules();
-  const report = await audit((args.domains ?? []).map(String), {
+  // Names after `--` land in `_`: they are domains too, validated like the others.
+  const domains = [...(args.domains ?? []), ...args._].map(String);
+  const report = await audit(domains, {
     dnsServers,
     timeoutMs: positiveNumber('timeout', args.timeout),
     tries: positiveNumber('tries', args.tries),

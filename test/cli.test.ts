@@ -5,13 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { Ajv } from 'ajv';
-import AjvDraft04 from 'ajv-draft-04';
+import AjvDraft04Module from 'ajv-draft-04';
+
+const AjvDraft04 = AjvDraft04Module.default ?? AjvDraft04Module;
 import type { TestDnsServer } from './helpers/dns-server.js';
 import { runCli } from './helpers/cli.js';
 import { startFixtureDns } from './helpers/fixtures.js';
 
 let dns: TestDnsServer;
-const dnsArgs = () => ['--dns-server', dns.address, '--timeout', '300', '--tries', '1'];
+// Generous: many CLI processes start at once on a small machine, and a slow start is not a DNS failure.
+const dnsArgs = () => ['--dns-server', dns.address, '--timeout', '3000', '--tries', '1'];
 
 test.before(async () => {
   dns = await startFixtureDns();

@@ -23,7 +23,7 @@ const QUERIES: { [T in RRType]?: (r: Resolver, name: string) => Promise<RecordDa
   A: (r, n) => r.resolve4(n),
   AAAA: (r, n) => r.resolve6(n),
   MX: async (r, n) => (await r.resolveMx(n)).map((m) => ({ preference: m.priority, exchange: strip(m.exchange) })),
-  TXT: (r, n) => r.resolveTxt(n),
+  TXT: async (r, n) => (await r.resolveTxt(n)).map((chunks) => chunks.map(decodeTxt)),
   CNAME: async (r, n) => (await r.resolveCname(n)).map(strip),
   NS: async (r, n) => (await r.resolveNs(n)).map(strip),
   PTR: async (r, n) => (await r.resolvePtr(n)).map(strip),
@@ -63,6 +63,18 @@ const QUERIES: { [T in RRType]?: (r: Resolver, name: string) => Promise<RecordDa
     }));
   },
 };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** c-ares hands TXT bytes over one character per byte (latin1): read them as UTF-8 where they are. */
+function decodeTxt(latin1: string): string {
+  if (!/[\x80-\xff]/.test(latin1)) return latin1;
+  try {
+    return utf8.decode(Buffer.from(latin1, 'latin1'));
+  } catch {
+    return latin1;
+  }
+}
 
 /** c-ares error codes that mean the name or the data does not exist. */
 const ABSENT: Record<string, 'nxdomain' | 'nodata'> = { ENOTFOUND: 'nxdomain', ENODATA: 'nodata' };
