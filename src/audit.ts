@@ -1,7 +1,11 @@
+import { getServers } from 'node:dns';
 import { readFile } from 'node:fs/promises';
+import { rootCertificates } from 'node:tls';
+import type { DnssecSettings } from './collect/context.js';
+import { DEFAULT_HTTPS_SETTINGS, type HttpsSettings } from './collect/https-fetch.js';
 import { collectDomain } from './collect/index.js';
 import { CachingDnsSource } from './dns/cache.js';
-import { LiveDnsSource } from './dns/live.js';
+import { DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, LiveDnsSource } from './dns/live.js';
 import type { DnsSource } from './dns/types.js';
 import { ZoneDnsSource } from './dns/zone-source.js';
 import { parseZone, ZoneSyntaxError } from './dns/zonefile.js';
@@ -35,6 +39,12 @@ export interface AuditOptions {
   dns?: DnsSource;
   /** The rules to evaluate (default: the built-in catalogue). */
   rules?: Rule[];
+  /** Port for HTTPS fetches of MTA-STS policies and BIMI logos (default 443). */
+  httpsPort?: number;
+  /** Extra trusted CA certificates (a PEM file) for HTTPS and SMTP certificate checks. */
+  caFile?: string;
+  /** Bound on connecting and on each HTTPS fetch, in milliseconds (default 10000). */
+  httpTimeoutMs?: number;
 }
 
 /** A prepared run: the DNS source shared by every domain (one cache per run) and the rules. */
@@ -45,6 +55,10 @@ export interface AuditRun {
   rules: Rule[];
   disabled: Set<string>;
   severity: Record<string, Severity>;
+  /** HTTPS fetches (MTA-STS policies, BIMI logos): port, trusted CAs, timeout. */
+  https: HttpsSettings;
+  /** The resolvers asked for DNSSEC (AD flag); undefined when DNS comes from a custom DnsSource. */
+  dnssec?: DnssecSettings;
 }
 
 /** Reads the zone file and builds the DNS source; throws InputError for anything the user must fix. */
@@ -56,7 +70,20 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
   }
   let dns: DnsSource =
     options.dns ?? new LiveDnsSource({ servers: options.dnsServers, timeoutMs: options.timeoutMs, tries: options.tries });
-  const run: AuditRun = { dns, rules, disabled: new Set(options.disable), severity: options.severity ?? {} };
+  const https: HttpsSettings = {
+    port: options.httpsPort ?? DEFAULT_HTTPS_SETTINGS.port,
+    timeoutMs: options.httpTimeoutMs ?? DEFAULT_HTTPS_SETTINGS.timeoutMs,
+  };
+  if (options.caFile) https.ca = [...rootCertificates, await readCaFile(options.caFile)];
+  const run: AuditRun = { dns, rules, disabled: new Set(options.disable), severity: options.severity ?? {}, https };
+  // DNSSEC asks the configured resolvers directly (node:dns hides the AD flag); not with a custom DnsSource.
+  if (options.dnsServers?.length || !options.dns) {
+    run.dnssec = {
+      servers: options.dnsServers?.length ? options.dnsServers : getServers(),
+      timeoutMs: options.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS,
+      tries: options.tries ?? DEFAULT_DNS_TRIES,
+    };
+  }
   if (options.zoneFile) {
     let text: string;
     try {
@@ -79,10 +106,27 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
   return run;
 }
 
+async function readCaFile(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read CA file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new InputError(`CA file ${file} holds no PEM certificate`);
+  return text;
+}
+
 /** Audits one domain within a prepared run. */
 export async function auditDomain(run: AuditRun, domain: DomainName): Promise<DomainReport> {
   const inZone = run.zone && (domain.name === run.zone.origin || domain.name.endsWith(`.${run.zone.origin}`));
-  const facts = await collectDomain(domain.name, domain.input, { dns: run.dns, zone: inZone ? run.zone : undefined });
+  const facts = await collectDomain(domain.name, domain.input, {
+    dns: run.dns,
+    zone: inZone ? run.zone : undefined,
+    https: run.https,
+    // DNSSEC belongs to the deployed zone: records read from a zone file are not checked.
+    dnssec: inZone ? undefined : run.dnssec,
+  });
   const findings = evaluate(run.rules, facts, { disabled: run.disabled, severity: run.severity });
   return { domain: domain.name, input: domain.input, findings, summary: countSeverities(findings), records: facts };
 }

@@ -1,5 +1,8 @@
 import type { LookupRecord } from './dns/cache.js';
 import type { RecordOrigin } from './dns/types.js';
+import type { BimiFacts, DaneFacts, DnssecFacts, MtaStsFacts, TlsRptFacts } from './facts/transport.js';
+
+export type * from './facts/transport.js';
 
 /**
  * Facts are what collect/ learns about one domain: plain JSON, the `records` part of the JSON report,
@@ -111,4 +114,9 @@ export interface DomainFacts {
   mx?: MxFacts;
   spf?: SpfFacts;
   dmarc?: DmarcFacts;
+  mtaSts?: MtaStsFacts;
+  tlsRpt?: TlsRptFacts;
+  bimi?: BimiFacts;
+  dnssec?: DnssecFacts;
+  dane?: DaneFacts;
 }

@@ -23,7 +23,23 @@ export interface FixtureCase {
   behaviours: Record<string, 'timeout' | 'servfail' | 'refused' | 'truncate-udp'>;
   /** Extra CLI arguments the case needs. */
   args: string[];
+  /**
+   * Rule categories whose findings the case compares (`dns` always is). Without it: every category
+   * except OPT_IN_CATEGORIES, whose notes (no MTA-STS, no TLS-RPT, unsigned zone) fire for nearly
+   * every domain and would otherwise have to be repeated in every case.
+   */
+  categories?: string[];
   findings: ExpectedFinding[];
+}
+
+/** Categories a case compares only when it lists them in `categories`. */
+export const OPT_IN_CATEGORIES: ReadonlySet<string> = new Set(['mta-sts', 'tls-rpt', 'bimi', 'dnssec', 'dane']);
+
+/** Whether a case compares findings of this rule category. */
+export function caseCompares(c: Pick<FixtureCase, 'categories'>, category: string | undefined): boolean {
+  if (category === 'dns') return true;
+  if (c.categories) return category !== undefined && c.categories.includes(category);
+  return !OPT_IN_CATEGORIES.has(category ?? '');
 }
 
 export function loadFixtureCases(): FixtureCase[] {
@@ -40,6 +56,7 @@ export function loadFixtureCases(): FixtureCase[] {
         liveOnly: Boolean(expected.liveOnly),
         behaviours: expected.behaviours ?? {},
         args: expected.args ?? [],
+        ...(expected.categories ? { categories: expected.categories as string[] } : {}),
         findings: expected.findings,
       };
     })
