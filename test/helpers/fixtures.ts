@@ -29,6 +29,8 @@ export interface FixtureCase {
    * every domain and would otherwise have to be repeated in every case.
    */
   categories?: string[];
+  /** Zones the test DNS server answers with the AD flag, as a validating resolver would for signed zones. */
+  authenticatedZones: string[];
   findings: ExpectedFinding[];
 }
 
@@ -56,6 +58,7 @@ export function loadFixtureCases(): FixtureCase[] {
         liveOnly: Boolean(expected.liveOnly),
         behaviours: expected.behaviours ?? {},
         args: expected.args ?? [],
+        authenticatedZones: expected.authenticatedZones ?? [],
         ...(expected.categories ? { categories: expected.categories as string[] } : {}),
         findings: expected.findings,
       };
@@ -76,6 +79,8 @@ export function fixtureRecords(): ZoneRecord[] {
 
 /** A DNS server on loopback serving every fixture zone, with each case's failure behaviours. */
 export function startFixtureDns(): Promise<TestDnsServer> {
-  const behaviours = Object.assign({}, ...loadFixtureCases().map((c) => c.behaviours));
-  return startDnsServer({ records: fixtureRecords(), behaviours });
+  const cases = loadFixtureCases();
+  const behaviours = Object.assign({}, ...cases.map((c) => c.behaviours));
+  const authenticatedZones = cases.flatMap((c) => c.authenticatedZones);
+  return startDnsServer({ records: fixtureRecords(), behaviours, authenticatedZones });
 }
