@@ -1,6 +1,6 @@
 import { getServers } from 'node:dns';
 import { readFile } from 'node:fs/promises';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import type { DnssecSettings } from './collect/context.js';
 import { DEFAULT_HTTPS_SETTINGS, type HttpsSettings } from './collect/https-fetch.js';
 import { collectDomain } from './collect/index.js';
@@ -74,7 +74,7 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
     port: options.httpsPort ?? DEFAULT_HTTPS_SETTINGS.port,
     timeoutMs: options.httpTimeoutMs ?? DEFAULT_HTTPS_SETTINGS.timeoutMs,
   };
-  if (options.caFile) https.ca = [...rootCertificates, await readCaFile(options.caFile)];
+  if (options.caFile) https.secureContext = createSecureContext({ ca: [...rootCertificates, await readCaFile(options.caFile)] });
   const run: AuditRun = { dns, rules, disabled: new Set(options.disable), severity: options.severity ?? {}, https };
   // DNSSEC asks the configured resolvers directly (node:dns hides the AD flag); not with a custom DnsSource.
   if (options.dnsServers?.length || !options.dns) {

@@ -36,6 +36,9 @@ function parser(argv: string[]) {
     .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
     .option('disable', { type: 'string', array: true, describe: 'rule id not to check (repeatable)', defaultDescription: 'none' })
     .option('zone', { type: 'string', describe: 'audit the records of this zone file before it is deployed' })
+    .option('https-port', { type: 'number', default: 443, describe: 'port for HTTPS fetches of MTA-STS policies and BIMI logos' })
+    .option('ca-file', { type: 'string', describe: 'PEM file of extra trusted CA certificates (HTTPS and SMTP certificate checks)', defaultDescription: "node's bundled roots only" })
+    .option('http-timeout', { type: 'number', default: 10000, describe: 'timeout per HTTPS fetch in ms (connect, TLS, response)' })
     .option('smtp', { type: 'boolean', default: true, describe: 'probe each MX host over SMTP (--no-smtp to skip)' })
     .example('$0 example.com', 'audit a live domain')
     .example('$0 --zone fixtures/clean/zone.db', 'lint a zone file before deploying it')
@@ -54,6 +57,11 @@ function parser(argv: string[]) {
 
 function positiveNumber(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+function port(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new UsageError(`--${name} must be a port number 1-65535, got ${value}`);
   return value;
 }
 
@@ -98,6 +106,9 @@ async function run(argv: string[]): Promise<number> {
     tries: positiveNumber('tries', args.tries),
     zoneFile: args.zone,
     disable: (args.disable ?? []).map(String),
+    httpsPort: port('https-port', args['https-port']),
+    caFile: args['ca-file'],
+    httpTimeoutMs: positiveNumber('http-timeout', args['http-timeout']),
   });
   const text =
     args.format === 'json'

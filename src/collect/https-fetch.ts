@@ -5,7 +5,7 @@
  */
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import type { FetchFact, FetchStage } from '../facts.js';
 import type { CollectContext } from './context.js';
 import { addressesOf } from './mx.js';
@@ -14,8 +14,8 @@ import { addressesOf } from './mx.js';
 export interface HttpsSettings {
   /** Port to connect to (443; another for servers under test). */
   port: number;
-  /** Trusted CA certificates (PEM). Undefined: node's bundled roots. */
-  ca?: string[];
+  /** Trusted CAs, built once per run (node's roots plus --ca-file). Undefined: node's bundled roots. */
+  secureContext?: SecureContext;
   /** Bound on connecting, the TLS handshake, and on the whole response, in ms. */
   timeoutMs: number;
 }
@@ -79,10 +79,10 @@ export async function fetchHttps(ctx: CollectContext, req: FetchRequest): Promis
       headers: { 'user-agent': 'mailaudit', accept: req.contentTypes?.join(', ') ?? '*/*' },
       lookup,
       agent: false,
-      ca: settings.ca,
+      secureContext: settings.secureContext,
       rejectUnauthorized: true,
       timeout: settings.timeoutMs,
-    });
+    } as https.RequestOptions);
     const deadline = setTimeout(() => {
       const during = phase === 'tcp' ? 'connecting' : phase === 'tls' ? 'the TLS handshake' : 'reading the response';
       finish(failed(fact, 'timeout', `no progress within ${settings.timeoutMs} ms while ${during} (${address}:${settings.port})`));
