@@ -8,6 +8,10 @@ import https from 'node:https';
 import net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import test from 'ava';
+import { Ajv } from 'ajv';
+import { buildReport } from '../src/audit.js';
+import { builtinRules } from '../src/engine/load.js';
+import { renderText } from '../src/report/text.js';
 import { audit, type AuditOptions } from '../src/audit.js';
 import { mxMatchesPattern, parseMtaStsPolicy, parseMtaStsRecord } from '../src/collect/mta-sts.js';
 import { parseTlsRptRecord } from '../src/collect/tls-rpt.js';
@@ -378,4 +382,31 @@ test('CLI: --https-port, --ca-file and --http-timeout reach the fetcher', async 
   } finally {
     await Promise.all([served.close(), dns.close()]);
   }
+});
+
+// ------------------------------------------------------------------------------------------------
+// Reports
+
+test('the JSON report with MTA-STS, TLS-RPT, BIMI, DNSSEC and DANE facts validates against the published schema', async (t) => {
+  const sts = await run({});
+  const bimi = await run({ zoneText: bimiZone('v=DMARC1; p=none'), domain: 'bimi-good.test', handler: svg('<svg/>') });
+  const report = JSON.parse(JSON.stringify(buildReport([sts.report, bimi.report])));
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  ajv.addFormat('date-time', (x: string) => !Number.isNaN(Date.parse(x)));
+  const validate = ajv.compile(JSON.parse(readFileSync('schemas/report.schema.json', 'utf8')));
+  t.true(validate(report), JSON.stringify(validate.errors?.slice(0, 3)));
+  t.truthy(report.domains[0].records.mtaSts.policy && report.domains[1].records.bimi.logo && report.domains[0].records.dnssec);
+});
+
+test('text output: one line each for MTA-STS, TLS-RPT, BIMI, DNSSEC and DANE with the verdict', async (t) => {
+  const sts = await run({});
+  const bimi = await run({ zoneText: bimiZone('v=DMARC1; p=none'), domain: 'bimi-good.test', handler: svg('<svg/>') });
+  const text = renderText(buildReport([sts.report, bimi.report]), { rules: builtinRules(), color: false });
+  t.regex(text, /^ {2}MTA-STS mode enforce \(id 20260101, max_age 86400\), every MX host covered$/m);
+  t.regex(text, /^ {2}TLS-RPT reports to mailto:tlsrpt@sts-good\.test$/m);
+  t.regex(text, /^ {2}BIMI {4}none$/m);
+  t.regex(text, /^ {2}DNSSEC {2}not authenticated \(no AD from the resolver; this depends on the resolver validating\)$/m);
+  t.regex(text, /^ {2}DANE {4}no TLSA records$/m);
+  t.regex(text, /^ {2}MTA-STS none$/m);
+  t.regex(text, /^ {2}BIMI {4}https:\/\/logo\.bimi-good\.test\/brand\/logo\.svg: logo invalid \(.*\); DMARC not enforced \(p=none, pct=100\)$/m);
 });
