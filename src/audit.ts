@@ -82,6 +82,7 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
       servers: options.dnsServers?.length ? options.dnsServers : getServers(),
       timeoutMs: options.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS,
       tries: options.tries ?? DEFAULT_DNS_TRIES,
+      cache: new Map(),
     };
   }
   if (options.zoneFile) {

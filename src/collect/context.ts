@@ -7,6 +7,8 @@ export interface DnssecSettings {
   servers: string[];
   timeoutMs: number;
   tries: number;
+  /** One DNSSEC question asked once per run (shared by every domain), like the DNS cache. */
+  cache?: Map<string, Promise<unknown>>;
 }
 
 /** What every collector gets: the domain under audit and the DNS to ask. */

@@ -10,6 +10,16 @@ export const DNSSEC_NOTE =
  * authenticated (AD, RFC 4035 §3.2.3). Servers are tried in order until one answers.
  */
 export async function authenticated(settings: DnssecSettings, name: string, type: string): Promise<DnssecNameFact> {
+  const key = `${type} ${name.toLowerCase()}`;
+  let answer = settings.cache?.get(key) as Promise<DnssecNameFact> | undefined;
+  if (!answer) {
+    answer = ask(settings, name, type);
+    settings.cache?.set(key, answer);
+  }
+  return { ...(await answer) };
+}
+
+async function ask(settings: DnssecSettings, name: string, type: string): Promise<DnssecNameFact> {
   const fact: DnssecNameFact = { name, type };
   let lastError = 'ENOSERVER';
   for (const server of settings.servers) {
