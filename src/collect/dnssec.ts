@@ -46,7 +46,9 @@ export async function collectDnssec(ctx: CollectContext, mxFacts: Promise<MxFact
   const facts: DnssecFacts = {
     status: 'not-checked',
     resolvers: settings?.servers ?? [],
-    note: settings ? DNSSEC_NOTE : 'DNSSEC is a property of the deployed zone: not checked for records read from a zone file.',
+    note: settings
+      ? DNSSEC_NOTE
+      : 'Not checked: DNSSEC is a property of the deployed zone, and these records come from a zone file (or a DNS source given to the library).',
     domain: { name: ctx.domain, type: 'MX' },
     mxHosts: [],
   };

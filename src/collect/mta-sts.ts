@@ -133,7 +133,8 @@ export async function collectMtaSts(ctx: CollectContext, mxFacts: Promise<MxFact
   }
   const policyPromise = records.length ? fetchPolicy(ctx) : undefined;
   const mx = await mxFacts;
-  facts.applicable = !mx.nullMx;
+  // A null MX needs no MTA-STS; with the MX lookup failed, whether it does is undetermined.
+  facts.applicable = !mx.nullMx && mx.status !== 'undetermined';
   if (!policyPromise) return facts;
   const { policy, problems } = await policyPromise;
   facts.policy = policy;

@@ -71,6 +71,8 @@ export async function collectTlsRpt(ctx: CollectContext, mxFacts: Promise<MxFact
     if (records.length === 1) facts.rua = parsed.rua;
     for (const message of parsed.problems) facts.errors.push(problem(message, record));
   }
-  facts.applicable = !(await mxFacts).nullMx;
+  const mx = await mxFacts;
+  // A null MX needs no TLS-RPT; with the MX lookup failed, whether it does is undetermined.
+  facts.applicable = !mx.nullMx && mx.status !== 'undetermined';
   return facts;
 }

@@ -70,7 +70,7 @@ export interface MtaStsFacts {
   policy?: MtaStsPolicyFact;
   /** MX hosts that match no `mx:` pattern of an enforce/testing policy. */
   mxMismatches: MtaStsMxMismatchFact[];
-  /** Whether the domain needs MTA-STS: false for a null MX (it accepts no mail). */
+  /** Whether the domain needs MTA-STS: false for a null MX (it accepts no mail) or when the MX lookup failed. */
   applicable: boolean;
   origin?: RecordOrigin;
 }

@@ -5,7 +5,11 @@ export function transportLines(facts: DomainFacts): string[] {
   const lines: string[] = [];
   const line = (label: string, text: string) => lines.push(`${label.padEnd(7)} ${text}`);
   const missing = (status: Presence, applicable = true) =>
-    status === 'undetermined' ? 'undetermined (lookup failed)' : applicable ? 'none' : 'none (not needed: the domain accepts no mail)';
+    status === 'undetermined'
+      ? 'undetermined (lookup failed)'
+      : !applicable && facts.mx?.nullMx
+        ? 'none (not needed: the domain accepts no mail)'
+        : 'none';
   const fetchFailure = (f: FetchFact) => (f.status === 'undetermined' ? 'undetermined (lookup failed)' : `unavailable (${f.stage}: ${f.reason})`);
 
   const sts = facts.mtaSts;
@@ -48,7 +52,7 @@ export function transportLines(facts: DomainFacts): string[] {
       signed: 'signed (the resolver set AD)',
       unsigned: 'not authenticated (no AD from the resolver; this depends on the resolver validating)',
       undetermined: `undetermined (${dnssec.domain.error ?? 'query failed'})`,
-      'not-checked': 'not checked (zone file)',
+      'not-checked': 'not checked (records from a zone file)',
     }[dnssec.status];
     line('DNSSEC', verdict);
   }
