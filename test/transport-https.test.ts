@@ -405,7 +405,7 @@ test('text output: one line each for MTA-STS, TLS-RPT, BIMI, DNSSEC and DANE wit
   t.regex(text, /^ {2}MTA-STS mode enforce \(id 20260101, max_age 86400\), every MX host covered$/m);
   t.regex(text, /^ {2}TLS-RPT reports to mailto:tlsrpt@sts-good\.test$/m);
   t.regex(text, /^ {2}BIMI {4}none$/m);
-  t.regex(text, /^ {2}DNSSEC {2}not authenticated \(no AD from the resolver; this depends on the resolver validating\)$/m);
+  t.regex(text, /^ {2}DNSSEC {2}not authenticated \(no AD from the resolver; this depends on the resolver validating\); MX hosts authenticated: 0\/2$/m);
   t.regex(text, /^ {2}DANE {4}no TLSA records$/m);
   t.regex(text, /^ {2}MTA-STS none$/m);
   t.regex(text, /^ {2}BIMI {4}https:\/\/logo\.bimi-good\.test\/brand\/logo\.svg: logo invalid \(.*\); DMARC not enforced \(p=none, pct=100\)$/m);

@@ -54,7 +54,9 @@ export function transportLines(facts: DomainFacts): string[] {
       undetermined: `undetermined (${dnssec.domain.error ?? 'query failed'})`,
       'not-checked': 'not checked (records from a zone file)',
     }[dnssec.status];
-    line('DNSSEC', verdict);
+    const checked = dnssec.mxHosts.filter((h) => h.authenticated !== undefined);
+    const mx = checked.length ? `; MX hosts authenticated: ${checked.filter((h) => h.authenticated).length}/${dnssec.mxHosts.length}` : '';
+    line('DNSSEC', `${verdict}${mx}`);
   }
   const dane = facts.dane;
   if (dane) {
