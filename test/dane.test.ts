@@ -94,8 +94,8 @@ function smtpFacts(chains: Record<string, Record<string, Buffer[]>>) {
   };
 }
 
-async function collect(authenticated: boolean): Promise<{ facts: DomainFacts; close: () => Promise<void> }> {
-  const records = parseZone(ZONE, { file: 'dane.zone' }).records;
+async function collect(authenticated: boolean, zoneText = ZONE): Promise<{ facts: DomainFacts; close: () => Promise<void> }> {
+  const records = parseZone(zoneText, { file: 'dane.zone' }).records;
   const dns = await startDnsServer({ records, authenticatedZones: authenticated ? ['dane-good.test'] : [] });
   const live = new CachingDnsSource(new LiveDnsSource({ servers: [dns.address], timeoutMs: 3000, tries: 1 }));
   const facts = await collectDomain('dane-good.test', 'dane-good.test', {
@@ -164,4 +164,22 @@ test('probedChains reads base64 DER chains by host, skipping addresses without c
   t.deepEqual([...chains.keys()], ['mx1.example.test']);
   t.deepEqual(chains.get('mx1.example.test')?.map((c) => [c.address, c.chain.length]), [['192.0.2.1', 2]]);
   t.is(probedChains({} as DomainFacts).size, 0);
+});
+
+test.serial('an MX host that is an alias: TLSA at the expanded name first, then at the MX name', async (t) => {
+  const zoneText = `${ZONE}mx3 IN CNAME real
+real IN A 127.0.0.27
+_25._tcp.real IN TLSA 3 1 1 ${tlsaFor(server, 3, 1, 1).data}
+mx4 IN CNAME other
+other IN A 127.0.0.28
+_25._tcp.mx4 IN TLSA 3 1 1 ${tlsaFor(server, 3, 1, 1).data}
+`.replace('IN MX  20 mx2', 'IN MX  20 mx2\n             IN MX  30 mx3\n             IN MX  40 mx4');
+  const { facts, close } = await collect(true, zoneText);
+  try {
+    const names = Object.fromEntries(facts.dane!.hosts.map((h) => [h.host, [h.name, h.status]]));
+    t.deepEqual(names['mx3.dane-good.test'], ['_25._tcp.real.dane-good.test', 'found']);
+    t.deepEqual(names['mx4.dane-good.test'], ['_25._tcp.mx4.dane-good.test', 'found']);
+  } finally {
+    await close();
+  }
 });

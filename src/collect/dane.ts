@@ -39,11 +39,16 @@ export function probedChains(facts: DomainFacts): Map<string, ProbedChain[]> {
 /** `_25._tcp.<mx>` TLSA records of each MX host (RFC 7672 §2.2), and whether each answer is DNSSEC-authenticated. */
 export async function collectTlsa(ctx: CollectContext, mxFacts: Promise<MxFacts>): Promise<DaneFacts> {
   const mx = await mxFacts;
-  const names = [...new Set(mx.hosts.filter((h) => !h.isNull && !h.ipLiteral).map((h) => h.exchange))];
+  const aliases = new Map(mx.hosts.filter((h) => !h.isNull && !h.ipLiteral).map((h) => [h.exchange, h.cname]));
   const hosts = await Promise.all(
-    names.map(async (host): Promise<DaneHostFact> => {
-      const name = `_25._tcp.${host}`;
-      const answer = await ctx.dns.resolve(name, 'TLSA');
+    [...aliases].map(async ([host, alias]): Promise<DaneHostFact> => {
+      // RFC 7672 §2.2.3: for an MX host that is an alias, the expanded name first, then the MX name itself.
+      let name = `_25._tcp.${alias ?? host}`;
+      let answer = await ctx.dns.resolve(name, 'TLSA');
+      if (alias && (answer.status === 'nxdomain' || answer.status === 'nodata')) {
+        name = `_25._tcp.${host}`;
+        answer = await ctx.dns.resolve(name, 'TLSA');
+      }
       const status = presenceOf(answer);
       const records: TlsaRecordFact[] = answer.records.map((r, i) => {
         const rec: TlsaRecordFact = { ...r, usable: isUsableForSmtp(r) };
