@@ -97,10 +97,10 @@ function smtpFacts(chains: Record<string, Record<string, Buffer[]>>) {
 async function collect(authenticated: boolean, zoneText = ZONE): Promise<{ facts: DomainFacts; close: () => Promise<void> }> {
   const records = parseZone(zoneText, { file: 'dane.zone' }).records;
   const dns = await startDnsServer({ records, authenticatedZones: authenticated ? ['dane-good.test'] : [] });
-  const live = new CachingDnsSource(new LiveDnsSource({ servers: [dns.address], timeoutMs: 3000, tries: 1 }));
+  const live = new CachingDnsSource(new LiveDnsSource({ servers: [dns.address], timeoutMs: 10_000, tries: 1 }));
   const facts = await collectDomain('dane-good.test', 'dane-good.test', {
     dns: live,
-    dnssec: { servers: [dns.address], timeoutMs: 3000, tries: 1 },
+    dnssec: { servers: [dns.address], timeoutMs: 10_000, tries: 1 },
   });
   return { facts, close: () => dns.close() };
 }

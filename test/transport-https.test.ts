@@ -99,11 +99,12 @@ async function run(s: Scenario): Promise<{ report: DomainReport; served: Served 
   try {
     const report = await audit(s.domain ?? 'sts-good.test', {
       dnsServers: [dns.address],
-      timeoutMs: 3000,
+      // Generous bounds: these tests share a loaded machine; the slow-server test sets its own.
+      timeoutMs: 10_000,
       tries: 1,
       httpsPort: served.port,
       caFile: CA_FILE,
-      httpTimeoutMs: 3000,
+      httpTimeoutMs: 10_000,
       ...s.options,
     });
     return { report: report.domains[0]!, served };
@@ -374,7 +375,7 @@ test('CLI: --https-port, --ca-file and --http-timeout reach the fetcher', async 
   try {
     const r = await runCli([
       'sts-good.test', '--dns-server', dns.address, '--https-port', String(served.port), '--ca-file', CA_FILE,
-      '--http-timeout', '3000', '--format', 'json', '--no-smtp',
+      '--http-timeout', '10000', '--timeout', '10000', '--format', 'json', '--no-smtp',
     ]);
     const d = JSON.parse(r.stdout).domains[0];
     t.true(d.findings.some((f: { ruleId: string }) => f.ruleId === 'mta-sts-testing-mode'), r.stderr);
