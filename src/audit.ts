@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { selectorProblem } from './collect/dkim.js';
 import { collectDomain } from './collect/index.js';
 import { CachingDnsSource } from './dns/cache.js';
 import { LiveDnsSource } from './dns/live.js';
@@ -35,6 +36,8 @@ export interface AuditOptions {
   dns?: DnsSource;
   /** The rules to evaluate (default: the built-in catalogue). */
   rules?: Rule[];
+  /** DKIM selectors to try besides the built-in list (each a DNS name such as `s2024`). */
+  dkimSelectors?: string[];
 }
 
 /** A prepared run: the DNS source shared by every domain (one cache per run) and the rules. */
@@ -45,6 +48,7 @@ export interface AuditRun {
   rules: Rule[];
   disabled: Set<string>;
   severity: Record<string, Severity>;
+  dkimSelectors: string[];
 }
 
 /** Reads the zone file and builds the DNS source; throws InputError for anything the user must fix. */
@@ -56,7 +60,12 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
   }
   let dns: DnsSource =
     options.dns ?? new LiveDnsSource({ servers: options.dnsServers, timeoutMs: options.timeoutMs, tries: options.tries });
-  const run: AuditRun = { dns, rules, disabled: new Set(options.disable), severity: options.severity ?? {} };
+  const dkimSelectors = (options.dkimSelectors ?? []).map((s) => s.trim().replace(/\.$/, ''));
+  for (const selector of dkimSelectors) {
+    const problem = selectorProblem(selector);
+    if (problem) throw new InputError(`bad DKIM selector ${JSON.stringify(selector)}: ${problem}`);
+  }
+  const run: AuditRun = { dns, rules, disabled: new Set(options.disable), severity: options.severity ?? {}, dkimSelectors };
   if (options.zoneFile) {
     let text: string;
     try {
@@ -82,7 +91,7 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
 /** Audits one domain within a prepared run. */
 export async function auditDomain(run: AuditRun, domain: DomainName): Promise<DomainReport> {
   const inZone = run.zone && (domain.name === run.zone.origin || domain.name.endsWith(`.${run.zone.origin}`));
-  const facts = await collectDomain(domain.name, domain.input, { dns: run.dns, zone: inZone ? run.zone : undefined });
+  const facts = await collectDomain(domain.name, domain.input, { dns: run.dns, zone: inZone ? run.zone : undefined, dkimSelectors: run.dkimSelectors });
   const findings = evaluate(run.rules, facts, { disabled: run.disabled, severity: run.severity });
   return { domain: domain.name, input: domain.input, findings, summary: countSeverities(findings), records: facts };
 }

@@ -36,6 +36,7 @@ function parser(argv: string[]) {
     .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
     .option('disable', { type: 'string', array: true, describe: 'rule id not to check (repeatable)', defaultDescription: 'none' })
     .option('zone', { type: 'string', describe: 'audit the records of this zone file before it is deployed' })
+    .option('dkim-selector', { type: 'string', array: true, describe: 'also look for a DKIM key under this selector (repeatable)', defaultDescription: 'the built-in list of common selectors' })
     .option('smtp', { type: 'boolean', default: true, describe: 'probe each MX host over SMTP (--no-smtp to skip)' })
     .example('$0 example.com', 'audit a live domain')
     .example('$0 --zone fixtures/clean/zone.db', 'lint a zone file before deploying it')
@@ -98,6 +99,7 @@ async function run(argv: string[]): Promise<number> {
     tries: positiveNumber('tries', args.tries),
     zoneFile: args.zone,
     disable: (args.disable ?? []).map(String),
+    dkimSelectors: (args['dkim-selector'] ?? []).map(String),
   });
   const text =
     args.format === 'json'

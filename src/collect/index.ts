@@ -2,6 +2,7 @@ import { RecordingDnsSource } from '../dns/cache.js';
 import type { DnsSource } from '../dns/types.js';
 import type { DnsFailure, DomainFacts, ZoneContext } from '../facts.js';
 import type { CollectContext } from './context.js';
+import { collectDkim } from './dkim.js';
 import { collectDmarc } from './dmarc.js';
 import { collectMx } from './mx.js';
 import { collectSpf } from './spf.js';
@@ -9,13 +10,15 @@ import { collectSpf } from './spf.js';
 export interface CollectOptions {
   dns: DnsSource;
   zone?: ZoneContext;
+  /** DKIM selectors to try besides the built-in list. */
+  dkimSelectors?: readonly string[];
 }
 
 /** Gathers every fact about one domain; the collectors run concurrently over a shared DNS cache. */
 export async function collectDomain(domain: string, input: string, options: CollectOptions): Promise<DomainFacts> {
   const dns = new RecordingDnsSource(options.dns);
   const ctx: CollectContext = { domain, dns };
-  const [mx, spf, dmarc] = await Promise.all([collectMx(ctx), collectSpf(ctx), collectDmarc(ctx)]);
+  const [mx, spf, dmarc, dkim] = await Promise.all([collectMx(ctx), collectSpf(ctx), collectDmarc(ctx), collectDkim(ctx, options.dkimSelectors)]);
   const apex = dns.lookups.filter((l) => l.name === domain);
   const facts: DomainFacts = {
     domain,
@@ -34,6 +37,7 @@ export async function collectDomain(domain: string, input: string, options: Coll
   facts.mx = mx;
   facts.spf = spf;
   facts.dmarc = dmarc;
+  facts.dkim = dkim;
   facts.dnsFailures = failuresOf(facts);
   return facts;
 }
