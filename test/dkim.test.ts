@@ -103,3 +103,15 @@ test('every selector is asked at once', async (t) => {
     await server.close();
   }
 });
+
+test('when the wildcard probe fails, DKIM is undetermined with one failed lookup, not one per selector', async (t) => {
+  const server = await startDnsServer({ records: fixtureRecords(), behaviours: { '*._domainkey.dkim-none.test': 'timeout' } });
+  try {
+    const report = await audit('dkim-none.test', { dnsServers: [server.address], timeoutMs: 300, tries: 1 });
+    const d = report.domains[0]!;
+    t.is(d.records.dkim!.status, 'undetermined');
+    t.deepEqual(d.findings.map((f) => [f.ruleId, f.location.name]), [['dns-lookup-failed', 'mailaudit-wildcard-probe-7q2x._domainkey.dkim-none.test']]);
+  } finally {
+    await server.close();
+  }
+});

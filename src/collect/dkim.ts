@@ -197,15 +197,16 @@ async function sendsMail(ctx: CollectContext): Promise<boolean> {
 export async function collectDkim(ctx: CollectContext, userSelectors: readonly string[] = []): Promise<DkimFacts> {
   const tried = [...new Set([...BUILTIN_SELECTORS, ...userSelectors.map((s) => s.toLowerCase())])];
   const base = `_domainkey.${ctx.domain}`;
-  const [probe, answers, mailing] = await Promise.all([
-    ctx.dns.resolve(`${WILDCARD_PROBE}.${base}`, 'TXT'),
-    Promise.all(tried.map((s) => ctx.dns.resolve(`${s}.${base}`, 'TXT'))),
-    sendsMail(ctx),
-  ]);
+  const mailing = sendsMail(ctx);
+  // The probe goes first: when it fails, the selectors' answers could not be told from a wildcard's
+  // anyway, and a resolver outage yields one failed lookup instead of one per selector.
+  const probe = await ctx.dns.resolve(`${WILDCARD_PROBE}.${base}`, 'TXT');
+  const asked = probe.status === 'error' ? [] : tried;
+  const answers = await Promise.all(asked.map((s) => ctx.dns.resolve(`${s}.${base}`, 'TXT')));
   const wildcardTexts = texts(probe);
   const facts: DkimFacts = {
     status: 'absent',
-    tried,
+    tried: asked,
     answered: [],
     failed: [],
     userSelectors: [...userSelectors],
@@ -214,7 +215,7 @@ export async function collectDkim(ctx: CollectContext, userSelectors: readonly s
     wildcardSelectors: [],
     keys: [],
     problems: [],
-    sendsMail: mailing,
+    sendsMail: await mailing,
     name: base,
   };
   if (facts.wildcard) {
@@ -222,7 +223,7 @@ export async function collectDkim(ctx: CollectContext, userSelectors: readonly s
     facts.wildcardRecord = { name: `*.${base}`, text: wildcardTexts.join(' | ') };
     if (origin) facts.wildcardRecord.origin = origin;
   }
-  tried.forEach((selector, i) => {
+  asked.forEach((selector, i) => {
     const answer = answers[i]!;
     if (answer.status === 'error') {
       facts.failed.push(selector);
@@ -249,6 +250,7 @@ export async function collectDkim(ctx: CollectContext, userSelectors: readonly s
       facts.problems.push(origin ? { selector, name, tag: '', reason, origin } : { selector, name, tag: '', reason });
     }
   });
+  if (probe.status === 'error') facts.failed.push(WILDCARD_PROBE);
   facts.status = facts.answered.length ? 'found' : facts.failed.length ? 'undetermined' : 'absent';
   return facts;
 }

@@ -33,7 +33,7 @@ const TAGS_9989 = new Set(['v', 'p', 'sp', 'np', 'psd', 't', 'adkim', 'aspf', 'f
 /** RFC 7489 tags that RFC 9989 removed: accepted, with what became of them. */
 const OBSOLETE_TAGS: Record<string, string> = {
   pct: 'RFC 9989 removed pct: receivers following it apply the policy to all failing mail (t=y replaces pct=0)',
-  rf: 'RFC 9989 removed rf: failure reports use the one format of RFC 9991',
+  rf: 'RFC 9989 removed rf: failure reports have a single format (AFRF)',
   ri: 'RFC 9989 removed ri: aggregate reports come at the interval each receiver chooses (usually daily)',
 };
 

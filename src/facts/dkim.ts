@@ -49,11 +49,11 @@ export interface DkimKeyFact {
 export interface DkimFacts {
   /** found: at least one selector has a key record; absent: none; undetermined: none, and a lookup failed. */
   status: Presence;
-  /** Every selector asked for, in order. */
+  /** Every selector asked for, in order (none when the wildcard probe itself failed). */
   tried: string[];
   /** Selectors that answered with a key record of their own (wildcard answers excluded). */
   answered: string[];
-  /** Selectors whose lookup failed. */
+  /** Selectors whose lookup failed (the wildcard probe's name when it failed). */
   failed: string[];
   /** Selectors given by the user (`--dkim-selector`). */
   userSelectors: string[];

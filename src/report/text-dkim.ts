@@ -14,7 +14,7 @@ function flagsOf(key: DkimKeyFact): string {
 /** The DKIM lines of a domain's record summary: what was tried, then the keys found as a small table. */
 export function dkimTextLines(dkim: DkimFacts | undefined): string[] {
   if (!dkim) return [];
-  const tried = `${dkim.tried.length} selectors tried`;
+  const tried = dkim.tried.length ? `${dkim.tried.length} selectors tried` : 'no selector asked';
   const wildcard = dkim.wildcard ? ', wildcard under _domainkey set aside' : '';
   if (!dkim.keys.length) {
     const what =
