@@ -1,3 +1,5 @@
+// Serial: the fixture DNS server runs in this process, and many audits at once starve its event loop
+// until c-ares (adaptive timeouts, checked on a 1 s tick) gives up on queries that were merely queued.
 import test from 'ava';
 import { audit } from '../src/audit.js';
 import { BUILTIN_SELECTORS, parseKeyRecord, selectorProblem } from '../src/collect/dkim.js';
@@ -21,7 +23,7 @@ async function dkimOf(domain: string, dkimSelectors?: string[], server = dns): P
   return { dkim: d.records.dkim!, ids: d.findings.map((f) => f.ruleId) };
 }
 
-test('key sizes are read from the keys themselves: RSA 512 to 4096 (SPKI and PKCS#1), Ed25519', async (t) => {
+test.serial('key sizes are read from the keys themselves: RSA 512 to 4096 (SPKI and PKCS#1), Ed25519', async (t) => {
   const { dkim } = await dkimOf('dkim-keys.test');
   const bySelector = Object.fromEntries(dkim.keys.map((k) => [k.selector, [k.keyType, k.bits, k.encoding]]));
   t.deepEqual(bySelector['google'], ['rsa', 2048, 'spki']);
@@ -38,7 +40,7 @@ test('key sizes are read from the keys themselves: RSA 512 to 4096 (SPKI and PKC
   t.deepEqual(dkim.answered.sort(), ['dkim', 'google', 'k1', 'k2', 'k3', 'key1', 'key2', 'mail', 's1', 's2', 'selector1', 'selector2']);
 });
 
-test('record parsing: tags, defaults, Ed25519 of the wrong length, services without email', (t) => {
+test.serial('record parsing: tags, defaults, Ed25519 of the wrong length, services without email', (t) => {
   const short = parseKeyRecord('x', 'x._domainkey.a.test', ['v=DKIM1; k=ed25519; p=AAAA']);
   t.regex(short.problems[0]!.reason, /32 bytes/);
   const noEmail = parseKeyRecord('x', 'n', ['k=ed25519; s=other; p=' + Buffer.alloc(32, 1).toString('base64')]);
@@ -49,7 +51,7 @@ test('record parsing: tags, defaults, Ed25519 of the wrong length, services with
   t.true(late.key.revoked);
 });
 
-test('a wildcard under _domainkey is set aside; a real key beside it is still found', async (t) => {
+test.serial('a wildcard under _domainkey is set aside; a real key beside it is still found', async (t) => {
   const only = await dkimOf('dkim-wildcard.test');
   t.true(only.dkim.wildcard);
   t.deepEqual(only.dkim.keys, []);
@@ -61,7 +63,7 @@ test('a wildcard under _domainkey is set aside; a real key beside it is still fo
   t.deepEqual(mixed.dkim.keys.map((k) => k.bits), [2048]);
 });
 
-test('--dkim-selector adds selectors (multi-label ones too) to the built-in list', async (t) => {
+test.serial('--dkim-selector adds selectors (multi-label ones too) to the built-in list', async (t) => {
   const without = await dkimOf('dkim-custom.test');
   t.true(without.ids.includes('dkim-no-selector-found'));
   const withIt = await dkimOf('dkim-custom.test', ['s2024.mail']);
@@ -74,7 +76,7 @@ test('--dkim-selector adds selectors (multi-label ones too) to the built-in list
   t.deepEqual(JSON.parse(cli.stdout).domains[0].records.dkim.answered, ['s2024.mail']);
 });
 
-test('a bad selector is a usage error: exit 2, one line', async (t) => {
+test.serial('a bad selector is a usage error: exit 2, one line', async (t) => {
   for (const bad of ['-x', 'a..b', 'under_score', 'x'.repeat(64), '']) t.truthy(selectorProblem(bad), bad);
   t.is(selectorProblem('s2024.mail'), undefined);
   await t.throwsAsync(audit('clean.test', { dnsServers: [dns.address], dkimSelectors: ['bad selector'] }), { instanceOf: InputError });
@@ -83,7 +85,7 @@ test('a bad selector is a usage error: exit 2, one line', async (t) => {
   t.regex(r.stderr, /^mailaudit: bad DKIM selector "no\/slash": .+\n$/);
 });
 
-test('a domain that sends no mail needs no key: null MX or no MX, with v=spf1 -all', async (t) => {
+test.serial('a domain that sends no mail needs no key: null MX or no MX, with v=spf1 -all', async (t) => {
   for (const domain of ['parked.test', 'dkim-nomx.test']) {
     const { dkim, ids } = await dkimOf(domain);
     t.is(dkim.status, 'absent', domain);
@@ -94,7 +96,7 @@ test('a domain that sends no mail needs no key: null MX or no MX, with v=spf1 -a
   t.true(sends.dkim.sendsMail);
 });
 
-test('every selector is asked at once', async (t) => {
+test.serial('every selector is asked at once', async (t) => {
   const server = await startDnsServer({ records: fixtureRecords(), delayMs: 100 });
   try {
     const { dkim } = await dkimOf('dkim-none.test', undefined, server);
@@ -104,7 +106,7 @@ test('every selector is asked at once', async (t) => {
   }
 });
 
-test('when the wildcard probe fails, DKIM is undetermined with one failed lookup, not one per selector', async (t) => {
+test.serial('when the wildcard probe fails, DKIM is undetermined with one failed lookup, not one per selector', async (t) => {
   const server = await startDnsServer({ records: fixtureRecords(), behaviours: { '*._domainkey.dkim-none.test': 'timeout' } });
   try {
     const report = await audit('dkim-none.test', { dnsServers: [server.address], timeoutMs: 300, tries: 1 });
