@@ -118,3 +118,21 @@ test.serial('DMARC and DKIM facts validate against the published report schema',
   const report = JSON.parse(JSON.stringify(await audit(domains, { dnsServers: [dns.address], timeoutMs: 3000, tries: 1, concurrency: 1 })));
   t.true(validate(report), JSON.stringify(validate.errors));
 });
+
+test.serial('a record receivers cannot read (v=dmarc1) does not stop the walk up to the parent', async (t) => {
+  const server = await startDnsServer({
+    records: [
+      ...fixtureRecords(),
+      { name: '_dmarc.lower.orgpolicy.test', type: 'TXT', ttl: 60, data: ['v=dmarc1; p=reject'], origin: { file: 'test', line: 1 } },
+      { name: 'lower.orgpolicy.test', type: 'TXT', ttl: 60, data: ['v=spf1 -all'], origin: { file: 'test', line: 2 } },
+    ],
+  });
+  try {
+    const { dmarc, ids } = await dmarcOf('lower.orgpolicy.test', server);
+    t.like(dmarc.effective, { inherited: true, policy: 'none', source: '_dmarc.orgpolicy.test' });
+    t.true(ids.includes('dmarc-syntax-error'));
+    t.false(ids.includes('dmarc-missing'));
+  } finally {
+    await server.close();
+  }
+});

@@ -203,7 +203,8 @@ export async function collectDkim(ctx: CollectContext, userSelectors: readonly s
   const probe = await ctx.dns.resolve(`${WILDCARD_PROBE}.${base}`, 'TXT');
   const asked = probe.status === 'error' ? [] : tried;
   const answers = await Promise.all(asked.map((s) => ctx.dns.resolve(`${s}.${base}`, 'TXT')));
-  const wildcardTexts = texts(probe);
+  // Only a wildcard that looks like a key matters: any other TXT is not taken for a key anyway.
+  const wildcardTexts = texts(probe).filter(looksLikeKey);
   const facts: DkimFacts = {
     status: 'absent',
     tried: asked,
@@ -219,7 +220,7 @@ export async function collectDkim(ctx: CollectContext, userSelectors: readonly s
     name: base,
   };
   if (facts.wildcard) {
-    const origin = probe.origins?.[0];
+    const origin = probe.origins?.[texts(probe).indexOf(wildcardTexts[0]!)];
     facts.wildcardRecord = { name: `*.${base}`, text: wildcardTexts.join(' | ') };
     if (origin) facts.wildcardRecord.origin = origin;
   }

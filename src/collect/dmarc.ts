@@ -304,7 +304,9 @@ export async function collectDmarc(ctx: CollectContext): Promise<DmarcFacts> {
   const governing: RecordAnalysis[] = [...analyses, ...misplaced];
   let policyDomain = ctx.domain;
 
-  if (own.records.length === 1) {
+  // A record receivers discard (several records, or a version they do not read) is as good as none: walk up.
+  const ownUsable = own.records.length === 1 && analyses[0]!.record.valid === true;
+  if (ownUsable) {
     const at = { domain: ctx.domain, analysis: analyses[0]! };
     const org = analyses[0]!.record.tags['psd']?.toLowerCase() === 'n' ? ctx.domain : orgOf(ctx.domain);
     const effective = effectiveOf(ctx.domain, at, org, false);
@@ -347,7 +349,7 @@ export async function collectDmarc(ctx: CollectContext): Promise<DmarcFacts> {
   facts.unknownTags = governing.flatMap((a) => a.unknownTags);
   facts.obsoleteTags = governing.flatMap((a) => a.obsoleteTags);
   // What follows concerns the record in force; several records at one name are all discarded.
-  const inForce = own.records.length === 1 ? analyses : facts.inheritedRecord ? governing.slice(-1) : [];
+  const inForce = ownUsable ? analyses : facts.inheritedRecord ? governing.slice(-1) : [];
   facts.weakerSubdomainPolicies = inForce.flatMap((a) => a.weaker);
   facts.crowdedReportLists = inForce.flatMap((a) => a.crowded);
   facts.reportUris = await Promise.all(inForce.flatMap((a) => a.uris).map((u) => authorize(ctx, u, policyDomain)));
