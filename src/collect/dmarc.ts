@@ -323,7 +323,7 @@ export async function collectDmarc(ctx: CollectContext): Promise<DmarcFacts> {
         failed = true;
         break;
       }
-      if (!analysis) continue;
+      if (!analysis?.record.valid) continue;
       found.push({ domain, analysis });
       const psd = analysis.record.tags['psd']?.toLowerCase();
       if (psd === 'y' || psd === 'n') break;
