@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import type { DnssecSettings } from './collect/context.js';
 import { DEFAULT_HTTPS_SETTINGS, type HttpsSettings } from './collect/https-fetch.js';
+import { selectorProblem } from './collect/dkim.js';
 import { collectDomain } from './collect/index.js';
 import { CachingDnsSource } from './dns/cache.js';
 import { DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, LiveDnsSource } from './dns/live.js';
@@ -45,6 +46,8 @@ export interface AuditOptions {
   caFile?: string;
   /** Bound on connecting and on each HTTPS fetch, in milliseconds (default 10000). */
   httpTimeoutMs?: number;
+  /** DKIM selectors to try besides the built-in list (each a DNS name such as `s2024`). */
+  dkimSelectors?: string[];
 }
 
 /** A prepared run: the DNS source shared by every domain (one cache per run) and the rules. */
@@ -59,6 +62,7 @@ export interface AuditRun {
   https: HttpsSettings;
   /** The resolvers asked for DNSSEC (AD flag); undefined when DNS comes from a custom DnsSource. */
   dnssec?: DnssecSettings;
+  dkimSelectors: string[];
 }
 
 /** Reads the zone file and builds the DNS source; throws InputError for anything the user must fix. */
@@ -75,7 +79,12 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
     timeoutMs: options.httpTimeoutMs ?? DEFAULT_HTTPS_SETTINGS.timeoutMs,
   };
   if (options.caFile) https.secureContext = createSecureContext({ ca: [...rootCertificates, await readCaFile(options.caFile)] });
-  const run: AuditRun = { dns, rules, disabled: new Set(options.disable), severity: options.severity ?? {}, https };
+  const dkimSelectors = (options.dkimSelectors ?? []).map((s) => s.trim().replace(/\.$/, ''));
+  for (const selector of dkimSelectors) {
+    const problem = selectorProblem(selector);
+    if (problem) throw new InputError(`bad DKIM selector ${JSON.stringify(selector)}: ${problem}`);
+  }
+  const run: AuditRun = { dns, rules, disabled: new Set(options.disable), severity: options.severity ?? {}, https, dkimSelectors };
   // DNSSEC asks the configured resolvers directly (node:dns hides the AD flag); not with a custom DnsSource.
   if (options.dnsServers?.length || !options.dns) {
     run.dnssec = {
@@ -127,6 +136,7 @@ export async function auditDomain(run: AuditRun, domain: DomainName): Promise<Do
     https: run.https,
     // DNSSEC belongs to the deployed zone: records read from a zone file are not checked.
     dnssec: inZone ? undefined : run.dnssec,
+    dkimSelectors: run.dkimSelectors,
   });
   const findings = evaluate(run.rules, facts, { disabled: run.disabled, severity: run.severity });
   return { domain: domain.name, input: domain.input, findings, summary: countSeverities(findings), records: facts };

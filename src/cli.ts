@@ -39,6 +39,7 @@ function parser(argv: string[]) {
     .option('https-port', { type: 'number', default: 443, describe: 'port for HTTPS fetches of MTA-STS policies and BIMI logos' })
     .option('ca-file', { type: 'string', describe: 'PEM file of extra trusted CA certificates (HTTPS and SMTP certificate checks)', defaultDescription: "node's bundled roots only" })
     .option('http-timeout', { type: 'number', default: 10000, describe: 'timeout per HTTPS fetch in ms (connect, TLS, response)' })
+    .option('dkim-selector', { type: 'string', array: true, describe: 'also look for a DKIM key under this selector (repeatable)', defaultDescription: 'the built-in list of common selectors' })
     .option('smtp', { type: 'boolean', default: true, describe: 'probe each MX host over SMTP (--no-smtp to skip)' })
     .example('$0 example.com', 'audit a live domain')
     .example('$0 --zone fixtures/clean/zone.db', 'lint a zone file before deploying it')
@@ -109,6 +110,7 @@ async function run(argv: string[]): Promise<number> {
     httpsPort: port('https-port', args['https-port']),
     caFile: args['ca-file'],
     httpTimeoutMs: positiveNumber('http-timeout', args['http-timeout']),
+    dkimSelectors: (args['dkim-selector'] ?? []).map(String),
   });
   const text =
     args.format === 'json'

@@ -4,6 +4,7 @@ import type { DnsFailure, DomainFacts, ZoneContext } from '../facts.js';
 import { collectBimi } from './bimi.js';
 import type { CollectContext, DnssecSettings } from './context.js';
 import { applyDane, collectTlsa } from './dane.js';
+import { collectDkim } from './dkim.js';
 import { collectDmarc } from './dmarc.js';
 import { collectDnssec } from './dnssec.js';
 import type { HttpsSettings } from './https-fetch.js';
@@ -19,6 +20,8 @@ export interface CollectOptions {
   https?: HttpsSettings;
   /** Resolvers for DNSSEC (AD) queries; undefined: DNSSEC not checked. */
   dnssec?: DnssecSettings;
+  /** DKIM selectors to try besides the built-in list. */
+  dkimSelectors?: readonly string[];
 }
 
 /** Gathers every fact about one domain; the collectors run concurrently over a shared DNS cache. */
@@ -27,7 +30,7 @@ export async function collectDomain(domain: string, input: string, options: Coll
   const ctx: CollectContext = { domain, dns, https: options.https, dnssec: options.dnssec };
   const mxP = collectMx(ctx);
   const dmarcP = collectDmarc(ctx);
-  const [mx, spf, dmarc, mtaSts, tlsRpt, bimi, dnssec, dane] = await Promise.all([
+  const [mx, spf, dmarc, mtaSts, tlsRpt, bimi, dnssec, dane, dkim] = await Promise.all([
     mxP,
     collectSpf(ctx),
     dmarcP,
@@ -36,6 +39,7 @@ export async function collectDomain(domain: string, input: string, options: Coll
     collectBimi(ctx, dmarcP),
     collectDnssec(ctx, mxP),
     collectTlsa(ctx, mxP),
+    collectDkim(ctx, options.dkimSelectors),
   ]);
   const apex = dns.lookups.filter((l) => l.name === domain);
   const facts: DomainFacts = {
@@ -56,6 +60,7 @@ export async function collectDomain(domain: string, input: string, options: Coll
   facts.spf = spf;
   facts.dmarc = dmarc;
   Object.assign(facts, { mtaSts, tlsRpt, bimi, dnssec, dane });
+  facts.dkim = dkim;
   facts.dnsFailures = failuresOf(facts);
   // DANE matches the certificates the SMTP probe saw: keep this after the probe.
   applyDane(facts);

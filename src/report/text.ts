@@ -4,6 +4,8 @@ import type { DomainFacts } from '../facts.js';
 import type { DomainReport, Finding, Report, Severity } from '../types.js';
 import { describeCounts, SEVERITY_RANK } from './counts.js';
 import { transportLines } from './text-transport.js';
+import { dkimTextLines } from './text-dkim.js';
+import { dmarcTextLines } from './text-dmarc.js';
 
 export interface TextOptions {
   rules: readonly Rule[];
@@ -28,12 +30,8 @@ function recordLines(facts: DomainFacts): string[] {
   } else if (mx) lines.push(`MX     ${mx.status === 'absent' ? 'none' : 'undetermined (lookup failed)'}`);
   const spf = facts.spf;
   if (spf) lines.push(`SPF    ${spf.records.map((r) => r.text).join(' | ') || (spf.status === 'absent' ? 'none' : 'undetermined (lookup failed)')}`);
-  const dmarc = facts.dmarc;
-  if (dmarc) {
-    const shown = dmarc.records.map((r) => r.text).join(' | ');
-    const inherited = dmarc.effective?.inherited ? `inherited from ${dmarc.effective.source}: p=${dmarc.effective.policy}` : '';
-    lines.push(`DMARC  ${shown || inherited || (dmarc.status === 'absent' ? 'none' : 'undetermined (lookup failed)')}`);
-  }
+  lines.push(...dmarcTextLines(facts.domain, facts.dmarc));
+  lines.push(...dkimTextLines(facts.dkim));
   return lines;
 }
 
