@@ -84,3 +84,6 @@ export function startFixtureDns(): Promise<TestDnsServer> {
   const authenticatedZones = cases.flatMap((c) => c.authenticatedZones);
   return startDnsServer({ records: fixtureRecords(), behaviours, authenticatedZones });
 }
+
+/** Notes every fixture domain gets (no MTA-STS, TLS-RPT, DNSSEC): tests about other areas turn them off. */
+export const QUIET_RULES = ['mta-sts-missing', 'tlsrpt-missing', 'dnssec-unsigned'];
