@@ -5,6 +5,7 @@ import { audit } from './audit.js';
 import { DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, parseDnsServer } from './dns/live.js';
 import { builtinRules, RuleLoadError } from './engine/load.js';
 import { InputError } from './input/domain.js';
+import { DEFAULT_SMTP_PORT, DEFAULT_SMTP_TIMEOUT_MS } from './probe/prober.js';
 import { VERSION } from './paths.js';
 import { SEVERITY_RANK } from './report/counts.js';
 import { renderJson } from './report/json.js';
@@ -37,6 +38,11 @@ function parser(argv: string[]) {
     .option('disable', { type: 'string', array: true, describe: 'rule id not to check (repeatable)', defaultDescription: 'none' })
     .option('zone', { type: 'string', describe: 'audit the records of this zone file before it is deployed' })
     .option('smtp', { type: 'boolean', default: true, describe: 'probe each MX host over SMTP (--no-smtp to skip)' })
+    .option('smtp-port', { type: 'number', default: DEFAULT_SMTP_PORT, describe: 'port of the MX probe' })
+    .option('smtp-timeout', { type: 'number', default: DEFAULT_SMTP_TIMEOUT_MS, describe: 'timeout in ms of each SMTP step (connect, each reply, the TLS handshake)' })
+    .option('ehlo-name', { type: 'string', describe: 'name the probe sends with EHLO', defaultDescription: "this machine's host name" })
+    .option('ca-file', { type: 'string', describe: 'PEM file of extra CA certificates to trust (NODE_EXTRA_CA_CERTS works too)' })
+    .option('submission', { type: 'string', describe: 'also probe HOST on the submission ports 465 (implicit TLS) and 587 (STARTTLS)', defaultDescription: 'none' })
     .example('$0 example.com', 'audit a live domain')
     .example('$0 --zone fixtures/clean/zone.db', 'lint a zone file before deploying it')
     .example('$0 -f sarif -o mailaudit.sarif example.com', 'SARIF for GitHub code scanning')
@@ -98,6 +104,12 @@ async function run(argv: string[]): Promise<number> {
     tries: positiveNumber('tries', args.tries),
     zoneFile: args.zone,
     disable: (args.disable ?? []).map(String),
+    smtp: args.smtp,
+    smtpPort: args['smtp-port'],
+    smtpTimeoutMs: args['smtp-timeout'],
+    ehloName: args['ehlo-name'],
+    caFile: args['ca-file'],
+    submission: args.submission,
   });
   const text =
     args.format === 'json'

@@ -1,5 +1,8 @@
 import type { LookupRecord } from './dns/cache.js';
 import type { RecordOrigin } from './dns/types.js';
+import type { SmtpFacts, SubmissionFacts } from './facts/smtp.js';
+
+export type * from './facts/smtp.js';
 
 /**
  * Facts are what collect/ learns about one domain: plain JSON, the `records` part of the JSON report,
@@ -111,4 +114,8 @@ export interface DomainFacts {
   mx?: MxFacts;
   spf?: SpfFacts;
   dmarc?: DmarcFacts;
+  /** The live SMTP probe of each MX address (absent with --no-smtp). */
+  smtp?: SmtpFacts;
+  /** The submission host's ports 465 and 587 (with --submission HOST). */
+  submission?: SubmissionFacts;
 }

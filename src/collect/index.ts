@@ -5,10 +5,14 @@ import type { CollectContext } from './context.js';
 import { collectDmarc } from './dmarc.js';
 import { collectMx } from './mx.js';
 import { collectSpf } from './spf.js';
+import { collectSmtp, collectSubmission } from './smtp.js';
+import type { SmtpProbeSettings } from '../probe/prober.js';
 
 export interface CollectOptions {
   dns: DnsSource;
   zone?: ZoneContext;
+  /** The run's SMTP probe: MX addresses (unless `mx` is false) and the submission host. */
+  probe?: SmtpProbeSettings;
 }
 
 /** Gathers every fact about one domain; the collectors run concurrently over a shared DNS cache. */
@@ -34,6 +38,16 @@ export async function collectDomain(domain: string, input: string, options: Coll
   facts.mx = mx;
   facts.spf = spf;
   facts.dmarc = dmarc;
+  // The probe needs the MX facts: it runs once the DNS collectors are done.
+  const probe = options.probe;
+  if (probe) {
+    const [smtp, submission] = await Promise.all([
+      probe.mx ? collectSmtp(ctx, mx, { prober: probe.prober, port: probe.port }) : undefined,
+      probe.submission ? collectSubmission(ctx, probe.submission, probe.prober, probe.submissionPorts) : undefined,
+    ]);
+    if (smtp) facts.smtp = smtp;
+    if (submission) facts.submission = submission;
+  }
   facts.dnsFailures = failuresOf(facts);
   return facts;
 }

@@ -3,6 +3,7 @@ import type { Rule } from '../engine/rule.js';
 import type { DomainFacts } from '../facts.js';
 import type { DomainReport, Finding, Report, Severity } from '../types.js';
 import { describeCounts, SEVERITY_RANK } from './counts.js';
+import { smtpLines } from './text-smtp.js';
 
 export interface TextOptions {
   rules: readonly Rule[];
@@ -54,7 +55,7 @@ function renderFinding(f: Finding, rule: Rule | undefined, paint: Paint): string
 
 function renderDomain(d: DomainReport, rules: Map<string, Rule>, paint: Paint): string[] {
   const lines = [paint('1', d.domain === d.input.trim().toLowerCase().replace(/\.$/, '') ? d.domain : `${d.domain} (${d.input.trim()})`)];
-  for (const l of recordLines(d.records)) lines.push(`  ${l}`);
+  for (const l of [...recordLines(d.records), ...smtpLines(d)]) lines.push(`  ${l}`);
   const byCategory = new Map<string, Finding[]>();
   for (const f of d.findings) {
     const category = rules.get(f.ruleId)?.category ?? 'other';
