@@ -89,7 +89,7 @@ const DOMAINS = [
 
 const EHLO_NAME = 'probe.mailaudit.test';
 /** Short, so that the silent server costs little; generous enough for a loaded machine. */
-const STEP_MS = 2500;
+const STEP_MS = 5000;
 
 let dns: TestDnsServer;
 let port = 0;

@@ -60,6 +60,8 @@ export interface RawScript {
   starttls?: 'garbage' | { key: string; cert: string };
   /** Reply lines are written one byte at a time (the probe must reassemble them). */
   trickle?: boolean;
+  /** Plaintext sent right after the 220 to STARTTLS, in the same write (a STARTTLS injection bug). */
+  injectAfterStarttls?: string;
   /** Implicit TLS from the first byte. */
   implicitTls?: { key: string; cert: string };
 }
@@ -100,7 +102,7 @@ export async function startRawServer(host: string, port: number, script: RawScri
           return;
         }
         if (verb === 'STARTTLS' && script.starttls) {
-          socket.write('220 go ahead\r\n');
+          socket.write(`220 go ahead\r\n${script.injectAfterStarttls ?? ''}`);
           socket.removeListener('data', onData);
           if (script.starttls === 'garbage') {
             socket.end('this is not a TLS record, sorry\r\n');
