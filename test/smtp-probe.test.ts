@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { Ajv } from 'ajv';
+import AjvDraft04Module from 'ajv-draft-04';
 import { audit, type AuditOptions } from '../src/audit.js';
 import { parseZone } from '../src/dns/zonefile.js';
 import type { SmtpAddressFact, SubmissionEndpointFact } from '../src/facts.js';
@@ -15,6 +16,8 @@ import type { DomainReport, Report } from '../src/types.js';
 import { runCli } from './helpers/cli.js';
 import { startDnsServer, type TestDnsServer } from './helpers/dns-server.js';
 import { certFile, keyPair, pem, startRawServer, startSmtpServer, type RunningServer } from './helpers/smtp-servers.js';
+
+const AjvDraft04 = AjvDraft04Module.default ?? AjvDraft04Module;
 
 const ZONE = `
 $ORIGIN test.
@@ -96,6 +99,8 @@ let port = 0;
 let submissionPorts = { implicitTls: 0, starttls: 0 };
 const servers: Record<string, RunningServer> = {};
 let maxConcurrentGood = 0;
+/** Server names (SNI) the good server saw in TLS handshakes. */
+const sniSeen: string[] = [];
 let report: Report;
 /** What each server received during the main audit (later tests send TLS bytes to plaintext servers). */
 const commandsOfMainRun: Record<string, string[]> = {};
@@ -116,6 +121,10 @@ async function startServers(): Promise<void> {
     },
     onClose: () => {
       current--;
+    },
+    onSecure: (socket, _session, cb) => {
+      sniSeen.push((socket as unknown as { servername?: string }).servername ?? '');
+      cb();
     },
   });
   port = servers.good.port;
@@ -241,6 +250,7 @@ test('STARTTLS with a certificate from a trusted CA for the right name: no findi
   t.is(leaf.fingerprintSha256, new X509Certificate(pem('good.pem')).fingerprint256);
   t.false(leaf.selfSigned);
   t.is(a.verdict, 'STARTTLS, TLS 1.3, certificate valid for mx1.smtpgood.test until 2125-01-01');
+  t.true(sniSeen.includes('mx1.smtpgood.test'), `SNI is the MX name (saw ${sniSeen.join(', ')})`);
 });
 
 test('a self-signed certificate: untrusted, and STARTTLS still reported as working', (t) => {
@@ -500,4 +510,20 @@ test('submission rules against the other shapes (both modes on the shared port)'
     const found = reports[i]!.domains[0]!.findings.map((f) => f.ruleId).filter((id) => id.startsWith('submission-'));
     t.deepEqual(found.sort(), expected, host);
   });
+});
+
+test('CLI: SARIF with probe findings validates against the SARIF 2.1.0 schema', async (t) => {
+  const r = await runCli([
+    'smtpselfsigned.test', 'smtpclosed.test', '--format', 'sarif', '--dns-server', dns.address, '--smtp-port', String(port),
+    '--smtp-timeout', String(STEP_MS), '--ehlo-name', EHLO_NAME, ...disableNotHere,
+  ]);
+  t.is(r.code, 1, r.stderr);
+  const sarif = JSON.parse(r.stdout);
+  const validate = new AjvDraft04({ allErrors: true, strict: false, logger: false }).compile(
+    JSON.parse(readFileSync(join('test', 'schemas', 'sarif-schema-2.1.0.json'), 'utf8')),
+  );
+  t.true(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3)));
+  const results = sarif.runs[0].results as { ruleId: string; locations: { logicalLocations: { name: string }[] }[] }[];
+  t.deepEqual(results.map((x) => x.ruleId).sort(), ['smtp-tls-cert-untrusted', 'smtp-unreachable']);
+  t.true(results.every((x) => x.locations[0]!.logicalLocations[0]!.name.endsWith(`:${port}`)));
 });
