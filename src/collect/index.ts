@@ -5,7 +5,7 @@ import type { CollectContext } from './context.js';
 import { collectDmarc } from './dmarc.js';
 import { collectMx } from './mx.js';
 import { collectSpf } from './spf.js';
-import { collectSmtp, collectSubmission } from './smtp.js';
+import { collectProbes } from './smtp.js';
 import type { SmtpProbeSettings } from '../probe/prober.js';
 
 export interface CollectOptions {
@@ -39,15 +39,7 @@ export async function collectDomain(domain: string, input: string, options: Coll
   facts.spf = spf;
   facts.dmarc = dmarc;
   // The probe needs the MX facts: it runs once the DNS collectors are done.
-  const probe = options.probe;
-  if (probe) {
-    const [smtp, submission] = await Promise.all([
-      probe.mx ? collectSmtp(ctx, mx, { prober: probe.prober, port: probe.port }) : undefined,
-      probe.submission ? collectSubmission(ctx, probe.submission, probe.prober, probe.submissionPorts) : undefined,
-    ]);
-    if (smtp) facts.smtp = smtp;
-    if (submission) facts.submission = submission;
-  }
+  Object.assign(facts, await collectProbes(ctx, mx, options.probe));
   facts.dnsFailures = failuresOf(facts);
   return facts;
 }

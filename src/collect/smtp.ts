@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { MxFacts } from '../facts.js';
 import type { SmtpAddressFact, SmtpFacts, SmtpProbeFact, SubmissionEndpointFact, SubmissionFacts } from '../facts/smtp.js';
-import { MAX_MX_PROBED, type SmtpProber } from '../probe/prober.js';
+import { MAX_MX_PROBED, type SmtpProbeSettings, type SmtpProber } from '../probe/prober.js';
 import type { ProbeTarget } from '../probe/smtp.js';
 import type { CollectContext } from './context.js';
 import { addressesOf } from './mx.js';
@@ -156,4 +156,18 @@ export async function collectSubmission(
   );
   facts.tlsEndpoints = facts.endpoints.filter((e) => e.outcome === 'tls').length;
   return facts;
+}
+
+/** The probe stage of a domain: the MX probe and the submission probe, as the run's settings ask. */
+export async function collectProbes(
+  ctx: CollectContext,
+  mx: MxFacts,
+  probe: SmtpProbeSettings | undefined,
+): Promise<{ smtp?: SmtpFacts; submission?: SubmissionFacts }> {
+  if (!probe) return {};
+  const [smtp, submission] = await Promise.all([
+    probe.mx ? collectSmtp(ctx, mx, { prober: probe.prober, port: probe.port }) : undefined,
+    probe.submission ? collectSubmission(ctx, probe.submission, probe.prober, probe.submissionPorts) : undefined,
+  ]);
+  return { ...(smtp && { smtp }), ...(submission && { submission }) };
 }
