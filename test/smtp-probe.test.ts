@@ -55,6 +55,30 @@ smtplegacy        MX 10 mx1.smtplegacy
 mx1.smtplegacy    A 127.0.0.15
 smtpnoehlo        MX 10 mx1.smtpnoehlo
 mx1.smtpnoehlo    A 127.0.0.18
+smtpmany          MX 11 mx11.smtpmany
+mx11.smtpmany    A 127.0.0.12
+smtpmany          MX 10 mx10.smtpmany
+mx10.smtpmany    A 127.0.0.12
+smtpmany          MX 9 mx9.smtpmany
+mx9.smtpmany    A 127.0.0.12
+smtpmany          MX 8 mx8.smtpmany
+mx8.smtpmany    A 127.0.0.12
+smtpmany          MX 7 mx7.smtpmany
+mx7.smtpmany    A 127.0.0.12
+smtpmany          MX 6 mx6.smtpmany
+mx6.smtpmany    A 127.0.0.12
+smtpmany          MX 5 mx5.smtpmany
+mx5.smtpmany    A 127.0.0.12
+smtpmany          MX 4 mx4.smtpmany
+mx4.smtpmany    A 127.0.0.12
+smtpmany          MX 3 mx3.smtpmany
+mx3.smtpmany    A 127.0.0.12
+smtpmany          MX 2 mx2.smtpmany
+mx2.smtpmany    A 127.0.0.12
+smtpmany          MX 1 mx1.smtpmany
+mx1.smtpmany    A 127.0.0.12
+smtpv6            MX 10 mx1.smtpshared.test.
+mx1.smtpshared    AAAA ::1
 smtpnull          MX 0 .
 smtpimplicit      A 127.0.0.12
 smtpnoroute       MX 10 mx1.smtpnoroute
@@ -86,6 +110,8 @@ const DOMAINS = [
   'smtplegacy.test',
   'smtpnoehlo.test',
   'smtpnull.test',
+  'smtpmany.test',
+  'smtpv6.test',
   'smtpimplicit.test',
   'smtpnoroute.test',
 ];
@@ -153,6 +179,11 @@ async function startServers(): Promise<void> {
     replies: { EHLO: '502 5.5.1 EHLO not implemented' },
   });
   // 127.0.0.12: nothing listens (a closed port).
+  try {
+    servers.v6 = await startSmtpServer('::1', port, { name: 'mx1.smtpshared.test', ...good, disabledCommands: ['AUTH'] });
+  } catch {
+    // No IPv6 loopback here: the IPv6 test says so.
+  }
   servers.banner = await startSmtpServer('127.0.0.13', port, { name: 'gateway.elsewhere.test', ...good, disabledCommands: ['AUTH'] });
   servers.ptr = await startSmtpServer('127.0.0.14', port, { name: 'relay.smtpptr.test', ...good, disabledCommands: ['AUTH'] });
   servers.legacy = await startSmtpServer('127.0.0.15', port, {
@@ -526,4 +557,20 @@ test('CLI: SARIF with probe findings validates against the SARIF 2.1.0 schema', 
   const results = sarif.runs[0].results as { ruleId: string; locations: { logicalLocations: { name: string }[] }[] }[];
   t.deepEqual(results.map((x) => x.ruleId).sort(), ['smtp-tls-cert-untrusted', 'smtp-unreachable']);
   t.true(results.every((x) => x.locations[0]!.logicalLocations[0]!.name.endsWith(`:${port}`)));
+});
+
+test('at most 10 MX hosts are probed, in preference order', (t) => {
+  const addresses = domain('smtpmany.test').records.smtp!.addresses;
+  t.is(addresses.length, 10);
+  t.deepEqual(addresses.map((a) => a.preference), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  t.true(addresses.every((a) => a.outcome === 'unreachable'));
+});
+
+test('an IPv6 MX address is probed like any other', (t) => {
+  const a = address('smtpv6.test');
+  if (!servers.v6) return t.pass('no IPv6 loopback on this machine');
+  t.is(a.address, '::1');
+  t.is(a.endpoint, `mx1.smtpshared.test:${port}`);
+  t.is(a.outcome, 'tls');
+  t.deepEqual(ids('smtpv6.test'), []);
 });
