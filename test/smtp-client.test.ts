@@ -5,7 +5,9 @@
  */
 import net from 'node:net';
 import test from 'ava';
-import { reverseName } from '../src/collect/smtp.js';
+import { collectSmtp, reverseName } from '../src/collect/smtp.js';
+import type { DnsSource } from '../src/dns/types.js';
+import type { MxFacts } from '../src/facts.js';
 import { TrustStore } from '../src/probe/certificate.js';
 import { SmtpProber } from '../src/probe/prober.js';
 import { authMechanisms, ehloKeywords, MAX_REPLY_LINES, ReplyError, ReplyParser } from '../src/probe/reply.js';
@@ -174,5 +176,28 @@ test('the prober: one conversation per target, one connection at a time per addr
     t.is((await prober.probe(targets[0]!)).host, 'mx1.smtpgood.test', 'callers get copies');
   } finally {
     await server.close();
+  }
+});
+
+test('the probe of a domain is bounded as a whole: conversations still queued at the deadline are skipped', async (t) => {
+  t.timeout(30_000);
+  const silent = await startRawServer('127.0.0.30', 0, {});
+  try {
+    // Three MX names on one silent address: one conversation at a time, each waits a full step for the greeting.
+    const prober = new SmtpProber({ ehloName: 'probe.mailaudit.test', stepTimeoutMs: 3000, domainDeadlineMs: 4500 });
+    const mx: MxFacts = {
+      status: 'found',
+      nullMx: false,
+      nullMixed: false,
+      hostCount: 3,
+      hosts: [1, 2, 3].map((i) => ({ preference: i, exchange: `mx${i}.slow.test`, isNull: false, ipLiteral: false, addresses: ['127.0.0.30'], addressStatus: 'found' as const })),
+    };
+    const dns: DnsSource = { resolve: async (name, type) => ({ name, type, status: 'nxdomain', records: [], source: 'dns' }) };
+    const facts = await collectSmtp({ domain: 'slow.test', dns }, mx, { prober, port: silent.port });
+    const outcomes = facts.addresses.map((a) => `${a.outcome} ${a.error}`);
+    t.is(outcomes[0], 'no-banner ETIMEDOUT');
+    t.deepEqual(outcomes.slice(1), ['skipped EDEADLINE', 'skipped EDEADLINE']);
+  } finally {
+    await silent.close();
   }
 });

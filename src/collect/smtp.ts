@@ -108,7 +108,7 @@ export async function collectSmtp(ctx: CollectContext, mx: MxFacts, options: Smt
     t.addresses.map((address) => ({ ...t, address })),
   );
   const facts: SmtpFacts = { status: jobs.length ? 'probed' : 'none', port, addresses: [] };
-  const deadlineMs = prober.conversationDeadlineMs * 2;
+  const deadlineMs = prober.domainDeadlineMs;
   facts.addresses = await Promise.all(
     jobs.map(async (job) => {
       const target: ProbeTarget = { host: job.host, address: job.address, port, mode: 'starttls' };
@@ -143,7 +143,7 @@ export async function collectSubmission(
   ]);
   facts.endpoints = await Promise.all(
     targets.map(async (target) => {
-      const probed = await withDeadline(prober.probe(target), prober.conversationDeadlineMs * 2, () => ({
+      const probed = await withDeadline(prober.probe(target), prober.domainDeadlineMs, () => ({
         ...target,
         outcome: 'skipped' as const,
         error: 'EDEADLINE',

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { SmtpReplyFact } from '../facts/smtp.js';
-import { ReplyError, ReplyParser } from './reply.js';
+import { MAX_REPLY_BYTES, ReplyError, ReplyParser } from './reply.js';
 
 /** A step of the conversation that went wrong: a socket error code, a timeout, garbage from the server. */
 export class ProbeError extends Error {
@@ -72,6 +72,8 @@ export class SmtpConnection {
   private listen(socket: net.Socket): void {
     socket.on('data', (chunk: Buffer) => {
       this.parser.push(chunk);
+      // Whatever the state of the conversation, a server cannot make the client hold more than this.
+      if (this.parser.pending > 2 * MAX_REPLY_BYTES) return this.abort(new ProbeError('ETOOBIG', 'the server sent more than a reply can hold'));
       this.notify();
     });
     socket.on('error', (err: NodeJS.ErrnoException) => this.fail(new ProbeError(err.code ?? 'ESOCKET', err.message)));

@@ -15,6 +15,8 @@ export interface ProberOptions {
   caPems?: string[];
   /** Connections open at once across the run (default 16). */
   maxConnections?: number;
+  /** Bound on the probe of one domain, queueing included (default 12 × the step timeout). */
+  domainDeadlineMs?: number;
 }
 
 /**
@@ -24,6 +26,7 @@ export interface ProberOptions {
 export class SmtpProber {
   readonly stepTimeoutMs: number;
   readonly ehloName: string;
+  readonly domainDeadlineMs: number;
   private readonly trust: TrustStore;
   private readonly maxConnections: number;
   private readonly results = new Map<string, Promise<SmtpProbeFact>>();
@@ -42,6 +45,7 @@ export class SmtpProber {
     this.stepTimeoutMs = options.stepTimeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS;
     this.trust = new TrustStore(options.caPems ?? []);
     this.maxConnections = options.maxConnections ?? 16;
+    this.domainDeadlineMs = options.domainDeadlineMs ?? this.conversationDeadlineMs * 2;
   }
 
   /** How long one conversation may take at most: every step at its bound. */

@@ -15,7 +15,7 @@ function probeLines(label: string, d: DomainReport, p: SmtpProbeFact & { endpoin
 export function smtpLines(d: DomainReport): string[] {
   const lines: string[] = [];
   const smtp = d.records.smtp;
-  if (smtp?.status === 'none') lines.push('SMTP   no address to probe');
+  if (smtp?.status === 'none') lines.push(`SMTP   nothing probed (${d.records.mx?.nullMx ? 'null MX' : 'no MX address known'})`);
   for (const a of smtp?.addresses ?? []) lines.push(...probeLines('SMTP', d, a));
   const sub = d.records.submission;
   if (sub && sub.endpoints.length === 0) lines.push(`SUBMIT ${sub.host}: ${sub.addressStatus === 'absent' ? 'no address' : 'address lookup failed'}`);
