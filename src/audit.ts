@@ -17,6 +17,8 @@ import type { ZoneContext } from './facts.js';
 import { InputError, parseDomainName, type DomainName } from './input/domain.js';
 import { VERSION } from './paths.js';
 import { countSeverities } from './report/counts.js';
+import type { SmtpProbeSettings } from './probe/prober.js';
+import { prepareProbe } from './probe/settings.js';
 import type { DomainReport, Report, Severity } from './types.js';
 
 export const REPORT_SCHEMA_VERSION = '1.0.0';
@@ -42,12 +44,24 @@ export interface AuditOptions {
   rules?: Rule[];
   /** Port for HTTPS fetches of MTA-STS policies and BIMI logos (default 443). */
   httpsPort?: number;
-  /** Extra trusted CA certificates (a PEM file) for HTTPS and SMTP certificate checks. */
+  /** Extra trusted CA certificates (a PEM file) for HTTPS and SMTP certificate checks (NODE_EXTRA_CA_CERTS works too). */
   caFile?: string;
   /** Bound on connecting and on each HTTPS fetch, in milliseconds (default 10000). */
   httpTimeoutMs?: number;
   /** DKIM selectors to try besides the built-in list (each a DNS name such as `s2024`). */
   dkimSelectors?: string[];
+  /** Probe each MX address over SMTP (default true; the CLI's --no-smtp sets false). */
+  smtp?: boolean;
+  /** Port of the MX probe (default 25). */
+  smtpPort?: number;
+  /** Bound on each SMTP step in milliseconds: connect, each reply, the TLS handshake (default 10000). */
+  smtpTimeoutMs?: number;
+  /** Name sent with EHLO (default: this machine's host name). */
+  ehloName?: string;
+  /** Probe this host's submission ports (465 implicit TLS, 587 STARTTLS). */
+  submission?: string;
+  /** Ports of the submission probe (default 465 and 587; tests use unprivileged ones). */
+  submissionPorts?: { implicitTls: number; starttls: number };
 }
 
 /** A prepared run: the DNS source shared by every domain (one cache per run) and the rules. */
@@ -63,6 +77,8 @@ export interface AuditRun {
   /** The resolvers asked for DNSSEC (AD flag); undefined when DNS comes from a custom DnsSource. */
   dnssec?: DnssecSettings;
   dkimSelectors: string[];
+  /** The SMTP probe of the run (one cache of conversations per run), when there is anything to probe. */
+  probe?: SmtpProbeSettings;
 }
 
 /** Reads the zone file and builds the DNS source; throws InputError for anything the user must fix. */
@@ -113,6 +129,8 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
     }
   }
   run.dns = new CachingDnsSource(dns);
+  const probe = await prepareProbe(options);
+  if (probe) run.probe = probe;
   return run;
 }
 
@@ -137,6 +155,7 @@ export async function auditDomain(run: AuditRun, domain: DomainName): Promise<Do
     // DNSSEC belongs to the deployed zone: records read from a zone file are not checked.
     dnssec: inZone ? undefined : run.dnssec,
     dkimSelectors: run.dkimSelectors,
+    probe: run.probe,
   });
   const findings = evaluate(run.rules, facts, { disabled: run.disabled, severity: run.severity });
   return { domain: domain.name, input: domain.input, findings, summary: countSeverities(findings), records: facts };

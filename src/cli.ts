@@ -5,6 +5,7 @@ import { audit } from './audit.js';
 import { DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, parseDnsServer } from './dns/live.js';
 import { builtinRules, RuleLoadError } from './engine/load.js';
 import { InputError } from './input/domain.js';
+import { DEFAULT_SMTP_PORT, DEFAULT_SMTP_TIMEOUT_MS } from './probe/prober.js';
 import { VERSION } from './paths.js';
 import { SEVERITY_RANK } from './report/counts.js';
 import { renderJson } from './report/json.js';
@@ -41,6 +42,10 @@ function parser(argv: string[]) {
     .option('http-timeout', { type: 'number', default: 10000, describe: 'timeout per HTTPS fetch in ms (connect, TLS, response)' })
     .option('dkim-selector', { type: 'string', array: true, describe: 'also look for a DKIM key under this selector (repeatable)', defaultDescription: 'the built-in list of common selectors' })
     .option('smtp', { type: 'boolean', default: true, describe: 'probe each MX host over SMTP (--no-smtp to skip)' })
+    .option('smtp-port', { type: 'number', default: DEFAULT_SMTP_PORT, describe: 'port of the MX probe' })
+    .option('smtp-timeout', { type: 'number', default: DEFAULT_SMTP_TIMEOUT_MS, describe: 'timeout in ms of each SMTP step (connect, each reply, the TLS handshake)' })
+    .option('ehlo-name', { type: 'string', describe: 'name the probe sends with EHLO', defaultDescription: "this machine's host name" })
+    .option('submission', { type: 'string', describe: 'also probe HOST on the submission ports 465 (implicit TLS) and 587 (STARTTLS)', defaultDescription: 'none' })
     .example('$0 example.com', 'audit a live domain')
     .example('$0 --zone fixtures/clean/zone.db', 'lint a zone file before deploying it')
     .example('$0 -f sarif -o mailaudit.sarif example.com', 'SARIF for GitHub code scanning')
@@ -111,6 +116,11 @@ async function run(argv: string[]): Promise<number> {
     caFile: args['ca-file'],
     httpTimeoutMs: positiveNumber('http-timeout', args['http-timeout']),
     dkimSelectors: (args['dkim-selector'] ?? []).map(String),
+    smtp: args.smtp,
+    smtpPort: args['smtp-port'],
+    smtpTimeoutMs: args['smtp-timeout'],
+    ehloName: args['ehlo-name'],
+    submission: args.submission,
   });
   const text =
     args.format === 'json'

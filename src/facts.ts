@@ -6,6 +6,9 @@ export type * from './facts/transport.js';
 import type { DkimFacts } from './facts/dkim.js';
 
 export type { DkimFacts, DkimKeyFact, DkimProblemFact } from './facts/dkim.js';
+import type { SmtpFacts, SubmissionFacts } from './facts/smtp.js';
+
+export type * from './facts/smtp.js';
 
 /**
  * Facts are what collect/ learns about one domain: plain JSON, the `records` part of the JSON report,
@@ -251,4 +254,8 @@ export interface DomainFacts {
   dnssec?: DnssecFacts;
   dane?: DaneFacts;
   dkim?: DkimFacts;
+  /** The live SMTP probe of each MX address (absent with --no-smtp). */
+  smtp?: SmtpFacts;
+  /** The submission host's ports 465 and 587 (with --submission HOST). */
+  submission?: SubmissionFacts;
 }

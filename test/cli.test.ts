@@ -16,7 +16,7 @@ let dns: TestDnsServer;
 // Generous: many CLI processes start at once on a small machine, and a slow start is not a DNS failure.
 /** Notes nearly every fixture domain gets (no MTA-STS, no TLS-RPT, answers not DNSSEC-validated): not what these tests are about. */
 const QUIET = ['--disable', 'mta-sts-missing', '--disable', 'tlsrpt-missing', '--disable', 'dnssec-unsigned'];
-const dnsArgs = () => [...QUIET, '--dns-server', dns.address, '--timeout', '3000', '--tries', '1'];
+const dnsArgs = () => [...QUIET, '--dns-server', dns.address, '--timeout', '3000', '--tries', '1', '--no-smtp'];
 
 test.before(async () => {
   dns = await startFixtureDns();
@@ -37,7 +37,7 @@ function validator(schema: object, draft04 = false) {
 test('--help lists every option with its default', async (t) => {
   const r = await runCli(['--help']);
   t.is(r.code, 0);
-  for (const option of ['--format', '--output', '--dns-server', '--timeout', '--fail-on', '--disable', '--zone', '--smtp']) {
+  for (const option of ['--format', '--output', '--dns-server', '--timeout', '--fail-on', '--disable', '--zone', '--smtp', '--smtp-port', '--smtp-timeout', '--ehlo-name', '--ca-file', '--submission']) {
     t.true(r.stdout.includes(option), option);
   }
   t.regex(r.stdout, /\[default: 5000\]/);
@@ -211,7 +211,7 @@ test('a DNS server that never answers: dns-lookup-failed only, never "missing", 
   t.timeout(20_000, 'the run must be bounded by the DNS timeout');
   const silent = await silentServer();
   try {
-    const r = await runCli(['example.test', '--dns-server', silent.address, '--timeout', '500', '--tries', '1', '--format', 'json']);
+    const r = await runCli(['example.test', '--dns-server', silent.address, '--timeout', '500', '--tries', '1', '--format', 'json', '--no-smtp']);
     t.is(r.code, 1);
     const d = JSON.parse(r.stdout).domains[0];
     const ids = new Set(d.findings.map((f: { ruleId: string }) => f.ruleId));

@@ -14,7 +14,7 @@ test.after.always(async () => {
 
 /** Notes nearly every fixture domain gets (no MTA-STS, no TLS-RPT, answers not DNSSEC-validated) are not what these tests are about. */
 const QUIET = ['mta-sts-missing', 'tlsrpt-missing', 'dnssec-unsigned'];
-const options = () => ({ dnsServers: [dns.address], timeoutMs: 3000, tries: 1, disable: QUIET });
+const options = () => ({ dnsServers: [dns.address], timeoutMs: 3000, tries: 1, disable: QUIET, smtp: false });
 
 test.serial('audit() returns the report object the CLI renders', async (t) => {
   const report: Report = await audit(['clean.test', 'nospf.test'], options());
@@ -44,7 +44,7 @@ test.serial('the lookups of one domain run concurrently', async (t) => {
   const { fixtureRecords } = await import('./helpers/fixtures.js');
   const slow = await startDnsServer({ records: fixtureRecords(), delayMs: 200 });
   try {
-    await audit('clean.test', { dnsServers: [slow.address], timeoutMs: 3000, tries: 1 });
+    await audit('clean.test', { dnsServers: [slow.address], timeoutMs: 3000, tries: 1, smtp: false });
     t.true(slow.inFlightMax >= 3, `at most ${slow.inFlightMax} in flight`);
   } finally {
     await slow.close();

@@ -9,29 +9,14 @@ export interface ProbedChain {
   chain: Buffer[];
 }
 
-/**
- * THE one place that reads the SMTP probe's facts for DANE. Assumed shape (issue 5):
- * `facts.smtp.hosts[*].addresses[*].tls.chain[*].der` (base64 DER, leaf first), the host named by
- * `host` (or `exchange`/`name`) and the address by `address` (or `ip`). Returns chains by host name.
- */
+/** The chains the SMTP probe saw (`smtp.addresses[*].tls.chain[*].der`, leaf first), by MX host name. */
 export function probedChains(facts: DomainFacts): Map<string, ProbedChain[]> {
   const out = new Map<string, ProbedChain[]>();
-  const smtp = (facts as unknown as { smtp?: { hosts?: unknown } }).smtp;
-  const hosts = Array.isArray(smtp?.hosts) ? (smtp.hosts as Record<string, unknown>[]) : [];
-  for (const h of hosts) {
-    const name = String(h?.['host'] ?? h?.['exchange'] ?? h?.['name'] ?? '').toLowerCase().replace(/\.$/, '');
-    if (!name) continue;
-    const addresses = Array.isArray(h['addresses']) ? (h['addresses'] as Record<string, unknown>[]) : [];
-    for (const a of addresses) {
-      const tls = a?.['tls'] as { chain?: { der?: unknown }[] } | undefined;
-      const chain: Buffer[] = [];
-      for (const c of Array.isArray(tls?.chain) ? tls.chain : []) {
-        if (typeof c?.der === 'string' && c.der !== '') chain.push(Buffer.from(c.der, 'base64'));
-      }
-      if (chain.length === 0) continue;
-      const address = String(a['address'] ?? a['ip'] ?? '');
-      out.set(name, [...(out.get(name) ?? []), { address, chain }]);
-    }
+  for (const a of facts.smtp?.addresses ?? []) {
+    const chain = (a.tls?.chain ?? []).filter((c) => c.der).map((c) => Buffer.from(c.der, 'base64'));
+    if (chain.length === 0) continue;
+    const name = a.host.toLowerCase().replace(/\.$/, '');
+    out.set(name, [...(out.get(name) ?? []), { address: a.address, chain }]);
   }
   return out;
 }

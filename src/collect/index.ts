@@ -12,6 +12,8 @@ import { collectMtaSts } from './mta-sts.js';
 import { collectMx } from './mx.js';
 import { collectSpf } from './spf.js';
 import { collectTlsRpt } from './tls-rpt.js';
+import { collectProbes } from './smtp.js';
+import type { SmtpProbeSettings } from '../probe/prober.js';
 
 export interface CollectOptions {
   dns: DnsSource;
@@ -22,6 +24,8 @@ export interface CollectOptions {
   dnssec?: DnssecSettings;
   /** DKIM selectors to try besides the built-in list. */
   dkimSelectors?: readonly string[];
+  /** The run's SMTP probe: MX addresses (unless `mx` is false) and the submission host. */
+  probe?: SmtpProbeSettings;
 }
 
 /** Gathers every fact about one domain; the collectors run concurrently over a shared DNS cache. */
@@ -61,6 +65,8 @@ export async function collectDomain(domain: string, input: string, options: Coll
   facts.dmarc = dmarc;
   Object.assign(facts, { mtaSts, tlsRpt, bimi, dnssec, dane });
   facts.dkim = dkim;
+  // The probe needs the MX facts: it runs once the DNS collectors are done.
+  Object.assign(facts, await collectProbes(ctx, mx, options.probe));
   facts.dnsFailures = failuresOf(facts);
   // DANE matches the certificates the SMTP probe saw: keep this after the probe.
   applyDane(facts);

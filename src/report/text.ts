@@ -6,6 +6,7 @@ import { describeCounts, SEVERITY_RANK } from './counts.js';
 import { transportLines } from './text-transport.js';
 import { dkimTextLines } from './text-dkim.js';
 import { dmarcTextLines } from './text-dmarc.js';
+import { smtpLines } from './text-smtp.js';
 
 export interface TextOptions {
   rules: readonly Rule[];
@@ -53,7 +54,7 @@ function renderFinding(f: Finding, rule: Rule | undefined, paint: Paint): string
 
 function renderDomain(d: DomainReport, rules: Map<string, Rule>, paint: Paint): string[] {
   const lines = [paint('1', d.domain === d.input.trim().toLowerCase().replace(/\.$/, '') ? d.domain : `${d.domain} (${d.input.trim()})`)];
-  for (const l of [...recordLines(d.records), ...transportLines(d.records)]) lines.push(`  ${l}`);
+  for (const l of [...recordLines(d.records), ...transportLines(d.records), ...smtpLines(d)]) lines.push(`  ${l}`);
   const byCategory = new Map<string, Finding[]>();
   for (const f of d.findings) {
     const category = rules.get(f.ruleId)?.category ?? 'other';
