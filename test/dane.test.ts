@@ -81,16 +81,18 @@ mx2          IN A   127.0.0.26
 ns1          IN A   127.0.0.53
 `;
 
-/** The SMTP probe facts as DANE reads them (the shape probedChains assumes). */
+/** The SMTP probe facts as DANE reads them: `smtp.addresses[*]` with the host and the chain in DER. */
 function smtpFacts(chains: Record<string, Record<string, Buffer[]>>) {
   return {
-    hosts: Object.entries(chains).map(([host, addresses]) => ({
-      host,
-      addresses: Object.entries(addresses).map(([address, chain]) => ({
+    status: 'probed',
+    port: 25,
+    addresses: Object.entries(chains).flatMap(([host, addresses]) =>
+      Object.entries(addresses).map(([address, chain]) => ({
+        host,
         address,
         tls: { chain: chain.map((c) => ({ der: c.toString('base64') })) },
       })),
-    })),
+    ),
   };
 }
 

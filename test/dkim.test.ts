@@ -18,7 +18,7 @@ test.after.always(async () => {
 });
 
 async function dkimOf(domain: string, dkimSelectors?: string[], server = dns): Promise<{ dkim: DkimFacts; ids: string[] }> {
-  const report = await audit(domain, { dnsServers: [server.address], timeoutMs: 3000, tries: 1, dkimSelectors });
+  const report = await audit(domain, { dnsServers: [server.address], timeoutMs: 3000, tries: 1, dkimSelectors, smtp: false });
   const d = report.domains[0]!;
   return { dkim: d.records.dkim!, ids: d.findings.map((f) => f.ruleId) };
 }
@@ -71,7 +71,7 @@ test.serial('--dkim-selector adds selectors (multi-label ones too) to the built-
   t.deepEqual(withIt.dkim.userSelectors, ['s2024.mail']);
   t.is(withIt.dkim.tried.at(-1), 's2024.mail');
   t.false(withIt.ids.includes('dkim-no-selector-found'));
-  const cli = await runCli(['dkim-custom.test', '--dkim-selector', 's2024.mail', '--format', 'json', '--dns-server', dns.address, '--timeout', '3000', '--tries', '1']);
+  const cli = await runCli(['dkim-custom.test', '--dkim-selector', 's2024.mail', '--format', 'json', '--dns-server', dns.address, '--timeout', '3000', '--tries', '1', '--no-smtp']);
   t.is(cli.code, 0, cli.stderr);
   t.deepEqual(JSON.parse(cli.stdout).domains[0].records.dkim.answered, ['s2024.mail']);
 });
@@ -80,7 +80,7 @@ test.serial('a bad selector is a usage error: exit 2, one line', async (t) => {
   for (const bad of ['-x', 'a..b', 'under_score', 'x'.repeat(64), '']) t.truthy(selectorProblem(bad), bad);
   t.is(selectorProblem('s2024.mail'), undefined);
   await t.throwsAsync(audit('clean.test', { dnsServers: [dns.address], dkimSelectors: ['bad selector'] }), { instanceOf: InputError });
-  const r = await runCli(['clean.test', '--dkim-selector', 'no/slash', '--dns-server', dns.address]);
+  const r = await runCli(['clean.test', '--dkim-selector', 'no/slash', '--dns-server', dns.address, '--no-smtp']);
   t.is(r.code, 2);
   t.regex(r.stderr, /^mailaudit: bad DKIM selector "no\/slash": .+\n$/);
 });
@@ -109,7 +109,7 @@ test.serial('every selector is asked at once', async (t) => {
 test.serial('when the wildcard probe fails, DKIM is undetermined with one failed lookup, not one per selector', async (t) => {
   const server = await startDnsServer({ records: fixtureRecords(), behaviours: { '*._domainkey.dkim-none.test': 'timeout' } });
   try {
-    const report = await audit('dkim-none.test', { dnsServers: [server.address], timeoutMs: 300, tries: 1, disable: QUIET_RULES });
+    const report = await audit('dkim-none.test', { dnsServers: [server.address], timeoutMs: 300, tries: 1, disable: QUIET_RULES, smtp: false });
     const d = report.domains[0]!;
     t.is(d.records.dkim!.status, 'undetermined');
     t.deepEqual(d.findings.map((f) => [f.ruleId, f.location.name]), [['dns-lookup-failed', 'mailaudit-wildcard-probe-7q2x._domainkey.dkim-none.test']]);
