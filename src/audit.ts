@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { collectDomain } from './collect/index.js';
 import { CachingDnsSource } from './dns/cache.js';
 import { LiveDnsSource } from './dns/live.js';
@@ -31,6 +32,8 @@ export interface AuditOptions {
   severity?: Record<string, Severity>;
   /** Domains audited at once (default 8). */
   concurrency?: number;
+  /** Client addresses (IPv4/IPv6) to evaluate each domain's SPF for, as a receiver would. */
+  senderIps?: string[];
   /** Replaces live DNS (tests, embedding). */
   dns?: DnsSource;
   /** The rules to evaluate (default: the built-in catalogue). */
@@ -45,6 +48,7 @@ export interface AuditRun {
   rules: Rule[];
   disabled: Set<string>;
   severity: Record<string, Severity>;
+  senderIps?: string[];
 }
 
 /** Reads the zone file and builds the DNS source; throws InputError for anything the user must fix. */
@@ -56,7 +60,11 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
   }
   let dns: DnsSource =
     options.dns ?? new LiveDnsSource({ servers: options.dnsServers, timeoutMs: options.timeoutMs, tries: options.tries });
+  for (const ip of options.senderIps ?? []) {
+    if (!isIP(ip)) throw new InputError(`invalid sender IP ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
+  }
   const run: AuditRun = { dns, rules, disabled: new Set(options.disable), severity: options.severity ?? {} };
+  if (options.senderIps?.length) run.senderIps = options.senderIps;
   if (options.zoneFile) {
     let text: string;
     try {
@@ -82,7 +90,7 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
 /** Audits one domain within a prepared run. */
 export async function auditDomain(run: AuditRun, domain: DomainName): Promise<DomainReport> {
   const inZone = run.zone && (domain.name === run.zone.origin || domain.name.endsWith(`.${run.zone.origin}`));
-  const facts = await collectDomain(domain.name, domain.input, { dns: run.dns, zone: inZone ? run.zone : undefined });
+  const facts = await collectDomain(domain.name, domain.input, { dns: run.dns, zone: inZone ? run.zone : undefined, senderIps: run.senderIps });
   const findings = evaluate(run.rules, facts, { disabled: run.disabled, severity: run.severity });
   return { domain: domain.name, input: domain.input, findings, summary: countSeverities(findings), records: facts };
 }

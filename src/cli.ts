@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { audit } from './audit.js';
@@ -36,6 +37,7 @@ function parser(argv: string[]) {
     .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
     .option('disable', { type: 'string', array: true, describe: 'rule id not to check (repeatable)', defaultDescription: 'none' })
     .option('zone', { type: 'string', describe: 'audit the records of this zone file before it is deployed' })
+    .option('sender-ip', { type: 'string', array: true, describe: 'evaluate SPF for mail from this IPv4/IPv6 address, as a receiver would (repeatable)', defaultDescription: 'none' })
     .option('smtp', { type: 'boolean', default: true, describe: 'probe each MX host over SMTP (--no-smtp to skip)' })
     .example('$0 example.com', 'audit a live domain')
     .example('$0 --zone fixtures/clean/zone.db', 'lint a zone file before deploying it')
@@ -98,6 +100,11 @@ async function run(argv: string[]): Promise<number> {
     tries: positiveNumber('tries', args.tries),
     zoneFile: args.zone,
     disable: (args.disable ?? []).map(String),
+    senderIps: (args['sender-ip'] ?? []).map((s) => {
+      const ip = String(s);
+      if (!isIP(ip)) throw new UsageError(`invalid --sender-ip ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
+      return ip;
+    }),
   });
   const text =
     args.format === 'json'

@@ -5,6 +5,8 @@ import type { Presence } from '../facts.js';
 export interface CollectContext {
   domain: string;
   dns: DnsSource;
+  /** `--sender-ip`: addresses whose SPF result is evaluated (issue 3). */
+  senderIps?: string[];
 }
 
 export function presenceOf(answer: DnsAnswer): Presence {

@@ -3,6 +3,7 @@ import type { Rule } from '../engine/rule.js';
 import type { DomainFacts } from '../facts.js';
 import type { DomainReport, Finding, Report, Severity } from '../types.js';
 import { describeCounts, SEVERITY_RANK } from './counts.js';
+import { spfTreeLines } from './text-spf.js';
 
 export interface TextOptions {
   rules: readonly Rule[];
@@ -27,6 +28,7 @@ function recordLines(facts: DomainFacts): string[] {
   } else if (mx) lines.push(`MX     ${mx.status === 'absent' ? 'none' : 'undetermined (lookup failed)'}`);
   const spf = facts.spf;
   if (spf) lines.push(`SPF    ${spf.records.map((r) => r.text).join(' | ') || (spf.status === 'absent' ? 'none' : 'undetermined (lookup failed)')}`);
+  lines.push(...spfTreeLines(facts));
   const dmarc = facts.dmarc;
   if (dmarc) {
     const shown = dmarc.records.map((r) => r.text).join(' | ');

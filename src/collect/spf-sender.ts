@@ -1,0 +1,226 @@
+import { createRequire } from 'node:module';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import type { RRType } from '../dns/types.js';
+import type { SpfNodeFact, SpfResult, SpfSenderResultFact, SpfTermFact } from '../facts.js';
+import type { CollectContext } from './context.js';
+
+/**
+ * `--sender-ip`: what a receiver decides for mail from an address, with mailauth 7's SPF evaluator
+ * (strict RFC 7208 mode) asking our DnsSource, next to our own evaluation of the collected tree,
+ * which names the deciding term and shows where the two disagree on a limit.
+ */
+
+interface MailauthSpfResult {
+  status: { result: string; comment?: string };
+  lookups?: { limit: number; count: number; void: number };
+}
+type MailauthResolver = (name: string, type: string) => Promise<unknown[]>;
+type MailauthSpf = (opts: {
+  sender: string;
+  ip: string;
+  helo: string;
+  mta: string;
+  resolver: MailauthResolver;
+  strict: boolean;
+  maxElapsedTime?: number;
+}) => Promise<MailauthSpfResult>;
+
+const require = createRequire(import.meta.url);
+const { spf: mailauthSpf } = require('mailauth/lib/spf/index.js') as { spf: MailauthSpf };
+/** mailauth's macro expander (RFC 7208 §7), so both evaluations expand alike. */
+const expandMacro = require('mailauth/lib/spf/macro.js') as (input: string, values: Record<string, unknown>) => string;
+
+const RESOLVABLE = new Set<RRType>(['A', 'AAAA', 'MX', 'TXT', 'PTR']);
+const RESULTS = new Set<SpfResult>(['pass', 'fail', 'softfail', 'neutral', 'none', 'permerror', 'temperror']);
+
+const dnsError = (code: string, name: string) => Object.assign(new Error(`${code} ${name}`), { code });
+
+/** Our DnsSource as a node:dns-style resolver: arrays like dns.promises.resolve, errors with ENOTFOUND/ENODATA/… codes. */
+export function mailauthResolver(ctx: CollectContext): MailauthResolver {
+  return async (name, rrtype) => {
+    const type = rrtype.toUpperCase() as RRType;
+    if (!RESOLVABLE.has(type)) throw dnsError('ENOTIMP', name);
+    const answer = await ctx.dns.resolve(name.replace(/\.$/, ''), type);
+    if (answer.status === 'nxdomain') throw dnsError('ENOTFOUND', name);
+    if (answer.status === 'nodata') throw dnsError('ENODATA', name);
+    if (answer.status === 'error') throw dnsError(answer.error ?? 'ESERVFAIL', name);
+    if (type === 'MX') {
+      return (answer as { records: { preference: number; exchange: string }[] }).records.map((m) => ({ priority: m.preference, exchange: m.exchange }));
+    }
+    return answer.records.map((r) => (Array.isArray(r) ? [...r] : r));
+  };
+}
+
+const QUALIFIER_RESULT: Record<string, SpfResult> = { '+': 'pass', '-': 'fail', '~': 'softfail', '?': 'neutral' };
+
+interface Outcome {
+  result: SpfResult;
+  name?: string;
+  term?: string;
+}
+
+/** Our evaluation of the tree for one client (RFC 7208 §4.6, §5), or undefined where it needs what we did not collect (ptr, macros). */
+class TreeEvaluator {
+  constructor(
+    private readonly ctx: CollectContext,
+    private readonly tree: SpfNodeFact[],
+    private readonly ip: string,
+    private readonly sender: string,
+  ) {}
+
+  private get family(): 'ipv4' | 'ipv6' {
+    return isIPv4(this.ip) ? 'ipv4' : 'ipv6';
+  }
+
+  private inNetwork(address: string, prefix: number | undefined, family: 'ipv4' | 'ipv6'): boolean {
+    if (family !== this.family) return false;
+    const list = new BlockList();
+    list.addSubnet(address, prefix ?? (family === 'ipv4' ? 32 : 128), family);
+    return list.check(this.ip, family);
+  }
+
+  private async addressesMatch(name: string, term: SpfTermFact): Promise<boolean | 'error'> {
+    const answer = await this.ctx.dns.resolve(name, this.family === 'ipv4' ? 'A' : 'AAAA');
+    if (answer.status === 'error') return 'error';
+    const prefix = this.family === 'ipv4' ? term.cidr4 : term.cidr6;
+    return answer.records.some((a) => this.inNetwork(a, prefix, this.family));
+  }
+
+  async node(node: SpfNodeFact): Promise<Outcome | undefined> {
+    switch (node.status) {
+      case 'none':
+        return { result: 'none', name: node.name };
+      case 'undetermined':
+        return { result: 'temperror', name: node.name };
+      case 'multiple':
+      case 'loop':
+        return { result: 'permerror', name: node.name };
+      case 'not-followed':
+        return undefined;
+    }
+    const bad = node.terms.find((t) => t.error);
+    if (bad) return { result: 'permerror', name: node.name, term: bad.text };
+    for (const term of node.terms) {
+      if (term.kind === 'redirect' || term.kind === 'exp' || term.kind === 'modifier') continue;
+      const matched = await this.term(node, term);
+      if (matched === undefined) return undefined;
+      if (typeof matched === 'object') return matched;
+      if (matched) return { result: QUALIFIER_RESULT[term.qualifier ?? '+']!, name: node.name, term: term.text };
+    }
+    const redirect = node.terms.find((t) => t.kind === 'redirect' && !t.unreachable);
+    if (redirect) {
+      const target = this.tree[redirect.child!];
+      const sub = target ? await this.node(target) : undefined;
+      if (sub?.result === 'none') return { result: 'permerror', name: node.name, term: redirect.text };
+      return sub;
+    }
+    return { result: 'neutral', name: node.name };
+  }
+
+  /** true/false: matched or not; an Outcome: evaluation ends with it; undefined: cannot tell. */
+  private async term(node: SpfNodeFact, term: SpfTermFact): Promise<boolean | Outcome | undefined> {
+    let spec = term.target ?? node.name;
+    if (term.macro) {
+      // %{p} needs the client's validated PTR names; an include/redirect target with macros was not collected.
+      if (/%\{p/i.test(spec) || term.kind === 'include') return undefined;
+      try {
+        spec = expandMacro(spec, { sender: this.sender, ip: this.ip, helo: this.ctx.domain, domain: node.name });
+      } catch {
+        return { result: 'permerror', name: node.name, term: term.text };
+      }
+    }
+    const target = spec.toLowerCase().replace(/\.$/, '');
+    switch (term.kind) {
+      case 'all':
+        return true;
+      case 'ip4':
+        return this.inNetwork(term.address!, term.cidr4, 'ipv4');
+      case 'ip6':
+        return this.inNetwork(term.address!, term.cidr6, 'ipv6');
+      case 'a': {
+        const m = await this.addressesMatch(target, term);
+        return m === 'error' ? { result: 'temperror', name: node.name, term: term.text } : m;
+      }
+      case 'mx': {
+        const mx = await this.ctx.dns.resolve(target, 'MX');
+        if (mx.status === 'error') return { result: 'temperror', name: node.name, term: term.text };
+        if (mx.records.length > 10) return { result: 'permerror', name: node.name, term: term.text };
+        for (const host of mx.records) {
+          if (!host.exchange) continue;
+          const m = await this.addressesMatch(host.exchange, term);
+          if (m === 'error') return { result: 'temperror', name: node.name, term: term.text };
+          if (m) return true;
+        }
+        return false;
+      }
+      case 'exists': {
+        const a = await this.ctx.dns.resolve(target, 'A');
+        if (a.status === 'error') return { result: 'temperror', name: node.name, term: term.text };
+        return a.records.length > 0;
+      }
+      case 'include': {
+        const child = this.tree[term.child!];
+        const sub = child ? await this.node(child) : undefined;
+        if (!sub) return undefined;
+        if (sub.result === 'pass') return { result: QUALIFIER_RESULT[term.qualifier ?? '+']!, name: sub.name, term: sub.term };
+        if (sub.result === 'fail' || sub.result === 'softfail' || sub.result === 'neutral') return false;
+        if (sub.result === 'none') return { result: 'permerror', name: node.name, term: term.text };
+        return sub;
+      }
+      default:
+        return undefined; // ptr: needs the client's PTR names
+    }
+  }
+}
+
+function limitNote(treeLookups: number, treeVoids: number, ma: MailauthSpfResult, decided?: Outcome): string | undefined {
+  const count = ma.lookups?.count ?? 0;
+  const comment = ma.status.comment ?? '';
+  const hitLookups = /Too many DNS requests/i.test(comment);
+  const hitVoids = /Too many void DNS results/i.test(comment);
+  if (hitLookups && treeLookups > 10) {
+    return `mailauth stopped counting at ${count} lookups (its limit is 10); the whole tree needs ${treeLookups}`;
+  }
+  if (hitLookups) return `mailauth counted more than 10 lookups, the tree counts ${treeLookups}`;
+  if (hitVoids && treeVoids <= 2) return `mailauth counted more than 2 void lookups, the tree counts ${treeVoids}`;
+  if (treeLookups > 10 && ma.status.result !== 'permerror') {
+    const where = decided?.term ? ` at ${decided.term}` : '';
+    return `mailauth decided${where} after ${count} lookups, before reaching the limit; the whole tree needs ${treeLookups}: mail from addresses matched later (or not at all) gets permerror`;
+  }
+  if (treeVoids > 2 && !hitVoids && ma.status.result !== 'permerror') {
+    return `mailauth decided after ${ma.lookups?.void ?? 0} void lookups; the whole tree makes ${treeVoids}: mail from addresses matched later gets permerror`;
+  }
+  return undefined;
+}
+
+/** Evaluates each `--sender-ip` with mailauth (the result) and our tree (the deciding term). */
+export async function evaluateSenders(ctx: CollectContext, tree: SpfNodeFact[]): Promise<SpfSenderResultFact[]> {
+  const resolver = mailauthResolver(ctx);
+  const sender = `postmaster@${ctx.domain}`;
+  return Promise.all(
+    (ctx.senderIps ?? []).map(async (raw) => {
+      const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(raw);
+      const ip = mapped ? mapped[1]! : raw;
+      const [ma, ours] = await Promise.all([
+        mailauthSpf({ sender, ip, helo: ctx.domain, mta: 'mailaudit', resolver, strict: true, maxElapsedTime: 60_000 }),
+        isIPv4(ip) || isIPv6(ip) ? new TreeEvaluator(ctx, tree, ip, sender).node(tree[0]!) : Promise.resolve(undefined),
+      ]);
+      const result = (RESULTS.has(ma.status.result as SpfResult) ? ma.status.result : 'temperror') as SpfResult;
+      const fact: SpfSenderResultFact = {
+        ip: raw,
+        sender,
+        result,
+        lookups: ma.lookups?.count ?? 0,
+        voidLookups: ma.lookups?.void ?? 0,
+      };
+      if (ma.status.comment) fact.comment = ma.status.comment;
+      if (ours) {
+        if (ours.term && ours.name) fact.decidedBy = { name: ours.name, term: ours.term };
+        fact.treeResult = ours.result;
+      }
+      const note = limitNote(tree[0]!.totalLookups, tree[0]!.totalVoids, ma, ours);
+      if (note) fact.limitNote = note;
+      return fact;
+    }),
+  );
+}
