@@ -86,15 +86,20 @@ class TreeEvaluator {
     return answer.records.some((a) => this.inNetwork(a, prefix, this.family));
   }
 
+  /** A record that could not be evaluated is blamed on the term that leads to it. */
+  private via(node: SpfNodeFact): { name: string; term?: string } {
+    return node.viaTerm ? { name: node.parentName ?? node.name, term: node.viaTerm } : { name: node.name };
+  }
+
   async node(node: SpfNodeFact): Promise<Outcome | undefined> {
     switch (node.status) {
       case 'none':
-        return { result: 'none', name: node.name };
+        return { result: 'none', ...this.via(node) };
       case 'undetermined':
-        return { result: 'temperror', name: node.name };
+        return { result: 'temperror', ...this.via(node) };
       case 'multiple':
       case 'loop':
-        return { result: 'permerror', name: node.name };
+        return { result: 'permerror', ...this.via(node) };
       case 'not-followed':
         return undefined;
     }
@@ -111,7 +116,7 @@ class TreeEvaluator {
     if (redirect) {
       const target = this.tree[redirect.child!];
       const sub = target ? await this.node(target) : undefined;
-      if (sub?.result === 'none') return { result: 'permerror', name: node.name, term: redirect.text };
+      if (sub?.result === 'none') return { ...sub, result: 'permerror' };
       return sub;
     }
     return { result: 'neutral', name: node.name };
@@ -164,7 +169,7 @@ class TreeEvaluator {
         if (!sub) return undefined;
         if (sub.result === 'pass') return { result: QUALIFIER_RESULT[term.qualifier ?? '+']!, name: sub.name, term: sub.term };
         if (sub.result === 'fail' || sub.result === 'softfail' || sub.result === 'neutral') return false;
-        if (sub.result === 'none') return { result: 'permerror', name: node.name, term: term.text };
+        if (sub.result === 'none') return { ...sub, result: 'permerror' };
         return sub;
       }
       default:
@@ -173,28 +178,41 @@ class TreeEvaluator {
   }
 }
 
-function limitNote(treeLookups: number, treeVoids: number, ma: MailauthSpfResult, decided?: Outcome): string | undefined {
+/** Where mailauth's evaluation and the tree disagree on a limit: which says what. */
+function limitNote(tree: SpfNodeFact[], mxOverLimit: number, ma: MailauthSpfResult, ours?: Outcome): string | undefined {
+  const treeLookups = tree[0]!.totalLookups;
+  const treeVoids = tree[0]!.totalVoids;
   const count = ma.lookups?.count ?? 0;
   const comment = ma.status.comment ?? '';
-  const hitLookups = /Too many DNS requests/i.test(comment);
-  const hitVoids = /Too many void DNS results/i.test(comment);
-  if (hitLookups && treeLookups > 10) {
-    return `mailauth stopped counting at ${count} lookups (its limit is 10); the whole tree needs ${treeLookups}`;
+  if (/Too many DNS requests/i.test(comment)) {
+    if (treeLookups > 10) return `mailauth stopped counting at ${count} lookups (the limit is 10); the whole tree needs ${treeLookups}`;
+    if (tree.some((n) => n.status === 'loop')) {
+      return `mailauth follows the include loop until it passes 10 lookups; the tree stops at the loop after ${treeLookups}`;
+    }
+    if (mxOverLimit > 0) return `mailauth reports the limit of 10 MX records of an mx term as too many DNS requests; the tree counts ${treeLookups} lookup${treeLookups === 1 ? "" : "s"}`;
+    return `mailauth counted more than 10 lookups where the tree counts ${treeLookups}`;
   }
-  if (hitLookups) return `mailauth counted more than 10 lookups, the tree counts ${treeLookups}`;
-  if (hitVoids && treeVoids <= 2) return `mailauth counted more than 2 void lookups, the tree counts ${treeVoids}`;
-  if (treeLookups > 10 && ma.status.result !== 'permerror') {
-    const where = decided?.term ? ` at ${decided.term}` : '';
+  if (/Too many void DNS results/i.test(comment)) {
+    return treeVoids > 2
+      ? `mailauth stopped at its ${ma.lookups?.void ?? 3}rd void lookup (the limit is 2); the whole tree makes ${treeVoids}`
+      : `mailauth counted more than 2 void lookups for this address where the tree counts ${treeVoids} (an a/mx target without an address of this family is void for it)`;
+  }
+  if (ma.status.result === 'permerror') return undefined;
+  const where = ours?.term ? ` at ${ours.term}` : '';
+  if (treeLookups > 10) {
     return `mailauth decided${where} after ${count} lookups, before reaching the limit; the whole tree needs ${treeLookups}: mail from addresses matched later (or not at all) gets permerror`;
   }
-  if (treeVoids > 2 && !hitVoids && ma.status.result !== 'permerror') {
-    return `mailauth decided after ${ma.lookups?.void ?? 0} void lookups; the whole tree makes ${treeVoids}: mail from addresses matched later gets permerror`;
+  if (treeVoids > 2) {
+    return `mailauth decided${where} after ${ma.lookups?.void ?? 0} void lookups; the whole tree makes ${treeVoids}: mail from addresses matched later gets permerror`;
+  }
+  if (mxOverLimit > 0 && ours?.result === 'permerror') {
+    return 'mailauth does not apply the limit of 10 MX records per mx term (RFC 7208 §4.6.4); the tree gives permerror';
   }
   return undefined;
 }
 
 /** Evaluates each `--sender-ip` with mailauth (the result) and our tree (the deciding term). */
-export async function evaluateSenders(ctx: CollectContext, tree: SpfNodeFact[]): Promise<SpfSenderResultFact[]> {
+export async function evaluateSenders(ctx: CollectContext, tree: SpfNodeFact[], mxOverLimit = 0): Promise<SpfSenderResultFact[]> {
   const resolver = mailauthResolver(ctx);
   const sender = `postmaster@${ctx.domain}`;
   return Promise.all(
@@ -218,7 +236,7 @@ export async function evaluateSenders(ctx: CollectContext, tree: SpfNodeFact[]):
         if (ours.term && ours.name) fact.decidedBy = { name: ours.name, term: ours.term };
         fact.treeResult = ours.result;
       }
-      const note = limitNote(tree[0]!.totalLookups, tree[0]!.totalVoids, ma, ours);
+      const note = limitNote(tree, mxOverLimit, ma, ours);
       if (note) fact.limitNote = note;
       return fact;
     }),

@@ -227,7 +227,7 @@ export async function collectSpf(ctx: CollectContext): Promise<SpfFacts> {
     if (tree[0]!.redirect) facts.redirect = tree[0]!.redirect;
     facts.syntaxErrors = b.syntaxErrors;
     facts.mxOverLimit = b.mxOverLimit;
-    if (ctx.senderIps?.length) facts.senderResults = await evaluateSenders(ctx, tree);
+    if (ctx.senderIps?.length) facts.senderResults = await evaluateSenders(ctx, tree, b.mxOverLimit.length);
   }
   const spf = await typeSpf;
   if (spf?.status === 'ok') {
