@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import test from 'ava';
+import { Ajv } from 'ajv';
+import { renderJson } from '../src/report/json.js';
 import { audit } from '../src/audit.js';
 import type { SpfSenderResultFact } from '../src/facts.js';
 import type { TestDnsServer } from './helpers/dns-server.js';
@@ -113,4 +117,16 @@ test('CLI: --sender-ip shows the results under the tree; a bad address is a usag
   t.is(bad.stderr.trim().split('\n').length, 1);
   const help = await runCli(['--help']);
   t.true(help.stdout.includes('--sender-ip'));
+});
+
+test('the JSON report with SPF trees and sender results validates against the report schema', async (t) => {
+  const schema = JSON.parse(readFileSync(join('schemas', 'report.schema.json'), 'utf8'));
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
+  const validate = ajv.compile(schema);
+  const domains = ['spf-provider-mix.test', 'spf-loop3.test', 'spf-noinclude.test', 'spf-syntax.test', 'spf-many-mx.test', 'spf-type99.test', 'spf-long.test', 'spf-ptr.test', 'twospf.test'];
+  const report = await audit(domains, { dnsServers: [dns.address], timeoutMs: 3000, tries: 1, senderIps: ['192.0.2.1', '2001:db8::1'] });
+  const json = JSON.parse(renderJson(report));
+  t.true(validate(json), JSON.stringify(validate.errors?.slice(0, 3)));
+  t.true(json.domains.every((d: { records: { spf?: { tree?: unknown[] } } }) => d.records.spf));
 });
