@@ -8,13 +8,13 @@ import type {
   SpfTermFact,
   TxtRecordFact,
 } from '../facts.js';
-import { isSpfRecord, parseSpf } from '../spf/parse.js';
+import { parseSpf, SPF_VERSION } from '../spf/parse.js';
 import { presenceOf, type CollectContext } from './context.js';
 import { evaluateSenders } from './spf-sender.js';
 import { txtRecordsMatching } from './txt.js';
 
 /** RFC 7208 §4.5: a record is SPF when it is exactly "v=spf1" or starts with "v=spf1 ". */
-export const SPF_MARKER = /^v=spf1(?: |$)/i;
+export const SPF_MARKER = SPF_VERSION;
 
 /** Terms that cost a DNS lookup (§4.6.4). exp, ip4, ip6 and all do not. */
 const COUNTED = new Set(['include', 'a', 'mx', 'ptr', 'exists', 'redirect']);
@@ -238,5 +238,3 @@ export async function collectSpf(ctx: CollectContext): Promise<SpfFacts> {
   }
   return facts;
 }
-
-export { isSpfRecord };

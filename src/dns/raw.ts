@@ -93,7 +93,10 @@ function udpExchange(q: RawQuery, host: string, port: number): Promise<dnsPacket
   return new Promise((resolve, reject) => {
     const id = randomInt(0, 65536);
     const socket = dgram.createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
+    let finished = false;
     const done = (err?: Error, res?: dnsPacket.DecodedPacket) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       socket.close();
       if (err) reject(err);
@@ -116,7 +119,10 @@ function tcpExchange(q: RawQuery, host: string, port: number): Promise<dnsPacket
     const socket = new Socket();
     const max = (q.maxBytes ?? DEFAULT_MAX_BYTES) + 2;
     let buf = Buffer.alloc(0);
+    let finished = false;
     const done = (err?: Error, res?: dnsPacket.DecodedPacket) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       socket.destroy();
       if (err) reject(err);

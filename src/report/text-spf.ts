@@ -34,7 +34,9 @@ export function spfTreeLines(facts: DomainFacts): string[] {
   const spf = facts.spf;
   const tree = spf?.tree;
   if (!spf || !tree?.length) return [];
-  const lines = [`       ${plural(spf.lookupCount ?? 0, 'DNS lookup')} (limit 10), ${plural(spf.voidLookupCount ?? 0, 'void lookup')} (limit 2)`];
+  // Below a failed lookup or a macro target the tree is unknown: the totals are lower bounds there.
+  const partial = tree.some((n) => n.status === 'undetermined' || n.status === 'not-followed') ? 'at least ' : '';
+  const lines = [`       ${partial}${plural(spf.lookupCount ?? 0, 'DNS lookup')} (limit 10), ${partial}${plural(spf.voidLookupCount ?? 0, 'void lookup')} (limit 2)`];
   if (tree.length > 1) {
     const walk = (node: SpfNodeFact, prefix: string, last: boolean, top: boolean) => {
       const label = top ? node.name : `${node.viaTerm ?? node.name}`;
