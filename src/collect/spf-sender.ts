@@ -25,10 +25,21 @@ type MailauthSpf = (opts: {
   maxElapsedTime?: number;
 }) => Promise<MailauthSpfResult>;
 
-const require = createRequire(import.meta.url);
-const { spf: mailauthSpf } = require('mailauth/lib/spf/index.js') as { spf: MailauthSpf };
-/** mailauth's macro expander (RFC 7208 §7), so both evaluations expand alike. */
-const expandMacro = require('mailauth/lib/spf/macro.js') as (input: string, values: Record<string, unknown>) => string;
+type MacroExpander = (input: string, values: Record<string, unknown>) => string;
+
+/** mailauth (and what it pulls in) is loaded only when a sender IP is given: it slows every start-up otherwise. */
+let mailauth: { spf: MailauthSpf; expandMacro: MacroExpander } | undefined;
+function loadMailauth() {
+  if (!mailauth) {
+    const require = createRequire(import.meta.url);
+    mailauth = {
+      spf: (require('mailauth/lib/spf/index.js') as { spf: MailauthSpf }).spf,
+      // mailauth's macro expander (RFC 7208 §7), so both evaluations expand alike.
+      expandMacro: require('mailauth/lib/spf/macro.js') as MacroExpander,
+    };
+  }
+  return mailauth;
+}
 
 const RESOLVABLE = new Set<RRType>(['A', 'AAAA', 'MX', 'TXT', 'PTR']);
 const RESULTS = new Set<SpfResult>(['pass', 'fail', 'softfail', 'neutral', 'none', 'permerror', 'temperror']);
@@ -129,7 +140,7 @@ class TreeEvaluator {
       // %{p} needs the client's validated PTR names; an include/redirect target with macros was not collected.
       if (/%\{p/i.test(spec) || term.kind === 'include') return undefined;
       try {
-        spec = expandMacro(spec, { sender: this.sender, ip: this.ip, helo: this.ctx.domain, domain: node.name });
+        spec = loadMailauth().expandMacro(spec, { sender: this.sender, ip: this.ip, helo: this.ctx.domain, domain: node.name });
       } catch {
         return { result: 'permerror', name: node.name, term: term.text };
       }
@@ -220,7 +231,7 @@ export async function evaluateSenders(ctx: CollectContext, tree: SpfNodeFact[], 
       const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(raw);
       const ip = mapped ? mapped[1]! : raw;
       const [ma, ours] = await Promise.all([
-        mailauthSpf({ sender, ip, helo: ctx.domain, mta: 'mailaudit', resolver, strict: true, maxElapsedTime: 60_000 }),
+        loadMailauth().spf({ sender, ip, helo: ctx.domain, mta: 'mailaudit', resolver, strict: true, maxElapsedTime: 60_000 }),
         isIPv4(ip) || isIPv6(ip) ? new TreeEvaluator(ctx, tree, ip, sender).node(tree[0]!) : Promise.resolve(undefined),
       ]);
       const result = (RESULTS.has(ma.status.result as SpfResult) ? ma.status.result : 'temperror') as SpfResult;
