@@ -9,7 +9,7 @@ import type { SpfSenderResultFact } from '../src/facts.js';
 import type { TestDnsServer } from './helpers/dns-server.js';
 import { loadFixtureCases, startFixtureDns } from './helpers/fixtures.js';
 import { runCli } from './helpers/cli.js';
-import { mailauthResolver } from '../src/collect/spf-sender.js';
+import { mailauthResolver, reverseName } from '../src/collect/spf-sender.js';
 import { LiveDnsSource } from '../src/dns/live.js';
 
 const require = createRequire(import.meta.url);
@@ -73,6 +73,8 @@ test('results and deciding terms across provider trees', async (t) => {
   t.like(await one('spf-pass-all.test', '198.51.100.1'), { result: 'pass', decidedBy: { name: '_spf.spf-pass-all.test', term: 'all' } });
   t.like(await one('spf-no-all.test', '198.51.100.1'), { result: 'neutral', treeResult: 'neutral' });
   t.like(await one('spf-syntax.test', '192.0.2.200'), { result: 'permerror', treeResult: 'permerror' });
+  t.like(await one('spf-ptr.test', '203.0.113.77'), { result: 'pass', treeResult: 'pass', decidedBy: { term: 'ptr' } });
+  t.like(await one('spf-ptr.test', '192.0.2.1'), { result: 'fail', treeResult: 'fail', decidedBy: { term: '-all' } });
   t.like(await one('spf-noinclude.test', '192.0.2.1'), { result: 'permerror', decidedBy: { term: 'include:nospf.spf-noinclude.test' } });
 });
 
@@ -129,4 +131,10 @@ test('the JSON report with SPF trees and sender results validates against the re
   const json = JSON.parse(renderJson(report));
   t.true(validate(json), JSON.stringify(validate.errors?.slice(0, 3)));
   t.true(json.domains.every((d: { records: { spf?: { tree?: unknown[] } } }) => d.records.spf));
+});
+
+test('reverse names for the ptr mechanism', (t) => {
+  t.is(reverseName('192.0.2.1'), '1.2.0.192.in-addr.arpa');
+  t.is(reverseName('2001:db8::1'), `1.${'0.'.repeat(23)}8.b.d.0.1.0.0.2.ip6.arpa`);
+  t.is(reverseName('::ffff:192.0.2.1'), `1.0.2.0.0.0.0.c.f.f.f.f.${'0.'.repeat(20)}ip6.arpa`);
 });

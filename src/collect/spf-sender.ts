@@ -62,6 +62,28 @@ export function mailauthResolver(ctx: CollectContext): MailauthResolver {
   };
 }
 
+/** The in-addr.arpa / ip6.arpa name of an address. */
+export function reverseName(ip: string): string {
+  if (isIPv4(ip)) return `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
+  const groups = expandIPv6(ip);
+  return `${groups.join('').split('').reverse().join('.')}.ip6.arpa`;
+}
+
+/** The eight groups of an IPv6 address, each as four hex digits. */
+function expandIPv6(ip: string): string[] {
+  let text = ip.toLowerCase();
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4[1]!.split('.').map(Number) as [number, number, number, number];
+    text = text.slice(0, -v4[1]!.length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const middle = tail === undefined ? [] : Array(8 - left.length - right.length).fill('0');
+  return [...left, ...middle, ...right].map((g) => g.padStart(4, '0'));
+}
+
 const QUALIFIER_RESULT: Record<string, SpfResult> = { '+': 'pass', '-': 'fail', '~': 'softfail', '?': 'neutral' };
 
 interface Outcome {
@@ -183,9 +205,23 @@ class TreeEvaluator {
         if (sub.result === 'none') return { ...sub, result: 'permerror' };
         return sub;
       }
+      case 'ptr':
+        return this.ptrMatches(target);
       default:
-        return undefined; // ptr: needs the client's PTR names
+        return undefined;
     }
+  }
+
+  /** RFC 7208 §5.5: the client's PTR names (at most 10) that resolve back to it, and end in `target`. */
+  private async ptrMatches(target: string): Promise<boolean> {
+    const ptr = await this.ctx.dns.resolve(reverseName(this.ip), 'PTR');
+    // "If a DNS error occurs while doing the PTR RR lookup, then this mechanism fails to match."
+    for (const name of ptr.records.slice(0, 10)) {
+      if (name !== target && !name.endsWith(`.${target}`)) continue;
+      const back = await this.ctx.dns.resolve(name, this.family === 'ipv4' ? 'A' : 'AAAA');
+      if (back.records.some((a) => this.inNetwork(a, undefined, this.family))) return true;
+    }
+    return false;
   }
 }
 
