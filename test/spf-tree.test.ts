@@ -1,6 +1,8 @@
 import test from 'ava';
 import dnsPacket from 'dns-packet';
 import { audit } from '../src/audit.js';
+import { builtinRules } from '../src/engine/load.js';
+import { renderText } from '../src/report/text.js';
 import { collectDomain } from '../src/collect/index.js';
 import { txtAnswerOctets } from '../src/collect/spf.js';
 import type { DnsAnswer, DnsSource, RRType } from '../src/dns/types.js';
@@ -177,4 +179,20 @@ test('a record of type SPF (99) is read over live DNS through the raw client', a
   const d = await live('spf-type99.test');
   t.deepEqual(d.records.spf!.deprecatedType, { records: ['v=spf1 mx -all'], count: 1 });
   t.true(dns.queries.some((q) => q.name === 'spf-type99.test' && q.type === 'SPF'));
+});
+
+test('text output: the tree indented with the lookups each include costs', async (t) => {
+  const report = await audit(['spf-provider-mix.test', 'spf-loop3.test', 'clean.test'], { dnsServers: [dns.address], timeoutMs: 3000, tries: 1 });
+  const text = renderText(report, { rules: builtinRules(), color: false });
+  const lines = text.split('\n');
+  const at = (s: string) => lines.find((l) => l.includes(s)) ?? '';
+  t.regex(at('13 DNS lookups'), /^ {9}13 DNS lookups \(limit 10\), 0 void lookups \(limit 2\)$/);
+  t.regex(at('spf-provider-mix.test  ['), /^ {9}spf-provider-mix\.test {2}\[13 lookups \(8 in the record, 5 below\), -all\]$/);
+  t.regex(at('├─ include:_spf.google.com'), /^ {9}├─ include:_spf\.google\.com {2}\[4 lookups \(1 \+ 3 in the record\), ~all\]$/);
+  t.regex(at('_netblocks3'), /^ {9}│  └─ include:_netblocks3\.google\.com {2}\[1 lookup, ~all\]$/);
+  t.regex(at('└─ include:_spf.salesforce.com'), /^ {9}└─ include:_spf\.salesforce\.com {2}\[2 lookups/);
+  t.regex(at('redirect=spf-loop3.test'), /^ {15}└─ redirect=spf-loop3\.test {2}\[1 lookup, loop: spf-loop3\.test → b\.spf-loop3\.test → c\.spf-loop3\.test → spf-loop3\.test\]$/);
+  // A record without include or redirect: the counts only.
+  const clean = lines.indexOf(lines.find((l) => l === 'clean.test')!);
+  t.deepEqual(lines.slice(clean + 2, clean + 4), ['  SPF    v=spf1 mx -all', '         1 DNS lookup (limit 10), 0 void lookups (limit 2)']);
 });
