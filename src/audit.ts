@@ -4,6 +4,7 @@ import { createSecureContext, rootCertificates } from 'node:tls';
 import type { DnssecSettings } from './collect/context.js';
 import { DEFAULT_HTTPS_SETTINGS, type HttpsSettings } from './collect/https-fetch.js';
 import { selectorProblem } from './collect/dkim.js';
+import { isIP } from 'node:net';
 import { collectDomain } from './collect/index.js';
 import { CachingDnsSource } from './dns/cache.js';
 import { DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, LiveDnsSource } from './dns/live.js';
@@ -38,6 +39,8 @@ export interface AuditOptions {
   severity?: Record<string, Severity>;
   /** Domains audited at once (default 8). */
   concurrency?: number;
+  /** Client addresses (IPv4/IPv6) to evaluate each domain's SPF for, as a receiver would. */
+  senderIps?: string[];
   /** Replaces live DNS (tests, embedding). */
   dns?: DnsSource;
   /** The rules to evaluate (default: the built-in catalogue). */
@@ -79,6 +82,7 @@ export interface AuditRun {
   dkimSelectors: string[];
   /** The SMTP probe of the run (one cache of conversations per run), when there is anything to probe. */
   probe?: SmtpProbeSettings;
+  senderIps?: string[];
 }
 
 /** Reads the zone file and builds the DNS source; throws InputError for anything the user must fix. */
@@ -110,6 +114,10 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
       cache: new Map(),
     };
   }
+  for (const ip of options.senderIps ?? []) {
+    if (!isIP(ip)) throw new InputError(`invalid sender IP ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
+  }
+  if (options.senderIps?.length) run.senderIps = options.senderIps;
   if (options.zoneFile) {
     let text: string;
     try {
@@ -156,6 +164,7 @@ export async function auditDomain(run: AuditRun, domain: DomainName): Promise<Do
     dnssec: inZone ? undefined : run.dnssec,
     dkimSelectors: run.dkimSelectors,
     probe: run.probe,
+    senderIps: run.senderIps,
   });
   const findings = evaluate(run.rules, facts, { disabled: run.disabled, severity: run.severity });
   return { domain: domain.name, input: domain.input, findings, summary: countSeverities(findings), records: facts };

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { audit } from './audit.js';
@@ -41,6 +42,7 @@ function parser(argv: string[]) {
     .option('ca-file', { type: 'string', describe: 'PEM file of extra trusted CA certificates (HTTPS and SMTP certificate checks)', defaultDescription: "node's bundled roots only" })
     .option('http-timeout', { type: 'number', default: 10000, describe: 'timeout per HTTPS fetch in ms (connect, TLS, response)' })
     .option('dkim-selector', { type: 'string', array: true, describe: 'also look for a DKIM key under this selector (repeatable)', defaultDescription: 'the built-in list of common selectors' })
+    .option('sender-ip', { type: 'string', array: true, describe: 'evaluate SPF for mail from this IPv4/IPv6 address, as a receiver would (repeatable)', defaultDescription: 'none' })
     .option('smtp', { type: 'boolean', default: true, describe: 'probe each MX host over SMTP (--no-smtp to skip)' })
     .option('smtp-port', { type: 'number', default: DEFAULT_SMTP_PORT, describe: 'port of the MX probe' })
     .option('smtp-timeout', { type: 'number', default: DEFAULT_SMTP_TIMEOUT_MS, describe: 'timeout in ms of each SMTP step (connect, each reply, the TLS handshake)' })
@@ -121,6 +123,11 @@ async function run(argv: string[]): Promise<number> {
     smtpTimeoutMs: args['smtp-timeout'],
     ehloName: args['ehlo-name'],
     submission: args.submission,
+    senderIps: (args['sender-ip'] ?? []).map((s) => {
+      const ip = String(s);
+      if (!isIP(ip)) throw new UsageError(`invalid --sender-ip ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
+      return ip;
+    }),
   });
   const text =
     args.format === 'json'

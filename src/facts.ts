@@ -9,6 +9,16 @@ export type { DkimFacts, DkimKeyFact, DkimProblemFact } from './facts/dkim.js';
 import type { SmtpFacts, SubmissionFacts } from './facts/smtp.js';
 
 export type * from './facts/smtp.js';
+import type {
+  SpfDeprecatedTypeFact,
+  SpfMxLimitFact,
+  SpfNodeFact,
+  SpfSenderResultFact,
+  SpfSyntaxErrorFact,
+} from './facts/spf.js';
+import type { SpfQualifier } from './spf/parse.js';
+
+export type * from './facts/spf.js';
 
 /**
  * Facts are what collect/ learns about one domain: plain JSON, the `records` part of the JSON report,
@@ -76,6 +86,27 @@ export interface SpfFacts {
   records: TxtRecordFact[];
   count: number;
   origin?: RecordOrigin;
+  /**
+   * With exactly one record: the include/redirect tree (RFC 7208 §5.2, §6.1), flat in pre-order;
+   * `tree[0]` is the domain's own record.
+   */
+  tree?: SpfNodeFact[];
+  /** DNS-querying terms across the whole tree (§4.6.4: more than 10 is permerror). */
+  lookupCount?: number;
+  /** Void lookups across the whole tree (§4.6.4: more than 2 is permerror). */
+  voidLookupCount?: number;
+  /** The `all` that ends evaluation for the domain: its own, or its redirect target's. */
+  allQualifier?: SpfQualifier;
+  /** The domain's own `redirect=` target. */
+  redirect?: string;
+  /** Terms that do not parse, anywhere in the tree. */
+  syntaxErrors?: SpfSyntaxErrorFact[];
+  /** `mx` terms whose target has more than 10 MX records (§4.6.4). */
+  mxOverLimit?: SpfMxLimitFact[];
+  /** Records of the obsolete type SPF (99) at the domain (§3.1). */
+  deprecatedType?: SpfDeprecatedTypeFact;
+  /** With `--sender-ip`: what a receiver decides for each address. */
+  senderResults?: SpfSenderResultFact[];
 }
 
 export type DmarcPolicy = 'none' | 'quarantine' | 'reject';

@@ -1,78 +1,143 @@
+import dgram from 'node:dgram';
 import test from 'ava';
-import { authenticated } from '../src/collect/dnssec.js';
-import { rawQuery } from '../src/dns/raw.js';
-import { parseZone } from '../src/dns/zonefile.js';
+import dnsPacket from 'dns-packet';
+import { LiveDnsSource } from '../src/dns/live.js';
+import { characterStrings, rawQuery, RawDnsError, splitServer } from '../src/dns/raw.js';
+import type { ZoneRecord } from '../src/dns/types.js';
 import { startDnsServer, type TestDnsServer } from './helpers/dns-server.js';
 
-const ZONE = `$ORIGIN raw.test.
-$TTL 1h
-@          IN SOA ns1 hostmaster ( 1 2h 1h 1w 1h )
-           IN NS  ns1
-           IN MX  10 mx1
-mx1        IN A   127.0.0.25
-ns1        IN A   127.0.0.53
-_25._tcp.mx1 IN TLSA 3 1 1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
-big        IN TXT "${'x'.repeat(250)}" "${'y'.repeat(250)}" "${'z'.repeat(250)}"
-`;
+const origin = { file: 'raw.test.zone', line: 1 };
+const rec = <T extends ZoneRecord['type']>(name: string, type: T, data: ZoneRecord<T>['data']): ZoneRecord =>
+  ({ name, type, ttl: 60, data, origin }) as ZoneRecord;
 
-let signed: TestDnsServer;
-let plain: TestDnsServer;
+const long = Array.from({ length: 12 }, (_, i) => `token-${i}-${'x'.repeat(60)}`);
+const RECORDS: ZoneRecord[] = [
+  rec('raw.test', 'SOA', { mname: 'ns1.raw.test', rname: 'hostmaster.raw.test', serial: 1, refresh: 7200, retry: 3600, expire: 604800, minimum: 3600 }),
+  rec('raw.test', 'SPF', ['v=spf1 ', 'mx -all']),
+  rec('raw.test', 'TXT', ['v=spf1 mx -all']),
+  rec('big.raw.test', 'TXT', long),
+  rec('tc.raw.test', 'SPF', ['v=spf1 -all']),
+  rec('signed.raw.test', 'A', '192.0.2.1'),
+];
+
+let server: TestDnsServer;
 test.before(async () => {
-  const records = parseZone(ZONE, { file: 'raw.zone' }).records;
-  signed = await startDnsServer({
-    records,
-    authenticatedZones: ['raw.test'],
-    behaviours: { 'big.raw.test': 'truncate-udp', 'silent.raw.test': 'timeout', 'broken.raw.test': 'servfail' },
+  server = await startDnsServer({
+    records: RECORDS,
+    behaviours: { 'slow.raw.test': 'timeout', 'tc.raw.test': 'truncate-udp', 'fail.raw.test': 'servfail' },
+    authenticatedZones: ['signed.raw.test'],
   });
-  plain = await startDnsServer({ records });
 });
 test.after.always(async () => {
-  await Promise.all([signed?.close(), plain?.close()]);
+  await server?.close();
 });
 
-const q = (server: TestDnsServer, name: string, type: string, extra = {}) =>
-  rawQuery({ server: server.address, name, type, timeoutMs: 2000, tries: 1, dnssecOk: true, ...extra });
+const q = (name: string, type: string, extra: Partial<Parameters<typeof rawQuery>[0]> = {}) =>
+  rawQuery({ server: server.address, name, type, timeoutMs: 2000, tries: 1, ...extra });
 
-test('the AD flag: set by a server that authenticates the zone, not by one that does not', async (t) => {
-  const a = await q(signed, 'raw.test', 'MX');
-  t.like(a, { rcode: 'NOERROR', ad: true, tc: false });
-  t.deepEqual(a.answers.map((r) => r.data), [{ preference: 10, exchange: 'mx1.raw.test' }]);
-  t.like(await q(plain, 'raw.test', 'MX'), { rcode: 'NOERROR', ad: false });
-  t.like(await q(signed, 'nothing.raw.test', 'A'), { rcode: 'NXDOMAIN', ad: true });
+test('servers: ip, ip:port, [ip6]:port', (t) => {
+  t.deepEqual(splitServer('192.0.2.53'), { host: '192.0.2.53', port: 53 });
+  t.deepEqual(splitServer('127.0.0.1:5353'), { host: '127.0.0.1', port: 5353 });
+  t.deepEqual(splitServer('[::1]:5353'), { host: '::1', port: 5353 });
+  t.deepEqual(splitServer('2001:db8::53'), { host: '2001:db8::53', port: 53 });
 });
 
-test('TLSA records come back decoded', async (t) => {
-  const a = await q(plain, '_25._tcp.mx1.raw.test', 'TLSA');
-  const data = a.answers[0]?.data as { usage: number; selector: number; matchingType: number; certificate: Buffer };
-  t.is(data.usage, 3);
-  t.is(data.matchingType, 1);
-  t.is(data.certificate.toString('hex'), '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff');
+test('type SPF (99): rdata comes back as character-strings', async (t) => {
+  const res = await q('raw.test', 'SPF');
+  t.is(res.rcode, 'NOERROR');
+  t.false(res.tc);
+  t.is(res.answers.length, 1);
+  t.deepEqual(characterStrings(res.answers[0]!.data as Buffer), ['v=spf1 ', 'mx -all']);
+});
+
+test('NXDOMAIN and NODATA', async (t) => {
+  t.is((await q('nothing.raw.test', 'SPF')).rcode, 'NXDOMAIN');
+  const nodata = await q('big.raw.test', 'SPF');
+  t.is(nodata.rcode, 'NOERROR');
+  t.deepEqual(nodata.answers, []);
+  t.is((await q('fail.raw.test', 'SPF')).rcode, 'SERVFAIL');
 });
 
 test('a truncated UDP answer is asked again over TCP', async (t) => {
-  const before = signed.queries.filter((x) => x.name === 'big.raw.test' && x.transport === 'tcp').length;
-  const a = await q(signed, 'big.raw.test', 'TXT');
-  t.false(a.tc);
-  t.is(a.answers.length, 1);
-  t.is(signed.queries.filter((x) => x.name === 'big.raw.test' && x.transport === 'tcp').length - before, 1);
+  const res = await q('tc.raw.test', 'SPF');
+  t.true(res.tc);
+  t.is(res.answers.length, 1);
+  t.true(server.queries.some((x) => x.name === 'tc.raw.test' && x.transport === 'tcp'));
 });
 
-test('no answer within the timeout rejects with ETIMEOUT; SERVFAIL is an answer', async (t) => {
-  t.timeout(10_000);
-  await t.throwsAsync(q(signed, 'silent.raw.test', 'A', { timeoutMs: 200, tries: 2 }), { code: 'ETIMEOUT' } as never);
-  t.like(await q(signed, 'broken.raw.test', 'A'), { rcode: 'SERVFAIL' });
+test('a large answer fits the EDNS payload, or comes over TCP', async (t) => {
+  const res = await q('big.raw.test', 'TXT');
+  t.is(res.answers.length, 1);
+  t.is((res.answers[0]!.data as Buffer[]).length, long.length);
 });
 
-test('the DNSSEC check falls through to the next resolver and reports failures as undetermined', async (t) => {
-  t.timeout(10_000);
-  const settings = { servers: [signed.address], timeoutMs: 200, tries: 1 };
-  t.deepEqual(await authenticated(settings, 'raw.test', 'MX'), { name: 'raw.test', type: 'MX', rcode: 'NOERROR', authenticated: true });
-  t.deepEqual(await authenticated(settings, 'broken.raw.test', 'A'), { name: 'broken.raw.test', type: 'A', error: 'ESERVFAIL' });
-  t.deepEqual(await authenticated(settings, 'silent.raw.test', 'A'), { name: 'silent.raw.test', type: 'A', error: 'ETIMEOUT' });
-  const both = { ...settings, servers: [signed.address, plain.address] };
-  t.deepEqual(
-    await authenticated(both, 'broken.raw.test', 'A'),
-    { name: 'broken.raw.test', type: 'A', rcode: 'NXDOMAIN', authenticated: false },
-    'SERVFAIL from the first resolver: the second one answers',
-  );
+test('no answer: ETIMEOUT after the given tries', async (t) => {
+  const before = server.countQueries('slow.raw.test');
+  const err = await t.throwsAsync(q('slow.raw.test', 'SPF', { timeoutMs: 150, tries: 2 }));
+  t.true(err instanceof RawDnsError);
+  t.is((err as RawDnsError).code, 'ETIMEOUT');
+  t.is(server.countQueries('slow.raw.test') - before, 2);
+});
+
+test('the DO bit is sent on request and the AD flag read back', async (t) => {
+  const res = await q('signed.raw.test', 'A', { dnssecOk: true });
+  t.true(res.ad);
+  t.false((await q('raw.test', 'TXT')).ad);
+});
+
+/** A UDP server that answers every query with the given wrong answers first, then the right one. */
+async function trickyServer(
+  wrong: (query: dnsPacket.DecodedPacket) => Buffer[],
+): Promise<{ address: string; close: () => void; received: dnsPacket.DecodedPacket[] }> {
+  const socket = dgram.createSocket('udp4');
+  const received: dnsPacket.DecodedPacket[] = [];
+  socket.on('message', (msg, rinfo) => {
+    const query = dnsPacket.decode(msg);
+    received.push(query);
+    const right = dnsPacket.encode({
+      id: query.id,
+      type: 'response',
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: query.questions,
+      answers: [{ name: query.questions[0]!.name, type: 'A', ttl: 1, data: '192.0.2.77' }],
+    });
+    for (const b of [...wrong(query), right]) socket.send(b, rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { address: `127.0.0.1:${socket.address().port}`, close: () => socket.close(), received };
+}
+
+test('answers with another id, another question or over the size cap are ignored', async (t) => {
+  const tricky = await trickyServer((query) => [
+    dnsPacket.encode({ id: (query.id + 1) % 65536, type: 'response', questions: query.questions, answers: [{ name: query.questions[0]!.name, type: 'A', data: '198.51.100.1' }] }),
+    dnsPacket.encode({ id: query.id, type: 'response', questions: [{ name: 'other.example', type: 'A' }], answers: [{ name: 'other.example', type: 'A', data: '198.51.100.2' }] }),
+    Buffer.from('not dns'),
+  ]);
+  try {
+    const res = await rawQuery({ server: tricky.address, name: 'x.example', type: 'A', timeoutMs: 2000, tries: 1 });
+    t.deepEqual(res.answers.map((a) => a.data), ['192.0.2.77']);
+    const capped = rawQuery({ server: tricky.address, name: 'x.example', type: 'A', timeoutMs: 200, tries: 1, maxBytes: 20 });
+    t.is(((await t.throwsAsync(capped)) as RawDnsError).code, 'ETIMEOUT');
+    await rawQuery({ server: tricky.address, name: 'x.example', type: 'A', timeoutMs: 2000, tries: 1, dnssecOk: true });
+    const doBit = (p: dnsPacket.DecodedPacket) => p.additionals.some((a) => a.type === 'OPT' && ((a.flags ?? 0) & dnsPacket.DNSSEC_OK) !== 0);
+    t.deepEqual(tricky.received.map(doBit), [false, false, true]);
+  } finally {
+    tricky.close();
+  }
+});
+
+test('LiveDnsSource asks SPF through the raw client, trying the next server when one fails', async (t) => {
+  const dead = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => dead.bind(0, '127.0.0.1', resolve));
+  const deadAddress = `127.0.0.1:${dead.address().port}`;
+  try {
+    const live = new LiveDnsSource({ servers: [deadAddress, server.address], timeoutMs: 200, tries: 1 });
+    t.like(await live.resolve('raw.test', 'SPF'), { status: 'ok', records: [['v=spf1 ', 'mx -all']] });
+    t.like(await live.resolve('nothing.raw.test', 'SPF'), { status: 'nxdomain' });
+    t.like(await live.resolve('fail.raw.test', 'SPF'), { status: 'error', error: 'ESERVFAIL' });
+    const alone = new LiveDnsSource({ servers: [deadAddress], timeoutMs: 150, tries: 1 });
+    t.like(await alone.resolve('raw.test', 'SPF'), { status: 'error', error: 'ETIMEOUT' });
+  } finally {
+    dead.close();
+  }
 });

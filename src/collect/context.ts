@@ -19,6 +19,8 @@ export interface CollectContext {
   https?: HttpsSettings;
   /** Resolvers for the DNSSEC (AD flag) queries; undefined: DNSSEC is not checked (zone file, custom DnsSource). */
   dnssec?: DnssecSettings;
+  /** `--sender-ip`: addresses whose SPF result is evaluated (issue 3). */
+  senderIps?: string[];
 }
 
 export function presenceOf(answer: DnsAnswer): Presence {

@@ -26,12 +26,14 @@ export interface CollectOptions {
   dkimSelectors?: readonly string[];
   /** The run's SMTP probe: MX addresses (unless `mx` is false) and the submission host. */
   probe?: SmtpProbeSettings;
+  /** Client addresses to evaluate SPF for (`--sender-ip`). */
+  senderIps?: string[];
 }
 
 /** Gathers every fact about one domain; the collectors run concurrently over a shared DNS cache. */
 export async function collectDomain(domain: string, input: string, options: CollectOptions): Promise<DomainFacts> {
   const dns = new RecordingDnsSource(options.dns);
-  const ctx: CollectContext = { domain, dns, https: options.https, dnssec: options.dnssec };
+  const ctx: CollectContext = { domain, dns, https: options.https, dnssec: options.dnssec, senderIps: options.senderIps };
   const mxP = collectMx(ctx);
   const dmarcP = collectDmarc(ctx);
   const [mx, spf, dmarc, mtaSts, tlsRpt, bimi, dnssec, dane, dkim] = await Promise.all([

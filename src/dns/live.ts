@@ -1,5 +1,6 @@
 import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
+import { characterStrings, RawDnsError, rawQuery } from './raw.js';
 import type { DnsAnswer, DnsSource, RRType, RecordDataByType } from './types.js';
 
 export interface LiveDnsOptions {
@@ -92,12 +93,18 @@ export function parseDnsServer(text: string): string {
   return port ? `${ip}:${port}` : ip;
 }
 
+/** Response codes of a raw answer other than NOERROR/NXDOMAIN, as c-ares names them. */
+const RCODE_ERRORS: Record<string, string> = { SERVFAIL: 'ESERVFAIL', REFUSED: 'EREFUSED', NOTIMP: 'ENOTIMP', FORMERR: 'EFORMERR' };
+
 /** DNS through the system's (or the given) recursive resolvers, with node:dns (c-ares). */
 export class LiveDnsSource implements DnsSource {
   private readonly resolver: Resolver;
   private readonly hardLimitMs: number;
   /** What the user allowed per question: timeout × tries. */
   private readonly budgetMs: number;
+  private readonly servers: string[];
+  private readonly timeoutMs: number;
+  private readonly tries: number;
 
   constructor(options: LiveDnsOptions = {}) {
     const timeout = options.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS;
@@ -106,6 +113,9 @@ export class LiveDnsSource implements DnsSource {
       typeof dnsPromises.Resolver
     >[0]);
     if (options.servers?.length) this.resolver.setServers(options.servers);
+    this.servers = options.servers?.length ? [...options.servers] : dnsPromises.getServers();
+    this.timeoutMs = timeout;
+    this.tries = tries;
     const servers = options.servers?.length || this.resolver.getServers().length || 1;
     // c-ares is bounded by timeout × tries per server; this is a backstop should it ever not be.
     this.hardLimitMs = timeout * tries * servers + 1000;
@@ -130,6 +140,7 @@ export class LiveDnsSource implements DnsSource {
   }
 
   async resolve<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
+    if (type === 'SPF') return (await this.resolveRaw(name, 'SPF')) as DnsAnswer<T>;
     const query = QUERIES[type] as ((r: Resolver, n: string) => Promise<RecordDataByType[T][]>) | undefined;
     if (!query) return { name, type, status: 'error', records: [], error: 'ENOTIMP', source: 'dns' };
     let timer: NodeJS.Timeout | undefined;
@@ -147,5 +158,27 @@ export class LiveDnsSource implements DnsSource {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Types node:dns cannot ask (SPF, 99): through src/dns/raw.ts, each server in turn. */
+  private async resolveRaw(name: string, type: 'SPF'): Promise<DnsAnswer<'SPF'>> {
+    let error = 'ENOSERVER';
+    for (const server of this.servers) {
+      try {
+        const res = await rawQuery({ server, name, type, timeoutMs: this.timeoutMs, tries: this.tries, maxBytes: 65535 });
+        if (res.rcode === 'NXDOMAIN') return { name, type, status: 'nxdomain', records: [], source: 'dns' };
+        if (res.rcode !== 'NOERROR') {
+          error = RCODE_ERRORS[res.rcode] ?? `E${res.rcode}`;
+          continue;
+        }
+        const records = res.answers
+          .filter((a) => a.type === type && Buffer.isBuffer(a.data))
+          .map((a) => characterStrings(a.data as Buffer));
+        return { name, type, status: records.length ? 'ok' : 'nodata', records, source: 'dns' };
+      } catch (err) {
+        error = err instanceof RawDnsError ? err.code : 'EUNKNOWN';
+      }
+    }
+    return { name, type, status: 'error', records: [], error, source: 'dns' };
   }
 }

@@ -7,6 +7,7 @@ import { transportLines } from './text-transport.js';
 import { dkimTextLines } from './text-dkim.js';
 import { dmarcTextLines } from './text-dmarc.js';
 import { smtpLines } from './text-smtp.js';
+import { spfTreeLines } from './text-spf.js';
 
 export interface TextOptions {
   rules: readonly Rule[];
@@ -33,6 +34,13 @@ function recordLines(facts: DomainFacts): string[] {
   if (spf) lines.push(`SPF    ${spf.records.map((r) => r.text).join(' | ') || (spf.status === 'absent' ? 'none' : 'undetermined (lookup failed)')}`);
   lines.push(...dmarcTextLines(facts.domain, facts.dmarc));
   lines.push(...dkimTextLines(facts.dkim));
+  lines.push(...spfTreeLines(facts));
+  const dmarc = facts.dmarc;
+  if (dmarc) {
+    const shown = dmarc.records.map((r) => r.text).join(' | ');
+    const inherited = dmarc.effective?.inherited ? `inherited from ${dmarc.effective.source}: p=${dmarc.effective.policy}` : '';
+    lines.push(`DMARC  ${shown || inherited || (dmarc.status === 'absent' ? 'none' : 'undetermined (lookup failed)')}`);
+  }
   return lines;
 }
 
