@@ -152,7 +152,7 @@ test.after.always(async () => {
   await dns?.close();
 });
 
-const live = async (domain: string) => (await audit(domain, { dnsServers: [dns.address], timeoutMs: 3000, tries: 1 })).domains[0]!;
+const live = async (domain: string) => (await audit(domain, { dnsServers: [dns.address], timeoutMs: 3000, tries: 1, smtp: false })).domains[0]!;
 
 test('provider trees cost what their public structure costs', async (t) => {
   const d = await live('spf-provider-mix.test');
@@ -165,7 +165,7 @@ test('provider trees cost what their public structure costs', async (t) => {
   t.is(cost('servers.mcsv.net'), 1);
   t.is(cost('_spf.salesforce.com'), 2);
   t.is(spf.lookupCount, 13);
-  t.deepEqual(d.findings.map((f) => f.ruleId), ['spf-too-many-lookups']);
+  t.deepEqual(d.findings.map((f) => f.ruleId).filter((id) => id.startsWith('spf-')), ['spf-too-many-lookups']);
 });
 
 test('a parked domain (null MX, v=spf1 -all) gets no SPF finding', async (t) => {
@@ -182,7 +182,7 @@ test('a record of type SPF (99) is read over live DNS through the raw client', a
 });
 
 test('text output: the tree indented with the lookups each include costs', async (t) => {
-  const report = await audit(['spf-provider-mix.test', 'spf-loop3.test', 'clean.test'], { dnsServers: [dns.address], timeoutMs: 3000, tries: 1 });
+  const report = await audit(['spf-provider-mix.test', 'spf-loop3.test', 'clean.test'], { dnsServers: [dns.address], timeoutMs: 3000, tries: 1, smtp: false });
   const text = renderText(report, { rules: builtinRules(), color: false });
   const lines = text.split('\n');
   const at = (s: string) => lines.find((l) => l.includes(s)) ?? '';

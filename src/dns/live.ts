@@ -1,5 +1,6 @@
 import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
+import { ConcurrencyLimit } from './limit.js';
 import { characterStrings, RawDnsError, rawQuery } from './raw.js';
 import type { DnsAnswer, DnsSource, RRType, RecordDataByType } from './types.js';
 
@@ -10,10 +11,13 @@ export interface LiveDnsOptions {
   timeoutMs?: number;
   /** Tries per server. */
   tries?: number;
+  /** Questions outstanding at once (default 64). */
+  maxInFlight?: number;
 }
 
 export const DEFAULT_DNS_TIMEOUT_MS = 5000;
 export const DEFAULT_DNS_TRIES = 2;
+export const DEFAULT_DNS_IN_FLIGHT = 64;
 
 type Resolver = dnsPromises.Resolver;
 
@@ -105,6 +109,7 @@ export class LiveDnsSource implements DnsSource {
   private readonly servers: string[];
   private readonly timeoutMs: number;
   private readonly tries: number;
+  private readonly limit: ConcurrencyLimit;
 
   constructor(options: LiveDnsOptions = {}) {
     const timeout = options.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS;
@@ -120,6 +125,7 @@ export class LiveDnsSource implements DnsSource {
     // c-ares is bounded by timeout × tries per server; this is a backstop should it ever not be.
     this.hardLimitMs = timeout * tries * servers + 1000;
     this.budgetMs = timeout * tries;
+    this.limit = new ConcurrencyLimit(options.maxInFlight ?? DEFAULT_DNS_IN_FLIGHT);
   }
 
   /**
@@ -139,7 +145,11 @@ export class LiveDnsSource implements DnsSource {
     }
   }
 
-  async resolve<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
+  resolve<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
+    return this.limit.run(() => this.resolveNow(name, type));
+  }
+
+  private async resolveNow<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
     if (type === 'SPF') return (await this.resolveRaw(name, 'SPF')) as DnsAnswer<T>;
     const query = QUERIES[type] as ((r: Resolver, n: string) => Promise<RecordDataByType[T][]>) | undefined;
     if (!query) return { name, type, status: 'error', records: [], error: 'ENOTIMP', source: 'dns' };

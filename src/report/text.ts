@@ -32,15 +32,9 @@ function recordLines(facts: DomainFacts): string[] {
   } else if (mx) lines.push(`MX     ${mx.status === 'absent' ? 'none' : 'undetermined (lookup failed)'}`);
   const spf = facts.spf;
   if (spf) lines.push(`SPF    ${spf.records.map((r) => r.text).join(' | ') || (spf.status === 'absent' ? 'none' : 'undetermined (lookup failed)')}`);
+  lines.push(...spfTreeLines(facts));
   lines.push(...dmarcTextLines(facts.domain, facts.dmarc));
   lines.push(...dkimTextLines(facts.dkim));
-  lines.push(...spfTreeLines(facts));
-  const dmarc = facts.dmarc;
-  if (dmarc) {
-    const shown = dmarc.records.map((r) => r.text).join(' | ');
-    const inherited = dmarc.effective?.inherited ? `inherited from ${dmarc.effective.source}: p=${dmarc.effective.policy}` : '';
-    lines.push(`DMARC  ${shown || inherited || (dmarc.status === 'absent' ? 'none' : 'undetermined (lookup failed)')}`);
-  }
   return lines;
 }
 
