@@ -5,6 +5,8 @@ import type { Presence } from '../facts.js';
 export interface CollectContext {
   domain: string;
   dns: DnsSource;
+  /** DKIM selectors to try besides the built-in list (--dkim-selector, config file). */
+  dkimSelectors?: string[];
 }
 
 export function presenceOf(answer: DnsAnswer): Presence {

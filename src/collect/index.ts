@@ -9,12 +9,14 @@ import { collectSpf } from './spf.js';
 export interface CollectOptions {
   dns: DnsSource;
   zone?: ZoneContext;
+  dkimSelectors?: string[];
 }
 
 /** Gathers every fact about one domain; the collectors run concurrently over a shared DNS cache. */
 export async function collectDomain(domain: string, input: string, options: CollectOptions): Promise<DomainFacts> {
   const dns = new RecordingDnsSource(options.dns);
   const ctx: CollectContext = { domain, dns };
+  if (options.dkimSelectors?.length) ctx.dkimSelectors = options.dkimSelectors;
   const [mx, spf, dmarc] = await Promise.all([collectMx(ctx), collectSpf(ctx), collectDmarc(ctx)]);
   const apex = dns.lookups.filter((l) => l.name === domain);
   const facts: DomainFacts = {
