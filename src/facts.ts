@@ -125,6 +125,8 @@ export interface DomainPolicy {
 export interface PolicyMxFact {
   /** MX target ("." for the null MX). */
   exchange: string;
+  /** The expected MX hosts. */
+  expected: string[];
   origin?: RecordOrigin;
 }
 

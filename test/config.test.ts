@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import test from 'ava';
@@ -33,9 +34,13 @@ test('expected MX hosts and SPF includes: findings where DNS differs', async (t)
   const r = await runCli(['clean.test', '--config', file, '--format', 'json', ...dnsArgs()]);
   t.is(r.code, 1, r.stderr);
   const found = findingsOf(r.stdout).map((f) => [f.ruleId, f.args]);
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  ajv.addFormat('date-time', (x: string) => !Number.isNaN(Date.parse(x)));
+  const validate = ajv.compile(JSON.parse(readFileSync('schemas/report.schema.json', 'utf8')));
+  t.true(validate(JSON.parse(r.stdout)), JSON.stringify(validate.errors));
   t.deepEqual(found, [
-    ['policy-mx-expected-missing', { exchange: 'mx3.clean.test', '$.policy.expectedMx': ['mx1.clean.test', 'mx3.clean.test'] }],
-    ['policy-mx-unexpected', { exchange: 'mx2.clean.test', '$.policy.expectedMx': ['mx1.clean.test', 'mx3.clean.test'] }],
+    ['policy-mx-expected-missing', { exchange: 'mx3.clean.test', expected: ['mx1.clean.test', 'mx3.clean.test'] }],
+    ['policy-mx-unexpected', { exchange: 'mx2.clean.test', expected: ['mx1.clean.test', 'mx3.clean.test'] }],
     ['policy-spf-include-missing', { include: '_spf.provider.example', record: 'v=spf1 mx -all' }],
   ]);
 });

@@ -27,9 +27,9 @@ export function policyFacts(facts: DomainFacts, policy: DomainPolicy): PolicyFac
       const published = new Set(mx.hosts.map((h) => shownExchange(h.exchange)));
       for (const h of mx.hosts) {
         const exchange = shownExchange(h.exchange);
-        if (!expected.has(exchange)) out.unexpectedMx.push(h.origin ? { exchange, origin: h.origin } : { exchange });
+        if (!expected.has(exchange)) out.unexpectedMx.push(h.origin ? { exchange, expected: out.expectedMx, origin: h.origin } : { exchange, expected: out.expectedMx });
       }
-      for (const exchange of out.expectedMx) if (!published.has(exchange)) out.missingMx.push({ exchange });
+      for (const exchange of out.expectedMx) if (!published.has(exchange)) out.missingMx.push({ exchange, expected: out.expectedMx });
     }
   }
   const spf = facts.spf;
