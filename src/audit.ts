@@ -29,6 +29,11 @@ export interface AuditOptions {
   zoneFile?: string;
   /** Zone files (several zones in one run); each answers for its own origin. `zoneFile` is added to them. */
   zoneFiles?: string[];
+  /**
+   * Audit each zone's origin too when domains are given (the Action's `domains` + `zones`). Without
+   * domains, the zones' origins are always audited.
+   */
+  auditZoneOrigins?: boolean;
   /** Rule ids not to evaluate. */
   disable?: string[];
   /** Severity per rule id, overriding the rule's default. */
@@ -118,6 +123,12 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
   const hint = files.length === 1 ? firstDomain : undefined;
   const read = await Promise.all(files.map((f) => readZone(f, hint, live)));
   run.zones = read.map((r) => r.context);
+  const byOrigin = new Map<string, string>();
+  for (const z of run.zones) {
+    const other = byOrigin.get(z.origin);
+    if (other !== undefined) throw new InputError(`zone files ${other} and ${z.file} are both for ${z.origin || 'the root'}: give one file per zone`);
+    byOrigin.set(z.origin, z.file);
+  }
   // Layered so that the deepest zone answers first: a child zone's file wins over its parent's.
   let dns = live;
   for (const r of [...read].filter((r) => r.source).sort((a, b) => a.context.origin.length - b.context.origin.length)) {
@@ -195,10 +206,11 @@ export function buildReport(domains: DomainReport[]): Report {
 export async function audit(domains: string | string[], options: AuditOptions = {}): Promise<Report> {
   const names = (Array.isArray(domains) ? domains : [domains]).map(parseDomainName);
   const run = await prepareRun(options, names[0]?.name);
-  if (names.length === 0) {
-    if (run.zones.length === 0) throw new InputError('no domain given: expected at least one domain name such as example.com');
+  if (names.length === 0 && run.zones.length === 0) throw new InputError('no domain given: expected at least one domain name such as example.com');
+  if (names.length === 0 || options.auditZoneOrigins) {
     // Each zone file is audited for its origin, in the order given.
-    for (const origin of new Set(run.zones.map((z) => z.origin))) names.push(parseDomainName(origin));
+    const seen = new Set(names.map((n) => n.name));
+    for (const origin of new Set(run.zones.map((z) => z.origin))) if (!seen.has(origin)) names.push(parseDomainName(origin));
   }
   const reports = await mapConcurrent(names, options.concurrency ?? 8, (d) => auditDomain(run, d));
   return buildReport(reports);

@@ -169,7 +169,7 @@ async function run(argv: string[]): Promise<number> {
     inv.format === 'json'
       ? renderJson(report)
       : inv.format === 'sarif'
-        ? renderSarif(report, { rules: inv.rules, severityOf })
+        ? renderSarif(report, { rules: inv.rules, severityOf, cwd: process.env.GITHUB_WORKSPACE || process.cwd() })
         : renderText(report, { rules: inv.rules, color: !inv.output && useColor() });
   if (inv.output) {
     try {

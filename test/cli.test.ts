@@ -102,6 +102,29 @@ test('several --zone files in one run: each audited for its origin, findings at 
   t.is(r.code, 1);
 });
 
+test('a child zone file answers for its names even when its parent zone file is given first', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'zone-'));
+  const child = join(dir, 'dept.zone');
+  writeFileSync(child, '$ORIGIN dept.clean.test.\n@ IN SOA ns1 hm ( 1 2 3 4 5 )\n@ IN NS ns1\n@ IN MX 10 mx1.clean.test.\nns1 IN A 127.0.0.53\n');
+  const r = await runCli(['--zone', 'fixtures/clean/zone.db', '--zone', child, '--format', 'json', ...dnsArgs()]);
+  const report = JSON.parse(r.stdout);
+  t.deepEqual(report.domains.map((d: { domain: string }) => d.domain), ['clean.test', 'dept.clean.test']);
+  const child0 = report.domains[1].findings.filter((f: { ruleId: string }) => f.ruleId.startsWith('spf-') || f.ruleId.startsWith('mx-'));
+  t.deepEqual(child0.map((f: { ruleId: string; location: { file: string; line: number } }) => [f.ruleId, f.location.file, f.location.line]), [['spf-missing', child, 2]]);
+  t.is(report.domains[1].records.dmarc.effective?.source, '_dmarc.clean.test', "the parent zone file's DMARC applies");
+  t.is(report.domains[1].records.mx.hosts[0].exchange, 'mx1.clean.test', 'the MX came from the child zone file');
+  t.is(report.domains[1].records.mx.hosts[0].origin.file, child);
+});
+
+test('two zone files for the same zone are an input error', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'zone-'));
+  const copy = join(dir, 'clean-again.zone');
+  writeFileSync(copy, readFileSync('fixtures/clean/zone.db'));
+  const r = await runCli(['--zone', 'fixtures/clean/zone.db', '--zone', copy, ...dnsArgs()]);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /zone files fixtures\/clean\/zone\.db and .*clean-again\.zone are both for clean\.test/);
+});
+
 test('mailaudit rules lists every rule; explain prints one; an unknown id is exit 2', async (t) => {
   const list = await runCli(['rules']);
   t.is(list.code, 0);

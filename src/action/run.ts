@@ -53,19 +53,21 @@ export async function runAction(io: ActionIo): Promise<number> {
       if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, `## mailaudit\n\nNo zone file matched ${zonePatterns.map((p) => `\`${p}\``).join(', ')}: nothing to audit.\n`);
       return EXIT_OK;
     }
+    const passThrough = splitArgs(getInput(env, 'args'));
     const argv = [
       ...domains,
       ...zones.flatMap((z) => ['--zone', z]),
       ...getList(env, 'disable').flatMap((id) => ['--disable', id]),
       ...getList(env, 'dkim-selectors').flatMap((s) => ['--dkim-selector', s]),
       ...(getInput(env, 'config') ? ['--config', getInput(env, 'config')] : []),
-      ...splitArgs(getInput(env, 'args')),
-      '--fail-on',
-      failOn,
+      ...passThrough,
+      // The fail-on input, unless the args input sets --fail-on itself.
+      ...(passThrough.some((a) => a === '--fail-on' || a.startsWith('--fail-on=')) ? [] : ['--fail-on', failOn]),
     ];
     const inv = await parseInvocation(argv, workspace);
     if (inv.command !== 'audit') throw new UsageError('the args input cannot run a command other than the audit');
-    const report = await audit(inv.domains, inv.options);
+    // Both inputs: the live domains and every zone file's origin.
+    const report = await audit(inv.domains, { ...inv.options, auditZoneOrigins: true });
     const severityOf = (r: { id: string; severity: 'error' | 'warning' | 'note' }) => inv.options.severity?.[r.id] ?? r.severity;
 
     // The log.
@@ -81,13 +83,12 @@ export async function runAction(io: ActionIo): Promise<number> {
     }
 
     // Annotations, most severe first, within GitHub's per-step limits.
-    const fileOf = (d: DomainReport) => {
-      const zone = d.records.zone?.file;
-      if (!zone) return undefined;
-      const rel = relative(workspace, isAbsolute(zone) ? zone : join(workspace, zone));
-      return (rel.startsWith('..') ? zone : rel).split(sep).join('/');
+    const repoPath = (file: string) => {
+      const rel = relative(workspace, isAbsolute(file) ? file : join(workspace, file));
+      return (rel.startsWith('..') ? file : rel).split(sep).join('/');
     };
-    const all = report.domains.flatMap((d) => d.findings.map((f) => annotationFor(f, d.domain, f.location.file ? fileOf(d) : undefined)));
+    const fileOf = (d: DomainReport) => (d.records.zone ? repoPath(d.records.zone.file) : undefined);
+    const all = report.domains.flatMap((d) => d.findings.map((f) => annotationFor(f, d.domain, f.location.file ? repoPath(f.location.file) : undefined)));
     const { shown, omitted } = selectAnnotations(all);
     for (const a of shown) io.stdout(`${annotationCommand(a)}\n`);
 
@@ -96,7 +97,7 @@ export async function runAction(io: ActionIo): Promise<number> {
     if (env.GITHUB_STEP_SUMMARY) {
       appendFileSync(
         env.GITHUB_STEP_SUMMARY,
-        renderSummary(report, { rules: inv.rules, fileOf, failOn: inv.failOn, failed: code !== EXIT_OK, annotationsOmitted: omitted, sarifFile: sarifShown, unmatched }),
+        renderSummary(report, { fileOf, repoPath, failOn: inv.failOn, failed: code !== EXIT_OK, annotationsOmitted: omitted, sarifFile: sarifShown, unmatched }),
       );
     }
     setOutputs(env, {

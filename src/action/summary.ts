@@ -1,5 +1,4 @@
 /** The job summary ($GITHUB_STEP_SUMMARY): per domain, a Markdown table of its findings. */
-import type { Rule } from '../engine/rule.js';
 import { describeCounts, SEVERITY_RANK } from '../report/counts.js';
 import { docsUrl } from '../report/rules.js';
 import type { DomainReport, Finding, Report, Severity } from '../types.js';
@@ -20,9 +19,10 @@ export function escapeCell(text: string): string {
 }
 
 export interface SummaryOptions {
-  rules: readonly Rule[];
-  /** Repository-relative path of a domain's zone file (for the "where" column). */
+  /** Repository-relative path of a domain's zone file (for its heading). */
   fileOf: (d: DomainReport) => string | undefined;
+  /** A finding's zone file, relative to the repository root. */
+  repoPath: (file: string) => string;
   failOn: Severity | 'none';
   failed: boolean;
   /** Annotations GitHub would not show (over its per-step limits). */
@@ -32,9 +32,9 @@ export interface SummaryOptions {
   unmatched?: string[];
 }
 
-function where(f: Finding, file: string | undefined): string {
+function where(f: Finding, repoPath: (file: string) => string): string {
   const record = `${f.location.name} ${f.location.type}`;
-  return escapeCell(file && f.location.line ? `${record} (${file}:${f.location.line})` : record);
+  return escapeCell(f.location.file && f.location.line ? `${record} (${repoPath(f.location.file)}:${f.location.line})` : record);
 }
 
 function domainSection(d: DomainReport, options: SummaryOptions): string[] {
@@ -43,7 +43,7 @@ function domainSection(d: DomainReport, options: SummaryOptions): string[] {
   if (d.findings.length === 0) return [head, '', '✅ no findings', ''];
   const rows = [...d.findings]
     .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.ruleId.localeCompare(b.ruleId))
-    .map((f) => `| ${ICON[f.severity]} | [${f.ruleId}](${docsUrl(f.ruleId)}) | ${escapeCell(f.message)} | ${where(f, file)} |`);
+    .map((f) => `| ${ICON[f.severity]} | [${f.ruleId}](${docsUrl(f.ruleId)}) | ${escapeCell(f.message)} | ${where(f, options.repoPath)} |`);
   return [head, '', describeCounts(d.summary), '', '| severity | rule | finding | record |', '|---|---|---|---|', ...rows, ''];
 }
 
