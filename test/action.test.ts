@@ -55,7 +55,7 @@ function runAction(inputs: Record<string, string>, ws: string): Promise<ActionRe
     GITHUB_WORKSPACE: ws,
     GITHUB_STEP_SUMMARY: summaryFile,
     GITHUB_OUTPUT: outputFile,
-    'INPUT_ARGS': `--dns-server ${dns.address} --timeout 3000 --tries 1`,
+    'INPUT_ARGS': `--dns-server ${dns.address} --timeout 10000 --tries 2`,
   };
   // The runner's own spelling for node actions keeps hyphens (INPUT_FAIL-ON); action.yml passes underscores.
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
@@ -168,13 +168,13 @@ test('inputs reach the audit: config at the repository root, disable, dkim-selec
   t.like(r.outputs, { errors: '1', warnings: '0' }, 'spf-missing off, dmarc-policy-none raised to error by the config file');
 });
 
-test('domains and zones together: the live domains and every zone origin; --fail-on in args wins over the input', async (t) => {
-  const ws = workspace({ 'zones/nospf.zone': { copy: 'fixtures/no-spf/zone.db' } });
-  const r = await runAction({ domains: 'dmarcnone.test', zones: 'zones/nospf.zone', 'fail-on': 'error', args: `--dns-server ${dns.address} --timeout 3000 --tries 1 --fail-on none` }, ws);
+test('domains and zones together: the live domains and every zone origin; --fail-on in args wins; a file named like an option is a file', async (t) => {
+  const ws = workspace({ '-nospf.zone': { copy: 'fixtures/no-spf/zone.db' } });
+  const r = await runAction({ domains: 'dmarcnone.test', zones: '*.zone', 'fail-on': 'error', args: `--dns-server ${dns.address} --timeout 10000 --tries 2 --fail-on none` }, ws);
   t.is(r.code, 0, r.stdout);
   t.like(r.outputs, { domains: '2', errors: '1', warnings: '1' });
   const sarif = JSON.parse(readFileSync(r.outputs['sarif-file']!, 'utf8'));
-  t.deepEqual(sarif.runs.map((run: { automationDetails: { id: string } }) => run.automationDetails.id), ['mailaudit/dmarcnone.test/', 'mailaudit/zone/zones/nospf.zone/']);
+  t.deepEqual(sarif.runs.map((run: { automationDetails: { id: string } }) => run.automationDetails.id), ['mailaudit/dmarcnone.test/', 'mailaudit/zone/-nospf.zone/']);
 });
 
 test('bad inputs fail the step with one error command (exit 2)', async (t) => {

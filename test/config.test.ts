@@ -8,7 +8,7 @@ import { runCli } from './helpers/cli.js';
 import { startFixtureDns } from './helpers/fixtures.js';
 
 let dns: TestDnsServer;
-const dnsArgs = () => ['--dns-server', dns.address, '--timeout', '3000', '--tries', '1'];
+const dnsArgs = () => ['--dns-server', dns.address, '--timeout', '10000', '--tries', '2'];
 
 test.before(async () => {
   dns = await startFixtureDns();

@@ -54,15 +54,16 @@ export async function runAction(io: ActionIo): Promise<number> {
       return EXIT_OK;
     }
     const passThrough = splitArgs(getInput(env, 'args'));
+    // `--opt=value` and domains after `--`: a file or domain named like an option stays a value.
     const argv = [
-      ...domains,
-      ...zones.flatMap((z) => ['--zone', z]),
-      ...getList(env, 'disable').flatMap((id) => ['--disable', id]),
-      ...getList(env, 'dkim-selectors').flatMap((s) => ['--dkim-selector', s]),
-      ...(getInput(env, 'config') ? ['--config', getInput(env, 'config')] : []),
+      ...zones.map((z) => `--zone=${z}`),
+      ...getList(env, 'disable').map((id) => `--disable=${id}`),
+      ...getList(env, 'dkim-selectors').map((s) => `--dkim-selector=${s}`),
+      ...(getInput(env, 'config') ? [`--config=${getInput(env, 'config')}`] : []),
       ...passThrough,
       // The fail-on input, unless the args input sets --fail-on itself.
-      ...(passThrough.some((a) => a === '--fail-on' || a.startsWith('--fail-on=')) ? [] : ['--fail-on', failOn]),
+      ...(passThrough.some((a) => a === '--fail-on' || a.startsWith('--fail-on=')) ? [] : [`--fail-on=${failOn}`]),
+      ...(domains.length ? ['--', ...domains] : []),
     ];
     const inv = await parseInvocation(argv, workspace);
     if (inv.command !== 'audit') throw new UsageError('the args input cannot run a command other than the audit');

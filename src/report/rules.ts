@@ -78,6 +78,11 @@ export function renderRuleDoc(rule: Rule, options: { noZoneExample?: string } = 
       : 'Zone-file lines relative to `$ORIGIN example.com.`, laid over the [baseline zone](../examples.md).';
     const lang = options.noZoneExample ? 'text' : 'dns';
     lines.push('## Examples', '', intro, '');
+    const text = `${rule.examples.bad ?? ''}\n${rule.examples.good ?? ''}`;
+    if (!options.noZoneExample && /^\s*;\s*policy\s/m.test(text)) {
+      lines.push('`; policy {…}` stands for the domain\'s entry in `.mailauditrc.json` (`"domains": { "example.com": {…} }`).', '');
+    }
+    if (!options.noZoneExample && /^\s*;\s*delete\s/m.test(text)) lines.push('`; delete OWNER TYPE` removes that record set from the baseline zone.', '');
     if (rule.examples.bad) lines.push('Reported:', '', `\`\`\`${lang}`, rule.examples.bad, '```', '');
     if (rule.examples.good) lines.push('Not reported:', '', `\`\`\`${lang}`, rule.examples.good, '```', '');
   }
