@@ -89,7 +89,7 @@ async function readZone(file: string, domainHint: string | undefined, fallback: 
   try {
     const zone = parseZone(text, { file, origin: domainHint });
     if (!zone.origin) throw new InputError(`zone file ${file} has no $ORIGIN: give the domain on the command line`);
-    const context: ZoneContext = { file, origin: zone.origin, line: zone.soa?.origin.line ?? zone.firstRecordLine };
+    const context: ZoneContext = { file, origin: zone.origin, line: zone.soa?.origin.line ?? (zone.firstRecordLine || 1) };
     return { context, source: new ZoneDnsSource(zone, fallback) };
   } catch (err) {
     if (!(err instanceof ZoneSyntaxError)) throw err;
