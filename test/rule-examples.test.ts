@@ -64,3 +64,17 @@ for (const rule of rules) {
     }
   });
 }
+
+test('laying an example: same owner+type replaces, `; delete` removes, `; policy` sets the config entry', (t) => {
+  const base = readFileSync(BASELINE_FILE, 'utf8');
+  const count = (zone: string, re: RegExp) => zone.split('\n').filter((l) => re.test(l)).length;
+  t.is(count(base, /^@\s+IN MX/), 2);
+  const replaced = layExample('@ IN MX 0 .').zone;
+  t.is(count(replaced, /^@\s+IN MX/), 1, 'both baseline MX records replaced by the example');
+  t.is(count(replaced, /^@\s+IN TXT\s+"v=spf1/), 1, 'other RRsets at the apex kept');
+  const deleted = layExample('; delete _dmarc TXT');
+  t.is(count(deleted.zone, /^_dmarc\s/), 0);
+  t.is(deleted.policy, undefined);
+  t.deepEqual(layExample('; policy {"parked": true}').policy, { parked: true });
+  t.is(count(layExample('mail.example.com. IN CNAME mx1.example.com.').zone, /^mx1\s/), 2, 'names the example does not publish are untouched');
+});
