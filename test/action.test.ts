@@ -153,6 +153,19 @@ test('annotations stay within GitHub limits, most severe first; the summary says
   t.true(r.summary.includes('4 finding(s) were not annotated: GitHub shows at most 10 error, 10 warning and 10 notice annotations per step'), r.summary.slice(-600));
 });
 
+test('record data cannot inject workflow commands: the report is printed with commands stopped', async (t) => {
+  const ws = workspace({ 'evil.zone': '$ORIGIN evil.test.\n@ IN SOA ns1 hm ( 1 2 3 4 5 )\n@ IN NS ns1\n@ IN MX 0 .\n@ IN TXT "v=spf1 -all\\010::error::injected"\n_dmarc IN TXT "v=DMARC1; p=reject"\nns1 IN A 127.0.0.53\n' });
+  const r = await runAction({ zones: 'evil.zone' }, ws);
+  const lines = r.stdout.split('\n');
+  const injected = lines.indexOf('::error::injected');
+  t.true(injected > 0, 'the record is in the report');
+  const stop = lines.findIndex((l) => l.startsWith('::stop-commands::'));
+  const token = lines[stop]!.slice('::stop-commands::'.length);
+  t.regex(token, /^[0-9a-f-]{36}$/);
+  const resume = lines.indexOf(`::${token}::`);
+  t.true(stop < injected && injected < resume, 'commands are off while the report is printed');
+});
+
 test('a pull request that changed no zone file passes with nothing to audit', async (t) => {
   const r = await runAction({ zones: 'zones/*.zone' }, workspace({ 'README.md': 'x' }));
   t.is(r.code, 0, r.stdout);

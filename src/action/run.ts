@@ -3,6 +3,7 @@
  * scanning (one run per domain or zone file), a job summary, annotations on zone-file lines, step
  * outputs — then fails the step per `fail-on`. I/O goes through `ActionIo` so tests can run it.
  */
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { audit } from '../audit.js';
@@ -71,8 +72,12 @@ export async function runAction(io: ActionIo): Promise<number> {
     const report = await audit(inv.domains, { ...inv.options, auditZoneOrigins: true });
     const severityOf = (r: { id: string; severity: 'error' | 'warning' | 'note' }) => inv.options.severity?.[r.id] ?? r.severity;
 
-    // The log.
+    // The log. Record data is untrusted (a TXT record can hold a line starting with `::`): workflow
+    // commands are off while the report is printed.
+    const token = randomUUID();
+    io.stdout(`::stop-commands::${token}\n`);
     io.stdout(format === 'json' ? renderJson(report) : format === 'sarif' ? renderSarif(report, { rules: inv.rules, severityOf, cwd: workspace }) : renderText(report, { rules: inv.rules, color: false }));
+    io.stdout(`::${token}::\n`);
 
     // SARIF for github/codeql-action/upload-sarif.
     const sarifInput = getInput(env, 'sarif-file') || 'mailaudit.sarif';
@@ -92,6 +97,7 @@ export async function runAction(io: ActionIo): Promise<number> {
     const all = report.domains.flatMap((d) => d.findings.map((f) => annotationFor(f, d.domain, f.location.file ? repoPath(f.location.file) : undefined)));
     const { shown, omitted } = selectAnnotations(all);
     for (const a of shown) io.stdout(`${annotationCommand(a)}\n`);
+    if (omitted) io.stdout(`mailaudit: ${omitted} more finding(s) not annotated (GitHub shows 10 per level and step): see the job summary\n`);
 
     const code = exitCodeFor(report, inv.failOn);
     const sarifShown = relative(workspace, sarifPath).split(sep).join('/');
