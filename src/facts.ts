@@ -41,6 +41,19 @@ export interface ZoneContext {
   origin: string;
   /** Line of the SOA (or the first record): where findings about missing records point. */
   line: number;
+  /**
+   * Set when the file does not parse: the zone would not load, so nothing else is audited for it
+   * (rule zone-syntax-error).
+   */
+  syntaxError?: ZoneSyntaxErrorFact;
+}
+
+export interface ZoneSyntaxErrorFact {
+  file: string;
+  line: number;
+  /** What is wrong, without the file:line prefix. */
+  reason: string;
+  origin: RecordOrigin;
 }
 
 export interface MxHostFact {
@@ -264,6 +277,56 @@ export interface DmarcFacts {
   crowdedReportLists?: DmarcCrowdedListFact[];
 }
 
+/** What the owner expects of a domain (config file `domains.<name>`). */
+export interface DomainPolicy {
+  /** The MX hosts the domain must publish, and no others. */
+  mx?: string[];
+  /** Domains the SPF record must include (`include:` or `redirect=`). */
+  spfIncludes?: string[];
+  /** The domain must send and receive no mail: null MX, `v=spf1 -all`, DMARC p=reject. */
+  parked?: boolean;
+  /** DKIM selectors to try for this domain. */
+  dkimSelectors?: string[];
+}
+
+/** A difference between what the owner expects (DomainPolicy) and what DNS publishes. */
+export interface PolicyMxFact {
+  /** MX target ("." for the null MX). */
+  exchange: string;
+  /** The expected MX hosts. */
+  expected: string[];
+  origin?: RecordOrigin;
+}
+
+export interface PolicyIncludeFact {
+  include: string;
+  /** The SPF record as published. */
+  record: string;
+  origin?: RecordOrigin;
+}
+
+export interface PolicyParkedFact {
+  /** What the domain publishes instead of the parked setting ("none" when nothing). */
+  found: string;
+  origin?: RecordOrigin;
+}
+
+export interface PolicyFacts {
+  expectedMx?: string[];
+  /** Published MX hosts that are not expected. */
+  unexpectedMx: PolicyMxFact[];
+  /** Expected MX hosts that are not published. */
+  missingMx: PolicyMxFact[];
+  expectedSpfIncludes?: string[];
+  /** Expected SPF includes the record does not have. */
+  missingSpfIncludes: PolicyIncludeFact[];
+  parked: boolean;
+  /** For a parked domain: what differs from null MX, `v=spf1 -all`, DMARC p=reject. */
+  parkedMx?: PolicyParkedFact;
+  parkedSpf?: PolicyParkedFact;
+  parkedDmarc?: PolicyParkedFact;
+}
+
 export interface DomainFacts {
   /** A-label form, lower-case, no trailing dot. */
   domain: string;
@@ -289,4 +352,6 @@ export interface DomainFacts {
   smtp?: SmtpFacts;
   /** The submission host's ports 465 and 587 (with --submission HOST). */
   submission?: SubmissionFacts;
+  /** Set when the config file states expectations for the domain. */
+  policy?: PolicyFacts;
 }

@@ -8,3 +8,5 @@ export type { DnsSource, DnsAnswer, RRType } from './dns/types.js';
 export { renderText } from './report/text.js';
 export { renderJson } from './report/json.js';
 export { renderSarif } from './report/sarif.js';
+export { loadConfig, CONFIG_FILE_NAME, type Config, type ConfigFile } from './config.js';
+export type { DomainPolicy, PolicyFacts } from './facts.js';

@@ -68,7 +68,7 @@ export function loadFixtureCases(): FixtureCase[] {
 
 function zoneFilesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && (e.name === 'zone.db' || e.name.endsWith('.zone')) && !e.parentPath.includes('zonefile'))
+    .filter((e) => e.isFile() && (e.name === 'zone.db' || e.name.endsWith('.zone')) && !e.parentPath.includes('zonefile') && !e.parentPath.includes('_examples'))
     .map((e) => join(e.parentPath, e.name));
 }
 
