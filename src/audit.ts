@@ -17,6 +17,7 @@ import { builtinRules } from './engine/load.js';
 import type { Rule } from './engine/rule.js';
 import { policyFacts } from './collect/policy.js';
 import type { DomainFacts, DomainPolicy, ZoneContext } from './facts.js';
+import { readCaFile } from './input/ca-file.js';
 import { InputError, parseDomainName, type DomainName } from './input/domain.js';
 import { VERSION } from './paths.js';
 import type { SmtpProbeSettings } from './probe/prober.js';
@@ -149,7 +150,8 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
     port: options.httpsPort ?? DEFAULT_HTTPS_SETTINGS.port,
     timeoutMs: options.httpTimeoutMs ?? DEFAULT_HTTPS_SETTINGS.timeoutMs,
   };
-  if (options.caFile) https.secureContext = createSecureContext({ ca: [...rootCertificates, await readCaFile(options.caFile)] });
+  const caPems = options.caFile ? await readCaFile(options.caFile) : [];
+  if (caPems.length) https.secureContext = createSecureContext({ ca: [...rootCertificates, ...caPems] });
   const run: AuditRun = {
     dns: live,
     zones: [],
@@ -199,22 +201,10 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
     run.zoneOrigin = run.zones[0].origin;
   }
   run.dns = new CachingDnsSource(dns);
-  const probe = await prepareProbe(options);
+  const probe = prepareProbe(options, caPems);
   if (probe) run.probe = probe;
   return run;
 }
-
-async function readCaFile(file: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read CA file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new InputError(`CA file ${file} holds no PEM certificate`);
-  return text;
-}
-
 
 /** The zone a domain belongs to: the one with the longest origin at or above it. */
 export function zoneFor(zones: readonly ZoneContext[], domain: string): ZoneContext | undefined {
