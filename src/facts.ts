@@ -68,7 +68,27 @@ export interface MxHostFact {
   /** A and AAAA addresses of the target (through the CNAME, if any). */
   addresses: string[];
   addressStatus: Presence;
+  /** Reverse DNS of each address, forward-confirmed (RFC 1912 §2.1). */
+  reverse?: MxReverseFact[];
   origin?: RecordOrigin;
+}
+
+/** The PTR names of one MX address and whether one of them resolves back to the address. */
+export interface MxReverseFact {
+  /** The MX host the address belongs to. */
+  host: string;
+  address: string;
+  /** The in-addr.arpa / ip6.arpa name asked. */
+  name: string;
+  /** found: PTR records exist; absent: none; undetermined: a lookup failed. */
+  status: Presence;
+  ptr: string[];
+  /** The PTR names as shown in messages ("none" without any). */
+  ptrText: string;
+  /** A PTR name has the address among its own A/AAAA records. Absent while undetermined. */
+  confirmed?: boolean;
+  /** No PTR, or no PTR name that resolves back: what mail receivers check before they trust a server. */
+  mismatch?: boolean;
 }
 
 export interface MxFacts {

@@ -5,7 +5,8 @@
  */
 import net from 'node:net';
 import test from 'ava';
-import { collectSmtp, reverseName } from '../src/collect/smtp.js';
+import { collectSmtp } from '../src/collect/smtp.js';
+import { reverseName } from '../src/dns/reverse.js';
 import type { DnsSource } from '../src/dns/types.js';
 import type { MxFacts } from '../src/facts.js';
 import { TrustStore } from '../src/probe/certificate.js';

@@ -9,7 +9,8 @@ import type { SpfSenderResultFact } from '../src/facts.js';
 import type { TestDnsServer } from './helpers/dns-server.js';
 import { loadFixtureCases, startFixtureDns } from './helpers/fixtures.js';
 import { runCli } from './helpers/cli.js';
-import { mailauthResolver, reverseName } from '../src/collect/spf-sender.js';
+import { mailauthResolver } from '../src/collect/spf-sender.js';
+import { reverseName } from '../src/dns/reverse.js';
 import { LiveDnsSource } from '../src/dns/live.js';
 
 const require = createRequire(import.meta.url);

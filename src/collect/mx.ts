@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import type { MxFacts, MxHostFact, Presence } from '../facts.js';
+import { reverseName } from '../dns/reverse.js';
+import type { MxFacts, MxHostFact, MxReverseFact, Presence } from '../facts.js';
 import { presenceOf, type CollectContext } from './context.js';
 
 const IPV4_LIKE = /^\d{1,3}(\.\d{1,3}){3}$/;
@@ -32,7 +33,25 @@ async function describeHost(ctx: CollectContext, preference: number, exchange: s
   if (cname.status === 'ok' && cname.records[0]) host.cname = cname.records[0];
   host.addresses = addrs.addresses;
   host.addressStatus = addrs.status;
+  if (host.addresses.length) host.reverse = await Promise.all(host.addresses.map((a) => reverseOf(ctx, exchange, a)));
   return host;
+}
+
+/** Forward-confirmed reverse DNS of one address: its PTR names, and whether one resolves back to it. */
+async function reverseOf(ctx: CollectContext, host: string, address: string): Promise<MxReverseFact> {
+  const name = reverseName(address);
+  const answer = await ctx.dns.resolve(name, 'PTR');
+  const fact: MxReverseFact = { host, address, name, status: presenceOf(answer), ptr: answer.records, ptrText: answer.records.join(', ') || 'none' };
+  if (fact.status === 'absent') {
+    fact.confirmed = false;
+    fact.mismatch = true;
+  } else if (fact.status === 'found') {
+    const forward = await Promise.all(fact.ptr.map((p) => addressesOf(ctx, p)));
+    fact.confirmed = forward.some((f) => f.addresses.includes(address));
+    if (!fact.confirmed && forward.some((f) => f.status === 'undetermined')) delete fact.confirmed;
+    else fact.mismatch = !fact.confirmed;
+  }
+  return fact;
 }
 
 /** MX records of the domain (RFC 5321 §5.1, RFC 7505), each target's addresses and aliasing. */

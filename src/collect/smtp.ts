@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { reverseName } from '../dns/reverse.js';
 import type { MxFacts } from '../facts.js';
 import type { SmtpAddressFact, SmtpFacts, SmtpProbeFact, SubmissionEndpointFact, SubmissionFacts } from '../facts/smtp.js';
 import { MAX_MX_PROBED, type SmtpProbeSettings, type SmtpProber } from '../probe/prober.js';
@@ -13,18 +14,6 @@ export interface SmtpCollectOptions {
 
 /** `host:port`, with brackets for an IPv6 address. */
 export const endpointOf = (host: string, port: number) => (isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`);
-
-/** The PTR owner name of an address (RFC 1035 §3.5, RFC 3596 §2.5). */
-export function reverseName(address: string): string {
-  if (isIP(address) === 4) return `${address.split('.').reverse().join('.')}.in-addr.arpa`;
-  const [head = '', tail = ''] = address.toLowerCase().split('::');
-  const groups = (s: string) => (s ? s.split(':') : []);
-  const h = groups(head);
-  const t = groups(tail);
-  const full = address.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  const nibbles = full.map((g) => g.padStart(4, '0')).join('');
-  return `${[...nibbles].reverse().join('.')}.ip6.arpa`;
-}
 
 const sameName = (a: string, b: string) => a.toLowerCase().replace(/\.$/, '') === b.toLowerCase().replace(/\.$/, '');
 

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { reverseName } from '../dns/reverse.js';
 import type { RRType } from '../dns/types.js';
 import type { SpfNodeFact, SpfResult, SpfSenderResultFact, SpfTermFact } from '../facts.js';
 import type { CollectContext } from './context.js';
@@ -60,28 +61,6 @@ export function mailauthResolver(ctx: CollectContext): MailauthResolver {
     }
     return answer.records.map((r) => (Array.isArray(r) ? [...r] : r));
   };
-}
-
-/** The in-addr.arpa / ip6.arpa name of an address. */
-export function reverseName(ip: string): string {
-  if (isIPv4(ip)) return `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
-  const groups = expandIPv6(ip);
-  return `${groups.join('').split('').reverse().join('.')}.ip6.arpa`;
-}
-
-/** The eight groups of an IPv6 address, each as four hex digits. */
-function expandIPv6(ip: string): string[] {
-  let text = ip.toLowerCase();
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const [a, b, c, d] = v4[1]!.split('.').map(Number) as [number, number, number, number];
-    text = text.slice(0, -v4[1]!.length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const middle = tail === undefined ? [] : Array(8 - left.length - right.length).fill('0');
-  return [...left, ...middle, ...right].map((g) => g.padStart(4, '0'));
 }
 
 const QUALIFIER_RESULT: Record<string, SpfResult> = { '+': 'pass', '-': 'fail', '~': 'softfail', '?': 'neutral' };
