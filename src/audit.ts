@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { collectDomain } from './collect/index.js';
-import { CachingDnsSource } from './dns/cache.js';
+import { CachingDnsSource, type CacheStats } from './dns/cache.js';
 import { LiveDnsSource } from './dns/live.js';
+import { RateLimitedDnsSource } from './dns/rate-limit.js';
 import type { DnsSource } from './dns/types.js';
 import { ZoneDnsSource } from './dns/zone-source.js';
 import { parseZone, ZoneSyntaxError } from './dns/zonefile.js';
@@ -29,8 +30,14 @@ export interface AuditOptions {
   disable?: string[];
   /** Severity per rule id, overriding the rule's default. */
   severity?: Record<string, Severity>;
-  /** Domains audited at once (default 8). */
+  /** Domains audited at once (default 8 for audit(), DEFAULT_STREAM_CONCURRENCY for auditStream()). */
   concurrency?: number;
+  /** auditStream(): yield reports in input order (a bounded reorder buffer) instead of as they finish. */
+  ordered?: boolean;
+  /** At most this many DNS questions per second leave for live DNS (cached answers are free). */
+  qps?: number;
+  /** Most DNS answers the run's cache keeps (default DEFAULT_CACHE_ENTRIES). */
+  cacheEntries?: number;
   /** Replaces live DNS (tests, embedding). */
   dns?: DnsSource;
   /** The rules to evaluate (default: the built-in catalogue). */
@@ -45,6 +52,8 @@ export interface AuditRun {
   rules: Rule[];
   disabled: Set<string>;
   severity: Record<string, Severity>;
+  /** Counters of the run's DNS cache. */
+  cacheStats?: CacheStats;
 }
 
 /** Reads the zone file and builds the DNS source; throws InputError for anything the user must fix. */
@@ -56,6 +65,7 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
   }
   let dns: DnsSource =
     options.dns ?? new LiveDnsSource({ servers: options.dnsServers, timeoutMs: options.timeoutMs, tries: options.tries });
+  if (options.qps !== undefined) dns = new RateLimitedDnsSource(dns, options.qps);
   const run: AuditRun = { dns, rules, disabled: new Set(options.disable), severity: options.severity ?? {} };
   if (options.zoneFile) {
     let text: string;
@@ -75,7 +85,9 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
       throw err;
     }
   }
-  run.dns = new CachingDnsSource(dns);
+  const cache = new CachingDnsSource(dns, { maxEntries: options.cacheEntries });
+  run.dns = cache;
+  run.cacheStats = cache.stats;
   return run;
 }
 
@@ -123,11 +135,129 @@ export function buildReport(domains: DomainReport[]): Report {
  */
 export async function audit(domains: string | string[], options: AuditOptions = {}): Promise<Report> {
   const names = (Array.isArray(domains) ? domains : [domains]).map(parseDomainName);
-  const run = await prepareRun(options, names[0]?.name);
-  if (names.length === 0) {
-    if (!run.zoneOrigin) throw new InputError('no domain given: expected at least one domain name such as example.com');
-    names.push(parseDomainName(run.zoneOrigin));
+  if (names.length === 0 && !options.zoneFile) {
+    await prepareRun(options); // bad options are reported first
+    throw new InputError('no domain given: expected at least one domain name such as example.com');
   }
-  const reports = await mapConcurrent(names, options.concurrency ?? 8, (d) => auditDomain(run, d));
+  const reports: DomainReport[] = [];
+  for await (const report of auditStream(names, { concurrency: 8, ...options, ordered: true })) reports.push(report);
   return buildReport(reports);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming (issue 7): lists of thousands to millions of domains
+
+/** Domains in flight by default when streaming a list (measured: see BENCHMARKS.md). */
+export const DEFAULT_STREAM_CONCURRENCY = 64;
+
+/**
+ * Audits domains as they come and yields each domain's report as soon as it is done (or, with
+ * `ordered`, in input order). Pulls the next domain only when fewer than `concurrency` are in flight
+ * or waiting to be taken by the consumer, so memory does not grow with the list, and a slow consumer
+ * (a full stdout) slows the reading of the list down. With `ordered`, at most 4 × concurrency domains
+ * are started and not yet yielded (a slow domain at the head holds the others back).
+ * The DNS source is prepared before the first domain is pulled; with a zone file and an empty
+ * list, the zone's origin is audited. Throws InputError for bad options.
+ */
+export async function* auditStream(
+  domains: AsyncIterable<DomainName> | Iterable<DomainName>,
+  options: AuditOptions = {},
+): AsyncGenerator<DomainReport> {
+  const limit = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_STREAM_CONCURRENCY));
+  const ordered = options.ordered ?? false;
+  const window = ordered ? limit * 4 : limit;
+  const source: AsyncIterator<DomainName> | Iterator<DomainName> =
+    Symbol.asyncIterator in domains ? domains[Symbol.asyncIterator]() : domains[Symbol.iterator]();
+
+  // The first domain names the origin of a zone file without $ORIGIN: read it before preparing the run.
+  const first = await source.next();
+  const run = await prepareRun(options, first.done ? undefined : first.value.name);
+  let head: DomainName | undefined = first.done ? undefined : first.value;
+  if (first.done) {
+    if (!run.zoneOrigin) return;
+    head = parseDomainName(run.zoneOrigin);
+  }
+
+  let sourceDone = false;
+  let pulling = false;
+  let failure: { error: unknown } | undefined;
+  let started = 0;
+  let inFlight = 0;
+  let yielded = 0;
+  /** Finished, not yet yielded (unordered: arrival order; ordered: by sequence number). */
+  const finished: DomainReport[] = [];
+  const reorder = new Map<number, DomainReport>();
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const start = (domain: DomainName) => {
+    const seq = started++;
+    inFlight++;
+    auditDomain(run, domain).then(
+      (report) => {
+        inFlight--;
+        if (ordered) reorder.set(seq, report);
+        else finished.push(report);
+        notify();
+      },
+      (error: unknown) => {
+        inFlight--;
+        failure ??= { error };
+        notify();
+      },
+    );
+  };
+  const room = () => !failure && started - yielded < window && inFlight < limit;
+
+  /** Starts domains while there is room; at most one pump pulls from the source at a time. */
+  const pump = async () => {
+    if (pulling) return;
+    pulling = true;
+    try {
+      if (head) {
+        start(head);
+        head = undefined;
+      }
+      while (!sourceDone && room()) {
+        const next = await source.next();
+        if (next.done) sourceDone = true;
+        else start(next.value);
+      }
+    } catch (error) {
+      failure ??= { error };
+      sourceDone = true;
+    } finally {
+      pulling = false;
+      notify();
+    }
+  };
+
+  try {
+    for (;;) {
+      if (failure) throw failure.error;
+      if (!sourceDone && !pulling && room()) void pump();
+      if (ordered) {
+        const report = reorder.get(yielded);
+        if (report) {
+          reorder.delete(yielded);
+          yielded++;
+          yield report;
+          continue;
+        }
+      } else if (finished.length > 0) {
+        yielded++;
+        yield finished.shift()!;
+        continue;
+      }
+      if (sourceDone && !pulling && inFlight === 0) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    // Stopped early (an error, or the consumer broke off): stop reading the list.
+    if (!sourceDone) await source.return?.();
+  }
 }

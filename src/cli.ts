@@ -1,10 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { audit } from './audit.js';
+import { audit, DEFAULT_STREAM_CONCURRENCY, type AuditOptions } from './audit.js';
+import { runBulk, STREAMING_FORMATS } from './bulk/run.js';
 import { DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, parseDnsServer } from './dns/live.js';
 import { builtinRules, RuleLoadError } from './engine/load.js';
-import { InputError } from './input/domain.js';
+import { InputError, parseDomainName } from './input/domain.js';
+import { parseShard } from './input/shard.js';
 import { VERSION } from './paths.js';
 import { SEVERITY_RANK } from './report/counts.js';
 import { renderJson } from './report/json.js';
@@ -12,7 +14,7 @@ import { renderSarif } from './report/sarif.js';
 import { renderText } from './report/text.js';
 import type { Report, Severity } from './types.js';
 
-const FORMATS = ['text', 'json', 'sarif'] as const;
+const FORMATS = ['text', 'json', 'sarif', 'ndjson', 'csv'] as const;
 const FAIL_ON = ['error', 'warning', 'note', 'none'] as const;
 
 export const EXIT_OK = 0;
@@ -37,9 +39,18 @@ function parser(argv: string[]) {
     .option('disable', { type: 'string', array: true, describe: 'rule id not to check (repeatable)', defaultDescription: 'none' })
     .option('zone', { type: 'string', describe: 'audit the records of this zone file before it is deployed' })
     .option('smtp', { type: 'boolean', default: true, describe: 'probe each MX host over SMTP (--no-smtp to skip)' })
+    // Lists of domains (issue 7)
+    .option('input', { alias: 'i', type: 'string', describe: 'audit the domains in FILE, one per line (- for stdin; # comments)' })
+    .option('concurrency', { type: 'number', default: DEFAULT_STREAM_CONCURRENCY, describe: 'domains audited at once' })
+    .option('ordered', { type: 'boolean', default: false, describe: 'ndjson/csv: write domains in input order, not as they finish' })
+    .option('qps', { type: 'number', describe: 'at most N DNS queries per second', defaultDescription: 'no limit' })
+    .option('shard', { type: 'string', describe: 'audit only shard K of N of the list (K/N, by a hash of each name)' })
+    .option('resume', { type: 'string', describe: 'skip domains already in this earlier ndjson output' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress bar on stderr' })
     .example('$0 example.com', 'audit a live domain')
     .example('$0 --zone fixtures/clean/zone.db', 'lint a zone file before deploying it')
     .example('$0 -f sarif -o mailaudit.sarif example.com', 'SARIF for GitHub code scanning')
+    .example('$0 -i domains.txt -f ndjson -o out.ndjson --resume out.ndjson', 'audit a list, resuming an earlier run')
     .epilog('Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error.')
     .strict()
     .version(VERSION)
@@ -54,6 +65,11 @@ function parser(argv: string[]) {
 
 function positiveNumber(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`--${name} must be a positive integer, got ${value}`);
   return value;
 }
 
@@ -92,19 +108,38 @@ async function run(argv: string[]): Promise<number> {
   const rules = builtinRules();
   // Names after `--` land in `_`: they are domains too, validated like the others.
   const domains = [...(args.domains ?? []), ...args._].map(String);
-  const report = await audit(domains, {
+  const auditOptions: AuditOptions = {
     dnsServers,
     timeoutMs: positiveNumber('timeout', args.timeout),
     tries: positiveNumber('tries', args.tries),
     zoneFile: args.zone,
     disable: (args.disable ?? []).map(String),
-  });
-  const text =
+    concurrency: positiveInteger('concurrency', args.concurrency),
+    ordered: args.ordered,
+    qps: args.qps === undefined ? undefined : positiveNumber('qps', args.qps),
+  };
+  const render = (report: Report) =>
     args.format === 'json'
       ? renderJson(report)
       : args.format === 'sarif'
         ? renderSarif(report, { rules })
         : renderText(report, { rules, color: !args.output && useColor() });
+  if (args.input !== undefined || STREAMING_FORMATS.has(args.format) || args.shard !== undefined || args.resume !== undefined) {
+    return runBulk({
+      domains: domains.map(parseDomainName),
+      input: args.input,
+      format: args.format,
+      renderWhole: render,
+      output: args.output,
+      shard: args.shard === undefined ? undefined : parseShard(args.shard),
+      resume: args.resume,
+      quiet: args.quiet,
+      failOn: args['fail-on'],
+      audit: auditOptions,
+    });
+  }
+  const report = await audit(domains, auditOptions);
+  const text = render(report);
   if (args.output) {
     try {
       await writeFile(args.output, text);
