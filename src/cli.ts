@@ -86,7 +86,21 @@ function useColor(): boolean {
   return Boolean(process.stdout.isTTY);
 }
 
-async function run(argv: string[]): Promise<number> {
+/** yargs reads `--input -` as an empty value and a positional "-": make it `--input=-`. */
+function joinStdinInput(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') return [...out, ...argv.slice(i)];
+    if (argv[i] === '--input' && argv[i + 1] === '-') {
+      out.push('--input=-');
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
+}
+
+async function run(rawArgv: string[]): Promise<number> {
+  const argv = joinStdinInput(rawArgv);
   let helpShown = false;
   const args = await parser(argv)
     .showHelpOnFail(false)
