@@ -1,0 +1,49 @@
+import test from 'ava';
+// The package's own name: what `import { audit } from 'mailaudit'` resolves to for a user.
+import { audit, InputError, renderText, builtinRules, type Report } from 'mailaudit';
+import type { TestDnsServer } from './helpers/dns-server.js';
+import { startFixtureDns } from './helpers/fixtures.js';
+
+let dns: TestDnsServer;
+test.before(async () => {
+  dns = await startFixtureDns();
+});
+test.after.always(async () => {
+  await dns?.close();
+});
+
+const options = () => ({ dnsServers: [dns.address], timeoutMs: 3000, tries: 1 });
+
+test.serial('audit() returns the report object the CLI renders', async (t) => {
+  const report: Report = await audit(['clean.test', 'nospf.test'], options());
+  t.is(report.schemaVersion, '1.0.0');
+  t.deepEqual(report.domains.map((d) => d.domain), ['clean.test', 'nospf.test']);
+  t.deepEqual(report.domains[1]!.findings.map((f) => f.ruleId), ['spf-missing']);
+  t.deepEqual(report.summary, { domains: 2, error: 1, warning: 0, note: 0 });
+  t.regex(renderText(report, { rules: builtinRules(), color: false }), /spf-missing/);
+});
+
+test.serial('audit() rejects bad input with InputError', async (t) => {
+  await t.throwsAsync(audit('not a domain', options()), { instanceOf: InputError });
+});
+
+test.serial('one question is asked once per run, however many domains need it', async (t) => {
+  const before = dns.countQueries('mx1.clean.test', 'A');
+  // All three domains use mx1.clean.test as an MX host.
+  await audit(['dept.orgpolicy.test', 'clean.test', 'xn--bcher-kva.test'], options());
+  t.is(dns.countQueries('mx1.clean.test', 'A') - before, 1);
+});
+
+test.serial('the lookups of one domain run concurrently', async (t) => {
+  // With every answer delayed, a serial audit would take the sum of the delays; in flight at once
+  // is what we can observe without timing: the server sees several questions outstanding together.
+  const { startDnsServer } = await import('./helpers/dns-server.js');
+  const { fixtureRecords } = await import('./helpers/fixtures.js');
+  const slow = await startDnsServer({ records: fixtureRecords(), delayMs: 200 });
+  try {
+    await audit('clean.test', { dnsServers: [slow.address], timeoutMs: 3000, tries: 1 });
+    t.true(slow.inFlightMax >= 3, `at most ${slow.inFlightMax} in flight`);
+  } finally {
+    await slow.close();
+  }
+});
