@@ -8,3 +8,8 @@ export type { DnsSource, DnsAnswer, RRType } from './dns/types.js';
 export { renderText } from './report/text.js';
 export { renderJson } from './report/json.js';
 export { renderSarif } from './report/sarif.js';
+// Lists of domains (issue 7)
+export { auditStream, DEFAULT_STREAM_CONCURRENCY } from './audit.js';
+export { readDomainList, type ListedDomain, type BadLine } from './input/list.js';
+export { renderNdjsonLine } from './report/ndjson.js';
+export { renderCsvHeader, renderCsvRow, CSV_COLUMNS } from './report/csv.js';
