@@ -257,7 +257,8 @@ export async function* auditStream(
       await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
-    // Stopped early (an error, or the consumer broke off): stop reading the list.
-    if (!sourceDone) await source.return?.();
+    // Stopped early (an error, or the consumer broke off): stop reading the list, without waiting
+    // for a read in progress (stdin may never answer).
+    if (!sourceDone) Promise.resolve(source.return?.()).catch(() => undefined);
   }
 }

@@ -84,7 +84,11 @@ class BatchedWriter {
   private scheduled = false;
   /** Set while the stream is full: resolves on its next 'drain'. */
   private drained: Promise<unknown> | undefined;
-  constructor(private readonly out: Writable) {}
+  constructor(
+    private readonly out: Writable,
+    /** Called before each batch is written (clears the progress line when both share a terminal). */
+    private readonly beforeFlush?: () => void,
+  ) {}
 
   async write(text: string): Promise<void> {
     this.pending.push(text);
@@ -106,6 +110,7 @@ class BatchedWriter {
     const text = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
     this.pending = [];
     this.size = 0;
+    this.beforeFlush?.();
     if (!this.out.write(text)) this.drained ??= once(this.out, 'drain').catch(() => undefined);
   }
 }
@@ -155,7 +160,8 @@ export async function runBulk(options: BulkOptions): Promise<number> {
   let failing = false;
   const whole: DomainReport[] = [];
   const auditOptions: AuditOptions = { ...options.audit, ordered: options.audit.ordered || !streaming };
-  const writer = new BatchedWriter(out);
+  const sharedTerminal = progress && out === process.stdout && process.stdout.isTTY;
+  const writer = new BatchedWriter(out, sharedTerminal ? () => stderr.write('\r\x1b[K') : undefined);
   const gc = streaming ? fullGc() : undefined;
   let count = 0;
   try {
