@@ -271,6 +271,27 @@ test('the --qps token bucket answers every question, first come first served', a
   t.throws(() => new RateLimitedDnsSource(inner, 0));
 });
 
+test('the --qps token bucket lets a question through only when the clock has made a token', async (t) => {
+  const inner: DnsSource = {
+    async resolve(name, type) {
+      return { name, type, status: 'nodata', records: [], source: 'dns' };
+    },
+  };
+  let clock = 0;
+  const limited = new RateLimitedDnsSource(inner, 10, () => clock); // 10/s, burst of 1
+  let answered = 0;
+  const all = Array.from({ length: 4 }, (_, i) => limited.resolve(`n${i}.example`, 'A').then(() => answered++));
+  const turns = () => new Promise((r) => setTimeout(r, 250));
+  await turns();
+  t.is(answered, 1, 'the clock stood still: only the burst went through');
+  for (let step = 2; step <= 4; step++) {
+    clock += 100; // one token's worth
+    await turns();
+    t.is(answered, step);
+  }
+  await Promise.all(all);
+});
+
 // ---------------------------------------------------------------------------------------------
 // Renderers
 
