@@ -3,7 +3,11 @@
  * its own process so that its CPU is not the CLI's. Prints domains/s, DNS queries/s (counted by the
  * server) and the CLI's peak RSS, for each N and concurrency.
  *
- *   node dist/bench/run.js [--n 2000,20000] [--sequential 2000] [--concurrency 64] [--markdown]
+ *   node dist/bench/run.js [--n 2000,20000] [--sequential 2000,20000] [--concurrency 16,64] [--node=--cpu-prof]
+ *
+ * --sequential: the sizes also run with --concurrency 1 (the baseline); --concurrency: the values to
+ * run instead of the default; --node: options for the node running the CLI (e.g. --cpu-prof);
+ * --extra: more CLI options. The last lines are a markdown table of every run.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +15,7 @@ import { cpus, freemem, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDnsServerProcess } from '../test/helpers/dns-server.js';
+import { DEFAULT_STREAM_CONCURRENCY } from '../src/audit.js';
 import { benchZone } from './synth.js';
 
 const BIN = join(process.cwd(), 'bin', 'mailaudit.js');
@@ -110,7 +115,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       n: { type: 'string', default: '2000,20000' },
-      sequential: { type: 'string', default: '2000' },
+      sequential: { type: 'string', default: '2000,20000' },
       concurrency: { type: 'string', default: '' },
       extra: { type: 'string', default: '' },
       node: { type: 'string', default: '' },
@@ -124,16 +129,21 @@ async function main(): Promise<void> {
   process.stdout.write(`machine: ${machine()}\n`);
   const all: Result[] = [];
   for (const n of sizes) {
-    const cs = concurrency.length ? [...concurrency] : [64];
+    const cs = concurrency.length ? [...concurrency] : [DEFAULT_STREAM_CONCURRENCY];
     if (sequential.has(n)) cs.push(1);
-    all.push(...(await bench(n, cs, concurrency.length ? extra : extra)));
+    all.push(...(await bench(n, cs, extra)));
   }
   const byN = (n: number, c: number) => all.find((r) => r.n === n && r.concurrency === c);
-  const def = concurrency[0] ?? 64;
+  const def = concurrency[0] ?? DEFAULT_STREAM_CONCURRENCY;
   const small = byN(2000, def);
   const large = byN(20000, def);
   if (small && large) {
     process.stdout.write(`RSS(20k)/RSS(2k) = ${(large.peakRssMb / small.peakRssMb).toFixed(2)}\n`);
+  }
+  process.stdout.write('\n| N | concurrency | domains/s | DNS queries/s | queries/domain | peak RSS (MB) | wall (s) |\n|---|---|---|---|---|---|---|\n');
+  for (const r of all) {
+    const cells = [r.n, r.concurrency, (r.n / r.seconds).toFixed(0), (r.queries / r.seconds).toFixed(0), (r.queries / r.n).toFixed(2), r.peakRssMb.toFixed(1), r.seconds.toFixed(2)];
+    process.stdout.write(`| ${cells.join(' | ')} |\n`);
   }
 }
 

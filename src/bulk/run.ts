@@ -34,7 +34,7 @@ export interface BulkOptions {
 }
 
 /** Domains between two full garbage collections in a streaming run. */
-const GC_EVERY = 1000;
+const GC_EVERY = 2000;
 
 export const STREAMING_FORMATS: ReadonlySet<string> = new Set(['ndjson', 'csv']);
 
