@@ -3,6 +3,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { audit, DEFAULT_STREAM_CONCURRENCY, type AuditOptions } from './audit.js';
 import { runBulk, STREAMING_FORMATS } from './bulk/run.js';
+import { runInWorker, workerTerminal } from './bulk/worker.js';
+import { isMainThread } from 'node:worker_threads';
 import { DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, parseDnsServer } from './dns/live.js';
 import { builtinRules, RuleLoadError } from './engine/load.js';
 import { InputError, parseDomainName } from './input/domain.js';
@@ -119,7 +121,8 @@ async function run(rawArgv: string[]): Promise<number> {
       throw new UsageError((err as Error).message);
     }
   });
-  const rules = builtinRules();
+  // Loaded when first needed: a streaming run hands over to its worker before (see bulk/worker.ts).
+  const rules = () => builtinRules();
   // Names after `--` land in `_`: they are domains too, validated like the others.
   const domains = [...(args.domains ?? []), ...args._].map(String);
   const auditOptions: AuditOptions = {
@@ -136,16 +139,23 @@ async function run(rawArgv: string[]): Promise<number> {
     args.format === 'json'
       ? renderJson(report)
       : args.format === 'sarif'
-        ? renderSarif(report, { rules })
-        : renderText(report, { rules, color: !args.output && useColor() });
+        ? renderSarif(report, { rules: rules() })
+        : renderText(report, { rules: rules(), color: !args.output && useColor() });
   if (args.input !== undefined || STREAMING_FORMATS.has(args.format) || args.shard !== undefined || args.resume !== undefined) {
+    const shard = args.shard === undefined ? undefined : parseShard(args.shard);
+    // A streaming run goes on in a worker thread whose heap is capped (see bulk/worker.ts).
+    if (STREAMING_FORMATS.has(args.format) && isMainThread) return runInWorker(rawArgv, { stdin: args.input === '-' });
+    const terminal = workerTerminal();
     return runBulk({
+      stdoutIsTTY: terminal?.stdoutIsTTY,
+      stderrIsTTY: terminal?.stderrIsTTY,
+      columns: terminal?.columns,
       domains: domains.map(parseDomainName),
       input: args.input,
       format: args.format,
       renderWhole: render,
       output: args.output,
-      shard: args.shard === undefined ? undefined : parseShard(args.shard),
+      shard,
       resume: args.resume,
       quiet: args.quiet,
       failOn: args['fail-on'],

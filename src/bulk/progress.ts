@@ -14,8 +14,9 @@ export class ProgressBar {
   private readonly samples: [number, number][] = [];
 
   constructor(
-    private readonly out: NodeJS.WriteStream,
+    private readonly out: NodeJS.WritableStream & { columns?: number },
     private total?: number,
+    private readonly columns?: number,
   ) {
     this.timer = setInterval(() => this.draw(), 500);
     this.timer.unref();
@@ -48,7 +49,7 @@ export class ProgressBar {
     const windowRate = now - t0 > 500 ? ((this.done - d0) * 1000) / (now - t0) : 0;
     const rate = final || windowRate === 0 ? (elapsed > 0 ? this.done / elapsed : 0) : windowRate;
     const parts: string[] = [];
-    const width = Math.max(40, Math.min(this.out.columns || 80, 160));
+    const width = Math.max(40, Math.min(this.columns || this.out.columns || 80, 160));
     const findings = `${this.counts.error} errors, ${this.counts.warning} warnings, ${this.counts.note} notes`;
     let text: string;
     if (this.total !== undefined && this.total > 0) {

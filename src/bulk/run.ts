@@ -31,6 +31,10 @@ export interface BulkOptions {
   audit: AuditOptions;
   /** Where bad lines and notices go (default process.stderr). */
   stderr?: NodeJS.WriteStream;
+  /** In a worker thread, stdio are pipes to the main thread: what the terminal really is. */
+  stdoutIsTTY?: boolean;
+  stderrIsTTY?: boolean;
+  columns?: number;
 }
 
 /** Domains between two full garbage collections in a streaming run. */
@@ -135,7 +139,8 @@ export async function runBulk(options: BulkOptions): Promise<number> {
     stderr.write(`mailaudit: ${options.input === '-' ? 'stdin' : options.input}:${bad.line}: ${bad.reason}; skipped\n`);
   };
 
-  const progress = !options.quiet && stderr.isTTY ? new ProgressBar(stderr) : undefined;
+  const stderrIsTTY = options.stderrIsTTY ?? Boolean(stderr.isTTY);
+  const progress = !options.quiet && stderrIsTTY ? new ProgressBar(stderr, undefined, options.columns) : undefined;
   if (progress) {
     const total = await countDomains(options, resume);
     if (total !== undefined) progress.setTotal(total);
@@ -160,7 +165,7 @@ export async function runBulk(options: BulkOptions): Promise<number> {
   let failing = false;
   const whole: DomainReport[] = [];
   const auditOptions: AuditOptions = { ...options.audit, ordered: options.audit.ordered || !streaming };
-  const sharedTerminal = progress && out === process.stdout && process.stdout.isTTY;
+  const sharedTerminal = progress && out === process.stdout && (options.stdoutIsTTY ?? process.stdout.isTTY);
   const writer = new BatchedWriter(out, sharedTerminal ? () => stderr.write('\r\x1b[K') : undefined);
   const gc = streaming ? fullGc() : undefined;
   let count = 0;
