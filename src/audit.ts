@@ -148,7 +148,7 @@ export async function audit(domains: string | string[], options: AuditOptions = 
 // Streaming (issue 7): lists of thousands to millions of domains
 
 /** Domains in flight by default when streaming a list (measured: see BENCHMARKS.md). */
-export const DEFAULT_STREAM_CONCURRENCY = 64;
+export const DEFAULT_STREAM_CONCURRENCY = 32;
 
 /**
  * Audits domains as they come and yields each domain's report as soon as it is done (or, with
