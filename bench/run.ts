@@ -7,7 +7,8 @@
  *
  * --sequential: the sizes also run with --concurrency 1 (the baseline); --concurrency: the values to
  * run instead of the default; --node: options for the node running the CLI (e.g. --cpu-prof);
- * --extra: more CLI options. The last lines are a markdown table of every run.
+ * --extra: more CLI options; --delay MS: the server answers every question after MS (a resolver's
+ * round trip; the default 0 is an authoritative server on loopback). The last lines are a markdown table of every run.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,11 +65,11 @@ async function runCli(args: string[]): Promise<{ seconds: number; lines: number;
   return { seconds, lines, peakKb: m ? Number(m[1]) : polledKb, code, stderr };
 }
 
-async function bench(n: number, concurrencies: number[], extra: string[]): Promise<Result[]> {
+async function bench(n: number, concurrencies: number[], extra: string[], delayMs: number): Promise<Result[]> {
   const dir = mkdtempSync(join(tmpdir(), 'mailaudit-bench-'));
   const zone = benchZone(n);
   const recordsFile = join(dir, 'records.json');
-  writeFileSync(recordsFile, JSON.stringify({ records: zone.records, behaviours: zone.behaviours }));
+  writeFileSync(recordsFile, JSON.stringify({ records: zone.records, behaviours: zone.behaviours, delayMs }));
   const listFile = join(dir, 'domains.txt');
   writeFileSync(listFile, `# ${n} synthetic domains\n${zone.domains.join('\n')}\n`);
   const server = await startDnsServerProcess({ recordsFile, startTimeoutMs: 60000 });
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '' },
       extra: { type: 'string', default: '' },
       node: { type: 'string', default: '' },
+      delay: { type: 'string', default: '0' },
     },
   });
   const sizes = values.n.split(',').filter(Boolean).map(Number);
@@ -126,12 +128,12 @@ async function main(): Promise<void> {
   const concurrency = values.concurrency ? values.concurrency.split(',').map(Number) : [];
   nodeArgs = values.node ? values.node.split(' ') : [];
   const extra = values.extra ? values.extra.split(' ') : [];
-  process.stdout.write(`machine: ${machine()}\n`);
+  process.stdout.write(`machine: ${machine()}${values.delay !== '0' ? `; DNS answers delayed ${values.delay} ms` : ''}\n`);
   const all: Result[] = [];
   for (const n of sizes) {
     const cs = concurrency.length ? [...concurrency] : [DEFAULT_STREAM_CONCURRENCY];
     if (sequential.has(n)) cs.push(1);
-    all.push(...(await bench(n, cs, extra)));
+    all.push(...(await bench(n, cs, extra, Number(values.delay))));
   }
   const byN = (n: number, c: number) => all.find((r) => r.n === n && r.concurrency === c);
   const def = concurrency[0] ?? DEFAULT_STREAM_CONCURRENCY;
