@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
+import { isMainThread } from 'node:worker_threads';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { audit, DEFAULT_STREAM_CONCURRENCY, type AuditOptions } from './audit.js';
 import { runBulk, STREAMING_FORMATS } from './bulk/run.js';
 import { runInWorker, workerTerminal } from './bulk/worker.js';
-import { isMainThread } from 'node:worker_threads';
 import { DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, parseDnsServer } from './dns/live.js';
 import { builtinRules, RuleLoadError } from './engine/load.js';
 import { InputError, parseDomainName } from './input/domain.js';

@@ -131,6 +131,10 @@ export async function runBulk(options: BulkOptions): Promise<number> {
   }
   const streaming = STREAMING_FORMATS.has(options.format);
   const resume = options.resume !== undefined ? await readResumeFile(options.resume) : undefined;
+  if (resume && resume.skipped > 1) {
+    // More than a last line cut short: probably not an ndjson output at all (csv?).
+    stderr.write(`mailaudit: --resume ${options.resume}: ${resume.skipped} lines are not ndjson reports; their domains are audited again\n`);
+  }
   const appendToResume =
     resume !== undefined && options.output !== undefined && resolvePath(options.output) === resolvePath(options.resume!);
   const badLines = { count: 0 };
