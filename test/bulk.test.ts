@@ -432,6 +432,25 @@ test('CLI: no progress bar when stderr is not a terminal; bad --concurrency and 
   t.regex(missing.stderr, /cannot read input list .*ENOENT/);
 });
 
+test('CLI: --help lists the list options', async (t) => {
+  const r = await runCli(['--help']);
+  t.is(r.code, 0);
+  for (const option of ['--input', '--concurrency', '--ordered', '--qps', '--shard', '--resume', '--quiet', 'ndjson', 'csv']) {
+    t.true(r.stdout.includes(option), option);
+  }
+});
+
+test('CLI: text and json work with --input too (the whole report at the end, in input order)', async (t) => {
+  const r = await runCli(['-i', '-', '-f', 'json', '--fail-on', 'none', ...dnsArgs(fixtures)], {}, 'nospf.test\nclean.test\n');
+  t.is(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { domains: DomainReport[]; summary: { domains: number } };
+  t.deepEqual(
+    report.domains.map((d) => d.domain),
+    ['nospf.test', 'clean.test'],
+  );
+  t.is(report.summary.domains, 2);
+});
+
 test('the progress line shows done/total, rate, ETA and findings', (t) => {
   const fake = { columns: 120, write: () => true, isTTY: true } as unknown as NodeJS.WriteStream;
   const bar = new ProgressBar(fake, 200);
