@@ -6,7 +6,7 @@ import test from 'ava';
 import { Ajv } from 'ajv';
 import { auditStream } from '../src/audit.js';
 import { ProgressBar } from '../src/bulk/progress.js';
-import { CachingDnsSource } from '../src/dns/cache.js';
+import { CachingDnsSource, RecordingDnsSource } from '../src/dns/cache.js';
 import { RateLimitedDnsSource } from '../src/dns/rate-limit.js';
 import type { DnsAnswer, DnsSource, RRType } from '../src/dns/types.js';
 import { parseDomainName, type DomainName } from '../src/input/domain.js';
@@ -161,6 +161,13 @@ test('the cache is bounded, yet a name many domains share is asked once however 
   t.is(source.asked.get('TXT d4999.example'), 1);
   t.is(cache.stats.misses, 10001);
   t.true(cache.stats.evictions > 9000);
+  // A domain asking the same question twice does not make it "shared" in the run's cache.
+  const own = new CachingDnsSource(new CountingSource());
+  const domain = new RecordingDnsSource(own);
+  await Promise.all([domain.resolve('x.example', 'TXT'), domain.resolve('X.example', 'TXT')]);
+  await domain.resolve('x.example', 'TXT');
+  t.deepEqual(own.stats, { hits: 0, misses: 1, evictions: 0 });
+  t.is(domain.lookups.length, 1);
   // Concurrent identical questions share the one in flight.
   const again = new CountingSource();
   const shared = new CachingDnsSource(again);

@@ -25,8 +25,8 @@ export interface CacheStats {
  * get the stored answer. Failed answers are kept too, so one timeout is not paid twice.
  *
  * Bounded for lists of millions of domains: a segmented LRU. A new answer enters a small probation
- * segment; asked for a second time (by another domain, or while still in flight), it moves to the
- * protected segment. Names only one domain needs (its own TXT, MX, _dmarc) pass through probation and
+ * segment; asked for a second time (by another domain, or while still in flight: each domain's
+ * RecordingDnsSource answers its own repeated questions), it moves to the protected segment. Names only one domain needs (its own TXT, MX, _dmarc) pass through probation and
  * fall out in arrival order; names many domains share (a provider's SPF include, its MX hosts) are
  * asked for again and again and stay at the fresh end of the protected segment. A stream of one-off
  * names can therefore never push the shared ones out, and memory stays flat however long the list.
@@ -122,14 +122,29 @@ export interface LookupRecord {
   source: DnsAnswer['source'];
 }
 
-/** Records every question asked on behalf of one audited domain (for its facts), in order of asking. */
+/**
+ * Records every question asked on behalf of one audited domain (for its facts), in order of asking.
+ * A question the domain asks again is answered from its own record, without going back to the run's
+ * cache: so the cache sees each name once per domain, and a second request there means a second
+ * domain — what its protected segment is for.
+ */
 export class RecordingDnsSource implements DnsSource {
   readonly lookups: LookupRecord[] = [];
   private readonly seen = new Set<string>();
+  private readonly asked = new Map<string, Promise<DnsAnswer>>();
   constructor(private readonly inner: DnsSource) {}
 
-  async resolve<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
-    const answer = await this.inner.resolve(name, type);
+  resolve<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
+    const question = `${type} ${name.toLowerCase()}`;
+    let answer = this.asked.get(question);
+    if (!answer) {
+      answer = this.inner.resolve(name, type).then((a) => this.record(a, type));
+      this.asked.set(question, answer);
+    }
+    return answer as Promise<DnsAnswer<T>>;
+  }
+
+  private record(answer: DnsAnswer, type: RRType): DnsAnswer {
     const key = `${type} ${answer.name}`;
     if (!this.seen.has(key)) {
       this.seen.add(key);
