@@ -65,7 +65,10 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
   }
   let dns: DnsSource =
     options.dns ?? new LiveDnsSource({ servers: options.dnsServers, timeoutMs: options.timeoutMs, tries: options.tries });
-  if (options.qps !== undefined) dns = new RateLimitedDnsSource(dns, options.qps);
+  if (options.qps !== undefined) {
+    if (!(options.qps > 0)) throw new InputError(`qps must be a positive number, got ${options.qps}`);
+    dns = new RateLimitedDnsSource(dns, options.qps);
+  }
   const run: AuditRun = { dns, rules, disabled: new Set(options.disable), severity: options.severity ?? {} };
   if (options.zoneFile) {
     let text: string;
@@ -140,7 +143,7 @@ export async function audit(domains: string | string[], options: AuditOptions = 
     throw new InputError('no domain given: expected at least one domain name such as example.com');
   }
   const reports: DomainReport[] = [];
-  for await (const report of auditStream(names, { concurrency: 8, ...options, ordered: true })) reports.push(report);
+  for await (const report of auditStream(names, { ...options, concurrency: options.concurrency ?? 8, ordered: true })) reports.push(report);
   return buildReport(reports);
 }
 
