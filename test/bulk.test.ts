@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import test from 'ava';
 import { Ajv } from 'ajv';
@@ -16,7 +17,7 @@ import { inShard, parseShard, shardOf } from '../src/input/shard.js';
 import { csvField, renderCsvHeader, renderCsvRow, CSV_COLUMNS } from '../src/report/csv.js';
 import type { DomainReport } from '../src/types.js';
 import { benchZone, BREAKAGES, domainName } from '../bench/synth.js';
-import { runCli } from './helpers/cli.js';
+import { BIN, runCli } from './helpers/cli.js';
 import { startDnsServer, type TestDnsServer } from './helpers/dns-server.js';
 import { startFixtureDns } from './helpers/fixtures.js';
 
@@ -499,6 +500,27 @@ test('CLI: a few hundred synthetic domains, each reported once, broken ones with
     t.true(rules(broken('dmarc-none')).includes('dmarc-policy-none'));
     t.true(rules(broken('mx-no-address')).includes('mx-target-no-address'));
     t.is(server.countQueries('mx1.mailhost.test', 'A'), 1);
+  } finally {
+    await server.close();
+  }
+});
+
+test('CLI: a reader that goes away (| head) ends the run quietly', async (t) => {
+  t.timeout(60_000);
+  const zone = benchZone(400);
+  const server = await startDnsServer({ records: zone.records, behaviours: zone.behaviours });
+  try {
+    const list = join(tmp(), 'list.txt');
+    writeFileSync(list, `${zone.domains.join('\n')}\n`);
+    const child = spawn(process.execPath, [BIN, '-i', list, '-f', 'ndjson', '--fail-on', 'none', ...dnsArgs(server)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    t.is(code, 0, stderr);
+    t.is(stderr, '');
   } finally {
     await server.close();
   }
