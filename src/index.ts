@@ -8,6 +8,8 @@ export type { DnsSource, DnsAnswer, RRType } from './dns/types.js';
 export { renderText } from './report/text.js';
 export { renderJson } from './report/json.js';
 export { renderSarif } from './report/sarif.js';
+export { loadConfig, CONFIG_FILE_NAME, type Config, type ConfigFile } from './config.js';
+export type { DomainPolicy, PolicyFacts } from './facts.js';
 // Lists of domains (issue 7)
 export { auditStream, DEFAULT_STREAM_CONCURRENCY } from './audit.js';
 export { readDomainList, type ListedDomain, type BadLine } from './input/list.js';

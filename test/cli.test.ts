@@ -14,7 +14,9 @@ import { startFixtureDns } from './helpers/fixtures.js';
 
 let dns: TestDnsServer;
 // Generous: many CLI processes start at once on a small machine, and a slow start is not a DNS failure.
-const dnsArgs = () => ['--dns-server', dns.address, '--timeout', '3000', '--tries', '1'];
+/** Notes nearly every fixture domain gets (no MTA-STS, no TLS-RPT, answers not DNSSEC-validated): not what these tests are about. */
+const QUIET = ['--disable', 'mta-sts-missing', '--disable', 'tlsrpt-missing', '--disable', 'dnssec-unsigned'];
+const dnsArgs = () => [...QUIET, '--dns-server', dns.address, '--timeout', '3000', '--tries', '1', '--no-smtp'];
 
 test.before(async () => {
   dns = await startFixtureDns();
@@ -35,7 +37,7 @@ function validator(schema: object, draft04 = false) {
 test('--help lists every option with its default', async (t) => {
   const r = await runCli(['--help']);
   t.is(r.code, 0);
-  for (const option of ['--format', '--output', '--dns-server', '--timeout', '--fail-on', '--disable', '--zone', '--smtp']) {
+  for (const option of ['--format', '--output', '--dns-server', '--timeout', '--fail-on', '--disable', '--zone', '--dkim-selector', '--config', '--smtp', '--smtp-port', '--smtp-timeout', '--ehlo-name', '--ca-file', '--submission', '--sender-ip', '--https-port', '--http-timeout']) {
     t.true(r.stdout.includes(option), option);
   }
   t.regex(r.stdout, /\[default: 5000\]/);
@@ -76,13 +78,70 @@ for (const [what, args, message] of badInputs) {
   });
 }
 
-test('a zone file syntax error is exit 2 with file:line', async (t) => {
+test('a zone file syntax error is a finding at its line, not a crash', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'zone-'));
   const file = join(dir, 'bad.db');
   writeFileSync(file, '$ORIGIN bad.test.\n@ IN SOA ns1 hm ( 1 2 3 4 5 )\n@ IN MX ten mx1\n');
-  const r = await runCli(['--zone', file, ...dnsArgs()]);
+  const r = await runCli(['--zone', file, '--format', 'json', ...dnsArgs()]);
+  t.is(r.code, 1, r.stderr);
+  const d = JSON.parse(r.stdout).domains[0];
+  t.is(d.domain, 'bad.test');
+  t.deepEqual(
+    d.findings.map((f: { ruleId: string; location: object }) => [f.ruleId, f.location]),
+    [['zone-syntax-error', { name: 'bad.test', type: 'zone', file, line: 3 }]],
+  );
+  t.regex(d.findings[0].message, /line 3 does not parse: bad preference 'ten'/);
+});
+
+test('several --zone files in one run: each audited for its origin, findings at their lines', async (t) => {
+  const r = await runCli(['--zone', 'fixtures/no-spf/zone.db', '--zone', 'fixtures/mx-cname/zone.db', '--zone', 'fixtures/clean/zone.db', '--format', 'json', ...dnsArgs()]);
+  const report = JSON.parse(r.stdout);
+  t.deepEqual(report.domains.map((d: { domain: string }) => d.domain), ['nospf.test', 'mxcname.test', 'clean.test']);
+  const at = (i: number) => report.domains[i].findings.map((f: { ruleId: string; location: { file: string; line: number } }) => `${f.ruleId} ${f.location.file}:${f.location.line}`);
+  t.deepEqual(at(0), ['spf-missing fixtures/no-spf/zone.db:3']);
+  t.deepEqual(at(1), ['mx-target-cname fixtures/mx-cname/zone.db:5']);
+  t.deepEqual(at(2), []);
+  t.is(r.code, 1);
+});
+
+test('a child zone file answers for its names even when its parent zone file is given first', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'zone-'));
+  const child = join(dir, 'dept.zone');
+  writeFileSync(child, '$ORIGIN dept.clean.test.\n@ IN SOA ns1 hm ( 1 2 3 4 5 )\n@ IN NS ns1\n@ IN MX 10 mx1.clean.test.\nns1 IN A 127.0.0.53\n');
+  const r = await runCli(['--zone', 'fixtures/clean/zone.db', '--zone', child, '--format', 'json', ...dnsArgs()]);
+  const report = JSON.parse(r.stdout);
+  t.deepEqual(report.domains.map((d: { domain: string }) => d.domain), ['clean.test', 'dept.clean.test']);
+  const child0 = report.domains[1].findings.filter((f: { ruleId: string }) => f.ruleId.startsWith('spf-') || f.ruleId.startsWith('mx-'));
+  t.deepEqual(child0.map((f: { ruleId: string; location: { file: string; line: number } }) => [f.ruleId, f.location.file, f.location.line]), [['spf-missing', child, 2]]);
+  t.is(report.domains[1].records.dmarc.effective?.source, '_dmarc.clean.test', "the parent zone file's DMARC applies");
+  t.is(report.domains[1].records.mx.hosts[0].exchange, 'mx1.clean.test', 'the MX came from the child zone file');
+  t.is(report.domains[1].records.mx.hosts[0].origin.file, child);
+});
+
+test('two zone files for the same zone are an input error', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'zone-'));
+  const copy = join(dir, 'clean-again.zone');
+  writeFileSync(copy, readFileSync('fixtures/clean/zone.db'));
+  const r = await runCli(['--zone', 'fixtures/clean/zone.db', '--zone', copy, ...dnsArgs()]);
   t.is(r.code, 2);
-  t.regex(r.stderr, /bad\.db:3/);
+  t.regex(r.stderr, /zone files fixtures\/clean\/zone\.db and .*clean-again\.zone are both for clean\.test/);
+});
+
+test('mailaudit rules lists every rule; explain prints one; an unknown id is exit 2', async (t) => {
+  const list = await runCli(['rules']);
+  t.is(list.code, 0);
+  t.regex(list.stdout, /^spf-missing\s+error\s+No SPF record/m);
+  t.regex(list.stdout, /^zone-syntax-error\s+error\s+/m);
+  const json = JSON.parse((await runCli(['rules', '--format', 'json'])).stdout);
+  t.true(json.some((r: { id: string; docs: string }) => r.id === 'mx-null' && r.docs.endsWith('docs/rules/mx-null.md')));
+  const explain = await runCli(['explain', 'dmarc-policy-none']);
+  t.is(explain.code, 0);
+  for (const part of ['Why it matters', 'How to fix it', 'Bad', 'Good', 'References: RFC 9989 §4.7', 'docs/rules/dmarc-policy-none.md']) {
+    t.true(explain.stdout.includes(part), part);
+  }
+  const unknown = await runCli(['explain', 'no-such-rule']);
+  t.is(unknown.code, 2);
+  t.regex(unknown.stderr, /^mailaudit: unknown rule id "no-such-rule"/);
 });
 
 test('text output: grouped by domain with findings, fix and RFC, and a summary; exit 1 on errors', async (t) => {
@@ -209,7 +268,7 @@ test('a DNS server that never answers: dns-lookup-failed only, never "missing", 
   t.timeout(20_000, 'the run must be bounded by the DNS timeout');
   const silent = await silentServer();
   try {
-    const r = await runCli(['example.test', '--dns-server', silent.address, '--timeout', '500', '--tries', '1', '--format', 'json']);
+    const r = await runCli(['example.test', '--dns-server', silent.address, '--timeout', '500', '--tries', '1', '--format', 'json', '--no-smtp']);
     t.is(r.code, 1);
     const d = JSON.parse(r.stdout).domains[0];
     const ids = new Set(d.findings.map((f: { ruleId: string }) => f.ruleId));

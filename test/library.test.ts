@@ -12,7 +12,9 @@ test.after.always(async () => {
   await dns?.close();
 });
 
-const options = () => ({ dnsServers: [dns.address], timeoutMs: 3000, tries: 1 });
+/** Notes nearly every fixture domain gets (no MTA-STS, no TLS-RPT, answers not DNSSEC-validated) are not what these tests are about. */
+const QUIET = ['mta-sts-missing', 'tlsrpt-missing', 'dnssec-unsigned'];
+const options = () => ({ dnsServers: [dns.address], timeoutMs: 3000, tries: 1, disable: QUIET, smtp: false });
 
 test.serial('audit() returns the report object the CLI renders', async (t) => {
   const report: Report = await audit(['clean.test', 'nospf.test'], options());
@@ -31,7 +33,8 @@ test.serial('one question is asked once per run, however many domains need it', 
   const before = dns.countQueries('mx1.clean.test', 'A');
   // All three domains use mx1.clean.test as an MX host.
   await audit(['dept.orgpolicy.test', 'clean.test', 'xn--bcher-kva.test'], options());
-  t.is(dns.countQueries('mx1.clean.test', 'A') - before, 1);
+  // Once through the resolver, once more with the DO bit for the DNSSEC check (it needs the AD flag).
+  t.is(dns.countQueries('mx1.clean.test', 'A') - before, 2);
 });
 
 test.serial('the lookups of one domain run concurrently', async (t) => {
@@ -41,7 +44,7 @@ test.serial('the lookups of one domain run concurrently', async (t) => {
   const { fixtureRecords } = await import('./helpers/fixtures.js');
   const slow = await startDnsServer({ records: fixtureRecords(), delayMs: 200 });
   try {
-    await audit('clean.test', { dnsServers: [slow.address], timeoutMs: 3000, tries: 1 });
+    await audit('clean.test', { dnsServers: [slow.address], timeoutMs: 3000, tries: 1, smtp: false });
     t.true(slow.inFlightMax >= 3, `at most ${slow.inFlightMax} in flight`);
   } finally {
     await slow.close();

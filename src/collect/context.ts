@@ -1,10 +1,26 @@
 import type { DnsAnswer, DnsSource } from '../dns/types.js';
 import type { Presence } from '../facts.js';
+import type { HttpsSettings } from './https-fetch.js';
+
+/** Where the DNSSEC check asks (the run's resolvers), with the run's DNS timeout. */
+export interface DnssecSettings {
+  servers: string[];
+  timeoutMs: number;
+  tries: number;
+  /** One DNSSEC question asked once per run (shared by every domain), like the DNS cache. */
+  cache?: Map<string, Promise<unknown>>;
+}
 
 /** What every collector gets: the domain under audit and the DNS to ask. */
 export interface CollectContext {
   domain: string;
   dns: DnsSource;
+  /** HTTPS fetches (MTA-STS policy, BIMI logo); default: port 443, node's bundled roots. */
+  https?: HttpsSettings;
+  /** Resolvers for the DNSSEC (AD flag) queries; undefined: DNSSEC is not checked (zone file, custom DnsSource). */
+  dnssec?: DnssecSettings;
+  /** `--sender-ip`: addresses whose SPF result is evaluated (issue 3). */
+  senderIps?: string[];
 }
 
 export function presenceOf(answer: DnsAnswer): Presence {

@@ -1,21 +1,52 @@
 import { RecordingDnsSource } from '../dns/cache.js';
 import type { DnsSource } from '../dns/types.js';
 import type { DnsFailure, DomainFacts, ZoneContext } from '../facts.js';
-import type { CollectContext } from './context.js';
+import { collectBimi } from './bimi.js';
+import type { CollectContext, DnssecSettings } from './context.js';
+import { applyDane, collectTlsa } from './dane.js';
+import { collectDkim } from './dkim.js';
 import { collectDmarc } from './dmarc.js';
+import { collectDnssec } from './dnssec.js';
+import type { HttpsSettings } from './https-fetch.js';
+import { collectMtaSts } from './mta-sts.js';
 import { collectMx } from './mx.js';
 import { collectSpf } from './spf.js';
+import { collectTlsRpt } from './tls-rpt.js';
+import { collectProbes } from './smtp.js';
+import type { SmtpProbeSettings } from '../probe/prober.js';
 
 export interface CollectOptions {
   dns: DnsSource;
   zone?: ZoneContext;
+  /** HTTPS fetches (MTA-STS policy, BIMI logo). */
+  https?: HttpsSettings;
+  /** Resolvers for DNSSEC (AD) queries; undefined: DNSSEC not checked. */
+  dnssec?: DnssecSettings;
+  /** DKIM selectors to try besides the built-in list. */
+  dkimSelectors?: readonly string[];
+  /** The run's SMTP probe: MX addresses (unless `mx` is false) and the submission host. */
+  probe?: SmtpProbeSettings;
+  /** Client addresses to evaluate SPF for (`--sender-ip`). */
+  senderIps?: string[];
 }
 
 /** Gathers every fact about one domain; the collectors run concurrently over a shared DNS cache. */
 export async function collectDomain(domain: string, input: string, options: CollectOptions): Promise<DomainFacts> {
   const dns = new RecordingDnsSource(options.dns);
-  const ctx: CollectContext = { domain, dns };
-  const [mx, spf, dmarc] = await Promise.all([collectMx(ctx), collectSpf(ctx), collectDmarc(ctx)]);
+  const ctx: CollectContext = { domain, dns, https: options.https, dnssec: options.dnssec, senderIps: options.senderIps };
+  const mxP = collectMx(ctx);
+  const dmarcP = collectDmarc(ctx);
+  const [mx, spf, dmarc, mtaSts, tlsRpt, bimi, dnssec, dane, dkim] = await Promise.all([
+    mxP,
+    collectSpf(ctx),
+    dmarcP,
+    collectMtaSts(ctx, mxP),
+    collectTlsRpt(ctx, mxP),
+    collectBimi(ctx, dmarcP),
+    collectDnssec(ctx, mxP),
+    collectTlsa(ctx, mxP),
+    collectDkim(ctx, options.dkimSelectors),
+  ]);
   const apex = dns.lookups.filter((l) => l.name === domain);
   const facts: DomainFacts = {
     domain,
@@ -34,7 +65,13 @@ export async function collectDomain(domain: string, input: string, options: Coll
   facts.mx = mx;
   facts.spf = spf;
   facts.dmarc = dmarc;
+  Object.assign(facts, { mtaSts, tlsRpt, bimi, dnssec, dane });
+  facts.dkim = dkim;
+  // The probe needs the MX facts: it runs once the DNS collectors are done.
+  Object.assign(facts, await collectProbes(ctx, mx, options.probe));
   facts.dnsFailures = failuresOf(facts);
+  // DANE matches the certificates the SMTP probe saw: keep this after the probe.
+  applyDane(facts);
   return facts;
 }
 

@@ -1,11 +1,212 @@
-import type { SpfFacts } from '../facts.js';
+import type { DnsAnswer } from '../dns/types.js';
+import type {
+  SpfFacts,
+  SpfMxLimitFact,
+  SpfNodeFact,
+  SpfNodeStatus,
+  SpfSyntaxErrorFact,
+  SpfTermFact,
+  TxtRecordFact,
+} from '../facts.js';
+import { parseSpf, SPF_VERSION } from '../spf/parse.js';
 import { presenceOf, type CollectContext } from './context.js';
+import { evaluateSenders } from './spf-sender.js';
 import { txtRecordsMatching } from './txt.js';
 
 /** RFC 7208 §4.5: a record is SPF when it is exactly "v=spf1" or starts with "v=spf1 ". */
-export const SPF_MARKER = /^v=spf1(?: |$)/i;
+export const SPF_MARKER = SPF_VERSION;
 
-/** The SPF records published at the domain. */
+/** Terms that cost a DNS lookup (§4.6.4). exp, ip4, ip6 and all do not. */
+const COUNTED = new Set(['include', 'a', 'mx', 'ptr', 'exists', 'redirect']);
+/** Records followed at most: a tree larger than this is cut (diamonds can grow it fast). */
+const MAX_NODES = 120;
+/** §3.4: records should stay under 450 octets so the answer fits 512 octets of UDP. */
+const MAX_RECORD_OCTETS = 450;
+const MAX_UDP_OCTETS = 512;
+
+const normal = (name: string) => name.toLowerCase().replace(/\.$/, '');
+const isVoid = (a: DnsAnswer) => a.status === 'nxdomain' || a.status === 'nodata';
+
+/** Size of a DNS response carrying every TXT record of `name` (no EDNS, names compressed). */
+export function txtAnswerOctets(name: string, records: readonly string[][]): number {
+  const qname = Buffer.byteLength(name) + 2;
+  let size = 12 + qname + 4;
+  for (const chunks of records) {
+    const rdata = chunks.reduce((n, c) => n + 1 + Buffer.byteLength(c), 0) || 1;
+    size += 2 + 10 + rdata;
+  }
+  return size;
+}
+
+/** A node while the tree is being built: ids are given once it is complete (pre-order). */
+interface Draft {
+  fact: Omit<SpfNodeFact, 'id' | 'children' | 'parent'>;
+  kids: { term: SpfTermFact; node: Draft }[];
+}
+
+interface Build {
+  ctx: CollectContext;
+  nodes: number;
+  syntaxErrors: SpfSyntaxErrorFact[];
+  mxOverLimit: SpfMxLimitFact[];
+}
+
+function emptyFact(name: string, via: SpfNodeFact['via'], depth: number, status: SpfNodeStatus) {
+  return { name, via, depth, status, terms: [], lookups: 0, voids: 0, totalLookups: 0, totalVoids: 0 };
+}
+
+/** Looks up the record of an include/redirect target and expands it. */
+async function follow(b: Build, parent: Draft, term: SpfTermFact, path: string[]): Promise<Draft> {
+  const via = term.kind === 'redirect' ? 'redirect' : 'include';
+  const depth = parent.fact.depth + 1;
+  const link = { parentName: parent.fact.name, viaTerm: term.text } as const;
+  const at = (status: SpfNodeStatus, name: string): Draft => {
+    const fact: Draft['fact'] = { ...emptyFact(name, via, depth, status), ...link };
+    if (parent.fact.origin) fact.origin = parent.fact.origin;
+    return { fact, kids: [] };
+  };
+  if (term.macro) {
+    const d = at('not-followed', term.target!);
+    d.fact.reason = 'the target uses macros: it depends on the sender';
+    return d;
+  }
+  const name = normal(term.target!);
+  if (path.includes(name)) {
+    const d = at('loop', name);
+    d.fact.chain = [...path, name];
+    d.fact.chainText = d.fact.chain.join(' → ');
+    return d;
+  }
+  if (++b.nodes > MAX_NODES) {
+    const d = at('not-followed', name);
+    d.fact.reason = `the tree has more than ${MAX_NODES} records`;
+    return d;
+  }
+  const answer = await b.ctx.dns.resolve(name, 'TXT');
+  if (isVoid(answer)) term.void = true;
+  const node = await nodeFor(b, name, via, depth, answer, path);
+  Object.assign(node.fact, link);
+  if (!node.fact.origin && parent.fact.origin) node.fact.origin = parent.fact.origin;
+  return node;
+}
+
+/** The node for `name` from its TXT answer: its record parsed, its terms costed, its targets followed. */
+async function nodeFor(b: Build, name: string, via: SpfNodeFact['via'], depth: number, answer: DnsAnswer<'TXT'>, path: string[]): Promise<Draft> {
+  const presence = presenceOf(answer);
+  const records = presence === 'found' ? txtRecordsMatching(answer, SPF_MARKER) : [];
+  const status: SpfNodeStatus =
+    presence === 'undetermined' ? 'undetermined' : records.length === 0 ? 'none' : records.length > 1 ? 'multiple' : 'found';
+  const draft: Draft = { fact: emptyFact(name, via, depth, status), kids: [] };
+  if (status !== 'found') return draft;
+  const record = records[0]!;
+  const fact = draft.fact;
+  fact.record = record.text;
+  fact.chunks = record.chunks;
+  if (record.origin) fact.origin = record.origin;
+  fact.recordOctets = Buffer.byteLength(record.text);
+  fact.answerOctets = txtAnswerOctets(name, answer.records);
+  if (fact.recordOctets > MAX_RECORD_OCTETS || fact.answerOctets > MAX_UDP_OCTETS) fact.tooLong = true;
+  await expandRecord(b, draft, record, [...path, name]);
+  return draft;
+}
+
+async function expandRecord(b: Build, draft: Draft, record: TxtRecordFact, path: string[]): Promise<void> {
+  const fact = draft.fact;
+  const parsed = parseSpf(record.text);
+  const hasAll = parsed.terms.some((t) => t.kind === 'all');
+  let afterAll = false;
+  fact.terms = parsed.terms.map((t) => {
+    const term: SpfTermFact = { ...t, lookups: 0 };
+    if (t.error) {
+      const e: SpfSyntaxErrorFact = { name: fact.name, term: t.text, reason: t.error };
+      if (record.origin) e.origin = record.origin;
+      b.syntaxErrors.push(e);
+      return term;
+    }
+    if (afterAll && t.kind !== 'exp' && t.kind !== 'modifier') term.unreachable = true;
+    if (t.kind === 'redirect' && hasAll) {
+      term.unreachable = true;
+      fact.redirectIgnored = true;
+    }
+    if (t.kind === 'all' && !afterAll) {
+      afterAll = true;
+      fact.allQualifier = t.qualifier!;
+      fact.allTerm = t.text;
+    }
+    if (t.kind === 'redirect') fact.redirect = t.target!;
+    if (t.kind === 'ptr') (fact.ptrTerms ??= []).push(t.text);
+    if (COUNTED.has(t.kind) && !term.unreachable) term.lookups = 1;
+    return term;
+  });
+  const live = fact.terms.filter((t) => t.lookups > 0);
+  await Promise.all(live.map((t) => costTerm(b, draft, t, record, path)));
+  // Children in record order, whatever order their lookups finished in.
+  draft.kids.sort((x, y) => fact.terms.indexOf(x.term) - fact.terms.indexOf(y.term));
+  fact.lookups = live.length;
+  fact.voids = fact.terms.filter((t) => t.void).length;
+}
+
+/** Makes the lookup a receiver would make for a term, to learn whether it is void (§4.6.4). */
+async function costTerm(b: Build, draft: Draft, term: SpfTermFact, record: TxtRecordFact, path: string[]): Promise<void> {
+  const dns = b.ctx.dns;
+  if (term.kind === 'include' || term.kind === 'redirect') {
+    draft.kids.push({ term, node: await follow(b, draft, term, path) });
+    return;
+  }
+  // ptr depends on the client address; macro targets on the sender: nothing to ask without one.
+  if (term.kind === 'ptr' || term.macro) return;
+  const target = normal(term.target ?? draft.fact.name);
+  if (term.kind === 'a') {
+    const [a, aaaa] = await Promise.all([dns.resolve(target, 'A'), dns.resolve(target, 'AAAA')]);
+    // Void for every client only when neither family has an address.
+    if (isVoid(a) && isVoid(aaaa)) term.void = true;
+  } else if (term.kind === 'exists') {
+    if (isVoid(await dns.resolve(target, 'A'))) term.void = true;
+  } else if (term.kind === 'mx') {
+    const mx = await dns.resolve(target, 'MX');
+    if (isVoid(mx)) term.void = true;
+    if (mx.status === 'ok') {
+      term.mxCount = mx.records.length;
+      if (term.mxCount > 10) {
+        const f: SpfMxLimitFact = { name: draft.fact.name, term: term.text, target, mxCount: term.mxCount };
+        if (record.origin) f.origin = record.origin;
+        b.mxOverLimit.push(f);
+      }
+    }
+  }
+}
+
+/** Gives ids in pre-order and sums the counts of each subtree. */
+function flatten(root: Draft): SpfNodeFact[] {
+  const out: SpfNodeFact[] = [];
+  const visit = (d: Draft, parent?: number): SpfNodeFact => {
+    const node = { id: out.length, ...d.fact, children: [] } as SpfNodeFact;
+    if (parent !== undefined) node.parent = parent;
+    out.push(node);
+    node.totalLookups = node.lookups;
+    node.totalVoids = node.voids;
+    for (const kid of d.kids) {
+      const child = visit(kid.node, node.id);
+      kid.term.child = child.id;
+      node.children.push(child.id);
+      node.totalLookups += child.totalLookups;
+      node.totalVoids += child.totalVoids;
+    }
+    return node;
+  };
+  visit(root);
+  return out;
+}
+
+/** The `all` that ends evaluation: the record's own, else that of its redirect target, recursively. */
+function effectiveAll(tree: SpfNodeFact[], node: SpfNodeFact): SpfNodeFact['allQualifier'] {
+  if (node.allQualifier) return node.allQualifier;
+  const redirect = node.terms.find((t) => t.kind === 'redirect' && t.child !== undefined);
+  const next = redirect ? tree[redirect.child!] : undefined;
+  return next?.status === 'found' ? effectiveAll(tree, next) : undefined;
+}
+
+/** The SPF record of the domain, its whole include/redirect tree with lookup counts, and type-99 records. */
 export async function collectSpf(ctx: CollectContext): Promise<SpfFacts> {
   const answer = await ctx.dns.resolve(ctx.domain, 'TXT');
   const presence = presenceOf(answer);
@@ -13,5 +214,27 @@ export async function collectSpf(ctx: CollectContext): Promise<SpfFacts> {
   const status = presence === 'undetermined' ? 'undetermined' : records.length ? 'found' : 'absent';
   const facts: SpfFacts = { status, records, count: records.length };
   if (records[0]?.origin) facts.origin = records[0].origin;
+  const typeSpf = presence === 'undetermined' ? undefined : ctx.dns.resolve(ctx.domain, 'SPF');
+  if (records.length === 1) {
+    const b: Build = { ctx, nodes: 1, syntaxErrors: [], mxOverLimit: [] };
+    const root = await nodeFor(b, ctx.domain, 'root', 0, answer, []);
+    const tree = flatten(root);
+    facts.tree = tree;
+    facts.lookupCount = tree[0]!.totalLookups;
+    facts.voidLookupCount = tree[0]!.totalVoids;
+    const all = effectiveAll(tree, tree[0]!);
+    if (all) facts.allQualifier = all;
+    if (tree[0]!.redirect) facts.redirect = tree[0]!.redirect;
+    facts.syntaxErrors = b.syntaxErrors;
+    facts.mxOverLimit = b.mxOverLimit;
+    if (ctx.senderIps?.length) facts.senderResults = await evaluateSenders(ctx, tree, b.mxOverLimit.length);
+  }
+  const spf = await typeSpf;
+  if (spf?.status === 'ok') {
+    const texts = spf.records.map((chunks) => chunks.join(''));
+    facts.deprecatedType = { records: texts, count: texts.length };
+    const origin = spf.origins?.find((o) => o);
+    if (origin) facts.deprecatedType.origin = origin;
+  }
   return facts;
 }

@@ -1,5 +1,7 @@
 import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
+import { ConcurrencyLimit } from './limit.js';
+import { characterStrings, RawDnsError, rawQuery } from './raw.js';
 import type { DnsAnswer, DnsSource, RRType, RecordDataByType } from './types.js';
 
 export interface LiveDnsOptions {
@@ -9,10 +11,13 @@ export interface LiveDnsOptions {
   timeoutMs?: number;
   /** Tries per server. */
   tries?: number;
+  /** Questions outstanding at once (default 64). */
+  maxInFlight?: number;
 }
 
 export const DEFAULT_DNS_TIMEOUT_MS = 5000;
 export const DEFAULT_DNS_TRIES = 2;
+export const DEFAULT_DNS_IN_FLIGHT = 64;
 
 type Resolver = dnsPromises.Resolver;
 
@@ -92,10 +97,19 @@ export function parseDnsServer(text: string): string {
   return port ? `${ip}:${port}` : ip;
 }
 
+/** Response codes of a raw answer other than NOERROR/NXDOMAIN, as c-ares names them. */
+const RCODE_ERRORS: Record<string, string> = { SERVFAIL: 'ESERVFAIL', REFUSED: 'EREFUSED', NOTIMP: 'ENOTIMP', FORMERR: 'EFORMERR' };
+
 /** DNS through the system's (or the given) recursive resolvers, with node:dns (c-ares). */
 export class LiveDnsSource implements DnsSource {
   private readonly resolver: Resolver;
   private readonly hardLimitMs: number;
+  /** What the user allowed per question: timeout × tries. */
+  private readonly budgetMs: number;
+  private readonly servers: string[];
+  private readonly timeoutMs: number;
+  private readonly tries: number;
+  private readonly limit: ConcurrencyLimit;
 
   constructor(options: LiveDnsOptions = {}) {
     const timeout = options.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS;
@@ -104,12 +118,39 @@ export class LiveDnsSource implements DnsSource {
       typeof dnsPromises.Resolver
     >[0]);
     if (options.servers?.length) this.resolver.setServers(options.servers);
+    this.servers = options.servers?.length ? [...options.servers] : dnsPromises.getServers();
+    this.timeoutMs = timeout;
+    this.tries = tries;
     const servers = options.servers?.length || this.resolver.getServers().length || 1;
     // c-ares is bounded by timeout × tries per server; this is a backstop should it ever not be.
     this.hardLimitMs = timeout * tries * servers + 1000;
+    this.budgetMs = timeout * tries;
+    this.limit = new ConcurrencyLimit(options.maxInFlight ?? DEFAULT_DNS_IN_FLIGHT);
   }
 
-  async resolve<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
+  /**
+   * c-ares (1.2x+) adapts its timeouts to the latency it has seen and checks them on a 1 s tick, so
+   * after fast answers a burst of questions (DKIM selectors) can get ETIMEOUT long before the timeout
+   * the user gave. Such an early timeout is asked again while the user's budget lasts.
+   */
+  private async ask<T extends RRType>(query: (r: Resolver, n: string) => Promise<RecordDataByType[T][]>, name: string) {
+    const started = Date.now();
+    for (;;) {
+      try {
+        return await query(this.resolver, name);
+      } catch (err) {
+        const early = (err as NodeJS.ErrnoException).code === 'ETIMEOUT' && Date.now() - started < this.budgetMs - 100;
+        if (!early) throw err;
+      }
+    }
+  }
+
+  resolve<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
+    return this.limit.run(() => this.resolveNow(name, type));
+  }
+
+  private async resolveNow<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
+    if (type === 'SPF') return (await this.resolveRaw(name, 'SPF')) as DnsAnswer<T>;
     const query = QUERIES[type] as ((r: Resolver, n: string) => Promise<RecordDataByType[T][]>) | undefined;
     if (!query) return { name, type, status: 'error', records: [], error: 'ENOTIMP', source: 'dns' };
     let timer: NodeJS.Timeout | undefined;
@@ -117,7 +158,7 @@ export class LiveDnsSource implements DnsSource {
       timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEOUT' })), this.hardLimitMs);
     });
     try {
-      const records = await Promise.race([query(this.resolver, name), backstop]);
+      const records = await Promise.race([this.ask(query, name), backstop]);
       return { name, type, status: records.length ? 'ok' : 'nodata', records, source: 'dns' };
     } catch (err) {
       const code = String((err as NodeJS.ErrnoException).code ?? 'EUNKNOWN');
@@ -127,5 +168,27 @@ export class LiveDnsSource implements DnsSource {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Types node:dns cannot ask (SPF, 99): through src/dns/raw.ts, each server in turn. */
+  private async resolveRaw(name: string, type: 'SPF'): Promise<DnsAnswer<'SPF'>> {
+    let error = 'ENOSERVER';
+    for (const server of this.servers) {
+      try {
+        const res = await rawQuery({ server, name, type, timeoutMs: this.timeoutMs, tries: this.tries, maxBytes: 65535 });
+        if (res.rcode === 'NXDOMAIN') return { name, type, status: 'nxdomain', records: [], source: 'dns' };
+        if (res.rcode !== 'NOERROR') {
+          error = RCODE_ERRORS[res.rcode] ?? `E${res.rcode}`;
+          continue;
+        }
+        const records = res.answers
+          .filter((a) => a.type === type && Buffer.isBuffer(a.data))
+          .map((a) => characterStrings(a.data as Buffer));
+        return { name, type, status: records.length ? 'ok' : 'nodata', records, source: 'dns' };
+      } catch (err) {
+        error = err instanceof RawDnsError ? err.code : 'EUNKNOWN';
+      }
+    }
+    return { name, type, status: 'error', records: [], error, source: 'dns' };
   }
 }

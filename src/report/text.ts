@@ -3,6 +3,11 @@ import type { Rule } from '../engine/rule.js';
 import type { DomainFacts } from '../facts.js';
 import type { DomainReport, Finding, Report, Severity } from '../types.js';
 import { describeCounts, SEVERITY_RANK } from './counts.js';
+import { transportLines } from './text-transport.js';
+import { dkimTextLines } from './text-dkim.js';
+import { dmarcTextLines } from './text-dmarc.js';
+import { smtpLines } from './text-smtp.js';
+import { spfTreeLines } from './text-spf.js';
 
 export interface TextOptions {
   rules: readonly Rule[];
@@ -27,12 +32,9 @@ function recordLines(facts: DomainFacts): string[] {
   } else if (mx) lines.push(`MX     ${mx.status === 'absent' ? 'none' : 'undetermined (lookup failed)'}`);
   const spf = facts.spf;
   if (spf) lines.push(`SPF    ${spf.records.map((r) => r.text).join(' | ') || (spf.status === 'absent' ? 'none' : 'undetermined (lookup failed)')}`);
-  const dmarc = facts.dmarc;
-  if (dmarc) {
-    const shown = dmarc.records.map((r) => r.text).join(' | ');
-    const inherited = dmarc.effective?.inherited ? `inherited from ${dmarc.effective.source}: p=${dmarc.effective.policy}` : '';
-    lines.push(`DMARC  ${shown || inherited || (dmarc.status === 'absent' ? 'none' : 'undetermined (lookup failed)')}`);
-  }
+  lines.push(...spfTreeLines(facts));
+  lines.push(...dmarcTextLines(facts.domain, facts.dmarc));
+  lines.push(...dkimTextLines(facts.dkim));
   return lines;
 }
 
@@ -54,7 +56,7 @@ function renderFinding(f: Finding, rule: Rule | undefined, paint: Paint): string
 
 function renderDomain(d: DomainReport, rules: Map<string, Rule>, paint: Paint): string[] {
   const lines = [paint('1', d.domain === d.input.trim().toLowerCase().replace(/\.$/, '') ? d.domain : `${d.domain} (${d.input.trim()})`)];
-  for (const l of recordLines(d.records)) lines.push(`  ${l}`);
+  for (const l of [...recordLines(d.records), ...transportLines(d.records), ...smtpLines(d)]) lines.push(`  ${l}`);
   const byCategory = new Map<string, Finding[]>();
   for (const f of d.findings) {
     const category = rules.get(f.ruleId)?.category ?? 'other';

@@ -10,11 +10,12 @@ export interface CliResult {
 }
 
 /** Runs the real mailaudit binary with the Node that runs the tests. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, stdin?: string): Promise<CliResult> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, stdin?: string, cwd?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
+      cwd: cwd ?? process.cwd(),
     });
     let stdout = '';
     let stderr = '';

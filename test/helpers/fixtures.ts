@@ -23,7 +23,25 @@ export interface FixtureCase {
   behaviours: Record<string, 'timeout' | 'servfail' | 'refused' | 'truncate-udp'>;
   /** Extra CLI arguments the case needs. */
   args: string[];
+  /**
+   * Rule categories whose findings the case compares (`dns` always is). Without it: every category
+   * except OPT_IN_CATEGORIES, whose notes (no MTA-STS, no TLS-RPT, unsigned zone) fire for nearly
+   * every domain and would otherwise have to be repeated in every case.
+   */
+  categories?: string[];
+  /** Zones the test DNS server answers with the AD flag, as a validating resolver would for signed zones. */
+  authenticatedZones: string[];
   findings: ExpectedFinding[];
+}
+
+/** Categories a case compares only when it lists them in `categories`. */
+export const OPT_IN_CATEGORIES: ReadonlySet<string> = new Set(['mta-sts', 'tls-rpt', 'bimi', 'dnssec', 'dane']);
+
+/** Whether a case compares findings of this rule category. */
+export function caseCompares(c: Pick<FixtureCase, 'categories'>, category: string | undefined): boolean {
+  if (category === 'dns') return true;
+  if (c.categories) return category !== undefined && c.categories.includes(category);
+  return !OPT_IN_CATEGORIES.has(category ?? '');
 }
 
 export function loadFixtureCases(): FixtureCase[] {
@@ -40,6 +58,8 @@ export function loadFixtureCases(): FixtureCase[] {
         liveOnly: Boolean(expected.liveOnly),
         behaviours: expected.behaviours ?? {},
         args: expected.args ?? [],
+        authenticatedZones: expected.authenticatedZones ?? [],
+        ...(expected.categories ? { categories: expected.categories as string[] } : {}),
         findings: expected.findings,
       };
     })
@@ -48,7 +68,7 @@ export function loadFixtureCases(): FixtureCase[] {
 
 function zoneFilesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && (e.name === 'zone.db' || e.name.endsWith('.zone')) && !e.parentPath.includes('zonefile'))
+    .filter((e) => e.isFile() && (e.name === 'zone.db' || e.name.endsWith('.zone')) && !e.parentPath.includes('zonefile') && !e.parentPath.includes('_examples'))
     .map((e) => join(e.parentPath, e.name));
 }
 
@@ -59,6 +79,11 @@ export function fixtureRecords(): ZoneRecord[] {
 
 /** A DNS server on loopback serving every fixture zone, with each case's failure behaviours. */
 export function startFixtureDns(): Promise<TestDnsServer> {
-  const behaviours = Object.assign({}, ...loadFixtureCases().map((c) => c.behaviours));
-  return startDnsServer({ records: fixtureRecords(), behaviours });
+  const cases = loadFixtureCases();
+  const behaviours = Object.assign({}, ...cases.map((c) => c.behaviours));
+  const authenticatedZones = cases.flatMap((c) => c.authenticatedZones);
+  return startDnsServer({ records: fixtureRecords(), behaviours, authenticatedZones });
 }
+
+/** Notes every fixture domain gets (no MTA-STS, TLS-RPT, DNSSEC): tests about other areas turn them off. */
+export const QUIET_RULES = ['mta-sts-missing', 'tlsrpt-missing', 'dnssec-unsigned'];

@@ -1,0 +1,257 @@
+import { createPublicKey } from 'node:crypto';
+import type { DnsAnswer } from '../dns/types.js';
+import type { DkimFacts, DkimKeyFact, DkimProblemFact } from '../facts.js';
+import type { RecordOrigin } from '../dns/types.js';
+import type { CollectContext } from './context.js';
+
+/**
+ * Selectors the common senders publish keys under. Providers that generate random selectors (Amazon
+ * SES Easy DKIM tokens, Postmark's dated `…pm` selectors) cannot be guessed: give them with
+ * --dkim-selector.
+ */
+export const BUILTIN_SELECTORS: readonly string[] = [
+  // Google Workspace
+  'google',
+  // Microsoft 365
+  'selector1',
+  'selector2',
+  // Amazon SES (legacy TXT selector; Easy DKIM uses random tokens)
+  'amazonses',
+  // SendGrid
+  's1',
+  's2',
+  'smtpapi',
+  // Mailchimp / Mandrill
+  'k1',
+  'k2',
+  'k3',
+  'mandrill',
+  // Zoho
+  'zoho',
+  'zmail',
+  // Fastmail
+  'fm1',
+  'fm2',
+  'fm3',
+  // Proton
+  'protonmail',
+  'protonmail2',
+  'protonmail3',
+  // Postmark (legacy selector)
+  'pm',
+  // Mailgun
+  'mx',
+  'smtp',
+  'mailo',
+  'krs',
+  // Generic: control panels, OpenDKIM/rspamd defaults and common hand-picked names
+  'default',
+  'dkim',
+  'mail',
+  'key1',
+  'key2',
+  'selector',
+  'sig1',
+];
+
+/** Asked to tell a wildcard under `_domainkey` from real keys: no one names a selector like this. */
+export const WILDCARD_PROBE = 'mailaudit-wildcard-probe-7q2x';
+
+/** RFC 6376 §3.1: selector = sub-domain *("." sub-domain), sub-domain = Let-dig [Ldh-str] (RFC 5321 §4.1.2). */
+const SELECTOR_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+/** Why `name` is not a usable selector, or undefined when it is. */
+export function selectorProblem(name: string): string | undefined {
+  if (!name) return 'a selector cannot be empty';
+  if (name.length > 200) return 'a selector longer than 200 characters leaves no room for the domain';
+  const bad = name.split('.').find((label) => !SELECTOR_LABEL.test(label));
+  if (bad !== undefined) return `"${bad || '(empty label)'}" is not a DNS label (letters, digits and inner hyphens, 1 to 63 characters)`;
+  return undefined;
+}
+
+/** RFC 6376 §3.2 tag-list: names lower-cased, whitespace removed from values (FWS in base64 is allowed), first value wins. */
+function tagList(text: string): { tags: Record<string, string>; order: string[]; malformed: string[]; repeated: string[] } {
+  const tags: Record<string, string> = {};
+  const order: string[] = [];
+  const malformed: string[] = [];
+  const repeated: string[] = [];
+  for (const raw of text.split(';')) {
+    const part = raw.trim();
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const name = eq < 0 ? '' : part.slice(0, eq).trim().toLowerCase();
+    if (eq < 0 || !/^[a-z][a-z0-9_]*$/.test(name)) {
+      malformed.push(part);
+      continue;
+    }
+    order.push(name);
+    if (name in tags) repeated.push(name);
+    else tags[name] = part.slice(eq + 1).trim();
+  }
+  return { tags, order, malformed, repeated };
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const list = (value: string | undefined): string[] | undefined =>
+  value === undefined ? undefined : value.split(':').map((s) => s.trim().toLowerCase()).filter(Boolean);
+
+/** A record at a selector name is a key record when it starts with v=DKIM1 or carries a p= tag. */
+const looksLikeKey = (text: string) => /^\s*v\s*=\s*DKIM1\b/i.test(text) || /(?:^|;)\s*p\s*=/i.test(text);
+
+/** Reads the RSA key size from the key itself: SubjectPublicKeyInfo (RFC 6376 §3.6.1), else PKCS#1. */
+function rsaKey(der: Buffer): { bits: number; encoding: 'spki' | 'pkcs1' } | { error: string } {
+  for (const type of ['spki', 'pkcs1'] as const) {
+    try {
+      const key = createPublicKey({ key: der, format: 'der', type });
+      if (key.asymmetricKeyType !== 'rsa') return { error: `the key is ${key.asymmetricKeyType ?? 'not RSA'}, not RSA as k=rsa says` };
+      return { bits: key.asymmetricKeyDetails?.modulusLength ?? 0, encoding: type };
+    } catch {
+      // try the next encoding
+    }
+  }
+  return { error: 'the key data is not an RSA public key (neither SubjectPublicKeyInfo nor PKCS#1)' };
+}
+
+/** Parses one key record (RFC 6376 §3.6.1; RFC 8463 for Ed25519; RFC 8301 for h=). */
+export function parseKeyRecord(selector: string, name: string, chunks: string[], origin?: RecordOrigin): { key: DkimKeyFact; problems: DkimProblemFact[] } {
+  const text = chunks.join('');
+  const { tags, order, malformed, repeated } = tagList(text);
+  const problems: DkimProblemFact[] = [];
+  const problem = (tag: string, reason: string) => problems.push(origin ? { selector, name, tag, reason, origin } : { selector, name, tag, reason });
+  const flags = list(tags['t']) ?? [];
+  const key: DkimKeyFact = {
+    selector,
+    name,
+    text,
+    chunks,
+    tags,
+    keyType: (tags['k'] ?? 'rsa').toLowerCase(),
+    flags,
+    testing: flags.includes('y'),
+    strictIdentity: flags.includes('s'),
+    revoked: tags['p'] !== undefined && tags['p'].replace(/\s+/g, '') === '',
+    sha1Allowed: false,
+    valid: true,
+  };
+  if (origin) key.origin = origin;
+  const hashes = list(tags['h']);
+  if (hashes) {
+    key.hashAlgorithms = hashes;
+    key.sha1Allowed = hashes.includes('sha1');
+    const unknown = hashes.filter((h) => h !== 'sha1' && h !== 'sha256');
+    if (unknown.length) problem('h', `unknown hash algorithm ${unknown.join(', ')} in h=`);
+    if (!hashes.includes('sha256')) problem('h', `h=${tags['h']} does not allow sha256: signatures cannot verify (RFC 8301)`);
+  }
+  const services = list(tags['s']);
+  if (services) {
+    key.serviceTypes = services;
+    if (!services.includes('*') && !services.includes('email')) problem('s', `s=${tags['s']} excludes email: the key cannot verify mail`);
+  }
+  for (const part of malformed) problem('', `"${part}" is not a tag=value pair`);
+  for (const tag of repeated) problem(tag, `the tag ${tag} appears more than once (RFC 6376 §3.2)`);
+  if (tags['v'] !== undefined) {
+    if (order[0] !== 'v') problem('v', 'v= must be the first tag when present');
+    if (tags['v'] !== 'DKIM1') problem('v', `v=${tags['v']}: the version must be DKIM1`);
+  }
+  const p = tags['p'];
+  if (p === undefined) problem('p', 'the required tag p (the public key) is missing');
+  else if (!key.revoked) {
+    const data = p.replace(/\s+/g, '');
+    if (!BASE64.test(data)) problem('p', 'the key data is not valid base64');
+    else {
+      const der = Buffer.from(data, 'base64');
+      if (key.keyType === 'rsa') {
+        const rsa = rsaKey(der);
+        if ('error' in rsa) problem('p', rsa.error);
+        else {
+          key.bits = rsa.bits;
+          key.encoding = rsa.encoding;
+        }
+      } else if (key.keyType === 'ed25519') {
+        if (der.length === 32) key.bits = 256;
+        else problem('p', `an Ed25519 key is 32 bytes (RFC 8463), this one is ${der.length}`);
+      }
+    }
+  }
+  if (key.keyType !== 'rsa' && key.keyType !== 'ed25519') problem('k', `unknown key type k=${tags['k']} (rsa and ed25519 are defined)`);
+  key.valid = problems.length === 0 && !key.revoked;
+  return { key, problems };
+}
+
+const texts = (answer: DnsAnswer<'TXT'>) => (answer.status === 'ok' ? answer.records.map((c) => c.join('')) : []);
+
+/** Whether the domain sends no mail: `v=spf1 -all` with a null MX or no MX. */
+async function sendsMail(ctx: CollectContext): Promise<boolean> {
+  const [txt, mx] = await Promise.all([ctx.dns.resolve(ctx.domain, 'TXT'), ctx.dns.resolve(ctx.domain, 'MX')]);
+  const spf = texts(txt).filter((t) => /^v=spf1(?: |$)/i.test(t));
+  const spfNone = spf.length === 1 && /^v=spf1\s+-all\s*$/i.test(spf[0]!);
+  const noMx = mx.status === 'nodata' || mx.status === 'nxdomain';
+  const nullMx = mx.status === 'ok' && mx.records.length > 0 && mx.records.every((r) => r.exchange === '');
+  return !(spfNone && (noMx || nullMx));
+}
+
+/**
+ * DKIM keys of the domain: every built-in and user selector asked at once, a wildcard under
+ * `_domainkey` detected with an improbable selector and its answers set aside, each key record parsed.
+ */
+export async function collectDkim(ctx: CollectContext, userSelectors: readonly string[] = []): Promise<DkimFacts> {
+  const tried = [...new Set([...BUILTIN_SELECTORS, ...userSelectors.map((s) => s.toLowerCase())])];
+  const base = `_domainkey.${ctx.domain}`;
+  const mailing = sendsMail(ctx);
+  // The probe goes first: when it fails, the selectors' answers could not be told from a wildcard's
+  // anyway, and a resolver outage yields one failed lookup instead of one per selector.
+  const probe = await ctx.dns.resolve(`${WILDCARD_PROBE}.${base}`, 'TXT');
+  const asked = probe.status === 'error' ? [] : tried;
+  const answers = await Promise.all(asked.map((s) => ctx.dns.resolve(`${s}.${base}`, 'TXT')));
+  // Only a wildcard that looks like a key matters: any other TXT is not taken for a key anyway.
+  const wildcardTexts = texts(probe).filter(looksLikeKey);
+  const facts: DkimFacts = {
+    status: 'absent',
+    tried: asked,
+    answered: [],
+    failed: [],
+    userSelectors: [...userSelectors],
+    wildcardProbe: WILDCARD_PROBE,
+    wildcard: wildcardTexts.length > 0,
+    wildcardSelectors: [],
+    keys: [],
+    problems: [],
+    sendsMail: await mailing,
+    name: base,
+  };
+  if (facts.wildcard) {
+    const origin = probe.origins?.[texts(probe).indexOf(wildcardTexts[0]!)];
+    facts.wildcardRecord = { name: `*.${base}`, text: wildcardTexts.join(' | ') };
+    if (origin) facts.wildcardRecord.origin = origin;
+  }
+  asked.forEach((selector, i) => {
+    const answer = answers[i]!;
+    if (answer.status === 'error') {
+      facts.failed.push(selector);
+      return;
+    }
+    const own = texts(answer);
+    if (!own.length) return;
+    if (facts.wildcard && own.length === wildcardTexts.length && own.every((t) => wildcardTexts.includes(t))) {
+      facts.wildcardSelectors.push(selector);
+      return;
+    }
+    const keyIndexes = answer.records.map((c, j) => (looksLikeKey(c.join('')) ? j : -1)).filter((j) => j >= 0);
+    if (!keyIndexes.length) return;
+    facts.answered.push(selector);
+    const name = `${selector}.${base}`;
+    for (const j of keyIndexes) {
+      const { key, problems } = parseKeyRecord(selector, name, answer.records[j]!, answer.origins?.[j]);
+      facts.keys.push(key);
+      facts.problems.push(...problems);
+    }
+    if (keyIndexes.length > 1) {
+      const origin = answer.origins?.[keyIndexes[1]!];
+      const reason = `${keyIndexes.length} key records at one selector: verifiers use one of them at random`;
+      facts.problems.push(origin ? { selector, name, tag: '', reason, origin } : { selector, name, tag: '', reason });
+    }
+  });
+  if (probe.status === 'error') facts.failed.push(WILDCARD_PROBE);
+  facts.status = facts.answered.length ? 'found' : facts.failed.length ? 'undetermined' : 'absent';
+  return facts;
+}

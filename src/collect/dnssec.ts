@@ -1,0 +1,64 @@
+import { rawQuery } from '../dns/raw.js';
+import type { DnssecFacts, DnssecNameFact, MxFacts } from '../facts.js';
+import type { CollectContext, DnssecSettings } from './context.js';
+
+export const DNSSEC_NOTE =
+  'AD (Authenticated Data) is set by the resolver asked, and only if it validates DNSSEC: a non-validating resolver never sets it, so "unsigned" can also mean "not validated by this resolver".';
+
+/**
+ * Asks the run's resolvers, with the DO bit set (RFC 3225), and reports whether the answer was
+ * authenticated (AD, RFC 4035 §3.2.3). Servers are tried in order until one answers.
+ */
+export async function authenticated(settings: DnssecSettings, name: string, type: string): Promise<DnssecNameFact> {
+  const key = `${type} ${name.toLowerCase()}`;
+  let answer = settings.cache?.get(key) as Promise<DnssecNameFact> | undefined;
+  if (!answer) {
+    answer = ask(settings, name, type);
+    settings.cache?.set(key, answer);
+  }
+  return { ...(await answer) };
+}
+
+async function ask(settings: DnssecSettings, name: string, type: string): Promise<DnssecNameFact> {
+  const fact: DnssecNameFact = { name, type };
+  let lastError = 'ENOSERVER';
+  for (const server of settings.servers) {
+    try {
+      const answer = await rawQuery({ server, name, type, timeoutMs: settings.timeoutMs, tries: settings.tries, dnssecOk: true });
+      if (answer.rcode !== 'NOERROR' && answer.rcode !== 'NXDOMAIN') {
+        lastError = `E${answer.rcode}`;
+        continue;
+      }
+      fact.rcode = answer.rcode;
+      fact.authenticated = answer.ad;
+      return fact;
+    } catch (err) {
+      lastError = (err as { code?: string }).code ?? 'EUNKNOWN';
+    }
+  }
+  fact.error = lastError;
+  return fact;
+}
+
+/** Whether the domain's MX answer and each MX host's address answer are DNSSEC-authenticated by the resolver. */
+export async function collectDnssec(ctx: CollectContext, mxFacts: Promise<MxFacts>): Promise<DnssecFacts> {
+  const settings = ctx.dnssec;
+  const facts: DnssecFacts = {
+    status: 'not-checked',
+    resolvers: settings?.servers ?? [],
+    note: settings
+      ? DNSSEC_NOTE
+      : 'Not checked: DNSSEC is a property of the deployed zone, and these records come from a zone file (or a DNS source given to the library).',
+    domain: { name: ctx.domain, type: 'MX' },
+    mxHosts: [],
+  };
+  if (!settings) return facts;
+  const domainCheck = authenticated(settings, ctx.domain, 'MX');
+  const mx = await mxFacts;
+  const hosts = [...new Set(mx.hosts.filter((h) => !h.isNull && !h.ipLiteral).map((h) => h.exchange))];
+  const [domain, ...mxHosts] = await Promise.all([domainCheck, ...hosts.map((h) => authenticated(settings, h, 'A'))]);
+  facts.domain = domain!;
+  facts.mxHosts = mxHosts;
+  facts.status = domain!.authenticated === undefined ? 'undetermined' : domain!.authenticated ? 'signed' : 'unsigned';
+  return facts;
+}

@@ -1,0 +1,291 @@
+import { createRequire } from 'node:module';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import type { RRType } from '../dns/types.js';
+import type { SpfNodeFact, SpfResult, SpfSenderResultFact, SpfTermFact } from '../facts.js';
+import type { CollectContext } from './context.js';
+
+/**
+ * `--sender-ip`: what a receiver decides for mail from an address, with mailauth 7's SPF evaluator
+ * (strict RFC 7208 mode) asking our DnsSource, next to our own evaluation of the collected tree,
+ * which names the deciding term and shows where the two disagree on a limit.
+ */
+
+interface MailauthSpfResult {
+  status: { result: string; comment?: string };
+  lookups?: { limit: number; count: number; void: number };
+}
+type MailauthResolver = (name: string, type: string) => Promise<unknown[]>;
+type MailauthSpf = (opts: {
+  sender: string;
+  ip: string;
+  helo: string;
+  mta: string;
+  resolver: MailauthResolver;
+  strict: boolean;
+  maxElapsedTime?: number;
+}) => Promise<MailauthSpfResult>;
+
+type MacroExpander = (input: string, values: Record<string, unknown>) => string;
+
+/** mailauth (and what it pulls in) is loaded only when a sender IP is given: it slows every start-up otherwise. */
+let mailauth: { spf: MailauthSpf; expandMacro: MacroExpander } | undefined;
+function loadMailauth() {
+  if (!mailauth) {
+    const require = createRequire(import.meta.url);
+    mailauth = {
+      spf: (require('mailauth/lib/spf/index.js') as { spf: MailauthSpf }).spf,
+      // mailauth's macro expander (RFC 7208 §7), so both evaluations expand alike.
+      expandMacro: require('mailauth/lib/spf/macro.js') as MacroExpander,
+    };
+  }
+  return mailauth;
+}
+
+const RESOLVABLE = new Set<RRType>(['A', 'AAAA', 'MX', 'TXT', 'PTR']);
+const RESULTS = new Set<SpfResult>(['pass', 'fail', 'softfail', 'neutral', 'none', 'permerror', 'temperror']);
+
+const dnsError = (code: string, name: string) => Object.assign(new Error(`${code} ${name}`), { code });
+
+/** Our DnsSource as a node:dns-style resolver: arrays like dns.promises.resolve, errors with ENOTFOUND/ENODATA/… codes. */
+export function mailauthResolver(ctx: CollectContext): MailauthResolver {
+  return async (name, rrtype) => {
+    const type = rrtype.toUpperCase() as RRType;
+    if (!RESOLVABLE.has(type)) throw dnsError('ENOTIMP', name);
+    const answer = await ctx.dns.resolve(name.replace(/\.$/, ''), type);
+    if (answer.status === 'nxdomain') throw dnsError('ENOTFOUND', name);
+    if (answer.status === 'nodata') throw dnsError('ENODATA', name);
+    if (answer.status === 'error') throw dnsError(answer.error ?? 'ESERVFAIL', name);
+    if (type === 'MX') {
+      return (answer as { records: { preference: number; exchange: string }[] }).records.map((m) => ({ priority: m.preference, exchange: m.exchange }));
+    }
+    return answer.records.map((r) => (Array.isArray(r) ? [...r] : r));
+  };
+}
+
+/** The in-addr.arpa / ip6.arpa name of an address. */
+export function reverseName(ip: string): string {
+  if (isIPv4(ip)) return `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
+  const groups = expandIPv6(ip);
+  return `${groups.join('').split('').reverse().join('.')}.ip6.arpa`;
+}
+
+/** The eight groups of an IPv6 address, each as four hex digits. */
+function expandIPv6(ip: string): string[] {
+  let text = ip.toLowerCase();
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4[1]!.split('.').map(Number) as [number, number, number, number];
+    text = text.slice(0, -v4[1]!.length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const middle = tail === undefined ? [] : Array(8 - left.length - right.length).fill('0');
+  return [...left, ...middle, ...right].map((g) => g.padStart(4, '0'));
+}
+
+const QUALIFIER_RESULT: Record<string, SpfResult> = { '+': 'pass', '-': 'fail', '~': 'softfail', '?': 'neutral' };
+
+interface Outcome {
+  result: SpfResult;
+  name?: string;
+  term?: string;
+}
+
+/** Our evaluation of the tree for one client (RFC 7208 §4.6, §5), or undefined where it needs what we did not collect (ptr, macros). */
+class TreeEvaluator {
+  constructor(
+    private readonly ctx: CollectContext,
+    private readonly tree: SpfNodeFact[],
+    private readonly ip: string,
+    private readonly sender: string,
+  ) {}
+
+  private get family(): 'ipv4' | 'ipv6' {
+    return isIPv4(this.ip) ? 'ipv4' : 'ipv6';
+  }
+
+  private inNetwork(address: string, prefix: number | undefined, family: 'ipv4' | 'ipv6'): boolean {
+    if (family !== this.family) return false;
+    const list = new BlockList();
+    list.addSubnet(address, prefix ?? (family === 'ipv4' ? 32 : 128), family);
+    return list.check(this.ip, family);
+  }
+
+  private async addressesMatch(name: string, term: SpfTermFact): Promise<boolean | 'error'> {
+    const answer = await this.ctx.dns.resolve(name, this.family === 'ipv4' ? 'A' : 'AAAA');
+    if (answer.status === 'error') return 'error';
+    const prefix = this.family === 'ipv4' ? term.cidr4 : term.cidr6;
+    return answer.records.some((a) => this.inNetwork(a, prefix, this.family));
+  }
+
+  /** A record that could not be evaluated is blamed on the term that leads to it. */
+  private via(node: SpfNodeFact): { name: string; term?: string } {
+    return node.viaTerm ? { name: node.parentName ?? node.name, term: node.viaTerm } : { name: node.name };
+  }
+
+  async node(node: SpfNodeFact): Promise<Outcome | undefined> {
+    switch (node.status) {
+      case 'none':
+        return { result: 'none', ...this.via(node) };
+      case 'undetermined':
+        return { result: 'temperror', ...this.via(node) };
+      case 'multiple':
+      case 'loop':
+        return { result: 'permerror', ...this.via(node) };
+      case 'not-followed':
+        return undefined;
+    }
+    const bad = node.terms.find((t) => t.error);
+    if (bad) return { result: 'permerror', name: node.name, term: bad.text };
+    for (const term of node.terms) {
+      if (term.kind === 'redirect' || term.kind === 'exp' || term.kind === 'modifier') continue;
+      const matched = await this.term(node, term);
+      if (matched === undefined) return undefined;
+      if (typeof matched === 'object') return matched;
+      if (matched) return { result: QUALIFIER_RESULT[term.qualifier ?? '+']!, name: node.name, term: term.text };
+    }
+    const redirect = node.terms.find((t) => t.kind === 'redirect' && !t.unreachable);
+    if (redirect) {
+      const target = this.tree[redirect.child!];
+      const sub = target ? await this.node(target) : undefined;
+      if (sub?.result === 'none') return { ...sub, result: 'permerror' };
+      return sub;
+    }
+    return { result: 'neutral', name: node.name };
+  }
+
+  /** true/false: matched or not; an Outcome: evaluation ends with it; undefined: cannot tell. */
+  private async term(node: SpfNodeFact, term: SpfTermFact): Promise<boolean | Outcome | undefined> {
+    let spec = term.target ?? node.name;
+    if (term.macro) {
+      // %{p} needs the client's validated PTR names; an include/redirect target with macros was not collected.
+      if (/%\{p/i.test(spec) || term.kind === 'include') return undefined;
+      try {
+        spec = loadMailauth().expandMacro(spec, { sender: this.sender, ip: this.ip, helo: this.ctx.domain, domain: node.name });
+      } catch {
+        return { result: 'permerror', name: node.name, term: term.text };
+      }
+    }
+    const target = spec.toLowerCase().replace(/\.$/, '');
+    switch (term.kind) {
+      case 'all':
+        return true;
+      case 'ip4':
+        return this.inNetwork(term.address!, term.cidr4, 'ipv4');
+      case 'ip6':
+        return this.inNetwork(term.address!, term.cidr6, 'ipv6');
+      case 'a': {
+        const m = await this.addressesMatch(target, term);
+        return m === 'error' ? { result: 'temperror', name: node.name, term: term.text } : m;
+      }
+      case 'mx': {
+        const mx = await this.ctx.dns.resolve(target, 'MX');
+        if (mx.status === 'error') return { result: 'temperror', name: node.name, term: term.text };
+        if (mx.records.length > 10) return { result: 'permerror', name: node.name, term: term.text };
+        for (const host of mx.records) {
+          if (!host.exchange) continue;
+          const m = await this.addressesMatch(host.exchange, term);
+          if (m === 'error') return { result: 'temperror', name: node.name, term: term.text };
+          if (m) return true;
+        }
+        return false;
+      }
+      case 'exists': {
+        const a = await this.ctx.dns.resolve(target, 'A');
+        if (a.status === 'error') return { result: 'temperror', name: node.name, term: term.text };
+        return a.records.length > 0;
+      }
+      case 'include': {
+        const child = this.tree[term.child!];
+        const sub = child ? await this.node(child) : undefined;
+        if (!sub) return undefined;
+        if (sub.result === 'pass') return { result: QUALIFIER_RESULT[term.qualifier ?? '+']!, name: sub.name, term: sub.term };
+        if (sub.result === 'fail' || sub.result === 'softfail' || sub.result === 'neutral') return false;
+        if (sub.result === 'none') return { ...sub, result: 'permerror' };
+        return sub;
+      }
+      case 'ptr':
+        return this.ptrMatches(target);
+      default:
+        return undefined;
+    }
+  }
+
+  /** RFC 7208 §5.5: the client's PTR names (at most 10) that resolve back to it, and end in `target`. */
+  private async ptrMatches(target: string): Promise<boolean> {
+    const ptr = await this.ctx.dns.resolve(reverseName(this.ip), 'PTR');
+    // "If a DNS error occurs while doing the PTR RR lookup, then this mechanism fails to match."
+    for (const name of ptr.records.slice(0, 10)) {
+      if (name !== target && !name.endsWith(`.${target}`)) continue;
+      const back = await this.ctx.dns.resolve(name, this.family === 'ipv4' ? 'A' : 'AAAA');
+      if (back.records.some((a) => this.inNetwork(a, undefined, this.family))) return true;
+    }
+    return false;
+  }
+}
+
+/** Where mailauth's evaluation and the tree disagree on a limit: which says what. */
+function limitNote(tree: SpfNodeFact[], mxOverLimit: number, ma: MailauthSpfResult, ours?: Outcome): string | undefined {
+  const treeLookups = tree[0]!.totalLookups;
+  const treeVoids = tree[0]!.totalVoids;
+  const count = ma.lookups?.count ?? 0;
+  const comment = ma.status.comment ?? '';
+  if (/Too many DNS requests/i.test(comment)) {
+    if (treeLookups > 10) return `mailauth stopped counting at ${count} lookups (the limit is 10); the whole tree needs ${treeLookups}`;
+    if (tree.some((n) => n.status === 'loop')) {
+      return `mailauth follows the include loop until it passes 10 lookups; the tree stops at the loop after ${treeLookups}`;
+    }
+    if (mxOverLimit > 0) return `mailauth reports the limit of 10 MX records of an mx term as too many DNS requests; the tree counts ${treeLookups} lookup${treeLookups === 1 ? "" : "s"}`;
+    return `mailauth counted more than 10 lookups where the tree counts ${treeLookups}`;
+  }
+  if (/Too many void DNS results/i.test(comment)) {
+    return treeVoids > 2
+      ? `mailauth stopped at its ${ma.lookups?.void ?? 3}rd void lookup (the limit is 2); the whole tree makes ${treeVoids}`
+      : `mailauth counted more than 2 void lookups for this address where the tree counts ${treeVoids} (an a/mx target without an address of this family is void for it)`;
+  }
+  if (ma.status.result === 'permerror') return undefined;
+  const where = ours?.term ? ` at ${ours.term}` : '';
+  if (treeLookups > 10) {
+    return `mailauth decided${where} after ${count} lookups, before reaching the limit; the whole tree needs ${treeLookups}: mail from addresses matched later (or not at all) gets permerror`;
+  }
+  if (treeVoids > 2) {
+    return `mailauth decided${where} after ${ma.lookups?.void ?? 0} void lookups; the whole tree makes ${treeVoids}: mail from addresses matched later gets permerror`;
+  }
+  if (mxOverLimit > 0 && ours?.result === 'permerror') {
+    return 'mailauth does not apply the limit of 10 MX records per mx term (RFC 7208 §4.6.4); the tree gives permerror';
+  }
+  return undefined;
+}
+
+/** Evaluates each `--sender-ip` with mailauth (the result) and our tree (the deciding term). */
+export async function evaluateSenders(ctx: CollectContext, tree: SpfNodeFact[], mxOverLimit = 0): Promise<SpfSenderResultFact[]> {
+  const resolver = mailauthResolver(ctx);
+  const sender = `postmaster@${ctx.domain}`;
+  return Promise.all(
+    (ctx.senderIps ?? []).map(async (raw) => {
+      const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(raw);
+      const ip = mapped ? mapped[1]! : raw;
+      const [ma, ours] = await Promise.all([
+        loadMailauth().spf({ sender, ip, helo: ctx.domain, mta: 'mailaudit', resolver, strict: true, maxElapsedTime: 60_000 }),
+        isIPv4(ip) || isIPv6(ip) ? new TreeEvaluator(ctx, tree, ip, sender).node(tree[0]!) : Promise.resolve(undefined),
+      ]);
+      const result = (RESULTS.has(ma.status.result as SpfResult) ? ma.status.result : 'temperror') as SpfResult;
+      const fact: SpfSenderResultFact = {
+        ip: raw,
+        sender,
+        result,
+        lookups: ma.lookups?.count ?? 0,
+        voidLookups: ma.lookups?.void ?? 0,
+      };
+      if (ma.status.comment) fact.comment = ma.status.comment;
+      if (ours) {
+        if (ours.term && ours.name) fact.decidedBy = { name: ours.name, term: ours.term };
+        fact.treeResult = ours.result;
+      }
+      const note = limitNote(tree, mxOverLimit, ma, ours);
+      if (note) fact.limitNote = note;
+      return fact;
+    }),
+  );
+}

@@ -1,0 +1,77 @@
+import type { RecordOrigin } from '../dns/types.js';
+import type { Presence } from '../facts.js';
+
+/** Something wrong with a DKIM key record (dkim-syntax-error). */
+export interface DkimProblemFact {
+  selector: string;
+  /** `<selector>._domainkey.<domain>` */
+  name: string;
+  /** The tag concerned ("" for the record as a whole). */
+  tag: string;
+  reason: string;
+  origin?: RecordOrigin;
+}
+
+/** One DKIM key record (RFC 6376 §3.6.1). */
+export interface DkimKeyFact {
+  selector: string;
+  name: string;
+  /** The record's character-strings joined, and as published. */
+  text: string;
+  chunks: string[];
+  /** Tags, names lower-cased; a repeated tag keeps its first value. */
+  tags: Record<string, string>;
+  /** `k=`: rsa (the default), ed25519, or what was published. */
+  keyType: string;
+  /** Key size in bits: RSA modulus length read from the key, 256 for Ed25519; absent when unreadable or revoked. */
+  bits?: number;
+  /** How the RSA key is encoded: SubjectPublicKeyInfo (as RFC 6376 says) or a bare PKCS#1 RSAPublicKey. */
+  encoding?: 'spki' | 'pkcs1';
+  /** `h=`: the hash algorithms allowed; absent means all. */
+  hashAlgorithms?: string[];
+  /** `s=`: service types; absent means all (`*`). */
+  serviceTypes?: string[];
+  /** `t=` flags as published (y, s, …). */
+  flags: string[];
+  /** `t=y`: the domain is testing DKIM. */
+  testing: boolean;
+  /** `t=s`: the `i=` domain of signatures must equal `d=`, no subdomains. */
+  strictIdentity: boolean;
+  /** Empty `p=`: the key is revoked. */
+  revoked: boolean;
+  /** `h=` lists sha1 (RFC 8301). */
+  sha1Allowed: boolean;
+  /** The record parses and its key is usable. */
+  valid: boolean;
+  origin?: RecordOrigin;
+}
+
+export interface DkimFacts {
+  /** found: at least one selector has a key record; absent: none; undetermined: none, and a lookup failed. */
+  status: Presence;
+  /** Every selector asked for, in order (none when the wildcard probe itself failed). */
+  tried: string[];
+  /** Selectors that answered with a key record of their own (wildcard answers excluded). */
+  answered: string[];
+  /** Selectors whose lookup failed (the wildcard probe's name when it failed). */
+  failed: string[];
+  /** Selectors given by the user (`--dkim-selector`). */
+  userSelectors: string[];
+  /** The improbable selector asked to detect a wildcard under `_domainkey`. */
+  wildcardProbe: string;
+  /** A wildcard TXT under `_domainkey.<domain>` answers for any selector. */
+  wildcard: boolean;
+  /** The wildcard's answer (to the probe), when there is one. */
+  wildcardRecord?: { name: string; text: string; origin?: RecordOrigin };
+  /** Selectors whose answer was the wildcard's (not counted as keys). */
+  wildcardSelectors: string[];
+  keys: DkimKeyFact[];
+  problems: DkimProblemFact[];
+  /**
+   * Whether the domain may send mail. false only when it publishes `v=spf1 -all` and has a null MX
+   * or no MX: then it needs no DKIM key.
+   */
+  sendsMail: boolean;
+  /** `_domainkey.<domain>`, where findings about the domain's keys as a whole point. */
+  name: string;
+}

@@ -1,0 +1,141 @@
+/**
+ * Facts of the live SMTP probe (issue 5): what each MX address said on port 25, and what a
+ * submission host (`--submission HOST`) offers on ports 465 and 587. Plain JSON, like every fact.
+ */
+
+/** One SMTP reply (RFC 5321 §4.2): the code and its text lines (without the code). */
+export interface SmtpReplyFact {
+  code: number;
+  /** The text of each line, code and separator removed. */
+  lines: string[];
+}
+
+/** One certificate of the chain the server presented, leaf first. */
+export interface CertificateFact {
+  subject: string;
+  /** DNS names of subjectAltName (IP addresses as `IP:...`). */
+  subjectAltNames: string[];
+  issuer: string;
+  /** ISO 8601. */
+  notBefore: string;
+  notAfter: string;
+  /** rsa, rsa-pss, ec, ed25519, … */
+  keyType: string;
+  /** RSA modulus size, or the EC curve's size. */
+  keyBits?: number;
+  /** EC curve name (prime256v1, secp384r1, …). */
+  curve?: string;
+  /** SHA-256 of the DER, colon-separated upper-case hex as openssl prints it. */
+  fingerprintSha256: string;
+  selfSigned: boolean;
+  /** The certificate itself, DER in base64: what DANE's TLSA records are matched against. */
+  der: string;
+}
+
+/** What the TLS session looked like and what the certificate is worth. */
+export interface SmtpTlsFact {
+  /** TLSv1.3, TLSv1.2, TLSv1.1, TLSv1 … as OpenSSL names it. */
+  version: string;
+  /** TLS 1.0/1.1 or SSL (RFC 8996 deprecates them). */
+  legacy: boolean;
+  cipher: string;
+  /** The certificate chain, leaf first (as verified by OpenSSL: may end at a root of the trust store). */
+  chain: CertificateFact[];
+  /** OpenSSL's verdict on the whole chain against the trust store (authorizationError when it fails). */
+  verifyError?: string;
+  /** The chain leads to a trusted root (whatever the validity dates say). */
+  trusted: boolean;
+  /** Why it does not (an OpenSSL code such as DEPTH_ZERO_SELF_SIGNED_CERT), when `trusted` is false. */
+  trustError?: string;
+  /** valid, expired or not-yet-valid: the leaf's dates (and any chain certificate's) against now. */
+  validity: 'valid' | 'expired' | 'not-yet-valid';
+  /** The leaf certificate's notAfter (ISO 8601). */
+  notAfter?: string;
+  /** The certificate covers the host name (tls.checkServerIdentity, RFC 6125/9525). */
+  nameMatches: boolean;
+  /** Why it does not. */
+  nameError?: string;
+}
+
+/**
+ * How far the conversation got:
+ * - `skipped`: this machine cannot reach the address (no route: ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL…)
+ * - `unreachable`: connection refused or timed out
+ * - `no-banner`: connected, but no 220 greeting (silence, closed, 4xx/5xx greeting, garbage)
+ * - `ehlo-failed`: EHLO was refused or the server went away
+ * - `no-starttls`: EHLO does not offer STARTTLS
+ * - `tls-failed`: STARTTLS offered but refused, or the handshake failed
+ * - `tls`: TLS established (certificate facts in `tls`)
+ */
+export type SmtpOutcome = 'skipped' | 'unreachable' | 'no-banner' | 'ehlo-failed' | 'no-starttls' | 'tls-failed' | 'tls';
+
+/** One conversation with one address. */
+export interface SmtpProbeFact {
+  /** The host name we connected for (MX target, submission host, or the domain for an implicit MX). */
+  host: string;
+  address: string;
+  port: number;
+  /** `starttls` (ports 25, 587) or `implicit-tls` (port 465, RFC 8314 §3). */
+  mode: 'starttls' | 'implicit-tls';
+  outcome: SmtpOutcome;
+  /** Why the address was skipped or unreachable: a socket error code (ECONNREFUSED, ETIMEDOUT, ENETUNREACH…). */
+  error?: string;
+  /** Milliseconds to establish the TCP connection. */
+  connectMs?: number;
+  greeting?: SmtpReplyFact;
+  /** First word of the greeting after the code: the name the server announces (RFC 5321 §4.3.1). */
+  greetingHost?: string;
+  /** EHLO reply keywords over plaintext, upper-case keyword followed by its parameters as sent. */
+  ehlo?: string[];
+  /** STARTTLS is among the EHLO keywords. */
+  starttlsOffered?: boolean;
+  /** AUTH mechanisms offered before TLS (plaintext), upper-case. */
+  authBeforeTls?: string[];
+  tls?: SmtpTlsFact;
+  /** EHLO keywords over TLS. */
+  ehloTls?: string[];
+  /** AUTH mechanisms offered over TLS. */
+  authAfterTls?: string[];
+  /** The reply that ended the conversation when it went wrong (a refused greeting, EHLO or STARTTLS). */
+  failedReply?: SmtpReplyFact;
+  /** The step that went wrong: connect, greeting, ehlo, starttls, handshake, ehlo-tls, deadline. */
+  failedStep?: string;
+}
+
+/** One MX address as probed, with what is known of the address's name. */
+export interface SmtpAddressFact extends SmtpProbeFact {
+  preference: number;
+  /** The domain has no MX: this is its own address that senders fall back to (RFC 5321 §5.1). */
+  implicit?: boolean;
+  /** `host:port` (the finding location). */
+  endpoint: string;
+  /** PTR names of the address, when they were needed (the greeting does not name the MX host). */
+  ptr?: string[];
+  /** The greeting names the MX host or one of the address's PTR names; absent when there is no greeting. */
+  greetingHostMatches?: boolean;
+  /** A one-line summary: "STARTTLS, TLS 1.3, certificate valid for mx1.example.com until 2027-03-01". */
+  verdict: string;
+}
+
+export interface SmtpFacts {
+  /** `probed`: at least one address was tried; `none`: nothing to probe (null MX, no address). */
+  status: 'probed' | 'none';
+  port: number;
+  /** Every address of every MX host (at most 10 hosts, preference order), A then AAAA. */
+  addresses: SmtpAddressFact[];
+}
+
+/** One submission port of one address. */
+export interface SubmissionEndpointFact extends SmtpProbeFact {
+  endpoint: string;
+  verdict: string;
+}
+
+export interface SubmissionFacts {
+  host: string;
+  /** found / absent / undetermined: the host's addresses. */
+  addressStatus: 'found' | 'absent' | 'undetermined';
+  endpoints: SubmissionEndpointFact[];
+  /** Endpoints where TLS was established. */
+  tlsEndpoints: number;
+}

@@ -1,0 +1,134 @@
+import type { RecordOrigin } from '../dns/types.js';
+import type { SpfQualifier, SpfTermKind } from '../spf/parse.js';
+
+/** One term of a record in the SPF tree, as parsed (RFC 7208 §12) and as it costs. */
+export interface SpfTermFact {
+  /** The term as published. */
+  text: string;
+  kind: SpfTermKind;
+  qualifier?: SpfQualifier;
+  /** include/a/mx/ptr/exists/redirect/exp: the domain-spec as written (macros not expanded). */
+  target?: string;
+  /** ip4/ip6 network address. */
+  address?: string;
+  cidr4?: number;
+  cidr6?: number;
+  /** The domain-spec uses macros (§7): validated, expanded only for a sender (`--sender-ip`). */
+  macro?: boolean;
+  /** DNS-querying terms a receiver counts (§4.6.4): 1 for include, a, mx, ptr, exists, redirect; 0 otherwise. */
+  lookups: number;
+  /** Its lookup answered NXDOMAIN or an empty answer (a void lookup, §4.6.4). */
+  void?: boolean;
+  /** Never evaluated: it comes after `all`, or is a `redirect=` next to `all` (§5.1, §6.1). */
+  unreachable?: boolean;
+  /** mx: how many MX records the target has. */
+  mxCount?: number;
+  /** include/redirect: the id of the tree node the term leads to. */
+  child?: number;
+  /** Why the term does not parse. */
+  error?: string;
+}
+
+/**
+ * found: the domain has one SPF record; none: it has none (NXDOMAIN, no TXT, no v=spf1: permerror
+ * for include/redirect); multiple: more than one (permerror); undetermined: the TXT lookup failed
+ * (temperror); loop: the domain is already on the include/redirect path; not-followed: the target
+ * uses macros (needs a sender) or the tree reached its size limit.
+ */
+export type SpfNodeStatus = 'found' | 'none' | 'multiple' | 'undetermined' | 'loop' | 'not-followed';
+
+/** One record of the include/redirect tree. The tree is a flat pre-order list; `children` are ids. */
+export interface SpfNodeFact {
+  /** Index in `SpfFacts.tree`. */
+  id: number;
+  /** The domain whose record this is. */
+  name: string;
+  /** How it is reached: the audited domain itself, or an include:/redirect= of its parent. */
+  via: 'root' | 'include' | 'redirect';
+  parent?: number;
+  /** The parent's domain. */
+  parentName?: string;
+  /** The parent's term that leads here. */
+  viaTerm?: string;
+  depth: number;
+  status: SpfNodeStatus;
+  /** The record as published (character-strings joined), and its character-strings. */
+  record?: string;
+  chunks?: string[];
+  /** Where the record was read (zone file); for a node without a record, the parent's record. */
+  origin?: RecordOrigin;
+  /** Octets of the record, and of the whole TXT answer at the name (§3.4). */
+  recordOctets?: number;
+  answerOctets?: number;
+  /** More than 450 octets, or the TXT answer no longer fits 512 octets (§3.4). */
+  tooLong?: boolean;
+  terms: SpfTermFact[];
+  /** DNS-querying terms of this record (§4.6.4). */
+  lookups: number;
+  /** Void lookups made by this record's terms. */
+  voids: number;
+  /** This record and everything below it. */
+  totalLookups: number;
+  totalVoids: number;
+  /** This record's `all` qualifier and term as written, when it has one. */
+  allQualifier?: SpfQualifier;
+  allTerm?: string;
+  /** This record's `redirect=` target. */
+  redirect?: string;
+  /** `redirect=` next to `all`: never used (§6.1). */
+  redirectIgnored?: boolean;
+  /** The `ptr` terms of this record (§5.5: SHOULD NOT be used). */
+  ptrTerms?: string[];
+  /** loop: the include/redirect path from the audited domain back to this name. */
+  chain?: string[];
+  chainText?: string;
+  /** not-followed: why. */
+  reason?: string;
+  children: number[];
+}
+
+export interface SpfSyntaxErrorFact {
+  /** The domain whose record holds the term. */
+  name: string;
+  term: string;
+  reason: string;
+  origin?: RecordOrigin;
+}
+
+export interface SpfMxLimitFact {
+  /** The domain whose record holds the `mx` term. */
+  name: string;
+  term: string;
+  /** The name whose MX records were counted. */
+  target: string;
+  mxCount: number;
+  origin?: RecordOrigin;
+}
+
+export interface SpfDeprecatedTypeFact {
+  /** The type SPF (99) records published at the domain. */
+  records: string[];
+  count: number;
+  origin?: RecordOrigin;
+}
+
+export type SpfResult = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'permerror' | 'temperror';
+
+/** What a receiver decides for mail from one address (`--sender-ip`), as mailauth evaluates it. */
+export interface SpfSenderResultFact {
+  ip: string;
+  /** The envelope sender used: postmaster@<domain>. */
+  sender: string;
+  result: SpfResult;
+  /** mailauth's explanation of the result. */
+  comment?: string;
+  /** The term that decided, and the domain whose record holds it (from our own evaluation of the tree). */
+  decidedBy?: { name: string; term: string };
+  /** Our own evaluation of the tree; differs from `result` only where the two disagree. */
+  treeResult?: SpfResult;
+  /** DNS-querying terms mailauth counted before it stopped (it stops at 11), and its void lookups. */
+  lookups: number;
+  voidLookups: number;
+  /** Where mailauth's evaluation and the full tree disagree on a limit, in words. */
+  limitNote?: string;
+}

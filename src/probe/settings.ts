@@ -1,0 +1,66 @@
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
+import type { AuditOptions } from '../audit.js';
+import { InputError, parseDomainName } from '../input/domain.js';
+import { DEFAULT_SMTP_PORT, DEFAULT_SMTP_TIMEOUT_MS, SmtpProber, type SmtpProbeSettings } from './prober.js';
+
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/** EHLO takes a domain or an address literal (RFC 5321 §4.1.1.1, §4.1.3). */
+function checkEhloName(name: string): string {
+  const literal = /^\[(.+)\]$/.exec(name);
+  if (literal ? isIP(literal[1]!.replace(/^IPv6:/i, '')) !== 0 : HOST_NAME.test(name)) return name;
+  throw new InputError(`--ehlo-name must be a host name or an address literal such as [192.0.2.1], got ${JSON.stringify(name)}`);
+}
+
+function checkPort(name: string, port: number): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InputError(`${name} must be a port number from 1 to 65535, got ${port}`);
+  return port;
+}
+
+/** Builds the run's SMTP prober, or nothing when neither the MX probe nor the submission probe is wanted. */
+export async function prepareProbe(options: AuditOptions): Promise<SmtpProbeSettings | undefined> {
+  const mx = options.smtp ?? true;
+  if (!mx && !options.submission) return undefined;
+  const port = checkPort('--smtp-port', options.smtpPort ?? DEFAULT_SMTP_PORT);
+  const timeout = options.smtpTimeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS;
+  if (!Number.isFinite(timeout) || timeout <= 0) throw new InputError(`--smtp-timeout must be a positive number, got ${timeout}`);
+  // The machine's name by default; a name EHLO cannot carry (no dots are fine, spaces are not) falls back to localhost.
+  const ehloName = options.ehloName !== undefined ? checkEhloName(options.ehloName) : HOST_NAME.test(hostname()) ? hostname() : 'localhost';
+  const caPems: string[] = [];
+  if (options.caFile) {
+    let text: string;
+    try {
+      text = await readFile(options.caFile, 'utf8');
+    } catch (err) {
+      throw new InputError(`cannot read CA file ${options.caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    caPems.push(...(text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []));
+    if (caPems.length === 0) throw new InputError(`CA file ${options.caFile} holds no PEM certificate`);
+    try {
+      for (const pem of caPems) new X509Certificate(pem);
+    } catch (err) {
+      throw new InputError(`CA file ${options.caFile}: ${(err as Error).message}`);
+    }
+  }
+  let submission: string | undefined;
+  if (options.submission) {
+    const bare = options.submission.replace(/^\[(.*)\]$/, '$1');
+    submission = isIP(bare) ? bare : parseDomainName(options.submission).name;
+  }
+  const settings: SmtpProbeSettings = {
+    prober: new SmtpProber({ ehloName, stepTimeoutMs: timeout, caPems }),
+    mx,
+    port,
+  };
+  if (submission) settings.submission = submission;
+  if (options.submissionPorts) {
+    settings.submissionPorts = {
+      implicitTls: checkPort('submission port', options.submissionPorts.implicitTls),
+      starttls: checkPort('submission port', options.submissionPorts.starttls),
+    };
+  }
+  return settings;
+}

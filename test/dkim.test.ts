@@ -1,0 +1,119 @@
+// Serial: the fixture DNS server runs in this process, and many audits at once starve its event loop
+// until c-ares (adaptive timeouts, checked on a 1 s tick) gives up on queries that were merely queued.
+import test from 'ava';
+import { audit } from '../src/audit.js';
+import { BUILTIN_SELECTORS, parseKeyRecord, selectorProblem } from '../src/collect/dkim.js';
+import type { DkimFacts } from '../src/facts.js';
+import { InputError } from '../src/input/domain.js';
+import { runCli } from './helpers/cli.js';
+import { startDnsServer, type TestDnsServer } from './helpers/dns-server.js';
+import { fixtureRecords, startFixtureDns, QUIET_RULES } from './helpers/fixtures.js';
+
+let dns: TestDnsServer;
+test.before(async () => {
+  dns = await startFixtureDns();
+});
+test.after.always(async () => {
+  await dns?.close();
+});
+
+async function dkimOf(domain: string, dkimSelectors?: string[], server = dns): Promise<{ dkim: DkimFacts; ids: string[] }> {
+  const report = await audit(domain, { dnsServers: [server.address], timeoutMs: 3000, tries: 1, dkimSelectors, smtp: false });
+  const d = report.domains[0]!;
+  return { dkim: d.records.dkim!, ids: d.findings.map((f) => f.ruleId) };
+}
+
+test.serial('key sizes are read from the keys themselves: RSA 512 to 4096 (SPKI and PKCS#1), Ed25519', async (t) => {
+  const { dkim } = await dkimOf('dkim-keys.test');
+  const bySelector = Object.fromEntries(dkim.keys.map((k) => [k.selector, [k.keyType, k.bits, k.encoding]]));
+  t.deepEqual(bySelector['google'], ['rsa', 2048, 'spki']);
+  t.deepEqual(bySelector['selector1'], ['rsa', 1024, 'spki']);
+  t.deepEqual(bySelector['selector2'], ['rsa', 512, 'spki']);
+  t.deepEqual(bySelector['s1'], ['rsa', 4096, 'spki']);
+  t.deepEqual(bySelector['mail'], ['rsa', 2048, 'pkcs1']);
+  t.deepEqual(bySelector['k1'], ['ed25519', 256, undefined]);
+  t.true(dkim.keys.find((k) => k.selector === 's1')!.chunks.length > 1, 'the 4096-bit key spans several strings');
+  t.true(dkim.keys.find((k) => k.selector === 's2')!.revoked);
+  t.like(dkim.keys.find((k) => k.selector === 'k3'), { strictIdentity: true, sha1Allowed: true, hashAlgorithms: ['sha1', 'sha256'] });
+  t.is(dkim.status, 'found');
+  t.deepEqual(dkim.tried, [...BUILTIN_SELECTORS]);
+  t.deepEqual(dkim.answered.sort(), ['dkim', 'google', 'k1', 'k2', 'k3', 'key1', 'key2', 'mail', 's1', 's2', 'selector1', 'selector2']);
+});
+
+test.serial('record parsing: tags, defaults, Ed25519 of the wrong length, services without email', (t) => {
+  const short = parseKeyRecord('x', 'x._domainkey.a.test', ['v=DKIM1; k=ed25519; p=AAAA']);
+  t.regex(short.problems[0]!.reason, /32 bytes/);
+  const noEmail = parseKeyRecord('x', 'n', ['k=ed25519; s=other; p=' + Buffer.alloc(32, 1).toString('base64')]);
+  t.is(noEmail.key.bits, 256);
+  t.regex(noEmail.problems[0]!.reason, /excludes email/);
+  const late = parseKeyRecord('x', 'n', ['k=rsa; v=DKIM1; p=']);
+  t.regex(late.problems[0]!.reason, /first tag/);
+  t.true(late.key.revoked);
+});
+
+test.serial('a wildcard under _domainkey is set aside; a real key beside it is still found', async (t) => {
+  const only = await dkimOf('dkim-wildcard.test');
+  t.true(only.dkim.wildcard);
+  t.deepEqual(only.dkim.keys, []);
+  t.is(only.dkim.wildcardSelectors.length, BUILTIN_SELECTORS.length);
+  t.true(only.ids.includes('dkim-no-selector-found'));
+  t.false(only.ids.includes('dkim-key-weak'), 'the 1024-bit wildcard key is not taken for a key of the domain');
+  const mixed = await dkimOf('dkim-wildcardkey.test');
+  t.deepEqual(mixed.dkim.answered, ['google']);
+  t.deepEqual(mixed.dkim.keys.map((k) => k.bits), [2048]);
+});
+
+test.serial('--dkim-selector adds selectors (multi-label ones too) to the built-in list', async (t) => {
+  const without = await dkimOf('dkim-custom.test');
+  t.true(without.ids.includes('dkim-no-selector-found'));
+  const withIt = await dkimOf('dkim-custom.test', ['s2024.mail']);
+  t.deepEqual(withIt.dkim.answered, ['s2024.mail']);
+  t.deepEqual(withIt.dkim.userSelectors, ['s2024.mail']);
+  t.is(withIt.dkim.tried.at(-1), 's2024.mail');
+  t.false(withIt.ids.includes('dkim-no-selector-found'));
+  const cli = await runCli(['dkim-custom.test', '--dkim-selector', 's2024.mail', '--format', 'json', '--dns-server', dns.address, '--timeout', '3000', '--tries', '1', '--no-smtp']);
+  t.is(cli.code, 0, cli.stderr);
+  t.deepEqual(JSON.parse(cli.stdout).domains[0].records.dkim.answered, ['s2024.mail']);
+});
+
+test.serial('a bad selector is a usage error: exit 2, one line', async (t) => {
+  for (const bad of ['-x', 'a..b', 'under_score', 'x'.repeat(64), '']) t.truthy(selectorProblem(bad), bad);
+  t.is(selectorProblem('s2024.mail'), undefined);
+  await t.throwsAsync(audit('clean.test', { dnsServers: [dns.address], dkimSelectors: ['bad selector'] }), { instanceOf: InputError });
+  const r = await runCli(['clean.test', '--dkim-selector', 'no/slash', '--dns-server', dns.address, '--no-smtp']);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /^mailaudit: bad DKIM selector "no\/slash": .+\n$/);
+});
+
+test.serial('a domain that sends no mail needs no key: null MX or no MX, with v=spf1 -all', async (t) => {
+  for (const domain of ['parked.test', 'dkim-nomx.test']) {
+    const { dkim, ids } = await dkimOf(domain);
+    t.is(dkim.status, 'absent', domain);
+    t.false(dkim.sendsMail, domain);
+    t.false(ids.includes('dkim-no-selector-found'), domain);
+  }
+  const sends = await dkimOf('dkim-none.test');
+  t.true(sends.dkim.sendsMail);
+});
+
+test.serial('every selector is asked at once', async (t) => {
+  const server = await startDnsServer({ records: fixtureRecords(), delayMs: 100 });
+  try {
+    const { dkim } = await dkimOf('dkim-none.test', undefined, server);
+    t.true(server.inFlightMax >= dkim.tried.length, `at most ${server.inFlightMax} questions waited at once`);
+  } finally {
+    await server.close();
+  }
+});
+
+test.serial('when the wildcard probe fails, DKIM is undetermined with one failed lookup, not one per selector', async (t) => {
+  const server = await startDnsServer({ records: fixtureRecords(), behaviours: { '*._domainkey.dkim-none.test': 'timeout' } });
+  try {
+    const report = await audit('dkim-none.test', { dnsServers: [server.address], timeoutMs: 300, tries: 1, disable: QUIET_RULES, smtp: false });
+    const d = report.domains[0]!;
+    t.is(d.records.dkim!.status, 'undetermined');
+    t.deepEqual(d.findings.map((f) => [f.ruleId, f.location.name]), [['dns-lookup-failed', 'mailaudit-wildcard-probe-7q2x._domainkey.dkim-none.test']]);
+  } finally {
+    await server.close();
+  }
+});

@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import test from 'ava';
+import { Ajv } from 'ajv';
+import { renderJson } from '../src/report/json.js';
+import { audit } from '../src/audit.js';
+import type { SpfSenderResultFact } from '../src/facts.js';
+import type { TestDnsServer } from './helpers/dns-server.js';
+import { loadFixtureCases, startFixtureDns } from './helpers/fixtures.js';
+import { runCli } from './helpers/cli.js';
+import { mailauthResolver, reverseName } from '../src/collect/spf-sender.js';
+import { LiveDnsSource } from '../src/dns/live.js';
+
+const require = createRequire(import.meta.url);
+const { spf: mailauthSpf } = require('mailauth/lib/spf/index.js') as {
+  spf: (o: Record<string, unknown>) => Promise<{ status: { result: string } }>;
+};
+
+let dns: TestDnsServer;
+test.before(async () => {
+  dns = await startFixtureDns();
+});
+test.after.always(async () => {
+  await dns?.close();
+});
+
+const cases = loadFixtureCases().filter((c) => c.name.startsWith('spf-') || c.name === 'null-mx' || c.name === 'clean');
+const IPS = ['192.0.2.1', '2001:db8::1', '127.0.0.25', '209.85.128.5', '198.51.3.1'];
+
+async function senders(domain: string, ips: string[], timed = false): Promise<SpfSenderResultFact[]> {
+  const report = await audit(domain, { dnsServers: [dns.address], timeoutMs: timed ? 400 : 3000, tries: 1, senderIps: ips, smtp: false });
+  return report.domains[0]!.records.spf!.senderResults ?? [];
+}
+
+for (const c of cases) {
+  test.serial(`--sender-ip on ${c.name}: mailauth's result, and the tree agrees or the report says which limit differs`, async (t) => {
+    const results = await senders(c.domain, IPS, Object.keys(c.behaviours).length > 0);
+    t.is(results.length, IPS.length);
+    for (const r of results) {
+      // The result is mailauth's own, with our DnsSource as its resolver.
+      const direct = await mailauthSpf({
+        sender: `postmaster@${c.domain}`,
+        ip: r.ip,
+        helo: c.domain,
+        mta: 'mailaudit',
+        strict: true,
+        resolver: mailauthResolver({
+          domain: c.domain,
+          dns: new LiveDnsSource({ servers: [dns.address], timeoutMs: Object.keys(c.behaviours).length ? 400 : 3000, tries: 1 }),
+        }),
+      });
+      t.is(r.result as string, direct.status.result, `${c.domain} ${r.ip}`);
+      if (r.treeResult !== undefined && r.treeResult !== r.result) t.truthy(r.limitNote, `${c.domain} ${r.ip}: ${r.result} vs tree ${r.treeResult}`);
+    }
+  });
+}
+
+const one = async (domain: string, ip: string) => (await senders(domain, [ip]))[0]!;
+
+test('results and deciding terms across provider trees', async (t) => {
+  t.like(await one('spf-providers.test', '209.85.128.5'), {
+    result: 'pass',
+    treeResult: 'pass',
+    decidedBy: { name: '_netblocks.google.com', term: 'ip4:209.85.128.0/17' },
+  });
+  t.like(await one('spf-providers.test', '2a01:111:f400::1'), { result: 'pass', decidedBy: { name: 'spf.protection.outlook.com' } });
+  t.like(await one('spf-providers.test', '223.165.113.9'), { result: 'pass', decidedBy: { name: 'ab.sendgrid.net' } });
+  t.like(await one('spf-providers.test', '192.0.2.1'), { result: 'fail', decidedBy: { name: 'spf-providers.test', term: '-all' } });
+  t.like(await one('spf-redirect.test', '192.0.2.5'), { result: 'pass', decidedBy: { name: '_spf.spf-redirect.test' } });
+  t.like(await one('spf-redirect.test', '198.51.100.1'), { result: 'fail', decidedBy: { name: '_spf2.spf-redirect.test', term: '-all' } });
+  t.like(await one('spf-neutral.test', '192.0.2.1'), { result: 'neutral', decidedBy: { term: '?all' } });
+  t.like(await one('spf-pass-all.test', '198.51.100.1'), { result: 'pass', decidedBy: { name: '_spf.spf-pass-all.test', term: 'all' } });
+  t.like(await one('spf-no-all.test', '198.51.100.1'), { result: 'neutral', treeResult: 'neutral' });
+  t.like(await one('spf-syntax.test', '192.0.2.200'), { result: 'permerror', treeResult: 'permerror' });
+  t.like(await one('spf-ptr.test', '203.0.113.77'), { result: 'pass', treeResult: 'pass', decidedBy: { term: 'ptr' } });
+  t.like(await one('spf-ptr.test', '192.0.2.1'), { result: 'fail', treeResult: 'fail', decidedBy: { term: '-all' } });
+  t.like(await one('spf-noinclude.test', '192.0.2.1'), { result: 'permerror', decidedBy: { term: 'include:nospf.spf-noinclude.test' } });
+});
+
+test('macros are expanded for a sender: Salesforce exists:%{i}', async (t) => {
+  t.like(await one('spf-provider-mix.test', '13.110.208.1'), {
+    result: 'permerror',
+    treeResult: 'pass',
+    decidedBy: { name: '_spf.salesforce.com', term: 'exists:%{i}._spf.mta.salesforce.com' },
+  });
+});
+
+test('limits: mailauth stops counting at 11, the tree gives the true total', async (t) => {
+  const over = await one('spf-provider-mix.test', '192.0.2.1');
+  t.is(over.result, 'permerror');
+  t.is(over.lookups, 11);
+  t.regex(over.limitNote!, /stopped counting at 11 .* needs 13/);
+  const early = await one('spf-provider-mix.test', '209.85.128.5');
+  t.is(early.result, 'pass');
+  t.regex(early.limitNote!, /before reaching the limit; the whole tree needs 13/);
+  const voids = await one('spf-void.test', '192.0.2.1');
+  t.like(voids, { result: 'permerror', treeResult: 'pass' });
+  t.regex(voids.limitNote!, /void/);
+  const loop = await one('spf-loop1.test', '192.0.2.1');
+  t.like(loop, { result: 'permerror', treeResult: 'permerror' });
+  t.regex(loop.limitNote!, /loop/);
+});
+
+test('a timed-out include is temperror, not permerror', async (t) => {
+  const [r] = await senders('spf-include-timeout.test', ['192.0.2.1'], true);
+  t.like(r, { result: 'temperror', treeResult: 'temperror' });
+});
+
+test('CLI: --sender-ip shows the results under the tree; a bad address is a usage error', async (t) => {
+  const args = ['spf-provider-mix.test', '--dns-server', dns.address, '--timeout', '3000', '--tries', '1'];
+  const r = await runCli([...args, '--sender-ip', '209.85.128.5', '--sender-ip', '192.0.2.1']);
+  t.regex(r.stdout, /├─ include:_spf\.google\.com {2}\[4 lookups/);
+  t.regex(r.stdout, /mail from 209\.85\.128\.5: pass by ip4:209\.85\.128\.0\/17 at _netblocks\.google\.com/);
+  t.regex(r.stdout, /mail from 192\.0\.2\.1: permerror/);
+  const bad = await runCli([...args, '--sender-ip', '192.0.2.300']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /^mailaudit: invalid --sender-ip "192\.0\.2\.300"/);
+  t.is(bad.stderr.trim().split('\n').length, 1);
+  const help = await runCli(['--help']);
+  t.true(help.stdout.includes('--sender-ip'));
+});
+
+test('the JSON report with SPF trees and sender results validates against the report schema', async (t) => {
+  const schema = JSON.parse(readFileSync(join('schemas', 'report.schema.json'), 'utf8'));
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
+  const validate = ajv.compile(schema);
+  const domains = ['spf-provider-mix.test', 'spf-loop3.test', 'spf-noinclude.test', 'spf-syntax.test', 'spf-many-mx.test', 'spf-type99.test', 'spf-long.test', 'spf-ptr.test', 'twospf.test'];
+  const report = await audit(domains, { dnsServers: [dns.address], timeoutMs: 3000, tries: 1, senderIps: ['192.0.2.1', '2001:db8::1'], smtp: false });
+  const json = JSON.parse(renderJson(report));
+  t.true(validate(json), JSON.stringify(validate.errors?.slice(0, 3)));
+  t.true(json.domains.every((d: { records: { spf?: { tree?: unknown[] } } }) => d.records.spf));
+});
+
+test('reverse names for the ptr mechanism', (t) => {
+  t.is(reverseName('192.0.2.1'), '1.2.0.192.in-addr.arpa');
+  t.is(reverseName('2001:db8::1'), `1.${'0.'.repeat(23)}8.b.d.0.1.0.0.2.ip6.arpa`);
+  t.is(reverseName('::ffff:192.0.2.1'), `1.0.2.0.0.0.0.c.f.f.f.f.${'0.'.repeat(20)}ip6.arpa`);
+});
