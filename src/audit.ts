@@ -7,7 +7,7 @@ import type { DnssecSettings } from './collect/context.js';
 import { selectorProblem } from './collect/dkim.js';
 import { DEFAULT_HTTPS_SETTINGS, type HttpsSettings } from './collect/https-fetch.js';
 import { collectDomain } from './collect/index.js';
-import { CachingDnsSource, type CacheStats } from './dns/cache.js';
+import { BoundedMap, CachingDnsSource, type CacheStats } from './dns/cache.js';
 import { DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, LiveDnsSource } from './dns/live.js';
 import { RateLimitedDnsSource } from './dns/rate-limit.js';
 import type { DnsSource } from './dns/types.js';
@@ -18,6 +18,7 @@ import { builtinRules } from './engine/load.js';
 import type { Rule } from './engine/rule.js';
 import { policyFacts } from './collect/policy.js';
 import type { DomainFacts, DomainPolicy, ZoneContext } from './facts.js';
+import { readCaFile } from './input/ca-file.js';
 import { InputError, parseDomainName, type DomainName } from './input/domain.js';
 import { VERSION } from './paths.js';
 import type { SmtpProbeSettings } from './probe/prober.js';
@@ -162,7 +163,8 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
     port: options.httpsPort ?? DEFAULT_HTTPS_SETTINGS.port,
     timeoutMs: options.httpTimeoutMs ?? DEFAULT_HTTPS_SETTINGS.timeoutMs,
   };
-  if (options.caFile) https.secureContext = createSecureContext({ ca: [...rootCertificates, await readCaFile(options.caFile)] });
+  const caPems = options.caFile ? await readCaFile(options.caFile) : [];
+  if (caPems.length) https.secureContext = createSecureContext({ ca: [...rootCertificates, ...caPems] });
   const run: AuditRun = {
     dns: live,
     zones: [],
@@ -184,7 +186,8 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
       servers: options.dnsServers?.length ? options.dnsServers : getServers(),
       timeoutMs: options.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS,
       tries: options.tries ?? DEFAULT_DNS_TRIES,
-      cache: new Map(),
+      // Bounded like the DNS cache: a long list must not keep one entry per domain (issue 7).
+      cache: new BoundedMap(options.cacheEntries),
     };
   }
   for (const ip of options.senderIps ?? []) {
@@ -214,22 +217,10 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
   const cache = new CachingDnsSource(dns, { maxEntries: options.cacheEntries });
   run.dns = cache;
   run.cacheStats = cache.stats;
-  const probe = await prepareProbe(options);
+  const probe = prepareProbe(options, caPems);
   if (probe) run.probe = probe;
   return run;
 }
-
-async function readCaFile(file: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read CA file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new InputError(`CA file ${file} holds no PEM certificate`);
-  return text;
-}
-
 
 /** The zone a domain belongs to: the one with the longest origin at or above it. */
 export function zoneFor(zones: readonly ZoneContext[], domain: string): ZoneContext | undefined {

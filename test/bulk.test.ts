@@ -184,9 +184,12 @@ test('a shared MX host is asked once at the DNS server for a whole list', async 
       auditStream(zone.domains.map(parseDomainName), { dnsServers: [server.address], timeoutMs: 3000, tries: 1, concurrency: 8 }),
     );
     t.is(reports.length, 60);
-    t.is(server.countQueries('mx1.mailhost.test', 'A'), 1);
+    // Once through the run's DNS cache, and once more by the DNSSEC check (its own raw client, with
+    // its own per-run cache): never once per domain.
+    t.true(server.countQueries('mx1.mailhost.test', 'A') <= 2);
     t.is(server.countQueries('mx2.mailhost.test', 'AAAA'), 1);
-    t.is(server.countQueries(zone.domains[0]!, 'MX'), 1);
+    t.true(server.countQueries(zone.domains[0]!, 'MX') <= 2);
+    t.is(server.countQueries('_spf.mailhost.test', 'TXT'), 1, 'a shared SPF include');
   } finally {
     await server.close();
   }
@@ -217,15 +220,22 @@ test('at most --concurrency domains are in flight at the DNS server', async (t) 
 
 /** Answers after a delay that depends on the name, so domains finish out of order. */
 class SlowSource implements DnsSource {
-  inFlight = new Set<string>();
+  /** Questions in flight per audited domain. */
+  inFlight = new Map<string, number>();
   maxDomains = 0;
   async resolve<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
-    const domain = name.replace(/^_dmarc\./, '');
-    this.inFlight.add(domain);
+    // Names of one audited domain (d7.example, _dmarc.d7.example, …); others (the DMARC walk's
+    // _dmarc.example) are shared and not counted.
+    const domain = /d\d+\.example$/.exec(name)?.[0];
+    if (domain) this.inFlight.set(domain, (this.inFlight.get(domain) ?? 0) + 1);
     this.maxDomains = Math.max(this.maxDomains, this.inFlight.size);
     const n = Number(/\d+/.exec(name)?.[0] ?? 0);
     await new Promise((r) => setTimeout(r, (n * 7) % 13));
-    this.inFlight.delete(domain);
+    if (domain) {
+      const left = this.inFlight.get(domain)! - 1;
+      if (left === 0) this.inFlight.delete(domain);
+      else this.inFlight.set(domain, left);
+    }
     return { name, type, status: 'nxdomain', records: [], source: 'dns' };
   }
 }
@@ -326,12 +336,24 @@ test('CSV reads facts of other areas defensively: a missing fact is an empty cel
       existence: 'exists',
       lookups: [],
       dnsFailures: [],
-      spf: { status: 'found', records: [{ text: 'v=spf1 mx ~all', chunks: [] }], count: 1, lookupCount: 3 },
-      dkim: { selectors: [{ selector: 's1', status: 'found' }, { selector: 's2', status: 'absent' }] },
-      smtp: { hosts: [{ starttls: { offered: true, certificate: { valid: false } } }, { starttls: { offered: true } }] },
+      spf: { status: 'found', records: [{ text: 'v=spf1 mx ~all', chunks: [] }], count: 1, lookupCount: 3, allQualifier: '~' },
+      dkim: { status: 'found', tried: ['s1', 's2'], answered: ['s1'] },
+      smtp: {
+        status: 'probed',
+        addresses: [
+          { outcome: 'tls', tls: { trusted: true, validity: 'valid', nameMatches: true } },
+          { outcome: 'tls', tls: { trusted: false, validity: 'valid', nameMatches: true } },
+          { outcome: 'skipped' },
+        ],
+      },
     },
   } as unknown as DomainReport;
-  t.is(renderCsvRow(report), 'x.example,0,0,0,,,3,softfail,,,s1,invalid\r\n');
+  t.is(renderCsvRow(report), 'x.example,0,0,0,,,3,softfail,,,s1,invalid-certificate\r\n');
+  // Older or partial facts: the SPF record's own `all`, empty cells for what is not there.
+  const older = { ...report, records: { ...report.records, spf: { status: 'found', records: [{ text: 'v=spf1 -all', chunks: [] }], count: 1 } } };
+  delete (older.records as unknown as Record<string, unknown>)['dkim'];
+  delete (older.records as unknown as Record<string, unknown>)['smtp'];
+  t.is(renderCsvRow(older as DomainReport), 'x.example,0,0,0,,,,fail,,,,\r\n');
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -491,7 +513,11 @@ test('CLI: a few hundred synthetic domains, each reported once, broken ones with
     t.is(valid, 300);
     const byName = new Map(reports.map((x) => [x.domain, x]));
     const rules = (i: number) => byName.get(zone.domains[i]!)!.findings.map((f) => f.ruleId);
-    t.deepEqual(rules(0), []);
+    // A healthy domain: notes at most (transport notes such as mta-sts-missing fire for nearly every domain).
+    t.deepEqual(
+      byName.get(zone.domains[0]!)!.findings.filter((f) => f.severity !== 'note').map((f) => f.ruleId),
+      [],
+    );
     const broken = (kind: (typeof BREAKAGES)[number]) => BREAKAGES.indexOf(kind) * 10 + 9;
     t.true(rules(broken('nxdomain')).includes('domain-not-found'));
     t.true(rules(broken('servfail')).includes('dns-lookup-failed'));
@@ -499,7 +525,8 @@ test('CLI: a few hundred synthetic domains, each reported once, broken ones with
     t.true(rules(broken('two-spf')).includes('spf-multiple-records'));
     t.true(rules(broken('dmarc-none')).includes('dmarc-policy-none'));
     t.true(rules(broken('mx-no-address')).includes('mx-target-no-address'));
-    t.is(server.countQueries('mx1.mailhost.test', 'A'), 1);
+    t.true(server.countQueries('mx1.mailhost.test', 'A') <= 2);
+    t.is(server.countQueries('_spf1.mailhost.test', 'TXT'), 1, 'an include of an include');
   } finally {
     await server.close();
   }

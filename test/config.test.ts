@@ -5,10 +5,11 @@ import { join, resolve } from 'node:path';
 import test from 'ava';
 import type { TestDnsServer } from './helpers/dns-server.js';
 import { runCli } from './helpers/cli.js';
-import { startFixtureDns } from './helpers/fixtures.js';
+import { QUIET_RULES, startFixtureDns } from './helpers/fixtures.js';
 
 let dns: TestDnsServer;
-const dnsArgs = () => ['--dns-server', dns.address, '--timeout', '10000', '--tries', '2'];
+// These tests are about the config file: the probe is off and the notes every fixture domain gets are too.
+const dnsArgs = () => ['--dns-server', dns.address, '--timeout', '10000', '--tries', '2', '--no-smtp', ...QUIET_RULES.flatMap((id) => ['--disable', id])];
 
 test.before(async () => {
   dns = await startFixtureDns();

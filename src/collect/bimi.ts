@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
-import type { BimiFacts, BimiLogoFact, DmarcFacts, SyntaxProblem, TxtRecordFact } from '../facts.js';
-import { presenceOf, type CollectContext } from './context.js';
+import type { BimiFacts, BimiLogoFact, DmarcFacts, TxtRecordFact } from '../facts.js';
+import type { CollectContext } from './context.js';
 import { fetchHttps } from './https-fetch.js';
-import { txtRecordsMatching } from './txt.js';
+import { txtProblem, txtRecordsAt } from './txt.js';
 
 /** draft-brand-indicators-for-message-identification §4.2: the record starts with v=BIMI1. */
 export const BIMI_MARKER = /^\s*v\s*=\s*BIMI1\s*(?:;|$)/i;
@@ -105,17 +105,10 @@ async function checkLogo(ctx: CollectContext, url: string): Promise<BimiLogoFact
 /** The BIMI assertion record at `default._bimi.<domain>`, its logo (fetched and checked), and DMARC enforcement. */
 export async function collectBimi(ctx: CollectContext, dmarcFacts: Promise<DmarcFacts>): Promise<BimiFacts> {
   const name = `default._bimi.${ctx.domain}`;
-  const answer = await ctx.dns.resolve(name, 'TXT');
-  const presence = presenceOf(answer);
-  const records: TxtRecordFact[] = presence === 'found' ? txtRecordsMatching(answer, BIMI_MARKER) : [];
-  const status = presence === 'undetermined' ? 'undetermined' : records.length ? 'found' : 'absent';
+  const { status, records } = await txtRecordsAt(ctx, name, BIMI_MARKER);
   const facts: BimiFacts = { status, name, records, count: records.length, declined: false, errors: [] };
   if (records[0]?.origin) facts.origin = records[0].origin;
-  const problem = (message: string, record?: TxtRecordFact): SyntaxProblem => {
-    const p: SyntaxProblem = { name, type: 'TXT', message };
-    if (record?.origin) p.origin = record.origin;
-    return p;
-  };
+  const problem = (message: string, record?: TxtRecordFact) => txtProblem(name, message, record);
   if (records.length > 1) facts.errors.push(problem(`${records.length} v=BIMI1 records are published: receivers use none unless there is exactly one`, records[1]));
   let logoCheck: Promise<BimiLogoFact> | undefined;
   if (records.length === 1) {

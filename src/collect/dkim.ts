@@ -3,6 +3,7 @@ import type { DnsAnswer } from '../dns/types.js';
 import type { DkimFacts, DkimKeyFact, DkimProblemFact } from '../facts.js';
 import type { RecordOrigin } from '../dns/types.js';
 import type { CollectContext } from './context.js';
+import { splitTagList } from './txt.js';
 
 /**
  * Selectors the common senders publish keys under. Providers that generate random selectors (Amazon
@@ -71,24 +72,14 @@ export function selectorProblem(name: string): string | undefined {
 
 /** RFC 6376 §3.2 tag-list: names lower-cased, whitespace removed from values (FWS in base64 is allowed), first value wins. */
 function tagList(text: string): { tags: Record<string, string>; order: string[]; malformed: string[]; repeated: string[] } {
+  const split = splitTagList(text);
   const tags: Record<string, string> = {};
-  const order: string[] = [];
-  const malformed: string[] = [];
   const repeated: string[] = [];
-  for (const raw of text.split(';')) {
-    const part = raw.trim();
-    if (!part) continue;
-    const eq = part.indexOf('=');
-    const name = eq < 0 ? '' : part.slice(0, eq).trim().toLowerCase();
-    if (eq < 0 || !/^[a-z][a-z0-9_]*$/.test(name)) {
-      malformed.push(part);
-      continue;
-    }
-    order.push(name);
+  for (const { name, value } of split.tags) {
     if (name in tags) repeated.push(name);
-    else tags[name] = part.slice(eq + 1).trim();
+    else tags[name] = value;
   }
-  return { tags, order, malformed, repeated };
+  return { tags, order: split.tags.map((t) => t.name), malformed: split.malformed, repeated };
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

@@ -15,7 +15,7 @@ import type {
   TxtRecordFact,
 } from '../facts.js';
 import { presenceOf, type CollectContext } from './context.js';
-import { txtRecordsMatching } from './txt.js';
+import { splitTagList, txtRecordsMatching } from './txt.js';
 
 /**
  * RFC 9989 §4.7 (RFC 7489 §6.4): a DMARC record starts with the version tag. Matched leniently
@@ -45,26 +45,10 @@ const URIS_RECEIVERS_MUST_HONOUR = 2;
 /** Tag-value list (RFC 6376 §3.2 syntax, as DMARC uses it): names lower-cased, first value wins. */
 export function parseTagList(text: string): Record<string, string> {
   const tags: Record<string, string> = {};
-  for (const { name, value } of splitTags(text).tags) if (!(name in tags)) tags[name] = value;
+  for (const { name, value } of splitTagList(text).tags) if (!(name in tags)) tags[name] = value;
   return tags;
 }
 
-function splitTags(text: string): { tags: DmarcTagFact[]; malformed: string[] } {
-  const tags: DmarcTagFact[] = [];
-  const malformed: string[] = [];
-  for (const raw of text.split(';')) {
-    const part = raw.trim();
-    if (!part) continue;
-    const eq = part.indexOf('=');
-    const name = eq < 0 ? '' : part.slice(0, eq).trim().toLowerCase();
-    if (eq < 0 || !/^[a-z][a-z0-9_]*$/.test(name)) {
-      malformed.push(part);
-      continue;
-    }
-    tags.push({ name, value: part.slice(eq + 1).trim() });
-  }
-  return { tags, malformed };
-}
 
 function policyOf(value: string | undefined): DmarcPolicy | undefined {
   const v = value?.toLowerCase() as DmarcPolicy | undefined;
@@ -102,7 +86,7 @@ const withOrigin = <T extends object>(fact: T, origin: TxtRecordFact['origin']):
 
 /** Parses and validates one DMARC record (RFC 9989 §4.7, RFC 7489 §6.3) published at `name`. */
 export function analyzeRecord(txt: TxtRecordFact, name: string): RecordAnalysis {
-  const { tags: tagList, malformed } = splitTags(txt.text);
+  const { tags: tagList, malformed } = splitTagList(txt.text);
   const tags: Record<string, string> = {};
   for (const { name: n, value } of tagList) if (!(n in tags)) tags[n] = value;
   const record: DmarcRecordFact = { ...txt, tags, name, tagList, valid: true };

@@ -1,7 +1,7 @@
-import type { MtaStsFacts, MtaStsMode, MtaStsPolicyFact, MxFacts, SyntaxProblem, TxtRecordFact } from '../facts.js';
-import { presenceOf, type CollectContext } from './context.js';
+import type { MtaStsFacts, MtaStsMode, MtaStsPolicyFact, MxFacts, TxtRecordFact } from '../facts.js';
+import type { CollectContext } from './context.js';
 import { fetchHttps } from './https-fetch.js';
-import { txtRecordsMatching } from './txt.js';
+import { txtProblem, txtRecordsAt } from './txt.js';
 
 /** RFC 8461 §3.1: records that do not start with v=STSv1 are discarded (matched loosely here, checked strictly below). */
 export const MTA_STS_MARKER = /^\s*v\s*=\s*STSv1\s*(?:;|$)/i;
@@ -114,17 +114,10 @@ export function mxMatchesPattern(host: string, pattern: string): boolean {
 /** The `_mta-sts` record, the policy it announces (fetched over HTTPS), and the MX hosts checked against it. */
 export async function collectMtaSts(ctx: CollectContext, mxFacts: Promise<MxFacts>): Promise<MtaStsFacts> {
   const name = `_mta-sts.${ctx.domain}`;
-  const answer = await ctx.dns.resolve(name, 'TXT');
-  const presence = presenceOf(answer);
-  const records: TxtRecordFact[] = presence === 'found' ? txtRecordsMatching(answer, MTA_STS_MARKER) : [];
-  const status = presence === 'undetermined' ? 'undetermined' : records.length ? 'found' : 'absent';
+  const { status, records } = await txtRecordsAt(ctx, name, MTA_STS_MARKER);
   const facts: MtaStsFacts = { status, name, records, count: records.length, errors: [], mxMismatches: [], applicable: true };
   if (records[0]?.origin) facts.origin = records[0].origin;
-  const problem = (message: string, record?: TxtRecordFact): SyntaxProblem => {
-    const p: SyntaxProblem = { name, type: 'TXT', message };
-    if (record?.origin) p.origin = record.origin;
-    return p;
-  };
+  const problem = (message: string, record?: TxtRecordFact) => txtProblem(name, message, record);
   if (records.length > 1) facts.errors.push(problem(`${records.length} v=STSv1 records are published: senders ignore MTA-STS unless there is exactly one`, records[1]));
   for (const record of records) {
     const parsed = parseMtaStsRecord(record.text);

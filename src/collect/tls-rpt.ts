@@ -1,6 +1,6 @@
 import type { MxFacts, SyntaxProblem, TlsRptFacts, TxtRecordFact } from '../facts.js';
-import { presenceOf, type CollectContext } from './context.js';
-import { txtRecordsMatching } from './txt.js';
+import type { CollectContext } from './context.js';
+import { txtProblem, txtRecordsAt } from './txt.js';
 
 /** RFC 8460 §3: records not starting with v=TLSRPTv1 are discarded (matched loosely, checked strictly below). */
 export const TLSRPT_MARKER = /^\s*v\s*=\s*TLSRPTv1\s*(?:;|$)/i;
@@ -54,17 +54,10 @@ export function parseTlsRptRecord(text: string): { rua: string[]; problems: stri
 /** The TLS-RPT record at `_smtp._tls.<domain>` (RFC 8460). */
 export async function collectTlsRpt(ctx: CollectContext, mxFacts: Promise<MxFacts>): Promise<TlsRptFacts> {
   const name = `_smtp._tls.${ctx.domain}`;
-  const answer = await ctx.dns.resolve(name, 'TXT');
-  const presence = presenceOf(answer);
-  const records: TxtRecordFact[] = presence === 'found' ? txtRecordsMatching(answer, TLSRPT_MARKER) : [];
-  const status = presence === 'undetermined' ? 'undetermined' : records.length ? 'found' : 'absent';
+  const { status, records } = await txtRecordsAt(ctx, name, TLSRPT_MARKER);
   const facts: TlsRptFacts = { status, name, records, count: records.length, rua: [], errors: [], applicable: true };
   if (records[0]?.origin) facts.origin = records[0].origin;
-  const problem = (message: string, record?: TxtRecordFact): SyntaxProblem => {
-    const p: SyntaxProblem = { name, type: 'TXT', message };
-    if (record?.origin) p.origin = record.origin;
-    return p;
-  };
+  const problem = (message: string, record?: TxtRecordFact) => txtProblem(name, message, record);
   if (records.length > 1) facts.errors.push(problem(`${records.length} v=TLSRPTv1 records are published: senders use none unless there is exactly one`, records[1]));
   for (const record of records) {
     const parsed = parseTlsRptRecord(record.text);

@@ -155,3 +155,30 @@ export class RecordingDnsSource implements DnsSource {
     return answer;
   }
 }
+
+/**
+ * A Map that keeps at most `max` entries, dropping the least recently set or read. For per-run caches
+ * keyed by name outside the DnsSource chain (the DNSSEC questions), so a list of millions of domains
+ * does not keep one entry per domain forever.
+ */
+export class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly max: number = DEFAULT_CACHE_ENTRIES) {
+    super();
+  }
+
+  override get(key: K): V | undefined {
+    const value = super.get(key);
+    if (value !== undefined) {
+      super.delete(key);
+      super.set(key, value);
+    }
+    return value;
+  }
+
+  override set(key: K, value: V): this {
+    super.delete(key);
+    super.set(key, value);
+    while (this.size > this.max) super.delete(this.keys().next().value as K);
+    return this;
+  }
+}

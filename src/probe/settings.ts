@@ -1,5 +1,3 @@
-import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type { AuditOptions } from '../audit.js';
@@ -21,7 +19,8 @@ function checkPort(name: string, port: number): number {
 }
 
 /** Builds the run's SMTP prober, or nothing when neither the MX probe nor the submission probe is wanted. */
-export async function prepareProbe(options: AuditOptions): Promise<SmtpProbeSettings | undefined> {
+/** `caPems`: the extra trusted CAs of `--ca-file`, already read. */
+export function prepareProbe(options: AuditOptions, caPems: string[] = []): SmtpProbeSettings | undefined {
   const mx = options.smtp ?? true;
   if (!mx && !options.submission) return undefined;
   const port = checkPort('--smtp-port', options.smtpPort ?? DEFAULT_SMTP_PORT);
@@ -29,22 +28,6 @@ export async function prepareProbe(options: AuditOptions): Promise<SmtpProbeSett
   if (!Number.isFinite(timeout) || timeout <= 0) throw new InputError(`--smtp-timeout must be a positive number, got ${timeout}`);
   // The machine's name by default; a name EHLO cannot carry (no dots are fine, spaces are not) falls back to localhost.
   const ehloName = options.ehloName !== undefined ? checkEhloName(options.ehloName) : HOST_NAME.test(hostname()) ? hostname() : 'localhost';
-  const caPems: string[] = [];
-  if (options.caFile) {
-    let text: string;
-    try {
-      text = await readFile(options.caFile, 'utf8');
-    } catch (err) {
-      throw new InputError(`cannot read CA file ${options.caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    caPems.push(...(text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []));
-    if (caPems.length === 0) throw new InputError(`CA file ${options.caFile} holds no PEM certificate`);
-    try {
-      for (const pem of caPems) new X509Certificate(pem);
-    } catch (err) {
-      throw new InputError(`CA file ${options.caFile}: ${(err as Error).message}`);
-    }
-  }
   let submission: string | undefined;
   if (options.submission) {
     const bare = options.submission.replace(/^\[(.*)\]$/, '$1');

@@ -63,21 +63,21 @@ export function dmarcPolicy(r: DomainReport): string | undefined {
   return str(obj(obj(facts(r).dmarc)?.effective)?.policy);
 }
 
-/** The `rua` of the DMARC record that applies. */
+/** The `rua` of the DMARC record that applies: the domain's own, else the one discovery found (`inheritedRecord`). */
 export function dmarcRua(r: DomainReport): string | undefined {
   const dmarc = obj(facts(r).dmarc);
   if (!dmarc) return undefined;
-  const effective = obj(dmarc.effective);
-  const fromEffective = str(obj(effective?.tags)?.rua) ?? str(effective?.rua);
-  if (fromEffective !== undefined) return fromEffective;
   const records = arr(dmarc.records);
-  return records.length === 1 ? str(obj(obj(records[0])?.tags)?.rua) : undefined;
+  if (records.length === 1) return str(obj(obj(records[0])?.tags)?.rua);
+  if (records.length > 1) return undefined;
+  return str(obj(obj(dmarc.inheritedRecord)?.tags)?.rua);
 }
 
-/** DKIM selectors with a key found (issue 4). */
+/** DKIM selectors that answered with a key record of their own (`dkim.answered`; wildcard answers excluded). */
 export function dkimSelectors(r: DomainReport): string[] | undefined {
   const dkim = obj(facts(r).dkim);
   if (!dkim) return undefined;
+  if (Array.isArray(dkim.answered)) return dkim.answered.map(str).filter((s): s is string => s !== undefined);
   const found = arr(dkim.found).map(str).filter((s): s is string => s !== undefined);
   if (found.length > 0) return found;
   const selectors = arr(dkim.selectors);
@@ -92,13 +92,44 @@ export function dkimSelectors(r: DomainReport): string[] | undefined {
     .filter((s): s is string => s !== undefined);
 }
 
+/** The STARTTLS verdict of one probed address (`smtp.addresses[]`, src/facts/smtp.ts). */
+function addressVerdict(a: Json): string | undefined {
+  switch (a.outcome) {
+    case 'no-starttls':
+      return 'none';
+    case 'tls-failed':
+      return 'failed';
+    case 'tls': {
+      const tls = obj(a.tls);
+      if (!tls) return 'ok';
+      const good = tls.trusted !== false && (tls.validity === undefined || tls.validity === 'valid') && tls.nameMatches !== false;
+      return good ? 'ok' : 'invalid-certificate';
+    }
+    case 'unreachable':
+    case 'no-banner':
+    case 'ehlo-failed':
+      return 'unreachable';
+    default:
+      return undefined; // skipped (no route from here), or unknown
+  }
+}
+
+/** Worst first: the column shows the weakest address, since a sender may land on any of them. */
+const VERDICT_ORDER = ['none', 'failed', 'invalid-certificate', 'invalid', 'unreachable', 'ok'];
+
 /**
- * One verdict over every MX host probed (issue 5): "none" if a host offers no STARTTLS, else "invalid"
- * if a certificate failed, else "ok"; the worst host decides. Empty when nothing was probed.
+ * One STARTTLS verdict over every MX address probed (issue 5): none (not offered), failed (refused or
+ * handshake failed), invalid-certificate, unreachable, or ok; the worst address decides. Empty when
+ * nothing was probed (--no-smtp, null MX).
  */
 export function starttlsVerdict(r: DomainReport): string | undefined {
   const smtp = obj(facts(r).smtp);
   if (!smtp) return undefined;
+  const addresses = arr(smtp.addresses).map(obj).filter((a): a is Json => a !== undefined);
+  if (addresses.length > 0) {
+    const verdicts = addresses.map(addressVerdict);
+    return VERDICT_ORDER.find((v) => verdicts.includes(v));
+  }
   const direct = str(smtp.starttls) ?? str(smtp.verdict);
   if (direct !== undefined) return direct;
   const hosts = arr(smtp.hosts).map(obj).filter((h): h is Json => h !== undefined);
@@ -114,8 +145,7 @@ export function starttlsVerdict(r: DomainReport): string | undefined {
     if (tls.valid === false || cert?.valid === false || tls.error !== undefined) return 'invalid';
     return 'ok';
   });
-  for (const worst of ['none', 'invalid', 'ok']) if (verdicts.includes(worst)) return worst;
-  return verdicts.find((v): v is string => v !== undefined);
+  return VERDICT_ORDER.find((v) => verdicts.includes(v));
 }
 
 export const CSV_COLUMNS = [
