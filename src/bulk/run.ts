@@ -11,7 +11,7 @@ import { SEVERITY_RANK } from '../report/counts.js';
 import { renderCsvHeader, renderCsvRow } from '../report/csv.js';
 import { renderNdjsonLine } from '../report/ndjson.js';
 import type { DomainReport, Report, Severity } from '../types.js';
-import { fullGc } from './gc.js';
+import { heapKeeper } from './gc.js';
 import { ProgressBar } from './progress.js';
 
 /** What the CLI hands over for a list run (`--input`, or `--format ndjson|csv`). */
@@ -36,9 +36,6 @@ export interface BulkOptions {
   stderrIsTTY?: boolean;
   columns?: number;
 }
-
-/** Domains between two full garbage collections in a streaming run. */
-const GC_EVERY = 2000;
 
 export const STREAMING_FORMATS: ReadonlySet<string> = new Set(['ndjson', 'csv']);
 
@@ -171,8 +168,7 @@ export async function runBulk(options: BulkOptions): Promise<number> {
   const auditOptions: AuditOptions = { ...options.audit, ordered: options.audit.ordered || !streaming };
   const sharedTerminal = progress && out === process.stdout && (options.stdoutIsTTY ?? process.stdout.isTTY);
   const writer = new BatchedWriter(out, sharedTerminal ? () => stderr.write('\r\x1b[K') : undefined);
-  const gc = streaming ? fullGc() : undefined;
-  let count = 0;
+  const heap = streaming ? heapKeeper() : undefined;
   try {
     if (appendToResume && resume!.unterminated) await writer.write('\n');
     if (options.format === 'csv' && !appendToResume) await writer.write(renderCsvHeader());
@@ -183,7 +179,7 @@ export async function runBulk(options: BulkOptions): Promise<number> {
       else if (options.format === 'csv') await writer.write(renderCsvRow(report));
       else whole.push(report);
       if (outputError) break;
-      if (gc && ++count % GC_EVERY === 0) gc();
+      heap?.maybeCollect();
     }
     if (!streaming && !outputError) await writer.write(options.renderWhole!(buildReport(whole)));
   } finally {
