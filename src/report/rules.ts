@@ -74,7 +74,7 @@ export function renderRuleDoc(rule: Rule, options: { noZoneExample?: string } = 
   ];
   if (rule.examples?.bad || rule.examples?.good) {
     const intro = options.noZoneExample
-      ? `A zone file cannot show this rule (${options.noZoneExample}), so the examples are prose.`
+      ? `A zone file cannot show this rule (${options.noZoneExample}): the examples show what mailaudit sees instead (\`S:\` server, \`C:\` client in SMTP dialogues).`
       : 'Zone-file lines relative to `$ORIGIN example.com.`, laid over the [baseline zone](../examples.md).';
     const lang = options.noZoneExample ? 'text' : 'dns';
     lines.push('## Examples', '', intro, '');
@@ -83,6 +83,7 @@ export function renderRuleDoc(rule: Rule, options: { noZoneExample?: string } = 
       lines.push('`; policy {…}` stands for the domain\'s entry in `.mailauditrc.json` (`"domains": { "example.com": {…} }`).', '');
     }
     if (!options.noZoneExample && /^\s*;\s*delete\s/m.test(text)) lines.push('`; delete OWNER TYPE` removes that record set from the baseline zone.', '');
+    if (!options.noZoneExample && /^\s*;\s*audit\s/m.test(text)) lines.push('`; audit NAME` audits NAME.example.com, a subdomain in the same zone, instead of example.com.', '');
     if (rule.examples.bad) lines.push('Reported:', '', `\`\`\`${lang}`, rule.examples.bad, '```', '');
     if (rule.examples.good) lines.push('Not reported:', '', `\`\`\`${lang}`, rule.examples.good, '```', '');
   }
