@@ -7,8 +7,9 @@ import type { DnssecSettings } from './collect/context.js';
 import { selectorProblem } from './collect/dkim.js';
 import { DEFAULT_HTTPS_SETTINGS, type HttpsSettings } from './collect/https-fetch.js';
 import { collectDomain } from './collect/index.js';
-import { CachingDnsSource } from './dns/cache.js';
+import { BoundedMap, CachingDnsSource, type CacheStats } from './dns/cache.js';
 import { DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, LiveDnsSource } from './dns/live.js';
+import { RateLimitedDnsSource } from './dns/rate-limit.js';
 import type { DnsSource } from './dns/types.js';
 import { ZoneDnsSource } from './dns/zone-source.js';
 import { parseZone, ZoneSyntaxError } from './dns/zonefile.js';
@@ -51,8 +52,14 @@ export interface AuditOptions {
   dkimSelectors?: string[];
   /** What the owner expects of each domain (from the config file): expected MX hosts, SPF includes, parked. */
   policies?: Record<string, DomainPolicy>;
-  /** Domains audited at once (default 8). */
+  /** Domains audited at once (default 8 for audit(), DEFAULT_STREAM_CONCURRENCY for auditStream()). */
   concurrency?: number;
+  /** auditStream(): yield reports in input order (a bounded reorder buffer) instead of as they finish. */
+  ordered?: boolean;
+  /** At most this many DNS questions per second leave for live DNS (cached answers are free). */
+  qps?: number;
+  /** Most DNS answers the run's cache keeps (default DEFAULT_CACHE_ENTRIES). */
+  cacheEntries?: number;
   /** Replaces live DNS (tests, embedding). */
   dns?: DnsSource;
   /** The rules to evaluate (default: the built-in catalogue). */
@@ -100,6 +107,8 @@ export interface AuditRun {
   probe?: SmtpProbeSettings;
   /** `--sender-ip`: addresses whose SPF result is evaluated. */
   senderIps?: string[];
+  /** Counters of the run's DNS cache. */
+  cacheStats?: CacheStats;
 }
 
 /** Best guess at the origin of a zone file that does not parse: the first $ORIGIN or SOA owner, else the file name. */
@@ -144,8 +153,12 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
   for (const id of [...(options.disable ?? []), ...Object.keys(options.severity ?? {})]) {
     if (!known.has(id)) throw new InputError(`unknown rule id ${JSON.stringify(id)} (see \`mailaudit rules\`)`);
   }
-  const live: DnsSource =
+  let live: DnsSource =
     options.dns ?? new LiveDnsSource({ servers: options.dnsServers, timeoutMs: options.timeoutMs, tries: options.tries });
+  if (options.qps !== undefined) {
+    if (!(options.qps > 0)) throw new InputError(`qps must be a positive number, got ${options.qps}`);
+    live = new RateLimitedDnsSource(live, options.qps);
+  }
   const https: HttpsSettings = {
     port: options.httpsPort ?? DEFAULT_HTTPS_SETTINGS.port,
     timeoutMs: options.httpTimeoutMs ?? DEFAULT_HTTPS_SETTINGS.timeoutMs,
@@ -173,7 +186,8 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
       servers: options.dnsServers?.length ? options.dnsServers : getServers(),
       timeoutMs: options.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS,
       tries: options.tries ?? DEFAULT_DNS_TRIES,
-      cache: new Map(),
+      // Bounded like the DNS cache: a long list must not keep one entry per domain (issue 7).
+      cache: new BoundedMap(options.cacheEntries),
     };
   }
   for (const ip of options.senderIps ?? []) {
@@ -200,7 +214,9 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
     run.zone = run.zones[0];
     run.zoneOrigin = run.zones[0].origin;
   }
-  run.dns = new CachingDnsSource(dns);
+  const cache = new CachingDnsSource(dns, { maxEntries: options.cacheEntries });
+  run.dns = cache;
+  run.cacheStats = cache.stats;
   const probe = prepareProbe(options, caPems);
   if (probe) run.probe = probe;
   return run;
@@ -287,4 +303,123 @@ export async function audit(domains: string | string[], options: AuditOptions = 
   }
   const reports = await mapConcurrent(names, options.concurrency ?? 8, (d) => auditDomain(run, d));
   return buildReport(reports);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming (issue 7): lists of thousands to millions of domains
+
+/** Domains in flight by default when streaming a list (measured: see BENCHMARKS.md). */
+export const DEFAULT_STREAM_CONCURRENCY = 32;
+
+/**
+ * Audits domains as they come and yields each domain's report as soon as it is done (or, with
+ * `ordered`, in input order). Pulls the next domain only when fewer than `concurrency` are in flight
+ * or waiting to be taken by the consumer, so memory does not grow with the list, and a slow consumer
+ * (a full stdout) slows the reading of the list down. With `ordered`, at most 4 × concurrency domains
+ * are started and not yet yielded (a slow domain at the head holds the others back).
+ * The DNS source is prepared before the first domain is pulled; with a zone file and an empty
+ * list, the zone's origin is audited. Throws InputError for bad options.
+ */
+export async function* auditStream(
+  domains: AsyncIterable<DomainName> | Iterable<DomainName>,
+  options: AuditOptions = {},
+): AsyncGenerator<DomainReport> {
+  const limit = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_STREAM_CONCURRENCY));
+  const ordered = options.ordered ?? false;
+  const window = ordered ? limit * 4 : limit;
+  let source: AsyncIterator<DomainName> | Iterator<DomainName> =
+    Symbol.asyncIterator in domains ? domains[Symbol.asyncIterator]() : domains[Symbol.iterator]();
+
+  // The first domain names the origin of a zone file without $ORIGIN: read it before preparing the run.
+  const first = await source.next();
+  const run = await prepareRun(options, first.done ? undefined : first.value.name);
+  let head: DomainName | undefined = first.done ? undefined : first.value;
+  if (first.done) {
+    // No domain: each zone file is audited for its origin, as audit() does.
+    source = [...new Set(run.zones.map((z) => z.origin))].map(parseDomainName)[Symbol.iterator]();
+  }
+
+  let sourceDone = false;
+  let pulling = false;
+  let failure: { error: unknown } | undefined;
+  let started = 0;
+  let inFlight = 0;
+  let yielded = 0;
+  /** Finished, not yet yielded (unordered: arrival order; ordered: by sequence number). */
+  const finished: DomainReport[] = [];
+  const reorder = new Map<number, DomainReport>();
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const start = (domain: DomainName) => {
+    const seq = started++;
+    inFlight++;
+    auditDomain(run, domain).then(
+      (report) => {
+        inFlight--;
+        if (ordered) reorder.set(seq, report);
+        else finished.push(report);
+        notify();
+      },
+      (error: unknown) => {
+        inFlight--;
+        failure ??= { error };
+        notify();
+      },
+    );
+  };
+  const room = () => !failure && started - yielded < window && inFlight < limit;
+
+  /** Starts domains while there is room; at most one pump pulls from the source at a time. */
+  const pump = async () => {
+    if (pulling) return;
+    pulling = true;
+    try {
+      if (head) {
+        start(head);
+        head = undefined;
+      }
+      while (!sourceDone && room()) {
+        const next = await source.next();
+        if (next.done) sourceDone = true;
+        else start(next.value);
+      }
+    } catch (error) {
+      failure ??= { error };
+      sourceDone = true;
+    } finally {
+      pulling = false;
+      notify();
+    }
+  };
+
+  try {
+    for (;;) {
+      if (failure) throw failure.error;
+      if (!sourceDone && !pulling && room()) void pump();
+      if (ordered) {
+        const report = reorder.get(yielded);
+        if (report) {
+          reorder.delete(yielded);
+          yielded++;
+          yield report;
+          continue;
+        }
+      } else if (finished.length > 0) {
+        yielded++;
+        yield finished.shift()!;
+        continue;
+      }
+      if (sourceDone && !pulling && inFlight === 0) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    // Stopped early (an error, or the consumer broke off): stop reading the list, without waiting
+    // for a read in progress (stdin may never answer).
+    if (!sourceDone) Promise.resolve(source.return?.()).catch(() => undefined);
+  }
 }

@@ -1,14 +1,18 @@
 import { writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { isMainThread } from 'node:worker_threads';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { audit, type AuditOptions } from './audit.js';
+import { audit, DEFAULT_STREAM_CONCURRENCY, type AuditOptions } from './audit.js';
+import { runBulk, STREAMING_FORMATS } from './bulk/run.js';
+import { runInWorker, workerTerminal } from './bulk/worker.js';
 import { CONFIG_FILE_NAME, loadConfig, type Config } from './config.js';
 import type { Rule } from './engine/rule.js';
 import { renderExplain, renderRuleList, ruleSummary } from './report/rules.js';
 import { DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, parseDnsServer } from './dns/live.js';
 import { builtinRules, RuleLoadError } from './engine/load.js';
-import { InputError } from './input/domain.js';
+import { InputError, parseDomainName } from './input/domain.js';
+import { parseShard, type Shard } from './input/shard.js';
 import { DEFAULT_SMTP_PORT, DEFAULT_SMTP_TIMEOUT_MS } from './probe/prober.js';
 import { VERSION } from './paths.js';
 import { SEVERITY_RANK } from './report/counts.js';
@@ -17,7 +21,7 @@ import { renderSarif } from './report/sarif.js';
 import { renderText } from './report/text.js';
 import type { Report, Severity } from './types.js';
 
-const FORMATS = ['text', 'json', 'sarif'] as const;
+const FORMATS = ['text', 'json', 'sarif', 'ndjson', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
 const FAIL_ON = ['error', 'warning', 'note', 'none'] as const;
 
@@ -67,10 +71,19 @@ function parser(argv: string[]) {
     .option('smtp-timeout', { type: 'number', default: DEFAULT_SMTP_TIMEOUT_MS, describe: 'timeout in ms of each SMTP step (connect, each reply, the TLS handshake)' })
     .option('ehlo-name', { type: 'string', describe: 'name the probe sends with EHLO', defaultDescription: "this machine's host name" })
     .option('submission', { type: 'string', describe: 'also probe HOST on the submission ports 465 (implicit TLS) and 587 (STARTTLS)', defaultDescription: 'none' })
+    // Lists of domains (issue 7)
+    .option('input', { alias: 'i', type: 'string', describe: 'audit the domains in FILE, one per line (- for stdin; # comments)' })
+    .option('concurrency', { type: 'number', default: DEFAULT_STREAM_CONCURRENCY, describe: 'domains audited at once' })
+    .option('ordered', { type: 'boolean', default: false, describe: 'ndjson/csv: write domains in input order, not as they finish' })
+    .option('qps', { type: 'number', describe: 'at most N DNS queries per second', defaultDescription: 'no limit' })
+    .option('shard', { type: 'string', describe: 'audit only shard K of N of the list (K/N, by a hash of each name)' })
+    .option('resume', { type: 'string', describe: 'skip domains already in this earlier ndjson output' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress bar on stderr' })
     .example('$0 example.com', 'audit a live domain')
     .example('$0 --zone fixtures/clean/zone.db', 'lint a zone file before deploying it')
     .example('$0 -f sarif -o mailaudit.sarif example.com', 'SARIF for GitHub code scanning')
     .example('$0 explain spf-missing', 'why a rule matters and how to fix it')
+    .example('$0 -i domains.txt -f ndjson -o out.ndjson --resume out.ndjson', 'audit a list, resuming an earlier run')
     .epilog('Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error.')
     .strict()
     .version(VERSION)
@@ -85,6 +98,11 @@ function parser(argv: string[]) {
 
 function positiveNumber(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`--${name} must be a positive integer, got ${value}`);
   return value;
 }
 
@@ -120,7 +138,17 @@ export type Invocation =
       failOn: Severity | 'none';
       rules: Rule[];
       config: Config;
+      /** Lists of domains (issue 7). */
+      list: ListInvocation;
     };
+
+/** `--input`, `--shard`, `--resume`, `--quiet`: how a list run reads and reports. */
+export interface ListInvocation {
+  input?: string;
+  shard?: Shard;
+  resume?: string;
+  quiet: boolean;
+}
 
 /** Parses the arguments (and reads the config file); throws UsageError/InputError for bad input. */
 export async function parseInvocation(argv: string[], cwd: string = process.cwd()): Promise<Invocation> {
@@ -170,16 +198,38 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
       if (!isIP(ip)) throw new UsageError(`invalid --sender-ip ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
       return ip;
     }),
+    concurrency: positiveInteger('concurrency', args.concurrency),
+    ordered: args.ordered,
+    qps: args.qps === undefined ? undefined : positiveNumber('qps', args.qps),
+  };
+  const list: ListInvocation = {
+    input: args.input,
+    shard: args.shard === undefined ? undefined : parseShard(args.shard),
+    resume: args.resume,
+    quiet: args.quiet,
   };
   const dkimSelectors = selectors.length ? selectors : config.dkimSelectors;
   if (dkimSelectors) options.dkimSelectors = dkimSelectors;
-  const inv: Invocation = { command: 'audit', domains, options, format: args.format, failOn: args['fail-on'], rules, config };
+  const inv: Invocation = { command: 'audit', domains, options, format: args.format, failOn: args['fail-on'], rules, config, list };
   if (args.output) inv.output = args.output;
   return inv;
 }
 
+/** yargs reads `--input -` as an empty value and a positional "-": make it `--input=-`. */
+function joinStdinInput(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') return [...out, ...argv.slice(i)];
+    if (argv[i] === '--input' && argv[i + 1] === '-') {
+      out.push('--input=-');
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
+}
+
 async function run(argv: string[]): Promise<number> {
-  const inv = await parseInvocation(argv);
+  const inv = await parseInvocation(joinStdinInput(argv));
   if (inv.command === 'help') return EXIT_OK;
   if (inv.command === 'rules') {
     process.stdout.write(inv.format === 'text' ? renderRuleList(builtinRules()) : `${JSON.stringify(builtinRules().map(ruleSummary), null, 2)}\n`);
@@ -191,14 +241,36 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(renderExplain(rule));
     return EXIT_OK;
   }
-  const report = await audit(inv.domains, inv.options);
   const severityOf = (r: Rule) => inv.options.severity?.[r.id] ?? r.severity;
-  const text =
+  const render = (report: Report) =>
     inv.format === 'json'
       ? renderJson(report)
       : inv.format === 'sarif'
         ? renderSarif(report, { rules: inv.rules, severityOf, cwd: process.env.GITHUB_WORKSPACE || process.cwd() })
         : renderText(report, { rules: inv.rules, color: !inv.output && useColor() });
+  const { list } = inv;
+  if (list.input !== undefined || STREAMING_FORMATS.has(inv.format) || list.shard || list.resume !== undefined) {
+    // A streaming run goes on in a worker thread whose heap is capped (see bulk/worker.ts).
+    if (STREAMING_FORMATS.has(inv.format) && isMainThread) return runInWorker(argv, { stdin: list.input === '-' });
+    const terminal = workerTerminal();
+    return runBulk({
+      stdoutIsTTY: terminal?.stdoutIsTTY,
+      stderrIsTTY: terminal?.stderrIsTTY,
+      columns: terminal?.columns,
+      domains: inv.domains.map(parseDomainName),
+      input: list.input,
+      format: inv.format,
+      renderWhole: render,
+      output: inv.output,
+      shard: list.shard,
+      resume: list.resume,
+      quiet: list.quiet,
+      failOn: inv.failOn,
+      audit: inv.options,
+    });
+  }
+  const report = await audit(inv.domains, inv.options);
+  const text = render(report);
   if (inv.output) {
     try {
       await writeFile(inv.output, text);

@@ -10,3 +10,8 @@ export { renderJson } from './report/json.js';
 export { renderSarif } from './report/sarif.js';
 export { loadConfig, CONFIG_FILE_NAME, type Config, type ConfigFile } from './config.js';
 export type { DomainPolicy, PolicyFacts } from './facts.js';
+// Lists of domains (issue 7)
+export { auditStream, DEFAULT_STREAM_CONCURRENCY } from './audit.js';
+export { readDomainList, type ListedDomain, type BadLine } from './input/list.js';
+export { renderNdjsonLine } from './report/ndjson.js';
+export { renderCsvHeader, renderCsvRow, CSV_COLUMNS } from './report/csv.js';

@@ -1,0 +1,155 @@
+/**
+ * `npm run bench`: the real CLI over N synthetic domains served by the test DNS server, which runs in
+ * its own process so that its CPU is not the CLI's. Prints domains/s, DNS queries/s (counted by the
+ * server) and the CLI's peak RSS, for each N and concurrency.
+ *
+ *   node dist/bench/run.js [--n 2000,20000] [--sequential 2000,20000] [--concurrency 16,64] [--node=--cpu-prof]
+ *
+ * --sequential: the sizes also run with --concurrency 1 (the baseline); --concurrency: the values to
+ * run instead of the default; --node: options for the node running the CLI (e.g. --cpu-prof);
+ * --extra: more CLI options; --delay MS: the server answers every question after MS (a resolver's
+ * round trip; the default 0 is an authoritative server on loopback). The last lines are a markdown table of every run.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startDnsServerProcess } from '../test/helpers/dns-server.js';
+import { DEFAULT_STREAM_CONCURRENCY } from '../src/audit.js';
+import { benchZone } from './synth.js';
+
+const BIN = join(process.cwd(), 'bin', 'mailaudit.js');
+const TIME = '/usr/bin/time';
+
+interface Result {
+  n: number;
+  concurrency: number;
+  seconds: number;
+  lines: number;
+  queries: number;
+  peakRssMb: number;
+  exitCode: number | null;
+}
+
+/** Peak RSS: GNU time's figure if it is there, else VmHWM polled from /proc while the CLI runs. */
+let nodeArgs: string[] = [];
+
+async function runCli(args: string[]): Promise<{ seconds: number; lines: number; peakKb: number; code: number | null; stderr: string }> {
+  const useTime = existsSync(TIME);
+  const node = [process.execPath, ...nodeArgs, BIN, ...args];
+  const argv = useTime ? [TIME, '-v', ...node] : node;
+  const t0 = performance.now();
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let lines = 0;
+  let stderr = '';
+  let polledKb = 0;
+  child.stdout.on('data', (chunk: Buffer) => {
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-20000)));
+  const poll = useTime
+    ? undefined
+    : setInterval(() => {
+        try {
+          const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+          if (m) polledKb = Math.max(polledKb, Number(m[1]));
+        } catch {
+          /* exited */
+        }
+      }, 50);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const seconds = (performance.now() - t0) / 1000;
+  if (poll) clearInterval(poll);
+  const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+  return { seconds, lines, peakKb: m ? Number(m[1]) : polledKb, code, stderr };
+}
+
+async function bench(n: number, concurrencies: number[], extra: string[], delayMs: number): Promise<Result[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'mailaudit-bench-'));
+  const zone = benchZone(n);
+  const recordsFile = join(dir, 'records.json');
+  writeFileSync(recordsFile, JSON.stringify({ records: zone.records, behaviours: zone.behaviours, delayMs }));
+  const listFile = join(dir, 'domains.txt');
+  writeFileSync(listFile, `# ${n} synthetic domains\n${zone.domains.join('\n')}\n`);
+  const server = await startDnsServerProcess({ recordsFile, startTimeoutMs: 60000 });
+  const results: Result[] = [];
+  try {
+    for (const concurrency of concurrencies) {
+      const before = (await server.stats()).queries;
+      const args = ['--input', listFile, '--no-smtp', '--format', 'ndjson', '--dns-server', server.address, '--quiet',
+        '--concurrency', String(concurrency), '--fail-on', 'none', '--timeout', '2000', '--tries', '2', ...extra];
+      const r = await runCli(args);
+      const queries = (await server.stats()).queries - before;
+      if (r.code !== 0 || r.lines !== n) {
+        process.stderr.write(`bench: N=${n} c=${concurrency}: exit ${r.code}, ${r.lines} lines\n${r.stderr.slice(-2000)}\n`);
+      }
+      const result = { n, concurrency, seconds: r.seconds, lines: r.lines, queries, peakRssMb: r.peakKb / 1024, exitCode: r.code };
+      results.push(result);
+      process.stdout.write(`${line(result)}\n`);
+    }
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+function line(r: Result): string {
+  return [
+    `N=${r.n}`.padEnd(8),
+    `concurrency=${r.concurrency}`.padEnd(15),
+    `${(r.n / r.seconds).toFixed(0)} domains/s`.padEnd(16),
+    `${(r.queries / r.seconds).toFixed(0)} DNS queries/s`.padEnd(20),
+    `${(r.queries / r.n).toFixed(2)} queries/domain`.padEnd(22),
+    `peak RSS ${r.peakRssMb.toFixed(1)} MB`.padEnd(20),
+    `${r.seconds.toFixed(2)} s`,
+  ].join(' ');
+}
+
+function machine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return `${cpus().length} CPUs (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} free), node ${process.version}, ${process.platform} ${process.arch}`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      n: { type: 'string', default: '2000,20000' },
+      sequential: { type: 'string', default: '2000,20000' },
+      concurrency: { type: 'string', default: '' },
+      extra: { type: 'string', default: '' },
+      node: { type: 'string', default: '' },
+      delay: { type: 'string', default: '0' },
+    },
+  });
+  const sizes = values.n.split(',').filter(Boolean).map(Number);
+  const sequential = new Set(values.sequential.split(',').filter(Boolean).map(Number));
+  const concurrency = values.concurrency ? values.concurrency.split(',').map(Number) : [];
+  nodeArgs = values.node ? values.node.split(' ') : [];
+  const extra = values.extra ? values.extra.split(' ') : [];
+  process.stdout.write(`machine: ${machine()}${values.delay !== '0' ? `; DNS answers delayed ${values.delay} ms` : ''}\n`);
+  const all: Result[] = [];
+  for (const n of sizes) {
+    const cs = concurrency.length ? [...concurrency] : [DEFAULT_STREAM_CONCURRENCY];
+    if (sequential.has(n)) cs.push(1);
+    all.push(...(await bench(n, cs, extra, Number(values.delay))));
+  }
+  const byN = (n: number, c: number) => all.find((r) => r.n === n && r.concurrency === c);
+  const def = concurrency[0] ?? DEFAULT_STREAM_CONCURRENCY;
+  const small = byN(2000, def);
+  const large = byN(20000, def);
+  if (small && large) {
+    process.stdout.write(`RSS(20k)/RSS(2k) = ${(large.peakRssMb / small.peakRssMb).toFixed(2)}\n`);
+  }
+  process.stdout.write('\n| N | concurrency | domains/s | DNS queries/s | queries/domain | peak RSS (MB) | wall (s) |\n|---|---|---|---|---|---|---|\n');
+  for (const r of all) {
+    const cells = [r.n, r.concurrency, (r.n / r.seconds).toFixed(0), (r.queries / r.seconds).toFixed(0), (r.queries / r.n).toFixed(2), r.peakRssMb.toFixed(1), r.seconds.toFixed(2)];
+    process.stdout.write(`| ${cells.join(' | ')} |\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
