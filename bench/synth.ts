@@ -3,6 +3,7 @@
  * levels of includes, DMARC with an external rua (and its authorization record), one DKIM selector, an
  * A record; a tenth of them broken in various ways.
  */
+import { reverseName } from '../src/dns/reverse.js';
 import { generateKeyPairSync } from 'node:crypto';
 import type { RRType, ZoneRecord } from '../src/dns/types.js';
 
@@ -34,6 +35,10 @@ function providerRecords(): ZoneRecord[] {
     rec('mx1.mailhost.test', 'A', '192.0.2.10'),
     rec('mx1.mailhost.test', 'AAAA', '2001:db8::10'),
     rec('mx2.mailhost.test', 'A', '192.0.2.11'),
+    // The provider's reverse DNS, forward-confirmed, as a real mail host has it.
+    rec(reverseName('192.0.2.10'), 'PTR', 'mx1.mailhost.test'),
+    rec(reverseName('2001:db8::10'), 'PTR', 'mx1.mailhost.test'),
+    rec(reverseName('192.0.2.11'), 'PTR', 'mx2.mailhost.test'),
     rec('_spf.mailhost.test', 'TXT', ['v=spf1 include:_spf1.mailhost.test include:_spf2.mailhost.test ~all']),
     rec('_spf1.mailhost.test', 'TXT', ['v=spf1 ip4:192.0.2.0/24 ip4:198.51.100.0/24 ip6:2001:db8::/32 ~all']),
     rec('_spf2.mailhost.test', 'TXT', ['v=spf1 ip4:203.0.113.0/24 a:out.mailhost.test ~all']),
