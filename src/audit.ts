@@ -245,6 +245,7 @@ export async function auditDomain(run: AuditRun, domain: DomainName): Promise<Do
       dns: run.dns,
       zone,
       dkimSelectors: selectors,
+      skipDkim: run.rules.filter((r) => r.category === 'dkim').every((r) => run.disabled.has(r.id)),
       https: run.https,
       // DNSSEC belongs to the deployed zone: records read from a zone file are not checked.
       dnssec: zone ? undefined : run.dnssec,

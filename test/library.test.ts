@@ -50,3 +50,14 @@ test.serial('the lookups of one domain run concurrently', async (t) => {
     await slow.close();
   }
 });
+
+test.serial('with every dkim-* rule disabled, no DKIM selector is asked (bulk runs that do not want it save 33 questions a domain)', async (t) => {
+  const dkimRules = builtinRules().filter((r) => r.category === 'dkim').map((r) => r.id);
+  const before = dns.queries.length;
+  const report = await audit('clean.test', { ...options(), disable: [...QUIET, ...dkimRules] });
+  const asked = dns.queries.slice(before);
+  t.false(asked.some((q) => q.name.includes('._domainkey.')), 'no selector asked');
+  t.is(report.domains[0]!.records.dkim, undefined);
+  const full = await audit('clean.test', options());
+  t.truthy(full.domains[0]!.records.dkim, 'with the rules on, DKIM is collected');
+});
