@@ -33,9 +33,13 @@ async function describeHost(ctx: CollectContext, preference: number, exchange: s
   if (cname.status === 'ok' && cname.records[0]) host.cname = cname.records[0];
   host.addresses = addrs.addresses;
   host.addressStatus = addrs.status;
-  if (host.addresses.length) host.reverse = await Promise.all(host.addresses.map((a) => reverseOf(ctx, exchange, a)));
+  const routable = host.addresses.filter((a) => !isLoopback(a));
+  if (routable.length) host.reverse = await Promise.all(routable.map((a) => reverseOf(ctx, exchange, a)));
   return host;
 }
+
+/** Loopback addresses have no reverse DNS on the internet to check (a lab or test zone uses them). */
+const isLoopback = (address: string) => address.startsWith('127.') || address === '::1';
 
 /** Forward-confirmed reverse DNS of one address: its PTR names, and whether one resolves back to it. */
 async function reverseOf(ctx: CollectContext, host: string, address: string): Promise<MxReverseFact> {

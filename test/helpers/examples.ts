@@ -16,7 +16,6 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import net, { isIP } from 'node:net';
 import { parseZone, ZoneSyntaxError } from '../../src/dns/zonefile.js';
-import { reverseName } from '../../src/dns/reverse.js';
 import type { DnsSource, RRType } from '../../src/dns/types.js';
 import type { DomainPolicy } from '../../src/facts.js';
 
@@ -59,21 +58,9 @@ export function layExample(example: string, baseline: string = readFileSync(BASE
   return laid;
 }
 
-/**
- * The reverse zones of the baseline's MX addresses, which belong to the address owner and not to
- * example.com: each PTR names an MX host that resolves back to it (forward-confirmed).
- */
-const REVERSE: Record<string, string> = {
-  [reverseName('127.0.0.25')]: 'mx1.example.com',
-  [reverseName('127.0.0.26')]: 'mx2.example.com',
-  [reverseName('::1')]: 'mx1.example.com',
-};
-
-/** DNS beyond the example zone: the baseline's reverse DNS, else nothing (tests never go online). */
+/** DNS beyond the example zone: nothing exists (`.example` names are reserved; tests never go online). */
 export const NOTHING_ELSE: DnsSource = {
   async resolve<T extends RRType>(name: string, type: T) {
-    const ptr = type === 'PTR' ? REVERSE[name] : undefined;
-    if (ptr) return { name, type, status: 'ok' as const, records: [ptr] as never[], source: 'dns' as const };
     return { name, type, status: 'nxdomain' as const, records: [], source: 'dns' as const };
   },
 };
