@@ -58,6 +58,8 @@ export interface AuditOptions {
   ordered?: boolean;
   /** At most this many DNS questions per second leave for live DNS (cached answers are free). */
   qps?: number;
+  /** DNS questions outstanding at once (default 64); raise it for a fast resolver far away. */
+  dnsInFlight?: number;
   /** Most DNS answers the run's cache keeps (default DEFAULT_CACHE_ENTRIES). */
   cacheEntries?: number;
   /** Replaces live DNS (tests, embedding). */
@@ -154,7 +156,8 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
     if (!known.has(id)) throw new InputError(`unknown rule id ${JSON.stringify(id)} (see \`mailaudit rules\`)`);
   }
   let live: DnsSource =
-    options.dns ?? new LiveDnsSource({ servers: options.dnsServers, timeoutMs: options.timeoutMs, tries: options.tries });
+    options.dns ??
+    new LiveDnsSource({ servers: options.dnsServers, timeoutMs: options.timeoutMs, tries: options.tries, maxInFlight: options.dnsInFlight });
   if (options.qps !== undefined) {
     if (!(options.qps > 0)) throw new InputError(`qps must be a positive number, got ${options.qps}`);
     live = new RateLimitedDnsSource(live, options.qps);

@@ -9,7 +9,7 @@ import { runInWorker, workerTerminal } from './bulk/worker.js';
 import { CONFIG_FILE_NAME, loadConfig, type Config } from './config.js';
 import type { Rule } from './engine/rule.js';
 import { renderExplain, renderRuleList, ruleSummary } from './report/rules.js';
-import { DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, parseDnsServer } from './dns/live.js';
+import { DEFAULT_DNS_IN_FLIGHT, DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, parseDnsServer } from './dns/live.js';
 import { builtinRules, RuleLoadError } from './engine/load.js';
 import { InputError, parseDomainName } from './input/domain.js';
 import { parseShard, type Shard } from './input/shard.js';
@@ -76,6 +76,7 @@ function parser(argv: string[]) {
     .option('concurrency', { type: 'number', default: DEFAULT_STREAM_CONCURRENCY, describe: 'domains audited at once' })
     .option('ordered', { type: 'boolean', default: false, describe: 'ndjson/csv: write domains in input order, not as they finish' })
     .option('qps', { type: 'number', describe: 'at most N DNS queries per second', defaultDescription: 'no limit' })
+    .option('dns-in-flight', { type: 'number', default: DEFAULT_DNS_IN_FLIGHT, describe: 'DNS questions outstanding at once (raise it for a fast resolver far away)' })
     .option('shard', { type: 'string', describe: 'audit only shard K of N of the list (K/N, by a hash of each name)' })
     .option('resume', { type: 'string', describe: 'skip domains already in this earlier ndjson output' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress bar on stderr' })
@@ -201,6 +202,7 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
     concurrency: positiveInteger('concurrency', args.concurrency),
     ordered: args.ordered,
     qps: args.qps === undefined ? undefined : positiveNumber('qps', args.qps),
+    dnsInFlight: positiveInteger('dns-in-flight', args['dns-in-flight']),
   };
   const list: ListInvocation = {
     input: args.input,

@@ -65,6 +65,7 @@ const badInputs: [string, string[], RegExp][] = [
   ['an unknown --format', ['--format', 'xml', 'example.com'], /Invalid values/],
   ['an unknown rule in --disable', ['--disable', 'no-such-rule', 'example.com'], /unknown rule id/],
   ['a bad --timeout', ['--timeout', '-5', 'example.com'], /--timeout/],
+  ['a bad --dns-in-flight', ['--dns-in-flight', '0', 'example.com'], /--dns-in-flight/],
 ];
 for (const [what, args, message] of badInputs) {
   test(`exit 2 and one line on stderr for ${what}`, async (t) => {

@@ -61,3 +61,17 @@ test.serial('with every dkim-* rule disabled, no DKIM selector is asked (bulk ru
   const full = await audit('clean.test', options());
   t.truthy(full.domains[0]!.records.dkim, 'with the rules on, DKIM is collected');
 });
+
+test.serial('live DNS keeps at most maxInFlight questions outstanding (--dns-in-flight)', async (t) => {
+  const { startDnsServer } = await import('./helpers/dns-server.js');
+  const { LiveDnsSource } = await import('../src/dns/live.js');
+  const slow = await startDnsServer({ records: [], delayMs: 50 });
+  try {
+    const live = new LiveDnsSource({ servers: [slow.address], timeoutMs: 3000, tries: 1, maxInFlight: 3 });
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => live.resolve(`n${i}.example.test`, 'TXT')));
+    t.true(answers.every((a) => a.status === 'nxdomain'));
+    t.true(slow.inFlightMax <= 3 && slow.inFlightMax >= 2, `${slow.inFlightMax} in flight`);
+  } finally {
+    await slow.close();
+  }
+});
