@@ -75,3 +75,10 @@ test.serial('live DNS keeps at most maxInFlight questions outstanding (--dns-in-
     await slow.close();
   }
 });
+
+test.serial('a domain that does not exist costs one question, not the forty of a full audit', async (t) => {
+  const before = dns.queries.length;
+  const report = await audit('does-not-exist.test', options());
+  t.deepEqual(report.domains[0]!.findings.map((f) => f.ruleId), ['domain-not-found']);
+  t.deepEqual(dns.queries.slice(before).map((q) => `${q.type} ${q.name}`), ['MX does-not-exist.test']);
+});

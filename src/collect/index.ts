@@ -36,6 +36,12 @@ export interface CollectOptions {
 export async function collectDomain(domain: string, input: string, options: CollectOptions): Promise<DomainFacts> {
   const dns = new RecordingDnsSource(options.dns);
   const ctx: CollectContext = { domain, dns, https: options.https, dnssec: options.dnssec, senderIps: options.senderIps };
+  // A domain that does not exist gets one finding: its MX answer says so before 40 more questions are asked.
+  if ((await dns.resolve(domain, 'MX')).status === 'nxdomain') {
+    const facts: DomainFacts = { domain, input, existence: 'nxdomain', lookups: dns.lookups, dnsFailures: [] };
+    if (options.zone) facts.zone = options.zone;
+    return facts;
+  }
   const mxP = collectMx(ctx);
   const dmarcP = collectDmarc(ctx);
   const [mx, spf, dmarc, mtaSts, tlsRpt, bimi, dnssec, dane, dkim] = await Promise.all([
