@@ -111,6 +111,8 @@ export interface AuditRun {
   senderIps?: string[];
   /** Counters of the run's DNS cache. */
   cacheStats?: CacheStats;
+  /** Every dkim-* rule is disabled: the selector probe is not worth its 33 questions a domain. */
+  skipDkim: boolean;
 }
 
 /** Best guess at the origin of a zone file that does not parse: the first $ORIGIN or SOA owner, else the file name. */
@@ -176,6 +178,7 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
     severity: options.severity ?? {},
     policies: options.policies ?? {},
     https,
+    skipDkim: rules.filter((r) => r.category === 'dkim').every((r) => options.disable?.includes(r.id)),
   };
   const selectors = [...(options.dkimSelectors ?? []), ...Object.values(options.policies ?? {}).flatMap((p) => p.dkimSelectors ?? [])];
   for (const selector of selectors) {
@@ -248,7 +251,7 @@ export async function auditDomain(run: AuditRun, domain: DomainName): Promise<Do
       dns: run.dns,
       zone,
       dkimSelectors: selectors,
-      skipDkim: run.rules.filter((r) => r.category === 'dkim').every((r) => run.disabled.has(r.id)),
+      skipDkim: run.skipDkim,
       https: run.https,
       // DNSSEC belongs to the deployed zone: records read from a zone file are not checked.
       dnssec: zone ? undefined : run.dnssec,
