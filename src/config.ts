@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import type { DomainPolicy } from './facts.js';
+import type { DomainPolicy } from './facts/index.js';
 import { InputError, parseDomainName } from './input/domain.js';
 import { SCHEMAS_DIR } from './paths.js';
 import type { Severity } from './types.js';

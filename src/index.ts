@@ -3,13 +3,13 @@ export { InputError, parseDomainName } from './input/domain.js';
 export { builtinRules, loadRules, RuleLoadError } from './engine/load.js';
 export type { Rule, Condition } from './engine/rule.js';
 export type { Report, DomainReport, Finding, FindingLocation, Severity, SeverityCounts } from './types.js';
-export type * from './facts.js';
+export type * from './facts/index.js';
 export type { DnsSource, DnsAnswer, RRType } from './dns/types.js';
 export { renderText } from './report/text.js';
 export { renderJson } from './report/json.js';
 export { renderSarif } from './report/sarif.js';
 export { loadConfig, CONFIG_FILE_NAME, type Config, type ConfigFile } from './config.js';
-export type { DomainPolicy, PolicyFacts } from './facts.js';
+export type { DomainPolicy, PolicyFacts } from './facts/index.js';
 // Lists of domains (issue 7)
 export { auditStream, DEFAULT_STREAM_CONCURRENCY } from './audit.js';
 export { readDomainList, type ListedDomain, type BadLine } from './input/list.js';

@@ -1,4 +1,4 @@
-import type { DomainFacts } from './facts.js';
+import type { DomainFacts } from './facts/index.js';
 
 export type Severity = 'error' | 'warning' | 'note';
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'note'];

@@ -8,7 +8,7 @@ import { LiveDnsSource } from '../src/dns/live.js';
 import { parseZone } from '../src/dns/zonefile.js';
 import { evaluate } from '../src/engine/evaluate.js';
 import { builtinRules } from '../src/engine/load.js';
-import type { DomainFacts } from '../src/facts.js';
+import type { DomainFacts } from '../src/facts/index.js';
 import { startDnsServer } from './helpers/dns-server.js';
 
 // Certificates made by test/certs/generate.sh: server is issued by ca; other-leaf by other-ca.

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { audit } from '../src/audit.js';
 import { BUILTIN_SELECTORS, parseKeyRecord, selectorProblem } from '../src/collect/dkim.js';
-import type { DkimFacts } from '../src/facts.js';
+import type { DkimFacts } from '../src/facts/index.js';
 import { InputError } from '../src/input/domain.js';
 import { runCli } from './helpers/cli.js';
 import { startDnsServer, type TestDnsServer } from './helpers/dns-server.js';

@@ -6,7 +6,7 @@ import test from 'ava';
 import { getDomain } from 'tldts';
 import { audit } from '../src/audit.js';
 import { analyzeRecord, walkNames } from '../src/collect/dmarc.js';
-import type { DmarcFacts } from '../src/facts.js';
+import type { DmarcFacts } from '../src/facts/index.js';
 import { startDnsServer, type TestDnsServer } from './helpers/dns-server.js';
 import { fixtureRecords, startFixtureDns, QUIET_RULES } from './helpers/fixtures.js';
 

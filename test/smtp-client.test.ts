@@ -8,7 +8,7 @@ import test from 'ava';
 import { collectSmtp } from '../src/collect/smtp.js';
 import { reverseName } from '../src/dns/reverse.js';
 import type { DnsSource } from '../src/dns/types.js';
-import type { MxFacts } from '../src/facts.js';
+import type { MxFacts } from '../src/facts/index.js';
 import { TrustStore } from '../src/probe/certificate.js';
 import { SmtpProber } from '../src/probe/prober.js';
 import { authMechanisms, ehloKeywords, MAX_REPLY_LINES, ReplyError, ReplyParser } from '../src/probe/reply.js';

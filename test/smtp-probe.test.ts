@@ -12,7 +12,7 @@ import { Ajv } from 'ajv';
 import AjvDraft04Module from 'ajv-draft-04';
 import { audit, type AuditOptions } from '../src/audit.js';
 import { parseZone } from '../src/dns/zonefile.js';
-import type { SmtpAddressFact, SubmissionEndpointFact } from '../src/facts.js';
+import type { SmtpAddressFact, SubmissionEndpointFact } from '../src/facts/index.js';
 import type { DomainReport, Report } from '../src/types.js';
 import { runCli } from './helpers/cli.js';
 import { startDnsServer, type TestDnsServer } from './helpers/dns-server.js';

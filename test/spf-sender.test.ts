@@ -5,7 +5,7 @@ import test from 'ava';
 import { Ajv } from 'ajv';
 import { renderJson } from '../src/report/json.js';
 import { audit } from '../src/audit.js';
-import type { SpfSenderResultFact } from '../src/facts.js';
+import type { SpfSenderResultFact } from '../src/facts/index.js';
 import type { TestDnsServer } from './helpers/dns-server.js';
 import { loadFixtureCases, startFixtureDns } from './helpers/fixtures.js';
 import { runCli } from './helpers/cli.js';

@@ -8,7 +8,7 @@ import { txtAnswerOctets } from '../src/collect/spf.js';
 import type { DnsAnswer, DnsSource, RRType } from '../src/dns/types.js';
 import { ZoneDnsSource } from '../src/dns/zone-source.js';
 import { parseZone } from '../src/dns/zonefile.js';
-import type { SpfFacts, SpfNodeFact } from '../src/facts.js';
+import type { SpfFacts, SpfNodeFact } from '../src/facts/index.js';
 import type { TestDnsServer } from './helpers/dns-server.js';
 import { startFixtureDns } from './helpers/fixtures.js';
 

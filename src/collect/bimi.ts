@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { BimiFacts, BimiLogoFact, DmarcFacts, TxtRecordFact } from '../facts.js';
+import type { BimiFacts, BimiLogoFact, DmarcFacts, TxtRecordFact } from '../facts/index.js';
 import type { CollectContext } from './context.js';
 import { fetchHttps } from './https-fetch.js';
 import { txtProblem, txtRecordsAt } from './txt.js';

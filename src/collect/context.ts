@@ -1,5 +1,5 @@
 import type { DnsAnswer, DnsSource } from '../dns/types.js';
-import type { Presence } from '../facts.js';
+import type { Presence } from '../facts/index.js';
 import type { HttpsSettings } from './https-fetch.js';
 
 /** Where the DNSSEC check asks (the run's resolvers), with the run's DNS timeout. */

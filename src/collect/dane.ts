@@ -1,6 +1,6 @@
 import { authenticated } from './dnssec.js';
 import { isUsableForSmtp, matchTlsa } from '../dane/tlsa.js';
-import type { DaneFacts, DaneHostFact, DomainFacts, MxFacts, TlsaRecordFact } from '../facts.js';
+import type { DaneFacts, DaneHostFact, DomainFacts, MxFacts, TlsaRecordFact } from '../facts/index.js';
 import { presenceOf, type CollectContext } from './context.js';
 
 /** The certificates the SMTP probe saw at one address: DER, leaf first. */

@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import type { DnsAnswer } from '../dns/types.js';
-import type { DkimFacts, DkimKeyFact, DkimProblemFact } from '../facts.js';
+import type { DkimFacts, DkimKeyFact, DkimProblemFact } from '../facts/index.js';
 import type { RecordOrigin } from '../dns/types.js';
 import type { CollectContext } from './context.js';
 import { splitTagList } from './txt.js';

@@ -13,7 +13,7 @@ import type {
   DmarcWalkStep,
   DmarcWeakerPolicyFact,
   TxtRecordFact,
-} from '../facts.js';
+} from '../facts/index.js';
 import { presenceOf, type CollectContext } from './context.js';
 import { splitTagList, txtRecordsMatching } from './txt.js';
 

@@ -1,5 +1,5 @@
 import { rawQuery } from '../dns/raw.js';
-import type { DnssecFacts, DnssecNameFact, MxFacts } from '../facts.js';
+import type { DnssecFacts, DnssecNameFact, MxFacts } from '../facts/index.js';
 import type { CollectContext, DnssecSettings } from './context.js';
 
 export const DNSSEC_NOTE =

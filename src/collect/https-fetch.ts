@@ -6,7 +6,7 @@
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
-import type { FetchFact, FetchStage } from '../facts.js';
+import type { FetchFact, FetchStage } from '../facts/index.js';
 import type { CollectContext } from './context.js';
 import { addressesOf } from './mx.js';
 

@@ -1,6 +1,6 @@
 import { RecordingDnsSource } from '../dns/cache.js';
 import type { DnsSource } from '../dns/types.js';
-import type { DnsFailure, DomainFacts, ZoneContext } from '../facts.js';
+import type { DnsFailure, DomainFacts, ZoneContext } from '../facts/index.js';
 import { collectBimi } from './bimi.js';
 import type { CollectContext, DnssecSettings } from './context.js';
 import { applyDane, collectTlsa } from './dane.js';

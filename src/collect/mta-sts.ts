@@ -1,4 +1,4 @@
-import type { MtaStsFacts, MtaStsMode, MtaStsPolicyFact, MxFacts, TxtRecordFact } from '../facts.js';
+import type { MtaStsFacts, MtaStsMode, MtaStsPolicyFact, MxFacts, TxtRecordFact } from '../facts/index.js';
 import type { CollectContext } from './context.js';
 import { fetchHttps } from './https-fetch.js';
 import { txtProblem, txtRecordsAt } from './txt.js';

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { reverseName } from '../dns/reverse.js';
-import type { MxFacts, MxHostFact, MxReverseFact, Presence } from '../facts.js';
+import type { MxFacts, MxHostFact, MxReverseFact, Presence } from '../facts/index.js';
 import { presenceOf, type CollectContext } from './context.js';
 
 const IPV4_LIKE = /^\d{1,3}(\.\d{1,3}){3}$/;

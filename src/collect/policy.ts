@@ -1,4 +1,4 @@
-import type { DomainFacts, DomainPolicy, PolicyFacts, PolicyParkedFact } from '../facts.js';
+import type { DomainFacts, DomainPolicy, PolicyFacts, PolicyParkedFact } from '../facts/index.js';
 
 const norm = (name: string) => name.trim().toLowerCase().replace(/\.$/, '');
 const shownExchange = (exchange: string) => (exchange === '' ? '.' : exchange);

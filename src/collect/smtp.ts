@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { reverseName } from '../dns/reverse.js';
-import type { MxFacts } from '../facts.js';
+import type { MxFacts } from '../facts/index.js';
 import type { SmtpAddressFact, SmtpFacts, SmtpProbeFact, SubmissionEndpointFact, SubmissionFacts } from '../facts/smtp.js';
 import { MAX_MX_PROBED, type SmtpProbeSettings, type SmtpProber } from '../probe/prober.js';
 import type { ProbeTarget } from '../probe/smtp.js';

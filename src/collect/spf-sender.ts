@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { reverseName } from '../dns/reverse.js';
 import type { RRType } from '../dns/types.js';
-import type { SpfNodeFact, SpfResult, SpfSenderResultFact, SpfTermFact } from '../facts.js';
+import type { SpfNodeFact, SpfResult, SpfSenderResultFact, SpfTermFact } from '../facts/index.js';
 import type { CollectContext } from './context.js';
 
 /**

@@ -7,7 +7,7 @@ import type {
   SpfSyntaxErrorFact,
   SpfTermFact,
   TxtRecordFact,
-} from '../facts.js';
+} from '../facts/index.js';
 import { parseSpf, SPF_VERSION } from '../spf/parse.js';
 import { presenceOf, type CollectContext } from './context.js';
 import { evaluateSenders } from './spf-sender.js';

@@ -1,4 +1,4 @@
-import type { MxFacts, SyntaxProblem, TlsRptFacts, TxtRecordFact } from '../facts.js';
+import type { MxFacts, SyntaxProblem, TlsRptFacts, TxtRecordFact } from '../facts/index.js';
 import type { CollectContext } from './context.js';
 import { txtProblem, txtRecordsAt } from './txt.js';
 

@@ -1,5 +1,5 @@
 import type { DnsAnswer } from '../dns/types.js';
-import type { Presence, SyntaxProblem, TxtRecordFact } from '../facts.js';
+import type { Presence, SyntaxProblem, TxtRecordFact } from '../facts/index.js';
 import { presenceOf, type CollectContext } from './context.js';
 
 /** TXT records of an answer whose joined text matches `marker`, with their chunks and origins. */

@@ -1,5 +1,4 @@
-import { CHECKS } from '../checks/index.js';
-import type { DomainFacts } from '../facts.js';
+import type { DomainFacts } from '../facts/index.js';
 import type { Finding, FindingLocation, Severity } from '../types.js';
 import { select, valueAt } from './path.js';
 import type { Condition, Rule } from './rule.js';
@@ -47,13 +46,10 @@ function originOf(node: unknown): { file: string; line: number } | undefined {
 export function evaluateRule(rule: Rule, facts: DomainFacts, severity: Severity = rule.severity): Finding[] {
   const findings: Finding[] = [];
   for (const node of select(facts, rule.given)) {
-    if (rule.when && !rule.when.every((c) => holds(c, node, facts))) continue;
-    const argSets = rule.check
-      ? CHECKS[rule.check]!.run(node, rule.options ?? {}, { facts, domain: facts.domain })
-      : [{}];
-    for (const extra of argSets) {
-      const vars: Record<string, unknown> = { domain: facts.domain, ...extra };
-      const args: Record<string, unknown> = { ...extra };
+    if (!rule.when.every((c) => holds(c, node, facts))) continue;
+    {
+      const vars: Record<string, unknown> = { domain: facts.domain };
+      const args: Record<string, unknown> = {};
       const resolve = (name: string) => {
         const value = lookupVar(name, vars, node, facts);
         if (name !== 'domain') args[name] = value;
@@ -64,7 +60,7 @@ export function evaluateRule(rule: Rule, facts: DomainFacts, severity: Severity 
         name: render(rule.location.name, resolve),
         type: render(rule.location.type, resolve),
       };
-      const origin = originOf(node) ?? originOf(extra) ?? (facts.zone ? { file: facts.zone.file, line: facts.zone.line } : undefined);
+      const origin = originOf(node) ?? (facts.zone ? { file: facts.zone.file, line: facts.zone.line } : undefined);
       if (origin) Object.assign(location, origin);
       findings.push({ ruleId: rule.id, severity, message, location, args });
     }

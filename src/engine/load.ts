@@ -1,7 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { CHECKS } from '../checks/index.js';
 import { RULES_DIR } from '../paths.js';
 import type { Rule } from './rule.js';
 
@@ -44,12 +43,6 @@ export function loadRules(dir: string = RULES_DIR): Rule[] {
     }
     if (seen.has(rule.id)) throw new RuleLoadError(`rule file ${shown}: id "${rule.id}" also in ${seen.get(rule.id)}`);
     seen.set(rule.id, shown);
-    if (rule.check) {
-      const check = CHECKS[rule.check];
-      if (!check) throw new RuleLoadError(`rule file ${shown}: unknown check "${rule.check}"`);
-      const validOptions = ajv.compile(check.optionsSchema);
-      if (!validOptions(rule.options ?? {})) throw new RuleLoadError(`rule file ${shown}: options: ${describe(validOptions)}`);
-    }
     rules.push(rule);
   }
   return rules;

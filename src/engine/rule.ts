@@ -24,9 +24,7 @@ export interface Rule {
   severity: Severity;
   summary: string;
   given: string;
-  when?: Condition[];
-  check?: string;
-  options?: Record<string, unknown>;
+  when: Condition[];
   message: string;
   location: { name: string; type: string };
   references: string[];

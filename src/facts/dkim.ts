@@ -1,5 +1,5 @@
 import type { RecordOrigin } from '../dns/types.js';
-import type { Presence } from '../facts.js';
+import type { Presence } from './common.js';
 
 /** Something wrong with a DKIM key record (dkim-syntax-error). */
 export interface DkimProblemFact {

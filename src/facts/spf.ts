@@ -1,5 +1,6 @@
 import type { RecordOrigin } from '../dns/types.js';
 import type { SpfQualifier, SpfTermKind } from '../spf/parse.js';
+import type { Presence, TxtRecordFact } from './common.js';
 
 /** One term of a record in the SPF tree, as parsed (RFC 7208 §12) and as it costs. */
 export interface SpfTermFact {
@@ -131,4 +132,33 @@ export interface SpfSenderResultFact {
   voidLookups: number;
   /** Where mailauth's evaluation and the full tree disagree on a limit, in words. */
   limitNote?: string;
+}
+
+export interface SpfFacts {
+  status: Presence;
+  /** The `v=spf1` TXT records at the domain. */
+  records: TxtRecordFact[];
+  count: number;
+  origin?: RecordOrigin;
+  /**
+   * With exactly one record: the include/redirect tree (RFC 7208 §5.2, §6.1), flat in pre-order;
+   * `tree[0]` is the domain's own record.
+   */
+  tree?: SpfNodeFact[];
+  /** DNS-querying terms across the whole tree (§4.6.4: more than 10 is permerror). */
+  lookupCount?: number;
+  /** Void lookups across the whole tree (§4.6.4: more than 2 is permerror). */
+  voidLookupCount?: number;
+  /** The `all` that ends evaluation for the domain: its own, or its redirect target's. */
+  allQualifier?: SpfQualifier;
+  /** The domain's own `redirect=` target. */
+  redirect?: string;
+  /** Terms that do not parse, anywhere in the tree. */
+  syntaxErrors?: SpfSyntaxErrorFact[];
+  /** `mx` terms whose target has more than 10 MX records (§4.6.4). */
+  mxOverLimit?: SpfMxLimitFact[];
+  /** Records of the obsolete type SPF (99) at the domain (§3.1). */
+  deprecatedType?: SpfDeprecatedTypeFact;
+  /** With `--sender-ip`: what a receiver decides for each address. */
+  senderResults?: SpfSenderResultFact[];
 }

@@ -4,7 +4,7 @@
  * SMTP (RFC 7672). Re-exported from src/facts.ts.
  */
 import type { RecordOrigin } from '../dns/types.js';
-import type { Presence, TxtRecordFact } from '../facts.js';
+import type { Presence, TxtRecordFact } from './common.js';
 
 /** A syntax problem, located at a DNS name (TXT record) or an HTTPS host (policy file). */
 export interface SyntaxProblem {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import type { AuditOptions } from '../audit.js';
+import type { AuditOptions } from '../run/options.js';
 import { InputError, parseDomainName } from '../input/domain.js';
 import { DEFAULT_SMTP_PORT, DEFAULT_SMTP_TIMEOUT_MS, SmtpProber, type SmtpProbeSettings } from './prober.js';
 

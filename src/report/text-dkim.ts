@@ -1,4 +1,4 @@
-import type { DkimFacts, DkimKeyFact } from '../facts.js';
+import type { DkimFacts, DkimKeyFact } from '../facts/index.js';
 
 function flagsOf(key: DkimKeyFact): string {
   const flags: string[] = [];

@@ -1,4 +1,4 @@
-import type { DmarcEffectiveFact, DmarcFacts } from '../facts.js';
+import type { DmarcEffectiveFact, DmarcFacts } from '../facts/index.js';
 
 const mailbox = (uri: string) => uri.replace(/^mailto:/i, '').replace(/![0-9]+[kmgt]?$/i, '');
 

@@ -1,4 +1,4 @@
-import type { DomainFacts, SpfNodeFact } from '../facts.js';
+import type { DomainFacts, SpfNodeFact } from '../facts/index.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 

@@ -1,4 +1,4 @@
-import type { DomainFacts, FetchFact, Presence } from '../facts.js';
+import type { DomainFacts, FetchFact, Presence } from '../facts/index.js';
 
 /** One line per standard (MTA-STS, TLS-RPT, BIMI, DNSSEC, DANE), each with its verdict. */
 export function transportLines(facts: DomainFacts): string[] {

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { Rule } from '../engine/rule.js';
-import type { DomainFacts } from '../facts.js';
+import type { DomainFacts } from '../facts/index.js';
 import type { DomainReport, Finding, Report, Severity } from '../types.js';
 import { describeCounts, SEVERITY_RANK } from './counts.js';
 import { transportLines } from './text-transport.js';

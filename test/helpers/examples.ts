@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import net, { isIP } from 'node:net';
 import { parseZone, ZoneSyntaxError } from '../../src/dns/zonefile.js';
 import type { DnsSource, RRType } from '../../src/dns/types.js';
-import type { DomainPolicy } from '../../src/facts.js';
+import type { DomainPolicy } from '../../src/facts/index.js';
 
 export const EXAMPLE_DOMAIN = 'example.com';
 export const BASELINE_FILE = 'fixtures/_examples/baseline.zone';
