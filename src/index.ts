@@ -1,3 +1,5 @@
+// First: on an unsupported Node, importing the library throws one clear error before anything else runs.
+import './runtime-guard.js';
 export { audit, type AuditOptions, REPORT_SCHEMA_VERSION } from './audit.js';
 export { InputError, parseDomainName } from './input/domain.js';
 export { builtinRules, loadRules, RuleLoadError } from './engine/load.js';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -7,12 +7,15 @@ import AjvDraft04Module from 'ajv-draft-04';
 import { ANNOTATIONS_PER_LEVEL, annotationCommand, escapeData, escapeProperty, selectAnnotations, type Annotation } from '../src/action/commands.js';
 import { splitArgs } from '../src/action/inputs.js';
 import { escapeCell } from '../src/action/summary.js';
+import { builtinRules } from '../src/engine/load.js';
 import { DOCS_BASE_URL } from '../src/paths.js';
 import type { TestDnsServer } from './helpers/dns-server.js';
 import { QUIET_RULES, startFixtureDns } from './helpers/fixtures.js';
 
 const AjvDraft04 = AjvDraft04Module.default ?? AjvDraft04Module;
 const ENTRY = join(process.cwd(), 'dist', 'src', 'action', 'main.js');
+/** The committed bundle action.yml runs (`npm run bundle`). */
+const BUNDLE = join(process.cwd(), 'action', 'main.mjs');
 let dns: TestDnsServer;
 
 test.before(async () => {
@@ -46,7 +49,7 @@ function workspace(files: Record<string, string | { copy: string }>): string {
 /** These tests are about the Action: the probe is off and the notes every fixture domain gets are too. */
 const QUIET_ARGS = ['--no-smtp', ...QUIET_RULES.flatMap((id) => ['--disable', id])].join(' ');
 
-function runAction(inputs: Record<string, string>, ws: string): Promise<ActionResult> {
+function runAction(inputs: Record<string, string>, ws: string, entry = ENTRY): Promise<ActionResult> {
   const meta = mkdtempSync(join(tmpdir(), 'action-runner-'));
   const summaryFile = join(meta, 'summary.md');
   const outputFile = join(meta, 'output.txt');
@@ -63,7 +66,7 @@ function runAction(inputs: Record<string, string>, ws: string): Promise<ActionRe
   // The runner's own spelling for node actions keeps hyphens (INPUT_FAIL-ON); action.yml passes underscores.
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ENTRY], { env, cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry], { env, cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -84,7 +87,7 @@ function runAction(inputs: Record<string, string>, ws: string): Promise<ActionRe
 const annotations = (stdout: string) => stdout.split('\n').filter((l) => /^::(error|warning|notice) /.test(l));
 const sarifSchema = JSON.parse(readFileSync(join('test', 'schemas', 'sarif-schema-2.1.0.json'), 'utf8'));
 
-test('zone files in a pull request: SARIF per zone, annotations on their lines, summary, outputs, failing step', async (t) => {
+test('zone files in a pull request: one SARIF run, annotations on their lines, summary, outputs, failing step', async (t) => {
   const ws = workspace({
     'zones/clean.zone': { copy: 'fixtures/clean/zone.db' },
     'zones/nospf.zone': { copy: 'fixtures/no-spf/zone.db' },
@@ -100,19 +103,19 @@ test('zone files in a pull request: SARIF per zone, annotations on their lines, 
   const sarif = JSON.parse(readFileSync(r.outputs['sarif-file']!, 'utf8'));
   const validate = new AjvDraft04({ allErrors: true, strict: false }).compile(sarifSchema);
   t.true(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3)));
+  t.is(sarif.runs.length, 1, 'one run per upload');
+  t.is(sarif.runs[0].automationDetails.id, 'mailaudit/', 'the default category, whatever the zones');
+  t.is(sarif.runs[0].tool.driver.rules.length, builtinRules().length, 'the rule catalogue once');
+  const results = sarif.runs[0].results as { ruleId: string; locations: { physicalLocation: unknown; logicalLocations: { name: string; kind: string }[] }[]; partialFingerprints: Record<string, string> }[];
   t.deepEqual(
-    sarif.runs.map((run: { automationDetails: { id: string } }) => run.automationDetails.id),
-    ['mailaudit/zone/zones/broken.zone/', 'mailaudit/zone/zones/clean.zone/', 'mailaudit/zone/zones/mxcname.zone/', 'mailaudit/zone/zones/nospf.zone/'],
-    'one run per zone file, in sorted file order, each its own category',
+    results.map((res) => [res.ruleId, res.locations[0]!.physicalLocation]),
+    [
+      ['zone-syntax-error', { artifactLocation: { uri: 'zones/broken.zone' }, region: { startLine: 3 } }],
+      ['mx-target-cname', { artifactLocation: { uri: 'zones/mxcname.zone' }, region: { startLine: 5 } }],
+      ['spf-missing', { artifactLocation: { uri: 'zones/nospf.zone' }, region: { startLine: 3 } }],
+    ],
   );
-  const locations = sarif.runs.flatMap((run: { results: { ruleId: string; locations: { physicalLocation: unknown }[] }[] }) =>
-    run.results.map((res) => [res.ruleId, res.locations[0]!.physicalLocation]),
-  );
-  t.deepEqual(locations, [
-    ['zone-syntax-error', { artifactLocation: { uri: 'zones/broken.zone' }, region: { startLine: 3 } }],
-    ['mx-target-cname', { artifactLocation: { uri: 'zones/mxcname.zone' }, region: { startLine: 5 } }],
-    ['spf-missing', { artifactLocation: { uri: 'zones/nospf.zone' }, region: { startLine: 3 } }],
-  ]);
+  t.deepEqual(results[2]!.locations[0]!.logicalLocations.find((l) => l.kind === 'namespace')?.name, 'nospf.test', 'the domain is a logical location');
 
   const lines = annotations(r.stdout);
   t.is(lines[0], `::error file=zones/broken.zone,line=3,title=mailaudit zone-syntax-error (broken.test)::zones/broken.zone line 3 does not parse: bad preference 'ten': expected a number from 0 to 65535. A name server would refuse to load this zone, so nothing else in it was audited.`);
@@ -130,14 +133,15 @@ test('zone files in a pull request: SARIF per zone, annotations on their lines, 
   t.regex(r.stdout, /nospf\.test: 1 error, 0 warnings, 0 notes/, 'the text report is in the log');
 });
 
-test('live domains: one SARIF run per domain, annotations without a file, fail-on none passes', async (t) => {
+test('live domains: one SARIF run in the given category, annotations without a file, fail-on none passes', async (t) => {
   const ws = workspace({});
-  const r = await runAction({ domains: 'clean.test, nospf.test\ndmarcnone.test', 'fail-on': 'none', 'sarif-file': 'out/ma.sarif' }, ws);
+  const r = await runAction({ domains: 'clean.test, nospf.test\ndmarcnone.test', 'fail-on': 'none', 'sarif-file': 'out/ma.sarif', category: 'mail/prod' }, ws);
   t.is(r.code, 0, r.stdout + r.stderr);
   t.like(r.outputs, { errors: '1', warnings: '1', notes: '0', domains: '3', 'sarif-file': join(ws, 'out', 'ma.sarif') });
   const sarif = JSON.parse(readFileSync(join(ws, 'out', 'ma.sarif'), 'utf8'));
-  t.deepEqual(sarif.runs.map((run: { automationDetails: { id: string } }) => run.automationDetails.id), ['mailaudit/clean.test/', 'mailaudit/nospf.test/', 'mailaudit/dmarcnone.test/']);
-  t.is(sarif.runs[1].results[0].locations[0].physicalLocation.artifactLocation.uri, 'dns/nospf.test');
+  t.deepEqual(sarif.runs.map((run: { automationDetails: { id: string } }) => run.automationDetails.id), ['mail/prod/']);
+  const byDomain = Object.fromEntries(sarif.runs[0].results.map((res: { properties: { domain: string }; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }) => [res.properties.domain, res.locations[0]!.physicalLocation.artifactLocation.uri]));
+  t.deepEqual(byDomain, { 'nospf.test': 'dns/nospf.test', 'dmarcnone.test': 'dns/dmarcnone.test' });
   t.deepEqual(annotations(r.stdout).map((l) => l.slice(0, l.indexOf('::', 2))), ['::error title=mailaudit spf-missing (nospf.test)', '::warning title=mailaudit dmarc-policy-none (dmarcnone.test)']);
   t.notRegex(r.summary, /Failed|Passed/, 'fail-on none: no verdict');
 });
@@ -192,7 +196,8 @@ test('domains and zones together: the live domains and every zone origin; --fail
   t.is(r.code, 0, r.stdout);
   t.like(r.outputs, { domains: '2', errors: '1', warnings: '1' });
   const sarif = JSON.parse(readFileSync(r.outputs['sarif-file']!, 'utf8'));
-  t.deepEqual(sarif.runs.map((run: { automationDetails: { id: string } }) => run.automationDetails.id), ['mailaudit/dmarcnone.test/', 'mailaudit/zone/-nospf.zone/']);
+  t.deepEqual(sarif.runs.map((run: { automationDetails: { id: string } }) => run.automationDetails.id), ['mailaudit/']);
+  t.deepEqual(sarif.runs[0].results.map((res: { properties: { domain: string } }) => res.properties.domain).sort(), ['dmarcnone.test', 'nospf.test']);
 });
 
 test('bad inputs fail the step with one error command (exit 2)', async (t) => {
@@ -238,13 +243,46 @@ test('pass-through args are split like a shell', (t) => {
   t.throws(() => splitArgs('"open'), { message: /unterminated " quote/ });
 });
 
-test('action.yml declares the inputs and outputs the entry point uses, and runs it with Node >= 22.19', (t) => {
+test('action.yml is a JavaScript action: Node 24 runs the committed bundle; it declares every input and output the entry point uses', (t) => {
   const yml = readFileSync('action.yml', 'utf8');
-  for (const input of ['domains', 'zones', 'format', 'fail-on', 'disable', 'dkim-selectors', 'config', 'sarif-file', 'args']) {
+  for (const input of ['domains', 'zones', 'format', 'fail-on', 'disable', 'dkim-selectors', 'config', 'sarif-file', 'category', 'args']) {
     t.regex(yml, new RegExp(`^  ${input}:\\n    description: `, 'm'), `input ${input}`);
-    t.true(yml.includes(`INPUT_${input.toUpperCase().replace(/-/g, '_')}: \${{ inputs.${input} }}`), `input ${input} passed to the entry point`);
   }
-  for (const output of ['errors', 'warnings', 'notes', 'domains', 'sarif-file']) t.true(yml.includes(`value: \${{ steps.audit.outputs.${output} }}`), `output ${output}`);
-  t.true(yml.includes('node_modules/.bin/node" "$GITHUB_ACTION_PATH/dist/src/action/main.js"'));
+  t.regex(yml, /^  category:\n(?:    .*\n)+?    default: mailaudit$/m, 'category defaults to mailaudit');
+  for (const output of ['errors', 'warnings', 'notes', 'domains', 'sarif-file']) t.regex(yml, new RegExp(`^  ${output}:\\n    description: `, 'm'), `output ${output}`);
+  t.regex(yml, /^runs:\n  using: node24\n  main: action\/main\.mjs\n/m);
+  t.true(existsSync(BUNDLE));
   t.true(existsSync(ENTRY));
+});
+
+/**
+ * The committed bundle, as the runner uses it: a folder with only what the repository holds next to
+ * action.yml (no package.json, no node_modules), INPUT_* variables spelled as the runner spells them
+ * (hyphens kept, every input with its default), and Node 24.
+ */
+test('the committed bundle runs from a clean checkout of the action with nothing installed', async (t) => {
+  const action = mkdtempSync(join(tmpdir(), 'action-checkout-'));
+  for (const dir of ['rules', 'schemas', 'docs']) cpSync(dir, join(action, dir), { recursive: true });
+  copyFileSync('action.yml', join(action, 'action.yml'));
+  mkdirSync(join(action, 'action'));
+  copyFileSync(BUNDLE, join(action, 'action', 'main.mjs'));
+  const defaults = Object.fromEntries(
+    [...readFileSync('action.yml', 'utf8').matchAll(/^  ([a-z-]+):\n(?:    .*\n)*?    default: (.*)$/gm)].map((m) => [m[1]!, m[2] === "''" ? '' : m[2]!]),
+  );
+  const ws = workspace({ 'zones/nospf.zone': { copy: 'fixtures/no-spf/zone.db' }, 'zones/we ird#1%zz [x].zone': { copy: 'fixtures/mx-cname/zone.db' } });
+  const args = `--dns-server ${dns.address} --timeout 10000 --tries 2 ${QUIET_ARGS}`;
+  const r = await runAction({ ...defaults, zones: 'zones/*.zone', 'fail-on': 'error', args }, ws, join(action, 'action', 'main.mjs'));
+  t.is(r.code, 1, r.stdout + r.stderr);
+  t.is(r.stderr, '');
+  t.like(r.outputs, { errors: '1', warnings: '1', domains: '2', 'sarif-file': join(ws, 'mailaudit.sarif') });
+  const sarif = JSON.parse(readFileSync(r.outputs['sarif-file']!, 'utf8'));
+  const validate = new AjvDraft04({ allErrors: true, strict: false }).compile(sarifSchema);
+  t.true(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3)));
+  t.is(sarif.runs[0].automationDetails.id, 'mailaudit/');
+  t.is(sarif.runs[0].tool.driver.version, JSON.parse(readFileSync('package.json', 'utf8')).version);
+  t.deepEqual(sarif.runs[0].results.map((res: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }) => res.locations[0]!.physicalLocation.artifactLocation.uri).sort(), [
+    'zones/nospf.zone',
+    'zones/we%20ird%231%25zz%20%5Bx%5D.zone',
+  ]);
+  t.regex(r.summary, /^## mailaudit: 2 domains, 1 error, 1 warning/);
 });

@@ -1,6 +1,6 @@
 /**
  * The GitHub Action: reads its inputs, audits, and reports the way GitHub shows it — SARIF for code
- * scanning (one run per domain or zone file), a job summary, annotations on zone-file lines, step
+ * scanning (one run, in the `category` input's category), a job summary, annotations on zone-file lines, step
  * outputs — then fails the step per `fail-on`. I/O goes through `ActionIo` so tests can run it.
  */
 import { randomUUID } from 'node:crypto';
@@ -11,7 +11,7 @@ import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, exitCodeFor, parseInvocation, Usage
 import { RuleLoadError } from '../engine/load.js';
 import { InputError } from '../input/domain.js';
 import { renderJson } from '../report/json.js';
-import { renderSarif } from '../report/sarif.js';
+import { DEFAULT_SARIF_CATEGORY, renderSarif } from '../report/sarif.js';
 import { renderText } from '../report/text.js';
 import type { DomainReport } from '../types.js';
 import { annotationCommand, annotationFor, escapeData, selectAnnotations } from './commands.js';
@@ -41,6 +41,7 @@ export async function runAction(io: ActionIo): Promise<number> {
     const format = getInput(env, 'format') || 'text';
     if (!FORMATS.has(format)) throw new UsageError(`the format input must be text, json or sarif, got "${format}"`);
     const failOn = getInput(env, 'fail-on') || 'error';
+    const category = getInput(env, 'category') || DEFAULT_SARIF_CATEGORY;
     if (!FAIL_ON.has(failOn)) throw new UsageError(`the fail-on input must be error, warning, note or none, got "${failOn}"`);
     const domains = getList(env, 'domains');
     const zonePatterns = getList(env, 'zones');
@@ -76,17 +77,14 @@ export async function runAction(io: ActionIo): Promise<number> {
     // commands are off while the report is printed.
     const token = randomUUID();
     io.stdout(`::stop-commands::${token}\n`);
-    io.stdout(format === 'json' ? renderJson(report) : format === 'sarif' ? renderSarif(report, { rules: inv.rules, severityOf, cwd: workspace }) : renderText(report, { rules: inv.rules, color: false }));
+    io.stdout(format === 'json' ? renderJson(report) : format === 'sarif' ? renderSarif(report, { rules: inv.rules, severityOf, cwd: workspace, category }) : renderText(report, { rules: inv.rules, color: false }));
     io.stdout(`::${token}::\n`);
 
     // SARIF for github/codeql-action/upload-sarif.
     const sarifInput = getInput(env, 'sarif-file') || 'mailaudit.sarif';
     const sarifPath = isAbsolute(sarifInput) ? sarifInput : join(workspace, sarifInput);
     mkdirSync(dirname(sarifPath), { recursive: true });
-    writeFileSync(sarifPath, renderSarif(report, { rules: inv.rules, severityOf, cwd: workspace, runs: 'per-target' }));
-    if (report.domains.length > 20) {
-      io.stdout(`::warning title=mailaudit::${escapeData(`${report.domains.length} SARIF runs (one per domain or zone): code scanning accepts at most 20 per upload; split the domains over several steps`)}\n`);
-    }
+    writeFileSync(sarifPath, renderSarif(report, { rules: inv.rules, severityOf, cwd: workspace, category }));
 
     // Annotations, most severe first, within GitHub's per-step limits.
     const repoPath = (file: string) => {

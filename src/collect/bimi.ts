@@ -1,8 +1,10 @@
-import { createRequire } from 'node:module';
 import type { BimiFacts, BimiLogoFact, DmarcFacts, TxtRecordFact } from '../facts/index.js';
 import type { CollectContext } from './context.js';
 import { fetchHttps } from './https-fetch.js';
 import { txtProblem, txtRecordsAt } from './txt.js';
+// mailauth's SVG Tiny PS check: throws an Error with a code when the logo is not acceptable. A static
+// import (not createRequire) so that the Action's bundler includes it.
+import validateSvgModule from 'mailauth/lib/bimi/validate-svg.js';
 
 /** draft-brand-indicators-for-message-identification §4.2: the record starts with v=BIMI1. */
 export const BIMI_MARKER = /^\s*v\s*=\s*BIMI1\s*(?:;|$)/i;
@@ -10,9 +12,7 @@ export const BIMI_MARKER = /^\s*v\s*=\s*BIMI1\s*(?:;|$)/i;
 export const BIMI_LOGO_MAX_BYTES = 32 * 1024;
 const BIMI_FETCH_CAP = 64 * 1024;
 
-// mailauth's SVG Tiny PS check (lib/bimi/validate-svg.js): throws an Error with a code when the logo is not acceptable.
-const require = createRequire(import.meta.url);
-const { validateSvg } = require('mailauth/lib/bimi/validate-svg.js') as { validateSvg(svg: string | Buffer): boolean };
+const { validateSvg } = validateSvgModule;
 
 export function checkBimiSvg(svg: string): string | undefined {
   try {

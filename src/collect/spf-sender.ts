@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { reverseName } from '../dns/reverse.js';
 import type { RRType } from '../dns/types.js';
@@ -28,17 +27,17 @@ type MailauthSpf = (opts: {
 
 type MacroExpander = (input: string, values: Record<string, unknown>) => string;
 
-/** mailauth (and what it pulls in) is loaded only when a sender IP is given: it slows every start-up otherwise. */
-let mailauth: { spf: MailauthSpf; expandMacro: MacroExpander } | undefined;
+/**
+ * mailauth (and what it pulls in) is loaded only when a sender IP is given: it slows every start-up
+ * otherwise. Literal `import()`s, so that the Action's bundler includes them.
+ */
+let mailauth: Promise<{ spf: MailauthSpf; expandMacro: MacroExpander }> | undefined;
 function loadMailauth() {
-  if (!mailauth) {
-    const require = createRequire(import.meta.url);
-    mailauth = {
-      spf: (require('mailauth/lib/spf/index.js') as { spf: MailauthSpf }).spf,
-      // mailauth's macro expander (RFC 7208 §7), so both evaluations expand alike.
-      expandMacro: require('mailauth/lib/spf/macro.js') as MacroExpander,
-    };
-  }
+  mailauth ??= Promise.all([import('mailauth/lib/spf/index.js'), import('mailauth/lib/spf/macro.js')]).then(([spf, macro]) => ({
+    spf: (spf.default as { spf: MailauthSpf }).spf,
+    // mailauth's macro expander (RFC 7208 §7), so both evaluations expand alike.
+    expandMacro: macro.default as MacroExpander,
+  }));
   return mailauth;
 }
 
@@ -141,7 +140,7 @@ class TreeEvaluator {
       // %{p} needs the client's validated PTR names; an include/redirect target with macros was not collected.
       if (/%\{p/i.test(spec) || term.kind === 'include') return undefined;
       try {
-        spec = loadMailauth().expandMacro(spec, { sender: this.sender, ip: this.ip, helo: this.ctx.domain, domain: node.name });
+        spec = (await loadMailauth()).expandMacro(spec, { sender: this.sender, ip: this.ip, helo: this.ctx.domain, domain: node.name });
       } catch {
         return { result: 'permerror', name: node.name, term: term.text };
       }
@@ -246,7 +245,7 @@ export async function evaluateSenders(ctx: CollectContext, tree: SpfNodeFact[], 
       const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(raw);
       const ip = mapped ? mapped[1]! : raw;
       const [ma, ours] = await Promise.all([
-        loadMailauth().spf({ sender, ip, helo: ctx.domain, mta: 'mailaudit', resolver, strict: true, maxElapsedTime: 60_000 }),
+        (await loadMailauth()).spf({ sender, ip, helo: ctx.domain, mta: 'mailaudit', resolver, strict: true, maxElapsedTime: 60_000 }),
         isIPv4(ip) || isIPv6(ip) ? new TreeEvaluator(ctx, tree, ip, sender).node(tree[0]!) : Promise.resolve(undefined),
       ]);
       const result = (RESULTS.has(ma.status.result as SpfResult) ? ma.status.result : 'temperror') as SpfResult;

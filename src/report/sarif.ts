@@ -1,4 +1,5 @@
-import { relative, sep } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Rule } from '../engine/rule.js';
 import { DOCS_BASE_URL } from '../paths.js';
 import type { DomainReport, Finding, Report, Severity } from '../types.js';
@@ -33,11 +34,20 @@ function descriptor(rule: Rule, severity: Severity) {
   };
 }
 
-/** Zone files relative to the working directory (the repository root in CI), with forward slashes. */
+/**
+ * A zone file as a SARIF `artifactLocation.uri`, which must be a URI reference (RFC 3986): relative to
+ * the working directory (the repository root in CI) with each path segment percent-encoded
+ * (`we ird#1%zz [x].zone` → `we%20ird%231%25zz%20%5Bx%5D.zone`, `é.zone` → `%C3%A9.zone`); a file
+ * outside it becomes a `file:` URL.
+ */
 export function artifactUri(file: string, cwd: string): string {
   const rel = relative(cwd, file);
-  return (rel.startsWith('..') ? file : rel).split(sep).join('/');
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return pathToFileURL(resolve(cwd, file)).href;
+  return rel.split(sep).map(encodeURIComponent).join('/');
 }
+
+/** Code scanning's default category for mailaudit's results (the Action's `category` input). */
+export const DEFAULT_SARIF_CATEGORY = 'mailaudit';
 
 export interface SarifOptions {
   rules: readonly Rule[];
@@ -45,22 +55,16 @@ export interface SarifOptions {
   severityOf?: (rule: Rule) => Severity;
   cwd?: string;
   /**
-   * `single` (default): one run for the whole report. `per-target`: one run per domain, each with its
-   * own automationDetails id (`mailaudit/<domain>/`, or `mailaudit/zone/<file>/` for the domains
-   * audited from a zone file, together), which code scanning uses as the category: uploads for one domain
-   * or zone do not close the alerts of another.
+   * The code-scanning category (`automationDetails.id` is `<category>/`, default `mailaudit/`).
+   * It does not depend on which domains or zones were audited, so adding a domain to the list does
+   * not close (orphan) the alerts of the others: one category holds every domain's results, each
+   * told apart by its fingerprint and logical location.
    */
-  runs?: 'single' | 'per-target';
-}
-
-/** The code-scanning category of one domain's results. */
-export function sarifCategory(d: DomainReport, cwd: string): string {
-  const zone = d.records.zone;
-  return zone ? `mailaudit/zone/${artifactUri(zone.file, cwd)}/` : `mailaudit/${d.domain}/`;
+  category?: string;
 }
 
 function result(domain: string, f: Finding, ruleIndex: number, cwd: string) {
-  const uri = f.location.file ? artifactUri(f.location.file, cwd) : `dns/${domain}`;
+  const uri = f.location.file ? artifactUri(f.location.file, cwd) : `dns/${encodeURIComponent(domain)}`;
   const physical = { artifactLocation: { uri }, region: { startLine: f.location.line ?? 1 } };
   return {
     ruleId: f.ruleId,
@@ -72,6 +76,7 @@ function result(domain: string, f: Finding, ruleIndex: number, cwd: string) {
         physicalLocation: physical,
         logicalLocations: [
           { name: f.location.name, fullyQualifiedName: `${f.location.name} ${f.location.type}`, kind: 'resource' },
+          { name: domain, fullyQualifiedName: domain, kind: 'namespace' },
         ],
       },
     ],
@@ -80,17 +85,15 @@ function result(domain: string, f: Finding, ruleIndex: number, cwd: string) {
   };
 }
 
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
-  return groups;
-}
-
-/** SARIF 2.1.0, as GitHub code scanning accepts it. */
+/**
+ * SARIF 2.1.0, as GitHub code scanning accepts it: one run for the whole report (code scanning takes
+ * one run per upload and category), the rule catalogue once in `tool.driver.rules`.
+ */
 export function renderSarif(report: Report, options: SarifOptions): string {
   const cwd = options.cwd ?? process.cwd();
   const index = new Map(options.rules.map((r, i) => [r.id, i]));
-  const run = (domains: DomainReport[], id: string) => ({
+  const category = (options.category ?? DEFAULT_SARIF_CATEGORY).replace(/\/+$/, '') || DEFAULT_SARIF_CATEGORY;
+  const run = {
     tool: {
       driver: {
         name: 'mailaudit',
@@ -100,14 +103,10 @@ export function renderSarif(report: Report, options: SarifOptions): string {
         rules: options.rules.map((r) => descriptor(r, options.severityOf?.(r) ?? r.severity)),
       },
     },
-    automationDetails: { id },
-    results: domains.flatMap((d) => d.findings.map((f) => result(d.domain, f, index.get(f.ruleId) ?? -1, cwd))),
+    automationDetails: { id: `${category}/` },
+    results: report.domains.flatMap((d: DomainReport) => d.findings.map((f) => result(d.domain, f, index.get(f.ruleId) ?? -1, cwd))),
     invocations: [{ executionSuccessful: true, endTimeUtc: report.generatedAt }],
-  });
-  const runs =
-    options.runs === 'per-target'
-      ? [...groupBy(report.domains, (d) => sarifCategory(d, cwd))].map(([id, domains]) => run(domains, id))
-      : [run(report.domains, `mailaudit/${report.domains.map((d) => d.domain).join(',')}/`)];
-  const sarif = { $schema: SARIF_SCHEMA, version: '2.1.0', runs };
+  };
+  const sarif = { $schema: SARIF_SCHEMA, version: '2.1.0', runs: [run] };
   return `${JSON.stringify(sarif, null, 2)}\n`;
 }
