@@ -63685,6 +63685,7 @@ function renderSummary(report, options) {
 }
 
 // src/action/run.ts
+var SARIF_RESULTS_PER_RUN = 25e3;
 var FORMATS2 = /* @__PURE__ */ new Set(["text", "json", "sarif"]);
 var FAIL_ON2 = /* @__PURE__ */ new Set(["error", "warning", "note", "none"]);
 function setOutputs(env2, outputs) {
@@ -63741,6 +63742,11 @@ No zone file matched ${zonePatterns.map((p) => `\`${p}\``).join(", ")}: nothing 
     const sarifPath = isAbsolute2(sarifInput) ? sarifInput : join5(workspace, sarifInput);
     mkdirSync(dirname5(sarifPath), { recursive: true });
     writeFileSync(sarifPath, renderSarif(report, { rules: inv.rules, severityOf, cwd: workspace, category }));
+    const results = report.summary.error + report.summary.warning + report.summary.note;
+    if (results > SARIF_RESULTS_PER_RUN) {
+      io.stdout(`::warning title=mailaudit::${escapeData(`${results} SARIF results: code scanning rejects a run of more than ${SARIF_RESULTS_PER_RUN}; split the domains over several steps, each with its own category input`)}
+`);
+    }
     const repoPath = (file) => {
       const rel = relative4(workspace, isAbsolute2(file) ? file : join5(workspace, file));
       return (rel.startsWith("..") ? file : rel).split(sep2).join("/");

@@ -24,6 +24,9 @@ export interface ActionIo {
   stdout: (text: string) => void;
 }
 
+/** GitHub code scanning rejects a SARIF run with more results than this. */
+const SARIF_RESULTS_PER_RUN = 25_000;
+
 const FORMATS = new Set(['text', 'json', 'sarif']);
 const FAIL_ON = new Set(['error', 'warning', 'note', 'none']);
 
@@ -85,6 +88,10 @@ export async function runAction(io: ActionIo): Promise<number> {
     const sarifPath = isAbsolute(sarifInput) ? sarifInput : join(workspace, sarifInput);
     mkdirSync(dirname(sarifPath), { recursive: true });
     writeFileSync(sarifPath, renderSarif(report, { rules: inv.rules, severityOf, cwd: workspace, category }));
+    const results = report.summary.error + report.summary.warning + report.summary.note;
+    if (results > SARIF_RESULTS_PER_RUN) {
+      io.stdout(`::warning title=mailaudit::${escapeData(`${results} SARIF results: code scanning rejects a run of more than ${SARIF_RESULTS_PER_RUN}; split the domains over several steps, each with its own category input`)}\n`);
+    }
 
     // Annotations, most severe first, within GitHub's per-step limits.
     const repoPath = (file: string) => {
