@@ -253,6 +253,9 @@ test('action.yml is a JavaScript action: Node 24 runs the committed bundle; it d
   t.regex(yml, /^runs:\n  using: node24\n  main: action\/main\.mjs\n/m);
   t.true(existsSync(BUNDLE));
   t.true(existsSync(ENTRY));
+  const bundle = readFileSync(BUNDLE, 'utf8');
+  t.false(bundle.includes(process.cwd()), 'no absolute path of the machine that built it');
+  t.false(bundle.includes('sourceMappingURL'));
 });
 
 /**
