@@ -33,7 +33,7 @@ export function dmarcTextLines(domain: string, dmarc: DmarcFacts | undefined): s
   else lines.push('DMARC  none');
   if (dmarc.effective) lines.push(`       policy: ${describeDmarcPolicy(domain, dmarc.effective)}`);
   else if (dmarc.count > 1) lines.push('       policy: none applies (several records are discarded)');
-  else if (dmarc.multipleRecords?.length) lines.push(`       policy: none applies (several records at ${dmarc.multipleRecords.map((m) => m.name).join(', ')} are discarded)`);
+  else if (dmarc.multipleRecords?.length && dmarc.status !== 'undetermined') lines.push(`       policy: none applies (several records at ${dmarc.multipleRecords.map((m) => m.name).join(', ')} are discarded)`);
   if (dmarc.organizationalDomain && dmarc.organizationalDomain !== domain) lines.push(`       organizational domain: ${dmarc.organizationalDomain} (DNS tree walk)`);
   return lines;
 }
