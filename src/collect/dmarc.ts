@@ -289,11 +289,14 @@ function recordPolicies(a: RecordAnalysis): Policies | undefined {
   const sp = tags['sp'] === undefined ? undefined : policyOf(tags['sp']);
   const np = tags['np'] === undefined ? undefined : policyOf(tags['np']);
   const invalid = (['p', 'sp', 'np'] as const).find((t) => tags[t] !== undefined && !policyOf(tags[t]));
+  const ruaValid = a.uris.some((u) => u.tag === 'rua' && u.valid);
   if (!invalid) {
     if (p) return { p, ...(sp ? { sp } : {}), ...(np ? { np } : {}) };
-    return { p: 'none', ...(sp ? { sp } : {}), ...(np ? { np } : {}), defaulted: 'has no p= tag' };
+    // §4.7 reads a missing p as p=none; §4.10.1, read strictly, gives no DMARC at all without a valid rua.
+    const defaulted = ruaValid ? 'has no p= tag' : 'has no p= tag and no valid rua (receivers reading RFC 9989 §4.10.1 strictly apply no DMARC at all)';
+    return { p: 'none', ...(sp ? { sp } : {}), ...(np ? { np } : {}), defaulted };
   }
-  if (a.uris.some((u) => u.tag === 'rua' && u.valid)) return { p: 'none', defaulted: `has ${invalid}=${tags[invalid]}, which is not a policy, and a valid rua` };
+  if (ruaValid) return { p: 'none', defaulted: `has ${invalid}=${tags[invalid]}, which is not a policy, and a valid rua` };
   return undefined;
 }
 

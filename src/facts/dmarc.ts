@@ -68,9 +68,10 @@ export interface DmarcReportUriFact {
   /** The host's Organizational Domain (by its own DNS tree walk) is not the policy domain's. */
   external: boolean;
   /**
-   * For an external host: whether it publishes `<domain>._report._dmarc.<host>` (or the `*` form);
-   * not-checked: beyond the MAX_CHECKED_REPORT_DESTINATIONS hosts checked per domain (its Organizational
-   * Domain is not known either, so `external` is false without having been decided).
+   * For an external host: whether it publishes `<domain>._report._dmarc.<host>` (or the `*` form).
+   * undetermined: that lookup failed, or a tree walk failed so that whether the host is external is
+   * not known (`external` is then true, unverified). not-checked: beyond the
+   * MAX_CHECKED_REPORT_DESTINATIONS hosts checked per domain (`external` false, undecided).
    */
   authorization?: 'authorized' | 'unauthorized' | 'undetermined' | 'not-checked';
   /** Which name authorized it: the exact one or the wildcard. */
