@@ -5,6 +5,7 @@ import { Resolver } from 'node:dns/promises';
 import test from 'ava';
 import { audit } from '../src/audit.js';
 import { analyzeRecord, MAX_CHECKED_REPORT_DESTINATIONS, walkNames } from '../src/collect/dmarc.js';
+import { dmarcTextLines } from '../src/report/text-dmarc.js';
 import type { DmarcFacts } from '../src/facts/index.js';
 import { startDnsServer, type TestDnsServer } from './helpers/dns-server.js';
 import { fixtureRecords, startFixtureDns, QUIET_RULES } from './helpers/fixtures.js';
@@ -210,6 +211,7 @@ test.serial('testing mode: p=reject; t=y is applied as quarantine, p=quarantine;
   t.like(quarantine.dmarc.effective, { policy: 'none', publishedPolicy: 'quarantine' });
   t.regex(quarantine.dmarc.effective!.policyBasis!, /t=y, testing mode/);
   t.true(quarantine.ids.includes('dmarc-policy-none'));
+  t.regex(dmarcTextLines('dmarc-testing-reject.test', reject.dmarc).join('\n'), /policy: quarantine for the domain.*testing \(t=y\): p=reject is applied one level less/);
 });
 
 test.serial('a record without p is applied as p=none and says so; an unusable p without rua gives no policy', async (t) => {
@@ -245,6 +247,7 @@ test.serial('two records at a parent the walk reaches: named where they are, no 
   t.deepEqual(dmarc.walk!.map((s) => s.result), ['absent', 'multiple', 'absent']);
   t.true(ids.includes('dmarc-multiple-records'));
   t.false(ids.includes('dmarc-missing'));
+  t.regex(dmarcTextLines('sub.dmarc-twoparent.test', dmarc).join('\n'), /none applies \(several records at _dmarc\.dmarc-twoparent\.test are discarded\)/);
 });
 
 test.serial(`1,500 external report addresses in a silent domain: ${MAX_CHECKED_REPORT_DESTINATIONS} hosts checked, the rest listed, in seconds`, async (t) => {
