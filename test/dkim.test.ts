@@ -139,6 +139,7 @@ const KEY_GRAMMAR: [string, string, { valid?: boolean; problems?: string[] }][] 
   ['k: rsa is the default', 'v=DKIM1; p=AAAA', { valid: false, problems: ['syntax p'] }],
   ['k: an unknown key type', `v=DKIM1; k=dsa; ${ED}`, { valid: false, problems: ['unknown-key-type k'] }],
   ['k: empty', `v=DKIM1; k=; ${ED}`, { valid: false, problems: ['syntax k'] }],
+  ['k=rsa over a well-formed EC key: unusable, not a syntax error', 'v=DKIM1; k=rsa; p=MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYMNi290Ql1/PB2fpVYiA/2Jq0eP45cmgrA+fkIFS50Ed2tdy7aki/oYzSVbcv+uXa/VOD5c7yd0A1+3mMATPgQ==', { valid: false, problems: ['key-type-mismatch p'] }],
   ['n: notes, anything', `v=DKIM1; k=ed25519; n=rotated=2024; ${ED}`, {}],
   ['p: required', 'v=DKIM1; k=ed25519', { valid: false, problems: ['syntax p'] }],
   ['p: empty means revoked (no problem, not valid)', 'v=DKIM1; k=ed25519; p=', { valid: false }],

@@ -90,11 +90,11 @@ const list = (value: string | undefined): string[] | undefined =>
 const looksLikeKey = (text: string) => /^\s*v\s*=\s*DKIM1\b/i.test(text) || /(?:^|;)\s*p\s*=/i.test(text);
 
 /** Reads the RSA key size from the key itself: SubjectPublicKeyInfo (RFC 6376 §3.6.1), else PKCS#1. */
-function rsaKey(der: Buffer): { bits: number; encoding: 'spki' | 'pkcs1' } | { error: string } {
+function rsaKey(der: Buffer): { bits: number; encoding: 'spki' | 'pkcs1' } | { error: string; mismatch?: true } {
   for (const type of ['spki', 'pkcs1'] as const) {
     try {
       const key = createPublicKey({ key: der, format: 'der', type });
-      if (key.asymmetricKeyType !== 'rsa') return { error: `the key is ${key.asymmetricKeyType ?? 'not RSA'}, not RSA as k=rsa says` };
+      if (key.asymmetricKeyType !== 'rsa') return { error: `the key is ${key.asymmetricKeyType ?? 'not RSA'}, not RSA as k=rsa says`, mismatch: true };
       return { bits: key.asymmetricKeyDetails?.modulusLength ?? 0, encoding: type };
     } catch {
       // try the next encoding
@@ -171,7 +171,8 @@ export function parseKeyRecord(selector: string, name: string, chunks: string[],
       const der = Buffer.from(data, 'base64');
       if (key.keyType === 'rsa') {
         const rsa = rsaKey(der);
-        if ('error' in rsa) problem('p', rsa.error);
+        // A well-formed key of another type is unusable rather than a syntax error.
+        if ('error' in rsa) problem('p', rsa.error, rsa.mismatch ? 'key-type-mismatch' : 'syntax');
         else {
           key.bits = rsa.bits;
           key.encoding = rsa.encoding;

@@ -4,7 +4,8 @@ import type { Presence } from './common.js';
 /**
  * Something wrong with a DKIM key record. kind: syntax (dkim-syntax-error: the record breaks the
  * RFC 6376 §3.6.1 grammar or its key cannot be decoded); the record is well-formed but its key
- * unusable: no-usable-hash (dkim-no-usable-hash), not-for-email or unknown-key-type (dkim-key-unusable).
+ * unusable: no-usable-hash (dkim-no-usable-hash), not-for-email, unknown-key-type or key-type-mismatch
+ * (a valid key of another type than k= says) (dkim-key-unusable).
  */
 export interface DkimProblemFact {
   selector: string;
@@ -13,7 +14,7 @@ export interface DkimProblemFact {
   /** The tag concerned ("" for the record as a whole). */
   tag: string;
   reason: string;
-  kind: 'syntax' | 'no-usable-hash' | 'not-for-email' | 'unknown-key-type';
+  kind: 'syntax' | 'no-usable-hash' | 'not-for-email' | 'unknown-key-type' | 'key-type-mismatch';
   origin?: RecordOrigin;
 }
 
