@@ -45,7 +45,8 @@ test.serial('record parsing: tags, defaults, Ed25519 of the wrong length, servic
   t.regex(short.problems[0]!.reason, /32 bytes/);
   const noEmail = parseKeyRecord('x', 'n', ['k=ed25519; s=other; p=' + Buffer.alloc(32, 1).toString('base64')]);
   t.is(noEmail.key.bits, 256);
-  t.regex(noEmail.problems[0]!.reason, /excludes email/);
+  t.regex(noEmail.problems[0]!.reason, /does not include email/);
+  t.is(noEmail.problems[0]!.kind, 'not-for-email');
   const late = parseKeyRecord('x', 'n', ['k=rsa; v=DKIM1; p=']);
   t.regex(late.problems[0]!.reason, /first tag/);
   t.true(late.key.revoked);
@@ -116,4 +117,53 @@ test.serial('when the wildcard probe fails, DKIM is undetermined with one failed
   } finally {
     await server.close();
   }
+});
+
+/** parseKeyRecord on one record: the problems by kind and tag, and what the key fact says. */
+function keyVerdict(text: string) {
+  const { key, problems } = parseKeyRecord('x', 'x._domainkey.a.test', [text]);
+  return { valid: key.valid, problems: problems.map((p) => `${p.kind} ${p.tag}`) };
+}
+
+const ED = 'p=' + Buffer.alloc(32, 7).toString('base64');
+// RFC 6376 §3.6.1 (key record tags), §3.2 (tag-list); RFC 8301 §3.1 (sha1); RFC 8463 (Ed25519).
+const KEY_GRAMMAR: [string, string, { valid?: boolean; problems?: string[] }][] = [
+  ['v is optional', `k=ed25519; ${ED}`, {}],
+  ['v=DKIM1 first', `v=DKIM1; k=ed25519; ${ED}`, {}],
+  ['v must be first when present', `k=ed25519; v=DKIM1; ${ED}`, { valid: false, problems: ['syntax v'] }],
+  ['v must be DKIM1', `v=DKIM2; k=ed25519; ${ED}`, { valid: false, problems: ['syntax v'] }],
+  ['h: an unknown algorithm beside sha256 is ignored', `v=DKIM1; k=ed25519; h=sha256:foo; ${ED}`, {}],
+  ['h: sha1 alone leaves no usable algorithm (RFC 8301)', `v=DKIM1; k=ed25519; h=sha1; ${ED}`, { valid: false, problems: ['no-usable-hash h'] }],
+  ['h: only unknown algorithms', `v=DKIM1; k=ed25519; h=foo:bar; ${ED}`, { valid: false, problems: ['no-usable-hash h'] }],
+  ['h: empty', `v=DKIM1; k=ed25519; h=; ${ED}`, { valid: false, problems: ['syntax h'] }],
+  ['k: rsa is the default', 'v=DKIM1; p=AAAA', { valid: false, problems: ['syntax p'] }],
+  ['k: an unknown key type', `v=DKIM1; k=dsa; ${ED}`, { valid: false, problems: ['unknown-key-type k'] }],
+  ['k: empty', `v=DKIM1; k=; ${ED}`, { valid: false, problems: ['syntax k'] }],
+  ['k=rsa over a well-formed EC key: unusable, not a syntax error', 'v=DKIM1; k=rsa; p=MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYMNi290Ql1/PB2fpVYiA/2Jq0eP45cmgrA+fkIFS50Ed2tdy7aki/oYzSVbcv+uXa/VOD5c7yd0A1+3mMATPgQ==', { valid: false, problems: ['key-type-mismatch p'] }],
+  ['n: notes, anything', `v=DKIM1; k=ed25519; n=rotated=2024; ${ED}`, {}],
+  ['p: required', 'v=DKIM1; k=ed25519', { valid: false, problems: ['syntax p'] }],
+  ['p: empty means revoked (no problem, not valid)', 'v=DKIM1; k=ed25519; p=', { valid: false }],
+  ['p: base64 with white space inside', `v=DKIM1; k=ed25519; p=${Buffer.alloc(32, 7).toString('base64').replace(/(.{8})/g, '$1 ')}`, {}],
+  ['p: not base64', 'v=DKIM1; k=ed25519; p=not*base64', { valid: false, problems: ['syntax p'] }],
+  ['s: email among unknown service types', `v=DKIM1; k=ed25519; s=email:other; ${ED}`, {}],
+  ['s: *', `v=DKIM1; k=ed25519; s=*; ${ED}`, {}],
+  ['s: no email', `v=DKIM1; k=ed25519; s=other; ${ED}`, { valid: false, problems: ['not-for-email s'] }],
+  ['t: unknown flags are ignored', `v=DKIM1; k=ed25519; t=y:x; ${ED}`, {}],
+  ['an unknown tag is ignored', `v=DKIM1; k=ed25519; z=1; ${ED}`, {}],
+  ['a repeated tag', `v=DKIM1; k=ed25519; k=ed25519; ${ED}`, { valid: false, problems: ['syntax k'] }],
+  ['a part that is not tag=value', `v=DKIM1; k=ed25519; junk; ${ED}`, { valid: false, problems: ['syntax '] }],
+];
+
+for (const [what, text, expected] of KEY_GRAMMAR) {
+  test.serial(`DKIM key grammar: ${what}`, (t) => {
+    t.deepEqual(keyVerdict(text), { valid: true, problems: [], ...expected });
+  });
+}
+
+test.serial('h=sha256:foo signs with sha256: the unknown name is kept apart, not an error', (t) => {
+  const { key, problems } = parseKeyRecord('x', 'n', [`v=DKIM1; k=ed25519; h=sha256:foo; ${ED}`]);
+  t.deepEqual(problems, []);
+  t.deepEqual(key.hashAlgorithms, ['sha256', 'foo']);
+  t.deepEqual(key.ignoredHashAlgorithms, ['foo']);
+  t.false(key.sha1Allowed);
 });

@@ -90,11 +90,11 @@ const list = (value: string | undefined): string[] | undefined =>
 const looksLikeKey = (text: string) => /^\s*v\s*=\s*DKIM1\b/i.test(text) || /(?:^|;)\s*p\s*=/i.test(text);
 
 /** Reads the RSA key size from the key itself: SubjectPublicKeyInfo (RFC 6376 §3.6.1), else PKCS#1. */
-function rsaKey(der: Buffer): { bits: number; encoding: 'spki' | 'pkcs1' } | { error: string } {
+function rsaKey(der: Buffer): { bits: number; encoding: 'spki' | 'pkcs1' } | { error: string; mismatch?: true } {
   for (const type of ['spki', 'pkcs1'] as const) {
     try {
       const key = createPublicKey({ key: der, format: 'der', type });
-      if (key.asymmetricKeyType !== 'rsa') return { error: `the key is ${key.asymmetricKeyType ?? 'not RSA'}, not RSA as k=rsa says` };
+      if (key.asymmetricKeyType !== 'rsa') return { error: `the key is ${key.asymmetricKeyType ?? 'not RSA'}, not RSA as k=rsa says`, mismatch: true };
       return { bits: key.asymmetricKeyDetails?.modulusLength ?? 0, encoding: type };
     } catch {
       // try the next encoding
@@ -103,12 +103,23 @@ function rsaKey(der: Buffer): { bits: number; encoding: 'spki' | 'pkcs1' } | { e
   return { error: 'the key data is not an RSA public key (neither SubjectPublicKeyInfo nor PKCS#1)' };
 }
 
-/** Parses one key record (RFC 6376 §3.6.1; RFC 8463 for Ed25519; RFC 8301 for h=). */
+/** RFC 6376 §3.3 and RFC 8301 §3.1: the hash algorithms a verifier may use today (sha1 is forbidden). */
+const USABLE_HASHES = new Set(['sha256']);
+/** RFC 6376 §3.3, RFC 8463: the key types defined. */
+const KEY_TYPES = new Set(['rsa', 'ed25519']);
+
+/**
+ * Parses one key record (RFC 6376 §3.6.1; RFC 8463 for Ed25519; RFC 8301 for h=). A problem is
+ * `syntax` when the record breaks the grammar or its key data cannot be decoded, and names why
+ * otherwise: a well-formed record whose key no verifier can use (no usable hash, not for email,
+ * an unknown key type).
+ */
 export function parseKeyRecord(selector: string, name: string, chunks: string[], origin?: RecordOrigin): { key: DkimKeyFact; problems: DkimProblemFact[] } {
   const text = chunks.join('');
   const { tags, order, malformed, repeated } = tagList(text);
   const problems: DkimProblemFact[] = [];
-  const problem = (tag: string, reason: string) => problems.push(origin ? { selector, name, tag, reason, origin } : { selector, name, tag, reason });
+  const problem = (tag: string, reason: string, kind: DkimProblemFact['kind'] = 'syntax') =>
+    problems.push(origin ? { selector, name, tag, reason, kind, origin } : { selector, name, tag, reason, kind });
   const flags = list(tags['t']) ?? [];
   const key: DkimKeyFact = {
     selector,
@@ -129,14 +140,21 @@ export function parseKeyRecord(selector: string, name: string, chunks: string[],
   if (hashes) {
     key.hashAlgorithms = hashes;
     key.sha1Allowed = hashes.includes('sha1');
-    const unknown = hashes.filter((h) => h !== 'sha1' && h !== 'sha256');
-    if (unknown.length) problem('h', `unknown hash algorithm ${unknown.join(', ')} in h=`);
-    if (!hashes.includes('sha256')) problem('h', `h=${tags['h']} does not allow sha256: signatures cannot verify (RFC 8301)`);
+    // RFC 6376 §3.6.1: unrecognised algorithms MUST be ignored; only a list left with nothing usable is a problem.
+    const ignored = hashes.filter((h) => h !== 'sha1' && !USABLE_HASHES.has(h));
+    if (ignored.length) key.ignoredHashAlgorithms = ignored;
+    if (hashes.length === 0) problem('h', 'h= is empty: the tag lists at least one algorithm when present');
+    else if (!hashes.some((h) => USABLE_HASHES.has(h))) {
+      const why = key.sha1Allowed ? 'allows only sha1, which verifiers no longer accept (RFC 8301 §3.1)' : 'names no algorithm verifiers know';
+      problem('h', `h=${tags['h']} ${why}: no signature made with this key can verify; sha256 is needed`, 'no-usable-hash');
+    }
   }
   const services = list(tags['s']);
   if (services) {
     key.serviceTypes = services;
-    if (!services.includes('*') && !services.includes('email')) problem('s', `s=${tags['s']} excludes email: the key cannot verify mail`);
+    // RFC 6376 §3.6.1: unrecognised service types are ignored; a list without * or email leaves none for mail.
+    if (services.length === 0) problem('s', 's= is empty: the tag lists at least one service type when present');
+    else if (!services.includes('*') && !services.includes('email')) problem('s', `s=${tags['s']} does not include email (nor *): verifiers must not use the key for mail`, 'not-for-email');
   }
   for (const part of malformed) problem('', `"${part}" is not a tag=value pair`);
   for (const tag of repeated) problem(tag, `the tag ${tag} appears more than once (RFC 6376 §3.2)`);
@@ -153,7 +171,8 @@ export function parseKeyRecord(selector: string, name: string, chunks: string[],
       const der = Buffer.from(data, 'base64');
       if (key.keyType === 'rsa') {
         const rsa = rsaKey(der);
-        if ('error' in rsa) problem('p', rsa.error);
+        // A well-formed key of another type is unusable rather than a syntax error.
+        if ('error' in rsa) problem('p', rsa.error, rsa.mismatch ? 'key-type-mismatch' : 'syntax');
         else {
           key.bits = rsa.bits;
           key.encoding = rsa.encoding;
@@ -164,7 +183,8 @@ export function parseKeyRecord(selector: string, name: string, chunks: string[],
       }
     }
   }
-  if (key.keyType !== 'rsa' && key.keyType !== 'ed25519') problem('k', `unknown key type k=${tags['k']} (rsa and ed25519 are defined)`);
+  if (tags['k'] !== undefined && key.keyType === '') problem('k', 'k= is empty: give the key type (rsa or ed25519)');
+  else if (!KEY_TYPES.has(key.keyType)) problem('k', `k=${tags['k']} is a key type no verifier knows (rsa and ed25519 are defined)`, 'unknown-key-type');
   key.valid = problems.length === 0 && !key.revoked;
   return { key, problems };
 }
@@ -239,7 +259,7 @@ export async function collectDkim(ctx: CollectContext, userSelectors: readonly s
     if (keyIndexes.length > 1) {
       const origin = answer.origins?.[keyIndexes[1]!];
       const reason = `${keyIndexes.length} key records at one selector: verifiers use one of them at random`;
-      facts.problems.push(origin ? { selector, name, tag: '', reason, origin } : { selector, name, tag: '', reason });
+      facts.problems.push(origin ? { selector, name, tag: '', reason, kind: 'syntax', origin } : { selector, name, tag: '', reason, kind: 'syntax' });
     }
   });
   if (probe.status === 'error') facts.failed.push(WILDCARD_PROBE);

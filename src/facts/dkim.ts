@@ -1,7 +1,12 @@
 import type { RecordOrigin } from '../dns/types.js';
 import type { Presence } from './common.js';
 
-/** Something wrong with a DKIM key record (dkim-syntax-error). */
+/**
+ * Something wrong with a DKIM key record. kind: syntax (dkim-syntax-error: the record breaks the
+ * RFC 6376 §3.6.1 grammar or its key cannot be decoded); the record is well-formed but its key
+ * unusable: no-usable-hash (dkim-no-usable-hash), not-for-email, unknown-key-type or key-type-mismatch
+ * (a valid key of another type than k= says) (dkim-key-unusable).
+ */
 export interface DkimProblemFact {
   selector: string;
   /** `<selector>._domainkey.<domain>` */
@@ -9,6 +14,7 @@ export interface DkimProblemFact {
   /** The tag concerned ("" for the record as a whole). */
   tag: string;
   reason: string;
+  kind: 'syntax' | 'no-usable-hash' | 'not-for-email' | 'unknown-key-type' | 'key-type-mismatch';
   origin?: RecordOrigin;
 }
 
@@ -27,8 +33,10 @@ export interface DkimKeyFact {
   bits?: number;
   /** How the RSA key is encoded: SubjectPublicKeyInfo (as RFC 6376 says) or a bare PKCS#1 RSAPublicKey. */
   encoding?: 'spki' | 'pkcs1';
-  /** `h=`: the hash algorithms allowed; absent means all. */
+  /** `h=`: the hash algorithms allowed, as published; absent means all. */
   hashAlgorithms?: string[];
+  /** Names in `h=` no verifier knows: ignored (RFC 6376 §3.6.1). */
+  ignoredHashAlgorithms?: string[];
   /** `s=`: service types; absent means all (`*`). */
   serviceTypes?: string[];
   /** `t=` flags as published (y, s, …). */

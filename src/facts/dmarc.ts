@@ -34,7 +34,10 @@ export interface DmarcObsoleteTagFact {
   name: string;
   tag: string;
   value: string;
+  /** What became of the tag, and whether its value is malformed too (never a syntax error: RFC 7489 falls back to the default). */
   note: string;
+  /** The value follows the RFC 7489 §6.3 grammar of the tag. */
+  valueValid: boolean;
   origin?: RecordOrigin;
 }
 
@@ -62,10 +65,15 @@ export interface DmarcReportUriFact {
   address?: string;
   /** The host part of the address, lower-case. */
   host?: string;
-  /** The host is in another organizational domain than the domain publishing the record. */
+  /** The host's Organizational Domain (by its own DNS tree walk) is not the policy domain's. */
   external: boolean;
-  /** For an external host: whether it publishes `<domain>._report._dmarc.<host>` (or the `*` form). */
-  authorization?: 'authorized' | 'unauthorized' | 'undetermined';
+  /**
+   * For an external host: whether it publishes `<domain>._report._dmarc.<host>` (or the `*` form).
+   * undetermined: that lookup failed, or a tree walk failed so that whether the host is external is
+   * not known (`external` is then true, unverified). not-checked: beyond the
+   * MAX_CHECKED_REPORT_DESTINATIONS hosts checked per domain (`external` false, undecided).
+   */
+  authorization?: 'authorized' | 'unauthorized' | 'undetermined' | 'not-checked';
   /** Which name authorized it: the exact one or the wildcard. */
   authorizedBy?: 'exact' | 'wildcard';
   /** The name that must publish `v=DMARC1` for the address to receive reports. */
@@ -77,6 +85,27 @@ export interface DmarcReportUriFact {
 export interface DmarcCrowdedListFact {
   name: string;
   tag: 'rua' | 'ruf';
+  count: number;
+  origin?: RecordOrigin;
+}
+
+/** Report destinations whose authorization was not checked: more hosts than the bound. */
+export interface DmarcUncheckedDestinationsFact {
+  /** The DNS name of the record that lists them. */
+  name: string;
+  /** Report addresses not checked. */
+  count: number;
+  /** Distinct host names among them. */
+  hosts: number;
+  /** How many hosts are checked per domain (MAX_CHECKED_REPORT_DESTINATIONS). */
+  limit: number;
+  origin?: RecordOrigin;
+}
+
+/** Several DMARC records at one name of the walk: receivers discard them all (dmarc-multiple-records). */
+export interface DmarcMultipleRecordsFact {
+  /** `_dmarc.<name>` */
+  name: string;
   count: number;
   origin?: RecordOrigin;
 }
@@ -103,8 +132,12 @@ export interface DmarcWalkStep {
 }
 
 export interface DmarcEffectiveFact {
-  /** The policy applied to mail from the audited domain itself. */
+  /** The policy receivers apply to mail from the audited domain: as published, one level less under t=y (RFC 9989 §4.7). */
   policy: DmarcPolicy;
+  /** The policy the applied tag publishes (p=none when p is missing or unusable), before t=y. */
+  publishedPolicy?: DmarcPolicy;
+  /** Why `policy` is what it is, in words: `p=reject`, `p=reject with t=y, testing mode: …`, or why p=none was assumed. */
+  policyBasis?: string;
   /** Where the record that supplies it lives (`_dmarc.<name>`). */
   source: string;
   inherited: boolean;
@@ -112,16 +145,18 @@ export interface DmarcEffectiveFact {
   appliedTag?: 'p' | 'sp' | 'np';
   /** The domain whose record applies. */
   policyDomain?: string;
-  /** The organizational domain (RFC 9989 tree walk). */
+  /** The Organizational Domain (RFC 9989 §4.10.2 tree walk; absent when a lookup of the walk failed). */
   organizationalDomain?: string;
   /** The record is a public suffix operator's (psd=y) record. */
   fromPsd?: boolean;
-  /** The record's policies for its domain, its subdomains and its non-existent subdomains. */
+  /** The record's policies for its domain, its subdomains and its non-existent subdomains, as applied (t=y lowers each one level). */
   domainPolicy?: DmarcPolicy;
   subdomainPolicy?: DmarcPolicy;
   nonexistentPolicy?: DmarcPolicy;
-  /** `p` missing or invalid with a valid rua: treated as none (RFC 9989). */
+  /** `p` missing, or p/sp/np invalid with a valid rua: applied as p=none (RFC 9989 §4.7, §4.10.1). */
   policyDefaulted?: boolean;
+  /** Why p=none was assumed: "has no p= tag", or the invalid tag. */
+  policyDefaultedReason?: string;
   /** The RFC 7489 `pct` value when published. */
   pct?: number;
   /** `t=y`: the domain owner is testing. */
@@ -143,8 +178,12 @@ export interface DmarcFacts {
   count: number;
   effective?: DmarcEffectiveFact;
   origin?: RecordOrigin;
-  /** The names the DNS tree walk asked, in order (RFC 9989 §4.10). */
+  /** The names the DNS tree walk asked, in order (RFC 9989 §4.10): it runs even when the domain has its own record, for the Organizational Domain. */
   walk?: DmarcWalkStep[];
+  /** The Organizational Domain by the walk (RFC 9989 §4.10.2); absent when a lookup of the walk failed. */
+  organizationalDomain?: string;
+  /** Names on the walk (the domain's own included) with several DMARC records, all discarded. */
+  multipleRecords?: DmarcMultipleRecordsFact[];
   /** The record found by discovery when the domain has none of its own. */
   inheritedRecord?: DmarcRecordFact;
   /** Findings about the records that govern the domain (its own, else the inherited one). */
@@ -154,4 +193,6 @@ export interface DmarcFacts {
   weakerSubdomainPolicies?: DmarcWeakerPolicyFact[];
   reportUris?: DmarcReportUriFact[];
   crowdedReportLists?: DmarcCrowdedListFact[];
+  /** Report destinations beyond the bound, whose authorization was not checked. */
+  uncheckedReportDestinations?: DmarcUncheckedDestinationsFact[];
 }

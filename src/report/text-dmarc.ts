@@ -13,9 +13,12 @@ export function describeDmarcPolicy(domain: string, e: DmarcEffectiveFact): stri
     if (e.subdomainPolicy) parts.push(`${e.subdomainPolicy} for its subdomains`);
     if (e.nonexistentPolicy && e.nonexistentPolicy !== e.subdomainPolicy) parts.push(`${e.nonexistentPolicy} for its non-existent subdomains`);
   }
-  if (e.policyDefaulted) parts.push('p missing or invalid, so none');
+  if (e.policyDefaulted) parts.push(`applied as p=none: the record ${e.policyDefaultedReason ?? 'has no usable p'}`);
   if (e.pct !== undefined && e.pct < 100) parts.push(`on ${e.pct}% of failing mail at RFC 7489 receivers`);
-  if (e.testing) parts.push('testing (t=y)');
+  if (e.testing) {
+    const lowered = e.publishedPolicy !== undefined && e.publishedPolicy !== e.policy;
+    parts.push(lowered ? `testing (t=y): ${e.appliedTag}=${e.publishedPolicy} is applied one level less` : 'testing (t=y)');
+  }
   const reports = e.rua.length ? `reports to ${e.rua.map(mailbox).join(', ')}` : 'no aggregate reports';
   return `${parts.join(', ')}; ${reports}`;
 }
@@ -30,5 +33,7 @@ export function dmarcTextLines(domain: string, dmarc: DmarcFacts | undefined): s
   else lines.push('DMARC  none');
   if (dmarc.effective) lines.push(`       policy: ${describeDmarcPolicy(domain, dmarc.effective)}`);
   else if (dmarc.count > 1) lines.push('       policy: none applies (several records are discarded)');
+  else if (dmarc.multipleRecords?.length && dmarc.status !== 'undetermined') lines.push(`       policy: none applies (several records at ${dmarc.multipleRecords.map((m) => m.name).join(', ')} are discarded)`);
+  if (dmarc.organizationalDomain && dmarc.organizationalDomain !== domain) lines.push(`       organizational domain: ${dmarc.organizationalDomain} (DNS tree walk)`);
   return lines;
 }
