@@ -13,7 +13,7 @@ import { DEFAULT_DNS_IN_FLIGHT, DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, parse
 import { builtinRules, RuleLoadError } from './engine/load.js';
 import { InputError, parseDomainName } from './input/domain.js';
 import { parseShard, type Shard } from './input/shard.js';
-import { DEFAULT_SMTP_PORT, DEFAULT_SMTP_TIMEOUT_MS } from './probe/prober.js';
+import { DEFAULT_CERT_EXPIRY_DAYS, DEFAULT_SMTP_INTERVAL_MS, DEFAULT_SMTP_PORT, DEFAULT_SMTP_TIMEOUT_MS } from './probe/prober.js';
 import { VERSION } from './paths.js';
 import { SEVERITY_RANK } from './report/counts.js';
 import { renderJson } from './report/json.js';
@@ -71,6 +71,8 @@ function parser(argv: string[]) {
     .option('smtp-timeout', { type: 'number', default: DEFAULT_SMTP_TIMEOUT_MS, describe: 'timeout in ms of each SMTP step (connect, each reply, the TLS handshake)' })
     .option('ehlo-name', { type: 'string', describe: 'name the probe sends with EHLO', defaultDescription: "this machine's host name" })
     .option('submission', { type: 'string', describe: 'also probe HOST on the submission ports 465 (implicit TLS) and 587 (STARTTLS)', defaultDescription: 'none' })
+    .option('smtp-interval', { type: 'number', default: DEFAULT_SMTP_INTERVAL_MS, describe: 'minimum ms between two connections to one address, across the run' })
+    .option('cert-expiry-days', { type: 'number', default: DEFAULT_CERT_EXPIRY_DAYS, describe: 'report certificates (SMTP, submission, MTA-STS policy host) expiring within this many days' })
     // Lists of domains (issue 7)
     .option('input', { alias: 'i', type: 'string', describe: 'audit the domains in FILE, one per line (- for stdin; # comments)' })
     .option('concurrency', { type: 'number', default: DEFAULT_STREAM_CONCURRENCY, describe: 'domains audited at once' })
@@ -194,6 +196,8 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
     smtpTimeoutMs: args['smtp-timeout'],
     ehloName: args['ehlo-name'],
     submission: args.submission,
+    smtpIntervalMs: args['smtp-interval'],
+    certExpiryDays: args['cert-expiry-days'],
     senderIps: (args['sender-ip'] ?? []).map((s) => {
       const ip = String(s);
       if (!isIP(ip)) throw new UsageError(`invalid --sender-ip ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);

@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { reverseName } from '../dns/reverse.js';
 import type { MxFacts } from '../facts/index.js';
-import type { SmtpAddressFact, SmtpFacts, SmtpProbeFact, SubmissionEndpointFact, SubmissionFacts } from '../facts/smtp.js';
-import { MAX_MX_PROBED, type SmtpProbeSettings, type SmtpProber } from '../probe/prober.js';
+import type { NotProbedFact, SmtpAddressFact, SmtpFacts, SmtpProbeFact, SubmissionEndpointFact, SubmissionFacts } from '../facts/smtp.js';
+import { MAX_ADDRESSES_PER_HOST, MAX_MX_PROBED, type SmtpProbeSettings, type SmtpProber } from '../probe/prober.js';
 import type { ProbeTarget } from '../probe/smtp.js';
 import type { CollectContext } from './context.js';
 import { addressesOf } from './mx.js';
@@ -23,7 +23,21 @@ const day = (iso: string) => iso.slice(0, 10);
 /** One line saying how the conversation went: "STARTTLS, TLS 1.3, certificate valid for mx1.example.com until 2027-03-01". */
 export function verdictOf(p: SmtpProbeFact): string {
   const by = p.failedReply ? `: ${p.failedReply.code} ${p.failedReply.lines[0] ?? ''}`.trimEnd() : p.error ? ` (${p.error})` : '';
+  const shared = p.sameAddressAs ? ` (as for ${p.sameAddressAs}: not connected again)` : '';
+  return verdictCore(p, by) + shared;
+}
+
+function verdictCore(p: SmtpProbeFact, by: string): string {
   switch (p.outcome) {
+    case 'undetermined':
+      return p.notHeld === 'queued'
+        ? `undetermined: not probed, still queued behind other conversations with ${p.address} at the domain's probe deadline (${p.deadlineMs} ms)`
+        : `undetermined: the conversation was still running at the domain's probe deadline (${p.deadlineMs} ms)`;
+    case 'greeting-refused': {
+      const r = p.failedReply!;
+      const retry = p.retriedAfterMs !== undefined ? `, again after a retry ${p.retriedAfterMs} ms later` : '';
+      return `greeting ${r.code === 421 ? 'deferred' : 'refused'}: ${`${r.code} ${r.lines[0] ?? ''}`.trimEnd()}${retry}`;
+    }
     case 'skipped':
       return `skipped: no route to ${p.address}${p.error ? ` (${p.error})` : ''}`;
     case 'unreachable':
@@ -53,7 +67,9 @@ export function verdictOf(p: SmtpProbeFact): string {
 }
 
 /** The hosts a sender would try, in preference order: MX targets, or the domain itself when there is no MX. */
-function targetsOf(domain: string, mx: MxFacts): { host: string; preference: number; addresses: string[]; implicit?: boolean }[] {
+type HostTarget = { host: string; preference: number; addresses: string[]; implicit?: boolean };
+
+function targetsOf(domain: string, mx: MxFacts): HostTarget[] {
   if (mx.status === 'absent' && mx.implicitAddresses?.length) {
     return [{ host: domain, preference: 0, addresses: mx.implicitAddresses, implicit: true }];
   }
@@ -68,13 +84,30 @@ function targetsOf(domain: string, mx: MxFacts): { host: string; preference: num
   return hosts.slice(0, MAX_MX_PROBED);
 }
 
-/** Bounds a domain's probe: conversations still running at the deadline are reported as such. */
-function withDeadline<T>(work: Promise<T>, ms: number, late: () => T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(late()), ms);
+/** At most MAX_ADDRESSES_PER_HOST addresses of each host; the rest are listed as not probed. */
+function boundAddresses(hosts: HostTarget[]): { kept: HostTarget[]; notProbed: NotProbedFact[] } {
+  const notProbed: NotProbedFact[] = [];
+  const kept = hosts.map((h) => {
+    if (h.addresses.length <= MAX_ADDRESSES_PER_HOST) return h;
+    const left = h.addresses.slice(MAX_ADDRESSES_PER_HOST);
+    notProbed.push({ host: h.host, total: h.addresses.length, probed: MAX_ADDRESSES_PER_HOST, addresses: left.slice(0, 10), count: left.length });
+    return { ...h, addresses: h.addresses.slice(0, MAX_ADDRESSES_PER_HOST) };
   });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  return { kept, notProbed };
+}
+
+/**
+ * Runs `work` with a signal that aborts after the domain's probe deadline: conversations not over by
+ * then are reported undetermined, and those no other domain waits for are cancelled.
+ */
+async function withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), ms);
+  try {
+    return await work(deadline.signal);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Whether the greeting names the MX host or one of the address's PTR names (RFC 5321 §4.3.1). */
@@ -93,21 +126,19 @@ async function checkGreetingHost(ctx: CollectContext, fact: SmtpAddressFact): Pr
 /** The live probe of every MX address of the domain (RFC 5321, RFC 3207). Runs after the MX facts exist. */
 export async function collectSmtp(ctx: CollectContext, mx: MxFacts, options: SmtpCollectOptions): Promise<SmtpFacts> {
   const { prober, port } = options;
-  const jobs = targetsOf(ctx.domain, mx).flatMap((t) =>
-    t.addresses.map((address) => ({ ...t, address })),
-  );
+  const { kept, notProbed } = boundAddresses(targetsOf(ctx.domain, mx));
+  const jobs = kept.flatMap((t) => t.addresses.map((address) => ({ ...t, address })));
   const facts: SmtpFacts = { status: jobs.length ? 'probed' : 'none', port, addresses: [] };
-  const deadlineMs = prober.domainDeadlineMs;
+  if (notProbed.length) {
+    facts.notProbed = notProbed;
+    facts.notProbedCount = notProbed.reduce((n, h) => n + h.count, 0);
+  }
+  const probed = await withDeadline(prober.domainDeadlineMs, (signal) =>
+    Promise.all(jobs.map((job) => prober.probe({ host: job.host, address: job.address, port, mode: 'starttls' }, signal))),
+  );
   facts.addresses = await Promise.all(
-    jobs.map(async (job) => {
-      const target: ProbeTarget = { host: job.host, address: job.address, port, mode: 'starttls' };
-      const probed = await withDeadline(prober.probe(target), deadlineMs, () => ({
-        ...target,
-        outcome: 'skipped' as const,
-        error: 'EDEADLINE',
-        failedStep: 'deadline',
-      }));
-      const fact: SmtpAddressFact = { ...probed, preference: job.preference, endpoint: endpointOf(job.host, port), verdict: '' };
+    jobs.map(async (job, i) => {
+      const fact: SmtpAddressFact = { ...probed[i]!, preference: job.preference, endpoint: endpointOf(job.host, port), verdict: '' };
       if (job.implicit) fact.implicit = true;
       await checkGreetingHost(ctx, fact);
       fact.verdict = verdictOf(fact);
@@ -126,23 +157,17 @@ export async function collectSubmission(
 ): Promise<SubmissionFacts> {
   const resolved = isIP(host) ? { addresses: [host], status: 'found' as const } : await addressesOf(ctx, host);
   const facts: SubmissionFacts = { host, addressStatus: resolved.status, endpoints: [], tlsEndpoints: 0 };
-  const targets: ProbeTarget[] = resolved.addresses.flatMap((address) => [
+  if (resolved.addresses.length > MAX_ADDRESSES_PER_HOST) facts.addressesNotProbed = resolved.addresses.length - MAX_ADDRESSES_PER_HOST;
+  const targets: ProbeTarget[] = resolved.addresses.slice(0, MAX_ADDRESSES_PER_HOST).flatMap((address) => [
     { host, address, port: ports.implicitTls, mode: 'implicit-tls' as const },
     { host, address, port: ports.starttls, mode: 'starttls' as const },
   ]);
-  facts.endpoints = await Promise.all(
-    targets.map(async (target) => {
-      const probed = await withDeadline(prober.probe(target), prober.domainDeadlineMs, () => ({
-        ...target,
-        outcome: 'skipped' as const,
-        error: 'EDEADLINE',
-        failedStep: 'deadline',
-      }));
-      const fact: SubmissionEndpointFact = { ...probed, endpoint: endpointOf(host, target.port), verdict: '' };
-      fact.verdict = verdictOf(fact);
-      return fact;
-    }),
-  );
+  const probed = await withDeadline(prober.domainDeadlineMs, (signal) => Promise.all(targets.map((target) => prober.probe(target, signal))));
+  facts.endpoints = targets.map((target, i) => {
+    const fact: SubmissionEndpointFact = { ...probed[i]!, endpoint: endpointOf(host, target.port), verdict: '' };
+    fact.verdict = verdictOf(fact);
+    return fact;
+  });
   facts.tlsEndpoints = facts.endpoints.filter((e) => e.outcome === 'tls').length;
   return facts;
 }

@@ -8,6 +8,8 @@ export interface SmtpReplyFact {
   code: number;
   /** The text of each line, code and separator removed. */
   lines: string[];
+  /** The enhanced status code the text starts with (RFC 3463 §2), on a reply that ended the conversation. */
+  enhancedCode?: string;
 }
 
 /** One certificate of the chain the server presented, leaf first. */
@@ -61,13 +63,25 @@ export interface SmtpTlsFact {
  * How far the conversation got:
  * - `skipped`: this machine cannot reach the address (no route: ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL…)
  * - `unreachable`: connection refused or timed out
- * - `no-banner`: connected, but no 220 greeting (silence, closed, 4xx/5xx greeting, garbage)
+ * - `no-banner`: connected, but no 220 greeting (silence, closed, a greeting code other than 220/421/554, garbage)
+ * - `greeting-refused`: the greeting was 421 (busy, rate limit; after one retry) or 554 (refused, often a block
+ *   list entry for the probing address): the server neither works nor is broken, as far as this probe can tell
+ * - `undetermined`: the conversation was not held or not finished before the domain's probe deadline
  * - `ehlo-failed`: EHLO was refused or the server went away
  * - `no-starttls`: EHLO does not offer STARTTLS
  * - `tls-failed`: STARTTLS offered but refused, or the handshake failed
  * - `tls`: TLS established (certificate facts in `tls`)
  */
-export type SmtpOutcome = 'skipped' | 'unreachable' | 'no-banner' | 'ehlo-failed' | 'no-starttls' | 'tls-failed' | 'tls';
+export type SmtpOutcome =
+  | 'skipped'
+  | 'unreachable'
+  | 'no-banner'
+  | 'greeting-refused'
+  | 'ehlo-failed'
+  | 'no-starttls'
+  | 'tls-failed'
+  | 'tls'
+  | 'undetermined';
 
 /** One conversation with one address. */
 export interface SmtpProbeFact {
@@ -100,6 +114,19 @@ export interface SmtpProbeFact {
   failedReply?: SmtpReplyFact;
   /** The step that went wrong: connect, greeting, ehlo, starttls, handshake, ehlo-tls, deadline. */
   failedStep?: string;
+  /**
+   * Not connected again: the address failed at connect or greeting in the conversation held for this
+   * host name, and the outcome is the address's whatever name points at it.
+   */
+  sameAddressAs?: string;
+  /** `greeting-refused`: the reply code and, when given, the enhanced status code: "421 4.7.0", "554". */
+  refusal?: string;
+  /** The greeting was 421: one retry was made after this many milliseconds. */
+  retriedAfterMs?: number;
+  /** `undetermined`: still queued behind other conversations with the address, or cut off while running. */
+  notHeld?: 'queued' | 'cut-off';
+  /** `undetermined`: the domain's probe deadline that passed (ms). */
+  deadlineMs?: number;
 }
 
 /** One MX address as probed, with what is known of the address's name. */
@@ -121,8 +148,24 @@ export interface SmtpFacts {
   /** `probed`: at least one address was tried; `none`: nothing to probe (null MX, no address). */
   status: 'probed' | 'none';
   port: number;
-  /** Every address of every MX host (at most 10 hosts, preference order), A then AAAA. */
+  /** Every probed address of every MX host (at most 10 hosts, preference order; at most 4 addresses a host), A then AAAA. */
   addresses: SmtpAddressFact[];
+  /** MX hosts with more addresses than are probed: the ones left out (listed up to 10, all counted). */
+  notProbed?: NotProbedFact[];
+  /** How many addresses not probed, over every host (for the rule's message). */
+  notProbedCount?: number;
+}
+
+/** Addresses of one MX host left out of the probe (RFC 5321 §5.1: senders try a few). */
+export interface NotProbedFact {
+  host: string;
+  /** The host's addresses. */
+  total: number;
+  probed: number;
+  /** The first addresses left out (at most 10). */
+  addresses: string[];
+  /** How many were left out. */
+  count: number;
 }
 
 /** One submission port of one address. */
@@ -136,6 +179,8 @@ export interface SubmissionFacts {
   /** found / absent / undetermined: the host's addresses. */
   addressStatus: 'found' | 'absent' | 'undetermined';
   endpoints: SubmissionEndpointFact[];
+  /** Addresses of the host beyond the first 4, not probed (RFC 5321 §5.1 bound, as for MX hosts). */
+  addressesNotProbed?: number;
   /** Endpoints where TLS was established. */
   tlsEndpoints: number;
 }

@@ -17,6 +17,7 @@ export function smtpLines(d: DomainReport): string[] {
   const smtp = d.records.smtp;
   if (smtp?.status === 'none') lines.push(`SMTP   nothing probed (${d.records.mx?.nullMx ? 'null MX' : 'no MX address known'})`);
   for (const a of smtp?.addresses ?? []) lines.push(...probeLines('SMTP', d, a));
+  for (const n of smtp?.notProbed ?? []) lines.push(`SMTP   ${n.host}: ${n.count} more addresses not probed (the first ${n.probed} of ${n.total} were)`);
   const sub = d.records.submission;
   if (sub && sub.endpoints.length === 0) lines.push(`SUBMIT ${sub.host}: ${sub.addressStatus === 'absent' ? 'no address' : 'address lookup failed'}`);
   for (const e of sub?.endpoints ?? []) lines.push(...probeLines('SUBMIT', d, e));
