@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { reverseName } from '../dns/reverse.js';
 import type { MxFacts } from '../facts/index.js';
 import type { NotProbedFact, SmtpAddressFact, SmtpFacts, SmtpProbeFact, SubmissionEndpointFact, SubmissionFacts } from '../facts/smtp.js';
-import { MAX_ADDRESSES_PER_HOST, MAX_MX_PROBED, type SmtpProbeSettings, type SmtpProber } from '../probe/prober.js';
+import { DEFAULT_CERT_EXPIRY_DAYS, MAX_ADDRESSES_PER_HOST, MAX_MX_PROBED, type SmtpProbeSettings, type SmtpProber } from '../probe/prober.js';
 import type { ProbeTarget } from '../probe/smtp.js';
 import type { CollectContext } from './context.js';
 import { addressesOf } from './mx.js';
@@ -10,6 +10,19 @@ import { addressesOf } from './mx.js';
 export interface SmtpCollectOptions {
   prober: SmtpProber;
   port: number;
+  /** `--cert-expiry-days` (default 14). */
+  certExpiryDays?: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Days left on the leaf certificate and whether that is within `days` (judged per domain run, not cached). */
+export function markExpiry(p: SmtpProbeFact, days: number, now = Date.now()): void {
+  const t = p.tls;
+  if (!t?.notAfter) return;
+  const left = (Date.parse(t.notAfter) - now) / DAY_MS;
+  t.daysLeft = Math.floor(left);
+  t.expiresSoon = t.validity === 'valid' && left < days;
 }
 
 /** `host:port`, with brackets for an IPv6 address. */
@@ -60,7 +73,7 @@ function verdictCore(p: SmtpProbeFact, by: string): string {
       ].filter(Boolean);
       const cert = problems.length
         ? `certificate ${problems.join(', ')}`
-        : `certificate valid for ${p.host} until ${day(t.notAfter ?? '')}`;
+        : `certificate valid for ${p.host} until ${day(t.notAfter ?? '')}${t.expiresSoon ? ` (expires in ${t.daysLeft} days)` : ''}`;
       return `${how}, ${tlsLabel(t.version)}, ${cert}`;
     }
   }
@@ -138,6 +151,7 @@ export async function collectSmtp(ctx: CollectContext, mx: MxFacts, options: Smt
   );
   facts.addresses = await Promise.all(
     jobs.map(async (job, i) => {
+      markExpiry(probed[i]!, options.certExpiryDays ?? DEFAULT_CERT_EXPIRY_DAYS);
       const fact: SmtpAddressFact = { ...probed[i]!, preference: job.preference, endpoint: endpointOf(job.host, port), verdict: '' };
       if (job.implicit) fact.implicit = true;
       await checkGreetingHost(ctx, fact);
@@ -154,6 +168,7 @@ export async function collectSubmission(
   host: string,
   prober: SmtpProber,
   ports: { implicitTls: number; starttls: number } = { implicitTls: 465, starttls: 587 },
+  certExpiryDays = DEFAULT_CERT_EXPIRY_DAYS,
 ): Promise<SubmissionFacts> {
   const resolved = isIP(host) ? { addresses: [host], status: 'found' as const } : await addressesOf(ctx, host);
   const facts: SubmissionFacts = { host, addressStatus: resolved.status, endpoints: [], tlsEndpoints: 0 };
@@ -164,6 +179,7 @@ export async function collectSubmission(
   ]);
   const probed = await withDeadline(prober.domainDeadlineMs, (signal) => Promise.all(targets.map((target) => prober.probe(target, signal))));
   facts.endpoints = targets.map((target, i) => {
+    markExpiry(probed[i]!, certExpiryDays);
     const fact: SubmissionEndpointFact = { ...probed[i]!, endpoint: endpointOf(host, target.port), verdict: '' };
     fact.verdict = verdictOf(fact);
     return fact;
@@ -180,8 +196,8 @@ export async function collectProbes(
 ): Promise<{ smtp?: SmtpFacts; submission?: SubmissionFacts }> {
   if (!probe) return {};
   const [smtp, submission] = await Promise.all([
-    probe.mx ? collectSmtp(ctx, mx, { prober: probe.prober, port: probe.port }) : undefined,
-    probe.submission ? collectSubmission(ctx, probe.submission, probe.prober, probe.submissionPorts) : undefined,
+    probe.mx ? collectSmtp(ctx, mx, { prober: probe.prober, port: probe.port, certExpiryDays: probe.certExpiryDays }) : undefined,
+    probe.submission ? collectSubmission(ctx, probe.submission, probe.prober, probe.submissionPorts, probe.certExpiryDays) : undefined,
   ]);
   return { ...(smtp && { smtp }), ...(submission && { submission }) };
 }

@@ -27,6 +27,8 @@ export interface CertificateFact {
   keyBits?: number;
   /** EC curve name (prime256v1, secp384r1, …). */
   curve?: string;
+  /** The algorithm of the issuer's signature on it, as OpenSSL names it (sha256WithRSAEncryption, ecdsa-with-SHA256, sha1WithRSAEncryption …). */
+  signatureAlgorithm?: string;
   /** SHA-256 of the DER, colon-separated upper-case hex as openssl prints it. */
   fingerprintSha256: string;
   selfSigned: boolean;
@@ -41,6 +43,18 @@ export interface SmtpTlsFact {
   /** TLS 1.0/1.1 or SSL (RFC 8996 deprecates them). */
   legacy: boolean;
   cipher: string;
+  /** The session has forward secrecy: TLS 1.3, or an ephemeral (EC)DHE key exchange. */
+  forwardSecrecy?: boolean;
+  /** The ephemeral key exchange (`ECDH X25519`, `DH 2048`), when there was one. */
+  keyExchange?: string;
+  /** Certificates of the chain presented with an RSA key under 2048 bits: "CN=… (RSA 1024)". */
+  weakKeys?: string[];
+  /** Certificates of the chain presented (self-signed roots aside) signed with SHA-1: "CN=… (sha1WithRSAEncryption)". */
+  sha1Signatures?: string[];
+  /** Whole days until the leaf expires (negative once expired). */
+  daysLeft?: number;
+  /** The leaf is valid now but expires within `--cert-expiry-days`. */
+  expiresSoon?: boolean;
   /** The certificate chain, leaf first (as verified by OpenSSL: may end at a root of the trust store). */
   chain: CertificateFact[];
   /** OpenSSL's verdict on the whole chain against the trust store (authorizationError when it fails). */
