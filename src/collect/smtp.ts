@@ -162,6 +162,20 @@ export async function collectSmtp(ctx: CollectContext, mx: MxFacts, options: Smt
   return facts;
 }
 
+/** CRAM-MD5 (RFC 2195: the server keeps the password, or an equivalent, recoverable) and DIGEST-MD5 (Historic, RFC 6331). */
+const WEAK_AUTH = new Set(['CRAM-MD5', 'DIGEST-MD5']);
+const TOKEN_AUTH = new Set(['OAUTHBEARER', 'XOAUTH2']);
+
+/** What the AUTH line of a submission port says (read from EHLO: the probe never sends AUTH). */
+function judgeAuth(fact: SubmissionEndpointFact): void {
+  const offered = [...new Set([...(fact.authBeforeTls ?? []), ...(fact.authAfterTls ?? [])])];
+  const weak = offered.filter((m) => WEAK_AUTH.has(m));
+  if (weak.length) fact.weakAuth = weak;
+  const token = offered.filter((m) => TOKEN_AUTH.has(m));
+  if (token.length) fact.tokenAuth = token;
+  if (fact.outcome === 'tls' && fact.ehloTls && !fact.authAfterTls) fact.noAuthAfterTls = true;
+}
+
 /** Submission ports of `host` (RFC 8314 §3: 465 implicit TLS; RFC 6409 + RFC 3207: 587 with STARTTLS). */
 export async function collectSubmission(
   ctx: CollectContext,
@@ -181,6 +195,7 @@ export async function collectSubmission(
   facts.endpoints = targets.map((target, i) => {
     markExpiry(probed[i]!, certExpiryDays);
     const fact: SubmissionEndpointFact = { ...probed[i]!, endpoint: endpointOf(host, target.port), verdict: '' };
+    judgeAuth(fact);
     fact.verdict = verdictOf(fact);
     return fact;
   });

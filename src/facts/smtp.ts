@@ -186,6 +186,12 @@ export interface NotProbedFact {
 export interface SubmissionEndpointFact extends SmtpProbeFact {
   endpoint: string;
   verdict: string;
+  /** Offered AUTH mechanisms that are Historic or need passwords stored recoverably: CRAM-MD5, DIGEST-MD5 (RFC 6331). */
+  weakAuth?: string[];
+  /** Offered token mechanisms modern clients and large providers use: OAUTHBEARER (RFC 7628), XOAUTH2. */
+  tokenAuth?: string[];
+  /** TLS is up and EHLO over TLS answered, but it offers no AUTH: clients cannot submit. */
+  noAuthAfterTls?: boolean;
 }
 
 export interface SubmissionFacts {
