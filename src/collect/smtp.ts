@@ -4,6 +4,7 @@ import type { MxFacts } from '../facts/index.js';
 import type { NotProbedFact, SmtpAddressFact, SmtpFacts, SmtpProbeFact, SubmissionEndpointFact, SubmissionFacts } from '../facts/smtp.js';
 import { DEFAULT_CERT_EXPIRY_DAYS, MAX_ADDRESSES_PER_HOST, MAX_MX_PROBED, type SmtpProbeSettings, type SmtpProber } from '../probe/prober.js';
 import type { ProbeTarget } from '../probe/smtp.js';
+import { judgeSoftware } from '../probe/software.js';
 import type { CollectContext } from './context.js';
 import { addressesOf } from './mx.js';
 
@@ -152,6 +153,7 @@ export async function collectSmtp(ctx: CollectContext, mx: MxFacts, options: Smt
   facts.addresses = await Promise.all(
     jobs.map(async (job, i) => {
       markExpiry(probed[i]!, options.certExpiryDays ?? DEFAULT_CERT_EXPIRY_DAYS);
+      judgeSoftware(probed[i]!);
       const fact: SmtpAddressFact = { ...probed[i]!, preference: job.preference, endpoint: endpointOf(job.host, port), verdict: '' };
       if (job.implicit) fact.implicit = true;
       await checkGreetingHost(ctx, fact);
@@ -194,6 +196,7 @@ export async function collectSubmission(
   const probed = await withDeadline(prober.domainDeadlineMs, (signal) => Promise.all(targets.map((target) => prober.probe(target, signal))));
   facts.endpoints = targets.map((target, i) => {
     markExpiry(probed[i]!, certExpiryDays);
+    judgeSoftware(probed[i]!);
     const fact: SubmissionEndpointFact = { ...probed[i]!, endpoint: endpointOf(host, target.port), verdict: '' };
     judgeAuth(fact);
     fact.verdict = verdictOf(fact);

@@ -97,6 +97,19 @@ export type SmtpOutcome =
   | 'tls'
   | 'undetermined';
 
+/** A vulnerability the software table (data/smtp-software.json) lists for the version shown. */
+export interface SoftwareAdvisoryFact {
+  title: string;
+  ids: string[];
+  /** The first version with the fix. */
+  fixedIn: string;
+  /** The vendor advisory (or the researchers' advisory the vendor points to). */
+  source: string;
+  /** When the entry was last checked against its source. */
+  checked: string;
+  note?: string;
+}
+
 /** One conversation with one address. */
 export interface SmtpProbeFact {
   /** The host name we connected for (MX target, submission host, or the domain for an implicit MX). */
@@ -141,6 +154,16 @@ export interface SmtpProbeFact {
   notHeld?: 'queued' | 'cut-off';
   /** `undetermined`: the domain's probe deadline that passed (ms). */
   deadlineMs?: number;
+  /** Server software named in the greeting or the EHLO reply (data/smtp-software.json), with its version when shown. */
+  software?: { product: string; name: string; version?: string; from: 'greeting' | 'ehlo'; text: string };
+  /** The version shown is an end-of-life release. */
+  softwareEndOfLife?: { release: string; endOfLife: string; source: string; checked: string };
+  /** Known remotely exploitable vulnerabilities of the version shown. */
+  softwareVulnerabilities?: SoftwareAdvisoryFact[];
+  /** The version with every listed fix. */
+  softwareFixedIn?: string;
+  /** One line per vulnerability: ids, the version the fix came in, the advisory. */
+  softwareAdvisories?: string[];
 }
 
 /** One MX address as probed, with what is known of the address's name. */

@@ -6,6 +6,7 @@ const where = (p: SmtpProbeFact) => `${p.host} ${p.address.includes(':') ? `[${p
 function probeLines(label: string, d: DomainReport, p: SmtpProbeFact & { endpoint: string; verdict: string }): string[] {
   const lines = [`${label.padEnd(6)} ${where(p)}  ${p.verdict}`];
   if (p.greeting) lines.push(`         ${p.greeting.code} ${p.greeting.lines[0] ?? ''}`.trimEnd());
+  if (p.software?.version) lines.push(`         software: ${p.software.name} ${p.software.version}`);
   if (label === 'SUBMIT' && p.outcome === 'tls') lines.push(`         AUTH over TLS: ${p.authAfterTls?.join(' ') ?? 'none offered'}`);
   const ids = d.findings.filter((f) => f.location.name === p.endpoint && f.args.address === p.address).map((f) => f.ruleId);
   if (ids.length) lines.push(`         findings: ${[...new Set(ids)].join(', ')}`);
