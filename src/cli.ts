@@ -13,6 +13,8 @@ import { DEFAULT_DNS_IN_FLIGHT, DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, parse
 import { builtinRules, RuleLoadError } from './engine/load.js';
 import { InputError, parseDomainName } from './input/domain.js';
 import { parseShard, type Shard } from './input/shard.js';
+import { explainBounce, MAX_BOUNCE_CHARS } from './bounce/explain.js';
+import { renderBounceText } from './bounce/text.js';
 import { DEFAULT_CERT_EXPIRY_DAYS, DEFAULT_SMTP_INTERVAL_MS, DEFAULT_SMTP_PORT, DEFAULT_SMTP_TIMEOUT_MS } from './probe/prober.js';
 import { VERSION } from './paths.js';
 import { SEVERITY_RANK } from './report/counts.js';
@@ -40,6 +42,9 @@ function parser(argv: string[]) {
       y.positional('domains', { type: 'string', array: true, describe: 'domains to audit' }),
     )
     .command('rules', 'list every rule: id, default severity, summary')
+    .command('bounce [text..]', 'explain a bounce: the SMTP reply code, the enhanced status code, what the receiver means, the records to audit (the text on stdin when not given)', (y) =>
+      y.positional('text', { type: 'string', array: true, describe: 'the reply, e.g. "550-5.7.26 This mail has been blocked ..."' }),
+    )
     .command('explain <id>', "explain a rule: why it matters, its references, a bad and a good example, the fix", (y) =>
       y.positional('id', { type: 'string', describe: 'rule id, as `mailaudit rules` lists it' }),
     )
@@ -132,6 +137,7 @@ export type Invocation =
   | { command: 'help' }
   | { command: 'rules'; format: Format }
   | { command: 'explain'; id: string }
+  | { command: 'bounce'; text?: string; format: Format }
   | {
       command: 'audit';
       domains: string[];
@@ -168,6 +174,10 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
   const [first] = args._;
   if (first === 'rules' && !argv.includes('--')) return { command: 'rules', format: args.format };
   if (first === 'explain' && typeof args.id === 'string') return { command: 'explain', id: args.id };
+  if (first === 'bounce') {
+    const words = ((args.text as unknown[] | undefined) ?? []).map(String);
+    return { command: 'bounce', format: args.format, ...(words.length ? { text: words.join(' ') } : {}) };
+  }
   const dnsServers = (args['dns-server'] ?? []).map((s) => {
     try {
       return parseDnsServer(String(s));
@@ -234,11 +244,23 @@ function joinStdinInput(argv: string[]): string[] {
   return out;
 }
 
+/** Standard input as text, at most `max` characters (the rest is read and dropped). */
+async function readBoundedStdin(max: number): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) if (text.length < max) text += String(chunk).slice(0, max - text.length);
+  return text;
+}
+
 async function run(argv: string[]): Promise<number> {
   const inv = await parseInvocation(joinStdinInput(argv));
   if (inv.command === 'help') return EXIT_OK;
   if (inv.command === 'rules') {
     process.stdout.write(inv.format === 'text' ? renderRuleList(builtinRules()) : `${JSON.stringify(builtinRules().map(ruleSummary), null, 2)}\n`);
+    return EXIT_OK;
+  }
+  if (inv.command === 'bounce') {
+    const explanation = explainBounce(inv.text ?? (await readBoundedStdin(MAX_BOUNCE_CHARS)));
+    process.stdout.write(inv.format === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : renderBounceText(explanation));
     return EXIT_OK;
   }
   if (inv.command === 'explain') {
