@@ -532,11 +532,12 @@ test('an MX server that refuses EHLO', (t) => {
 test('submission rules against the other shapes (both modes on the shared port)', async (t) => {
   const cases: [string, string[]][] = [
     // Implicit TLS against a server that speaks plaintext first fails the handshake.
-    ['mx1.smtpexpired.test', ['submission-tls-cert-expired', 'submission-tls-handshake-failed']],
+    // These MX-shaped servers offer no AUTH: a submission port that cannot authenticate clients is reported.
+    ['mx1.smtpexpired.test', ['submission-auth-missing', 'submission-tls-cert-expired', 'submission-tls-handshake-failed']],
     ['mx1.smtpnotls.test', ['submission-starttls-missing', 'submission-tls-handshake-failed']],
     ['mx1.smtp554.test', ['submission-greeting-refused', 'submission-tls-handshake-failed']],
     ['mx1.smtpnoehlo.test', ['submission-ehlo-rejected', 'submission-tls-handshake-failed']],
-    ['mx1.smtplegacy.test', ['submission-tls-handshake-failed', 'submission-tls-legacy-protocol']],
+    ['mx1.smtplegacy.test', ['submission-auth-missing', 'submission-tls-handshake-failed', 'submission-tls-legacy-protocol']],
     ['nothing.smtpsub.test', ['submission-host-no-address']],
   ];
   const reports = await Promise.all(
