@@ -110,7 +110,7 @@ test.serial('ten MX hosts with 300 addresses each: 4 probed per host, the rest l
   t.is(smtp.notProbedCount, HOSTS * (ADDRESSES_PER_HOST - 4));
   const note = d.findings.find((f: { ruleId: string }) => f.ruleId === 'smtp-mx-addresses-not-probed');
   t.truthy(note);
-  t.regex(note.message, /2960 MX addresses of wide\.test were not probed/);
+  t.regex(note.message, /2960 MX addresses of wide\.test were not probed: .*\(not probed: mx1\.wide\.test: 296 of 300, mx2\.wide\.test: 296 of 300, /);
   const listening = servers.slice(4);
   t.deepEqual(listening.map((s) => s.connections), listening.map(() => 1));
   // Before: the report at 13 s, the process alive until 189 s (queued conversations ran on).
@@ -146,7 +146,9 @@ test.serial('a list run: one connection at a time per address, at least --smtp-i
   t.is(polite.connections - before, 6, 'one conversation per MX name');
   const at = polite.connectedAt.slice(before);
   const gaps = at.slice(1).map((x, i) => x - at[i]!);
-  for (const gap of gaps) t.true(gap >= 390, `connections to one address ${Math.round(gap)} ms apart`);
+  // Without the interval these connections come a few ms apart; the allowance is for the time this
+  // (loaded) test process takes to notice each accepted connection, not slack in the prober.
+  for (const gap of gaps) t.true(gap >= 400 - 50, `connections to one address ${Math.round(gap)} ms apart`);
 });
 
 test.serial('--smtp-interval and --cert-expiry-days out of range: exit 2 with one line', async (t) => {

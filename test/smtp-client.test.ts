@@ -303,7 +303,8 @@ test('--smtp-interval spaces connections to one address across the run', async (
     t.true(facts.every((f) => f.outcome === 'no-starttls'));
     t.is(server.connections, 4);
     const gaps = server.connectedAt.slice(1).map((at, i) => at - server.connectedAt[i]!);
-    for (const gap of gaps) t.true(gap >= 290, `connections ${Math.round(gap)} ms apart`);
+    // The allowance is for this test process noticing each accepted connection late under load.
+    for (const gap of gaps) t.true(gap >= 300 - 50, `connections ${Math.round(gap)} ms apart`);
   } finally {
     await server.close();
   }

@@ -146,6 +146,7 @@ export async function collectSmtp(ctx: CollectContext, mx: MxFacts, options: Smt
   if (notProbed.length) {
     facts.notProbed = notProbed;
     facts.notProbedCount = notProbed.reduce((n, h) => n + h.count, 0);
+    facts.notProbedHosts = notProbed.map((h) => `${h.host}: ${h.count} of ${h.total}`);
   }
   const probed = await withDeadline(prober.domainDeadlineMs, (signal) =>
     Promise.all(jobs.map((job) => prober.probe({ host: job.host, address: job.address, port, mode: 'starttls' }, signal))),

@@ -191,6 +191,8 @@ export interface SmtpFacts {
   notProbed?: NotProbedFact[];
   /** How many addresses not probed, over every host (for the rule's message). */
   notProbedCount?: number;
+  /** Per host, "mx1.example.com: 296 of 300" (for the rule's message). */
+  notProbedHosts?: string[];
 }
 
 /** Addresses of one MX host left out of the probe (RFC 5321 §5.1: senders try a few). */

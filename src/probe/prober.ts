@@ -195,6 +195,8 @@ export class SmtpProber {
       deadlineMs: this.conversationDeadlineMs,
       trust: this.trust,
       signal,
+      // The interval runs from when the server saw the connection, not from when connecting began.
+      onConnected: () => this.lastStart.set(target.address, performance.now()),
     };
     try {
       if (!(await this.spaced(target.address, signal))) return notHeld(target, 'queued', this.domainDeadlineMs);

@@ -21,6 +21,8 @@ export interface ConversationOptions {
   trust: TrustStore;
   /** Aborted when nobody waits for the conversation any more: the socket is destroyed at once. */
   signal?: AbortSignal;
+  /** Called when the TCP connection is established (the prober spaces connections from then). */
+  onConnected?: () => void;
 }
 
 /** The enhanced status code at the start of a reply's text (RFC 3463 §2, RFC 2034), when its class matches the reply's. */
@@ -46,6 +48,7 @@ export async function converse(target: ProbeTarget, options: ConversationOptions
     const opened = await SmtpConnection.connect(target.address, target.port, Math.min(options.stepTimeoutMs, options.deadlineMs), options.signal);
     conn = opened.conn;
     fact.connectMs = opened.connectMs;
+    options.onConnected?.();
   } catch (err) {
     const code = codeOf(err);
     fact.outcome = NO_ROUTE_ERRORS.has(code) ? 'skipped' : 'unreachable';
