@@ -13,7 +13,9 @@ import { DEFAULT_DNS_IN_FLIGHT, DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, parse
 import { builtinRules, RuleLoadError } from './engine/load.js';
 import { InputError, parseDomainName } from './input/domain.js';
 import { parseShard, type Shard } from './input/shard.js';
-import { DEFAULT_SMTP_PORT, DEFAULT_SMTP_TIMEOUT_MS } from './probe/prober.js';
+import { explainBounce, MAX_BOUNCE_CHARS } from './bounce/explain.js';
+import { renderBounceText } from './bounce/text.js';
+import { DEFAULT_CERT_EXPIRY_DAYS, DEFAULT_SMTP_INTERVAL_MS, DEFAULT_SMTP_PORT, DEFAULT_SMTP_TIMEOUT_MS } from './probe/prober.js';
 import { VERSION } from './paths.js';
 import { SEVERITY_RANK } from './report/counts.js';
 import { renderJson } from './report/json.js';
@@ -40,6 +42,9 @@ function parser(argv: string[]) {
       y.positional('domains', { type: 'string', array: true, describe: 'domains to audit' }),
     )
     .command('rules', 'list every rule: id, default severity, summary')
+    .command('bounce [text..]', 'explain a bounce: the SMTP reply code, the enhanced status code, what the receiver means, the records to audit (the text on stdin when not given)', (y) =>
+      y.positional('text', { type: 'string', array: true, describe: 'the reply, e.g. "550-5.7.26 This mail has been blocked ..."' }),
+    )
     .command('explain <id>', "explain a rule: why it matters, its references, a bad and a good example, the fix", (y) =>
       y.positional('id', { type: 'string', describe: 'rule id, as `mailaudit rules` lists it' }),
     )
@@ -71,6 +76,8 @@ function parser(argv: string[]) {
     .option('smtp-timeout', { type: 'number', default: DEFAULT_SMTP_TIMEOUT_MS, describe: 'timeout in ms of each SMTP step (connect, each reply, the TLS handshake)' })
     .option('ehlo-name', { type: 'string', describe: 'name the probe sends with EHLO', defaultDescription: "this machine's host name" })
     .option('submission', { type: 'string', describe: 'also probe HOST on the submission ports 465 (implicit TLS) and 587 (STARTTLS)', defaultDescription: 'none' })
+    .option('smtp-interval', { type: 'number', default: DEFAULT_SMTP_INTERVAL_MS, describe: 'minimum ms between two connections to one address, across the run' })
+    .option('cert-expiry-days', { type: 'number', default: DEFAULT_CERT_EXPIRY_DAYS, describe: 'report certificates (SMTP, submission, MTA-STS policy host) expiring within this many days' })
     // Lists of domains (issue 7)
     .option('input', { alias: 'i', type: 'string', describe: 'audit the domains in FILE, one per line (- for stdin; # comments)' })
     .option('concurrency', { type: 'number', default: DEFAULT_STREAM_CONCURRENCY, describe: 'domains audited at once' })
@@ -130,6 +137,7 @@ export type Invocation =
   | { command: 'help' }
   | { command: 'rules'; format: Format }
   | { command: 'explain'; id: string }
+  | { command: 'bounce'; text?: string; format: Format }
   | {
       command: 'audit';
       domains: string[];
@@ -166,6 +174,10 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
   const [first] = args._;
   if (first === 'rules' && !argv.includes('--')) return { command: 'rules', format: args.format };
   if (first === 'explain' && typeof args.id === 'string') return { command: 'explain', id: args.id };
+  if (first === 'bounce') {
+    const words = ((args.text as unknown[] | undefined) ?? []).map(String);
+    return { command: 'bounce', format: args.format, ...(words.length ? { text: words.join(' ') } : {}) };
+  }
   const dnsServers = (args['dns-server'] ?? []).map((s) => {
     try {
       return parseDnsServer(String(s));
@@ -194,6 +206,8 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
     smtpTimeoutMs: args['smtp-timeout'],
     ehloName: args['ehlo-name'],
     submission: args.submission,
+    smtpIntervalMs: args['smtp-interval'],
+    certExpiryDays: args['cert-expiry-days'],
     senderIps: (args['sender-ip'] ?? []).map((s) => {
       const ip = String(s);
       if (!isIP(ip)) throw new UsageError(`invalid --sender-ip ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
@@ -230,11 +244,23 @@ function joinStdinInput(argv: string[]): string[] {
   return out;
 }
 
+/** Standard input as text, at most `max` characters (the rest is read and dropped). */
+async function readBoundedStdin(max: number): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) if (text.length < max) text += String(chunk).slice(0, max - text.length);
+  return text;
+}
+
 async function run(argv: string[]): Promise<number> {
   const inv = await parseInvocation(joinStdinInput(argv));
   if (inv.command === 'help') return EXIT_OK;
   if (inv.command === 'rules') {
     process.stdout.write(inv.format === 'text' ? renderRuleList(builtinRules()) : `${JSON.stringify(builtinRules().map(ruleSummary), null, 2)}\n`);
+    return EXIT_OK;
+  }
+  if (inv.command === 'bounce') {
+    const explanation = explainBounce(inv.text ?? (await readBoundedStdin(MAX_BOUNCE_CHARS)));
+    process.stdout.write(inv.format === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : renderBounceText(explanation));
     return EXIT_OK;
   }
   if (inv.command === 'explain') {

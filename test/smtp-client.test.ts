@@ -180,25 +180,132 @@ test('the prober: one conversation per target, one connection at a time per addr
   }
 });
 
-test('the probe of a domain is bounded as a whole: conversations still queued at the deadline are skipped', async (t) => {
+const mxOf = (hosts: { exchange: string; addresses: string[] }[]): MxFacts => ({
+  status: 'found',
+  nullMx: false,
+  nullMixed: false,
+  hostCount: hosts.length,
+  hosts: hosts.map((h, i) => ({ preference: i + 1, exchange: h.exchange, isNull: false, ipLiteral: false, addresses: h.addresses, addressStatus: 'found' as const })),
+});
+const noDns: DnsSource = { resolve: async (name, type) => ({ name, type, status: 'nxdomain', records: [], source: 'dns' }) };
+
+test('names on one silent address share its outcome: one connection, not one per name', async (t) => {
   t.timeout(30_000);
   const silent = await startRawServer('127.0.0.30', 0, {});
   try {
-    // Three MX names on one silent address: one conversation at a time, each waits a full step for the greeting.
+    // Three MX names on one address that accepts and never speaks: once it timed out at the greeting,
+    // the other names get that outcome without queueing for a full step each.
     const prober = new SmtpProber({ ehloName: 'probe.mailaudit.test', stepTimeoutMs: 3000, domainDeadlineMs: 4500 });
-    const mx: MxFacts = {
-      status: 'found',
-      nullMx: false,
-      nullMixed: false,
-      hostCount: 3,
-      hosts: [1, 2, 3].map((i) => ({ preference: i, exchange: `mx${i}.slow.test`, isNull: false, ipLiteral: false, addresses: ['127.0.0.30'], addressStatus: 'found' as const })),
-    };
-    const dns: DnsSource = { resolve: async (name, type) => ({ name, type, status: 'nxdomain', records: [], source: 'dns' }) };
-    const facts = await collectSmtp({ domain: 'slow.test', dns }, mx, { prober, port: silent.port });
-    const outcomes = facts.addresses.map((a) => `${a.outcome} ${a.error}`);
-    t.is(outcomes[0], 'no-banner ETIMEDOUT');
-    t.deepEqual(outcomes.slice(1), ['skipped EDEADLINE', 'skipped EDEADLINE']);
+    const mx = mxOf([1, 2, 3].map((i) => ({ exchange: `mx${i}.slow.test`, addresses: ['127.0.0.30'] })));
+    const facts = await collectSmtp({ domain: 'slow.test', dns: noDns }, mx, { prober, port: silent.port });
+    t.deepEqual(
+      facts.addresses.map((a) => `${a.host} ${a.outcome} ${a.error} ${a.sameAddressAs ?? '-'}`),
+      ['mx1.slow.test no-banner ETIMEDOUT -', 'mx2.slow.test no-banner ETIMEDOUT mx1.slow.test', 'mx3.slow.test no-banner ETIMEDOUT mx1.slow.test'],
+    );
+    t.regex(facts.addresses[1]!.verdict, /^no greeting \(ETIMEDOUT\) \(as for mx1\.slow\.test: not connected again\)$/);
+    t.is(silent.connections, 1);
+    t.is(prober.connections, 1);
   } finally {
     await silent.close();
+  }
+});
+
+test('a domain deadline cancels what it no longer waits for: queued conversations dropped, open sockets destroyed', async (t) => {
+  t.timeout(30_000);
+  // Four silent addresses, one connection at a time across the run, a step far longer than the domain deadline.
+  const addresses = ['127.0.0.31', '127.0.0.32', '127.0.0.33', '127.0.0.34'];
+  const first = await startRawServer(addresses[0]!, 0, {});
+  const servers = [first, ...(await Promise.all(addresses.slice(1).map((a) => startRawServer(a, first.port, {}))))];
+  try {
+    const prober = new SmtpProber({ ehloName: 'probe.mailaudit.test', stepTimeoutMs: 20_000, domainDeadlineMs: 1000, maxConnections: 1 });
+    const mx = mxOf(addresses.map((a, i) => ({ exchange: `mx${i + 1}.stuck.test`, addresses: [a] })));
+    const started = performance.now();
+    const facts = await collectSmtp({ domain: 'stuck.test', dns: noDns }, mx, { prober, port: first.port });
+    const took = performance.now() - started;
+    t.true(took < 10_000, `the domain ends at its deadline, not after a 20 s step (${Math.round(took)} ms)`);
+    t.deepEqual(
+      facts.addresses.map((a) => `${a.outcome} ${a.notHeld}`),
+      ['undetermined cut-off', 'undetermined queued', 'undetermined queued', 'undetermined queued'],
+    );
+    t.regex(facts.addresses[0]!.verdict, /still running at the domain's probe deadline \(1000 ms\)/);
+    t.regex(facts.addresses[1]!.verdict, /still queued behind other conversations with 127\.0\.0\.32/);
+    // The running conversation's socket is gone, and nothing queued ever connects.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    t.is(servers[0]!.openConnections(), 0, 'the cut-off conversation was closed');
+    t.deepEqual(servers.map((s) => s.connections), [1, 0, 0, 0]);
+    t.is(prober.connections, 1);
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+  }
+});
+
+test('a conversation another domain still waits for survives one domain\'s deadline', async (t) => {
+  t.timeout(30_000);
+  const slow = await startRawServer('127.0.0.35', 0, {
+    greetingFor: () => undefined,
+  });
+  try {
+    const prober = new SmtpProber({ ehloName: 'probe.mailaudit.test', stepTimeoutMs: 1500 });
+    const target = { host: 'mx.shared.test', address: '127.0.0.35', port: slow.port, mode: 'starttls' as const };
+    const impatient = new AbortController();
+    const a = prober.probe(target, impatient.signal);
+    const b = prober.probe(target);
+    impatient.abort();
+    t.is((await a).outcome, 'undetermined');
+    const fact = await b;
+    t.is(fact.outcome, 'no-banner', 'the patient caller still gets the real outcome');
+    t.is(fact.error, 'ETIMEDOUT');
+    t.is(slow.connections, 1);
+  } finally {
+    await slow.close();
+  }
+});
+
+test('a 421 greeting is retried once after a bounded back-off; a 421 that clears becomes a normal conversation', async (t) => {
+  t.timeout(30_000);
+  const busy = await startRawServer('127.0.0.36', 0, { greeting: ['421 4.7.0 mx.busy.test Too many connections, try again later'] });
+  const clears = await startRawServer('127.0.0.37', busy.port, {
+    greetingFor: (n) => (n === 1 ? ['421 4.3.2 Service shutting down and closing transmission channel'] : ['220 mx.clears.test ESMTP']),
+    replies: { EHLO: '250-mx.clears.test\r\n250 8BITMIME' },
+  });
+  try {
+    const prober = new SmtpProber({ ehloName: 'probe.mailaudit.test', stepTimeoutMs: 1000 });
+    const started = performance.now();
+    const stuck = await prober.probe({ host: 'mx.busy.test', address: '127.0.0.36', port: busy.port, mode: 'starttls' });
+    const took = performance.now() - started;
+    t.is(stuck.outcome, 'greeting-refused');
+    t.is(stuck.refusal, '421 4.7.0');
+    t.is(stuck.failedReply?.enhancedCode, '4.7.0');
+    t.is(stuck.retriedAfterMs, 500, 'half the step timeout');
+    t.is(busy.connections, 2, 'one retry, no more');
+    t.true(took >= 490 && took < 5000, `the retry waited the back-off (${Math.round(took)} ms)`);
+    t.deepEqual(busy.commands, ['QUIT', 'QUIT'], 'QUIT after each 421, nothing else');
+    const ok = await prober.probe({ host: 'mx.clears.test', address: '127.0.0.37', port: busy.port, mode: 'starttls' });
+    t.is(ok.outcome, 'no-starttls');
+    t.is(ok.retriedAfterMs, 500);
+    t.is(clears.connections, 2);
+  } finally {
+    await Promise.all([busy.close(), clears.close()]);
+  }
+});
+
+test('--smtp-interval spaces connections to one address across the run', async (t) => {
+  t.timeout(30_000);
+  const server = await startRawServer('127.0.0.38', 0, {
+    greeting: ['220 mx.spaced.test ESMTP'],
+    replies: { EHLO: '250-mx.spaced.test\r\n250 8BITMIME' },
+  });
+  try {
+    const prober = new SmtpProber({ ehloName: 'probe.mailaudit.test', stepTimeoutMs: 5000, intervalMs: 300 });
+    const facts = await Promise.all(
+      [1, 2, 3, 4].map((i) => prober.probe({ host: `mx${i}.spaced.test`, address: '127.0.0.38', port: server.port, mode: 'starttls' })),
+    );
+    t.true(facts.every((f) => f.outcome === 'no-starttls'));
+    t.is(server.connections, 4);
+    const gaps = server.connectedAt.slice(1).map((at, i) => at - server.connectedAt[i]!);
+    // The allowance is for this test process noticing each accepted connection late under load.
+    for (const gap of gaps) t.true(gap >= 300 - 50, `connections ${Math.round(gap)} ms apart`);
+  } finally {
+    await server.close();
   }
 });

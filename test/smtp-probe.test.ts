@@ -346,10 +346,12 @@ test('AUTH offered before TLS', (t) => {
   t.is(a.outcome, 'tls');
 });
 
-test('a 554 greeting: no banner, the reply recorded, and QUIT said', (t) => {
-  t.deepEqual(ids('smtp554.test'), ['smtp-no-banner']);
+test('a 554 greeting: refused (neither broken nor working), the reply recorded, and QUIT said', (t) => {
+  t.deepEqual(ids('smtp554.test'), ['smtp-greeting-refused']);
   const a = address('smtp554.test');
-  t.is(a.outcome, 'no-banner');
+  t.is(a.outcome, 'greeting-refused');
+  t.is(a.refusal, '554');
+  t.is(a.tls, undefined);
   t.deepEqual(a.failedReply, { code: 554, lines: ['mx1.smtp554.test no SMTP service here'] });
   t.deepEqual(servers.s554!.commands, ['QUIT']);
 });
@@ -524,17 +526,18 @@ test('an MX server that refuses EHLO', (t) => {
   t.deepEqual(ids('smtpnoehlo.test'), ['smtp-ehlo-rejected']);
   const a = address('smtpnoehlo.test');
   t.is(a.outcome, 'ehlo-failed');
-  t.deepEqual(a.failedReply, { code: 502, lines: ['5.5.1 EHLO not implemented'] });
+  t.deepEqual(a.failedReply, { code: 502, lines: ['5.5.1 EHLO not implemented'], enhancedCode: '5.5.1' });
 });
 
 test('submission rules against the other shapes (both modes on the shared port)', async (t) => {
   const cases: [string, string[]][] = [
     // Implicit TLS against a server that speaks plaintext first fails the handshake.
-    ['mx1.smtpexpired.test', ['submission-tls-cert-expired', 'submission-tls-handshake-failed']],
+    // These MX-shaped servers offer no AUTH: a submission port that cannot authenticate clients is reported.
+    ['mx1.smtpexpired.test', ['submission-auth-missing', 'submission-tls-cert-expired', 'submission-tls-handshake-failed']],
     ['mx1.smtpnotls.test', ['submission-starttls-missing', 'submission-tls-handshake-failed']],
-    ['mx1.smtp554.test', ['submission-no-banner', 'submission-tls-handshake-failed']],
+    ['mx1.smtp554.test', ['submission-greeting-refused', 'submission-tls-handshake-failed']],
     ['mx1.smtpnoehlo.test', ['submission-ehlo-rejected', 'submission-tls-handshake-failed']],
-    ['mx1.smtplegacy.test', ['submission-tls-handshake-failed', 'submission-tls-legacy-protocol']],
+    ['mx1.smtplegacy.test', ['submission-auth-missing', 'submission-tls-handshake-failed', 'submission-tls-legacy-protocol']],
     ['nothing.smtpsub.test', ['submission-host-no-address']],
   ];
   const reports = await Promise.all(

@@ -18,6 +18,8 @@ export interface HttpsSettings {
   secureContext?: SecureContext;
   /** Bound on connecting, the TLS handshake, and on the whole response, in ms. */
   timeoutMs: number;
+  /** `--cert-expiry-days`: a server certificate expiring sooner is marked (default 14). */
+  certExpiryDays?: number;
 }
 
 export const DEFAULT_HTTPS_SETTINGS: HttpsSettings = { port: 443, timeoutMs: 10_000 };
@@ -41,6 +43,15 @@ const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|H
 
 function failed(fact: FetchFact, stage: FetchStage, reason: string): FetchResult {
   return { fact: { ...fact, status: 'failed', stage, reason } };
+}
+
+/** The server certificate's end date, and whether it falls within `days` (the certificate was verified: it is valid now). */
+function markCertExpiry(fact: FetchFact, notAfter: Date, days: number): void {
+  if (Number.isNaN(notAfter.getTime())) return;
+  const left = (notAfter.getTime() - Date.now()) / 86_400_000;
+  fact.certNotAfter = notAfter.toISOString();
+  fact.certDaysLeft = Math.floor(left);
+  if (left < days) fact.certExpiresSoon = true;
 }
 
 /** GET https://host/path through ctx.dns, with the run's HTTPS settings. Never throws. */
@@ -89,7 +100,11 @@ export async function fetchHttps(ctx: CollectContext, req: FetchRequest): Promis
     }, settings.timeoutMs);
     request.on('socket', (socket) => {
       socket.once('connect', () => (phase = 'tls'));
-      (socket as TLSSocket).once('secureConnect', () => (phase = 'http'));
+      (socket as TLSSocket).once('secureConnect', () => {
+        phase = 'http';
+        const validTo = (socket as TLSSocket).getPeerCertificate()?.valid_to;
+        if (validTo) markCertExpiry(fact, new Date(validTo), settings.certExpiryDays ?? 14);
+      });
     });
     request.on('timeout', () => request.emit('error', Object.assign(new Error('idle timeout'), { code: 'ETIMEDOUT' })));
     request.on('error', (err: NodeJS.ErrnoException) => {

@@ -8,6 +8,8 @@ export interface SmtpReplyFact {
   code: number;
   /** The text of each line, code and separator removed. */
   lines: string[];
+  /** The enhanced status code the text starts with (RFC 3463 §2), on a reply that ended the conversation. */
+  enhancedCode?: string;
 }
 
 /** One certificate of the chain the server presented, leaf first. */
@@ -25,6 +27,8 @@ export interface CertificateFact {
   keyBits?: number;
   /** EC curve name (prime256v1, secp384r1, …). */
   curve?: string;
+  /** The algorithm of the issuer's signature on it, as OpenSSL names it (sha256WithRSAEncryption, ecdsa-with-SHA256, sha1WithRSAEncryption …). */
+  signatureAlgorithm?: string;
   /** SHA-256 of the DER, colon-separated upper-case hex as openssl prints it. */
   fingerprintSha256: string;
   selfSigned: boolean;
@@ -39,6 +43,18 @@ export interface SmtpTlsFact {
   /** TLS 1.0/1.1 or SSL (RFC 8996 deprecates them). */
   legacy: boolean;
   cipher: string;
+  /** The session has forward secrecy: TLS 1.3, or an ephemeral (EC)DHE key exchange. */
+  forwardSecrecy?: boolean;
+  /** The ephemeral key exchange (`ECDH X25519`, `DH 2048`), when there was one. */
+  keyExchange?: string;
+  /** Certificates of the chain presented with an RSA key under 2048 bits: "CN=… (RSA 1024)". */
+  weakKeys?: string[];
+  /** Certificates of the chain presented (self-signed roots aside) signed with SHA-1: "CN=… (sha1WithRSAEncryption)". */
+  sha1Signatures?: string[];
+  /** Whole days until the leaf expires (negative once expired). */
+  daysLeft?: number;
+  /** The leaf is valid now but expires within `--cert-expiry-days`. */
+  expiresSoon?: boolean;
   /** The certificate chain, leaf first (as verified by OpenSSL: may end at a root of the trust store). */
   chain: CertificateFact[];
   /** OpenSSL's verdict on the whole chain against the trust store (authorizationError when it fails). */
@@ -61,13 +77,38 @@ export interface SmtpTlsFact {
  * How far the conversation got:
  * - `skipped`: this machine cannot reach the address (no route: ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL…)
  * - `unreachable`: connection refused or timed out
- * - `no-banner`: connected, but no 220 greeting (silence, closed, 4xx/5xx greeting, garbage)
+ * - `no-banner`: connected, but no 220 greeting (silence, closed, a greeting code other than 220/421/554, garbage)
+ * - `greeting-refused`: the greeting was 421 (busy, rate limit; after one retry) or 554 (refused, often a block
+ *   list entry for the probing address): the server neither works nor is broken, as far as this probe can tell
+ * - `undetermined`: the conversation was not held or not finished before the domain's probe deadline
  * - `ehlo-failed`: EHLO was refused or the server went away
  * - `no-starttls`: EHLO does not offer STARTTLS
  * - `tls-failed`: STARTTLS offered but refused, or the handshake failed
  * - `tls`: TLS established (certificate facts in `tls`)
  */
-export type SmtpOutcome = 'skipped' | 'unreachable' | 'no-banner' | 'ehlo-failed' | 'no-starttls' | 'tls-failed' | 'tls';
+export type SmtpOutcome =
+  | 'skipped'
+  | 'unreachable'
+  | 'no-banner'
+  | 'greeting-refused'
+  | 'ehlo-failed'
+  | 'no-starttls'
+  | 'tls-failed'
+  | 'tls'
+  | 'undetermined';
+
+/** A vulnerability the software table (data/smtp-software.json) lists for the version shown. */
+export interface SoftwareAdvisoryFact {
+  title: string;
+  ids: string[];
+  /** The first version with the fix. */
+  fixedIn: string;
+  /** The vendor advisory (or the researchers' advisory the vendor points to). */
+  source: string;
+  /** When the entry was last checked against its source. */
+  checked: string;
+  note?: string;
+}
 
 /** One conversation with one address. */
 export interface SmtpProbeFact {
@@ -100,6 +141,29 @@ export interface SmtpProbeFact {
   failedReply?: SmtpReplyFact;
   /** The step that went wrong: connect, greeting, ehlo, starttls, handshake, ehlo-tls, deadline. */
   failedStep?: string;
+  /**
+   * Not connected again: the address failed at connect or greeting in the conversation held for this
+   * host name, and the outcome is the address's whatever name points at it.
+   */
+  sameAddressAs?: string;
+  /** `greeting-refused`: the reply code and, when given, the enhanced status code: "421 4.7.0", "554". */
+  refusal?: string;
+  /** The greeting was 421: one retry was made after this many milliseconds. */
+  retriedAfterMs?: number;
+  /** `undetermined`: still queued behind other conversations with the address, or cut off while running. */
+  notHeld?: 'queued' | 'cut-off';
+  /** `undetermined`: the domain's probe deadline that passed (ms). */
+  deadlineMs?: number;
+  /** Server software named in the greeting or the EHLO reply (data/smtp-software.json), with its version when shown. */
+  software?: { product: string; name: string; version?: string; from: 'greeting' | 'ehlo'; text: string };
+  /** The version shown is an end-of-life release. */
+  softwareEndOfLife?: { release: string; endOfLife: string; source: string; checked: string };
+  /** Known remotely exploitable vulnerabilities of the version shown. */
+  softwareVulnerabilities?: SoftwareAdvisoryFact[];
+  /** The version with every listed fix. */
+  softwareFixedIn?: string;
+  /** One line per vulnerability: ids, the version the fix came in, the advisory. */
+  softwareAdvisories?: string[];
 }
 
 /** One MX address as probed, with what is known of the address's name. */
@@ -121,14 +185,38 @@ export interface SmtpFacts {
   /** `probed`: at least one address was tried; `none`: nothing to probe (null MX, no address). */
   status: 'probed' | 'none';
   port: number;
-  /** Every address of every MX host (at most 10 hosts, preference order), A then AAAA. */
+  /** Every probed address of every MX host (at most 10 hosts, preference order; at most 4 addresses a host), A then AAAA. */
   addresses: SmtpAddressFact[];
+  /** MX hosts with more addresses than are probed: the ones left out (listed up to 10, all counted). */
+  notProbed?: NotProbedFact[];
+  /** How many addresses not probed, over every host (for the rule's message). */
+  notProbedCount?: number;
+  /** Per host, "mx1.example.com: 296 of 300" (for the rule's message). */
+  notProbedHosts?: string[];
+}
+
+/** Addresses of one MX host left out of the probe (RFC 5321 §5.1: senders try a few). */
+export interface NotProbedFact {
+  host: string;
+  /** The host's addresses. */
+  total: number;
+  probed: number;
+  /** The first addresses left out (at most 10). */
+  addresses: string[];
+  /** How many were left out. */
+  count: number;
 }
 
 /** One submission port of one address. */
 export interface SubmissionEndpointFact extends SmtpProbeFact {
   endpoint: string;
   verdict: string;
+  /** Offered AUTH mechanisms that are Historic or need passwords stored recoverably: CRAM-MD5, DIGEST-MD5 (RFC 6331). */
+  weakAuth?: string[];
+  /** Offered token mechanisms modern clients and large providers use: OAUTHBEARER (RFC 7628), XOAUTH2. */
+  tokenAuth?: string[];
+  /** TLS is up and EHLO over TLS answered, but it offers no AUTH: clients cannot submit. */
+  noAuthAfterTls?: boolean;
 }
 
 export interface SubmissionFacts {
@@ -136,6 +224,8 @@ export interface SubmissionFacts {
   /** found / absent / undetermined: the host's addresses. */
   addressStatus: 'found' | 'absent' | 'undetermined';
   endpoints: SubmissionEndpointFact[];
+  /** Addresses of the host beyond the first 4, not probed (RFC 5321 §5.1 bound, as for MX hosts). */
+  addressesNotProbed?: number;
   /** Endpoints where TLS was established. */
   tlsEndpoints: number;
 }

@@ -35,6 +35,12 @@ export interface FetchFact {
   contentType?: string;
   /** Bytes read (at most the cap plus one chunk). */
   bytes?: number;
+  /** The server certificate's notAfter (ISO 8601), once the handshake succeeded. */
+  certNotAfter?: string;
+  /** Whole days until it expires. */
+  certDaysLeft?: number;
+  /** It expires within `--cert-expiry-days`. */
+  certExpiresSoon?: boolean;
 }
 
 export type MtaStsMode = 'enforce' | 'testing' | 'none';

@@ -46,6 +46,7 @@ export function certificateFact(x: X509Certificate): CertificateFact {
     notAfter: new Date(x.validTo).toISOString(),
     keyType: key.asymmetricKeyType ?? 'unknown',
     fingerprintSha256: x.fingerprint256,
+    ...(x.signatureAlgorithm ? { signatureAlgorithm: x.signatureAlgorithm } : {}),
     selfSigned: x.checkIssued(x) && safeVerify(x, x),
     der: x.raw.toString('base64'),
   };
@@ -120,15 +121,25 @@ export function describeTls(socket: tls.TLSSocket, host: string, store: TrustSto
   const cipher = socket.getCipher();
   const peer = socket.getPeerCertificate(true);
   const chain = peer && peer.raw ? peerChain(peer) : [];
+  const ephemeral = socket.getEphemeralKeyInfo();
+  const certificates = chain.map(certificateFact);
   const fact: SmtpTlsFact = {
     version,
     legacy: LEGACY_VERSIONS.has(version),
     cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
-    chain: chain.map(certificateFact),
+    // TLS 1.3 key exchange is always ephemeral (RFC 8446 §2); before it, only (EC)DHE suites are.
+    forwardSecrecy: version === 'TLSv1.3' || Boolean(ephemeral && 'type' in ephemeral && ephemeral.type) || /^(TLS_)?(EC)?DHE[-_]/.test(cipher?.standardName ?? cipher?.name ?? ''),
+    chain: certificates,
     trusted: false,
     validity: 'valid',
     nameMatches: false,
   };
+  if (ephemeral && 'type' in ephemeral && ephemeral.type) fact.keyExchange = [ephemeral.type, ephemeral.name ?? ephemeral.size].filter(Boolean).join(' ');
+  const weakKeys = certificates.filter((c) => c.keyType.startsWith('rsa') && c.keyBits !== undefined && c.keyBits < 2048).map((c) => `${c.subject} (RSA ${c.keyBits})`);
+  if (weakKeys.length) fact.weakKeys = weakKeys;
+  // A root's signature on itself proves nothing and is never checked: only the signatures a client verifies count.
+  const sha1 = certificates.filter((c) => !c.selfSigned && /sha1|SHA1/.test(c.signatureAlgorithm ?? '')).map((c) => `${c.subject} (${c.signatureAlgorithm})`);
+  if (sha1.length) fact.sha1Signatures = sha1;
   const verifyError = socket.authorized ? undefined : String(socket.authorizationError ?? 'UNKNOWN');
   if (verifyError) fact.verifyError = verifyError;
   const leaf = chain[0];

@@ -48,20 +48,30 @@ export class SmtpConnection {
   }
 
   /** Opens a TCP connection; rejects with ProbeError (ECONNREFUSED, ETIMEDOUT, ENETUNREACH, …). */
-  static connect(address: string, port: number, stepTimeoutMs: number): Promise<{ conn: SmtpConnection; connectMs: number }> {
+  static connect(address: string, port: number, stepTimeoutMs: number, signal?: AbortSignal): Promise<{ conn: SmtpConnection; connectMs: number }> {
     const started = performance.now();
     return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(new ProbeError('ECANCELLED', 'nobody waits for this conversation any more'));
       const socket = net.connect({ host: address, port, noDelay: true });
+      const onAbort = () => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(new ProbeError('ECANCELLED', 'nobody waits for this conversation any more'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
         socket.destroy();
         reject(new ProbeError('ETIMEDOUT', `no TCP connection within ${stepTimeoutMs} ms`));
       }, stepTimeoutMs);
       socket.once('error', (err: NodeJS.ErrnoException) => {
+        signal?.removeEventListener('abort', onAbort);
         clearTimeout(timer);
         socket.destroy();
         reject(new ProbeError(err.code ?? 'ECONNECT', err.message));
       });
       socket.once('connect', () => {
+        signal?.removeEventListener('abort', onAbort);
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve({ conn: new SmtpConnection(socket, stepTimeoutMs), connectMs: Math.round(performance.now() - started) });

@@ -19,7 +19,20 @@ export interface ConversationOptions {
   /** Bound on the whole conversation. */
   deadlineMs: number;
   trust: TrustStore;
+  /** Aborted when nobody waits for the conversation any more: the socket is destroyed at once. */
+  signal?: AbortSignal;
+  /** Called when the TCP connection is established (the prober spaces connections from then). */
+  onConnected?: () => void;
 }
+
+/** The enhanced status code at the start of a reply's text (RFC 3463 §2, RFC 2034), when its class matches the reply's. */
+export function enhancedCodeOf(reply: SmtpReplyFact): string | undefined {
+  const m = /^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)/.exec(reply.lines[0] ?? '');
+  return m && m[1] === String(reply.code)[0] ? `${m[1]}.${m[2]}.${m[3]}` : undefined;
+}
+
+/** Greeting codes that mean "not now" (421, RFC 5321 §3.8) or "not for you" (554, §3.1): the server is neither broken nor working. */
+const REFUSING_GREETINGS = new Set([421, 554]);
 
 const codeOf = (err: unknown) => (err instanceof ProbeError ? err.code : ((err as NodeJS.ErrnoException)?.code ?? 'EUNKNOWN'));
 
@@ -32,9 +45,10 @@ export async function converse(target: ProbeTarget, options: ConversationOptions
   const fact: SmtpProbeFact = { host: target.host, address: target.address, port: target.port, mode: target.mode, outcome: 'unreachable' };
   let conn: SmtpConnection;
   try {
-    const opened = await SmtpConnection.connect(target.address, target.port, Math.min(options.stepTimeoutMs, options.deadlineMs));
+    const opened = await SmtpConnection.connect(target.address, target.port, Math.min(options.stepTimeoutMs, options.deadlineMs), options.signal);
     conn = opened.conn;
     fact.connectMs = opened.connectMs;
+    options.onConnected?.();
   } catch (err) {
     const code = codeOf(err);
     fact.outcome = NO_ROUTE_ERRORS.has(code) ? 'skipped' : 'unreachable';
@@ -44,8 +58,12 @@ export async function converse(target: ProbeTarget, options: ConversationOptions
   }
   let step = 'greeting';
   const deadline = setTimeout(() => conn.abort(new ProbeError('EDEADLINE', `conversation longer than ${options.deadlineMs} ms`)), options.deadlineMs);
+  const cancel = () => conn.abort(new ProbeError('ECANCELLED', 'nobody waits for this conversation any more'));
+  options.signal?.addEventListener('abort', cancel, { once: true });
+  if (options.signal?.aborted) cancel();
   const refused = (reply: SmtpReplyFact) => {
-    fact.failedReply = reply;
+    const enhanced = enhancedCodeOf(reply);
+    fact.failedReply = enhanced ? { ...reply, enhancedCode: enhanced } : reply;
     fact.failedStep = step;
   };
   try {
@@ -62,8 +80,9 @@ export async function converse(target: ProbeTarget, options: ConversationOptions
     fact.greeting = greeting;
     fact.greetingHost = (greeting.lines[0] ?? '').trim().split(/\s+/)[0] || undefined;
     if (greeting.code !== 220) {
-      fact.outcome = 'no-banner';
+      fact.outcome = REFUSING_GREETINGS.has(greeting.code) ? 'greeting-refused' : 'no-banner';
       refused(greeting);
+      if (fact.outcome === 'greeting-refused') fact.refusal = [greeting.code, fact.failedReply?.enhancedCode].filter(Boolean).join(' ');
       // RFC 5321 §3.1: after a 554 greeting the client sends QUIT.
       await conn.quit();
       return fact;
@@ -126,5 +145,6 @@ export async function converse(target: ProbeTarget, options: ConversationOptions
     return fact;
   } finally {
     clearTimeout(deadline);
+    options.signal?.removeEventListener('abort', cancel);
   }
 }

@@ -64,6 +64,12 @@ export interface AuditOptions {
   submission?: string;
   /** Ports of the submission probe (default 465 and 587; tests use unprivileged ones). */
   submissionPorts?: { implicitTls: number; starttls: number };
+  /** Minimum milliseconds between two connections to one address, across the run (default 0). */
+  smtpIntervalMs?: number;
+  /** Bound on one domain's probe, queueing included (default 12 × smtpTimeoutMs; library only). */
+  smtpDomainDeadlineMs?: number;
+  /** A certificate (SMTP, submission, MTA-STS policy host) expiring within this many days is reported (default 14). */
+  certExpiryDays?: number;
 }
 
 /** Checks what the options say before anything is asked; throws InputError for anything the user must fix. */

@@ -11,7 +11,7 @@ import type { Rule } from '../engine/rule.js';
 import type { DomainPolicy, ZoneContext } from '../facts/index.js';
 import { readCaFile } from '../input/ca-file.js';
 import type { SmtpProbeSettings } from '../probe/prober.js';
-import { prepareProbe } from '../probe/settings.js';
+import { certExpiryDaysOf, prepareProbe } from '../probe/settings.js';
 import type { Severity } from '../types.js';
 import { checkOptions, normalizeSelector, type AuditOptions } from './options.js';
 import { readZones } from './zones.js';
@@ -54,6 +54,7 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
   const https: HttpsSettings = {
     port: options.httpsPort ?? DEFAULT_HTTPS_SETTINGS.port,
     timeoutMs: options.httpTimeoutMs ?? DEFAULT_HTTPS_SETTINGS.timeoutMs,
+    certExpiryDays: certExpiryDaysOf(options),
   };
   const caPems = options.caFile ? await readCaFile(options.caFile) : [];
   if (caPems.length) https.secureContext = createSecureContext({ ca: [...rootCertificates, ...caPems] });

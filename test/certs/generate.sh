@@ -7,6 +7,9 @@
 #   wrongname.pem/.key       leaf signed by the CA for an unrelated name
 #   expired.pem/.key         leaf signed by the CA, valid only in 2000
 #   other-ca.pem/.der        an unrelated CA; other-leaf.pem/.der/.key a leaf it signed (DANE non-match)
+#   weak.pem/.key            leaf signed by the CA with SHA-1, RSA 1024 (SMTP weak-key and SHA-1 rules);
+#                            `sh generate.sh weak` makes only this one, with the existing CA
+# A certificate that expires tomorrow cannot be committed: test/helpers/expiring-cert.ts makes it at test time.
 set -eu
 cd "$(dirname "$0")"
 DAYS=36500
@@ -36,10 +39,19 @@ leaf() { # name ca subject san [startdate enddate]
   openssl x509 -in "$1.pem" -outform DER -out "$1.der"
 }
 
+weak() {
+  openssl req -new -newkey rsa:1024 -nodes -keyout weak.key -out "$tmp/weak.csr" -subj "/CN=mx1.smtpweak.test" 2>/dev/null
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:mx1.smtpweak.test,DNS:submit.smtpweak.test\n' > "$tmp/weak.ext"
+  openssl x509 -req -in "$tmp/weak.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out weak.pem -days $DAYS -extfile "$tmp/weak.ext" -sha1 2>/dev/null
+  rm -f ./*.srl
+}
+if [ "${1:-}" = weak ]; then weak; exit 0; fi
+
 ca ca "mailaudit test CA"
 ca other-ca "unrelated test CA"
 leaf server ca "mailaudit test server" "$SAN"
 leaf wrongname ca "somewhere-else.test" "DNS:somewhere-else.test"
 leaf expired ca "mailaudit expired server" "$SAN" 20000101000000Z 20010101000000Z
 leaf other-leaf other-ca "unrelated server" "DNS:mx1.dane-good.test"
+weak
 rm -f ./*.srl

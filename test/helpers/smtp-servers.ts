@@ -21,12 +21,16 @@ export interface RunningServer {
   commands: string[];
   /** Connections accepted. */
   connections: number;
+  /** When each connection was accepted (performance.now()), in order. */
+  connectedAt: number[];
+  /** Client connections open right now (raw servers; 0 for smtp-server). */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
 /** A real smtp-server; `commands` comes from its debug log of client lines. */
 export async function startSmtpServer(host: string, port: number, options: SMTPServerOptions): Promise<RunningServer> {
-  const running: RunningServer = { host, port, commands: [], connections: 0, close: async () => undefined };
+  const running: RunningServer = { host, port, commands: [], connections: 0, connectedAt: [], openConnections: () => 0, close: async () => undefined };
   const record = (meta: { tnx?: string } | undefined, ...args: unknown[]) => {
     if (meta?.tnx === 'command' && args[0] === 'C:') running.commands.push(String(args[1]));
   };
@@ -36,6 +40,7 @@ export async function startSmtpServer(host: string, port: number, options: SMTPS
     disableReverseLookup: true,
     onConnect: (_session, cb) => {
       running.connections++;
+      running.connectedAt.push(performance.now());
       cb();
     },
     onAuth: (_auth, _session, cb) => cb(new Error('no')),
@@ -54,6 +59,8 @@ export async function startSmtpServer(host: string, port: number, options: SMTPS
 export interface RawScript {
   /** Sent on connect (undefined: say nothing, ever). */
   greeting?: string[];
+  /** The greeting of the n-th connection (1-based), instead of `greeting` (a 421 that clears on retry). */
+  greetingFor?: (n: number) => string[] | undefined;
   /** Answer to each command (upper-cased verb) → reply lines; a function gets the line. */
   replies?: Record<string, string | ((line: string) => string)>;
   /** After `220` to STARTTLS: 'garbage' sends non-TLS bytes and closes; a key pair runs a real handshake. */
@@ -68,8 +75,10 @@ export interface RawScript {
 
 /** A scripted SMTP server on node:net for odd shapes. */
 export async function startRawServer(host: string, port: number, script: RawScript): Promise<RunningServer> {
-  const running: RunningServer = { host, port, commands: [], connections: 0, close: async () => undefined };
+  const running: RunningServer = { host, port, commands: [], connections: 0, connectedAt: [], openConnections: () => 0, close: async () => undefined };
   const sockets = new Set<net.Socket>();
+  let open = 0;
+  running.openConnections = () => open;
   const serve = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -86,7 +95,8 @@ export async function startRawServer(host: string, port: number, script: RawScri
       };
       step();
     };
-    if (script.greeting) write(script.greeting.map((l) => `${l}\r\n`).join(''));
+    const greeting = script.greetingFor ? script.greetingFor(running.connections) : script.greeting;
+    if (greeting) write(greeting.map((l) => `${l}\r\n`).join(''));
     let buffer = '';
     const onData = (chunk: Buffer) => {
       buffer += chunk.toString('latin1');
@@ -152,8 +162,13 @@ export async function startRawServer(host: string, port: number, script: RawScri
   // Implicit TLS: the same script over the TLS socket.
   const serveTls = (s: tls.TLSSocket) => serve(s as unknown as net.Socket);
   server.on('connection', (s: net.Socket) => {
+    running.connectedAt.push(performance.now());
+    open++;
     sockets.add(s);
-    s.on('close', () => sockets.delete(s));
+    s.on('close', () => {
+      open--;
+      sockets.delete(s);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
