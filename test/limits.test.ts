@@ -223,11 +223,15 @@ test('10,000 names on the command line (2,000 distinct spellings): each audited 
 
     const text = await runMeasured(['-f', 'text', ...args]);
     t.is(text.code, 0);
+    t.log(`text: ${text.seconds} s, peak RSS ${text.maxRssMb.toFixed(0)} MB`);
+    t.true(text.maxRssMb < 600, `peak RSS ${text.maxRssMb} MB`);
     t.regex(text.stdout, /^2000 domains audited/m);
     t.is(text.stdout.match(/^d1234\.nx\.test/gm)?.length, 1);
 
     const sarif = await runMeasured(['-f', 'sarif', ...args]);
     t.is(sarif.code, 0);
+    t.log(`sarif: ${sarif.seconds} s, peak RSS ${sarif.maxRssMb.toFixed(0)} MB`);
+    t.true(sarif.maxRssMb < 600, `peak RSS ${sarif.maxRssMb} MB`);
     const results = (JSON.parse(sarif.stdout) as { runs: { results: { properties: { domain: string } }[] }[] }).runs.flatMap((r) => r.results);
     t.is(new Set(results.map((r) => r.properties.domain)).size, 2000);
     t.is(results.filter((r) => r.properties.domain === 'd99.nx.test').length, results.length / 2000, 'each domain once');
@@ -252,6 +256,14 @@ test('a line that never ends (/dev/zero as the list or the resume file): exit 2,
     oneLine(t, r.stderr);
     t.regex(r.stderr, /line 1 is longer than \d+ bytes/);
     t.true(r.maxRssMb < 400, `${args.join(' ')}: peak RSS ${r.maxRssMb} MB`);
+  }
+  // Files read whole are capped in size.
+  for (const [option, what] of [['--zone', 'zone file'], ['--config', 'config file'], ['--ca-file', 'CA file']]) {
+    const r = await runMeasured([option!, '/dev/zero', '--no-smtp', '--', 'example.test']);
+    t.is(r.code, 2, r.stderr);
+    oneLine(t, r.stderr);
+    t.regex(r.stderr, new RegExp(`cannot read ${what} /dev/zero: larger than \\d+ bytes`));
+    t.true(r.maxRssMb < 400, `${option}: peak RSS ${r.maxRssMb} MB`);
   }
   const dir = tmp();
   const list = join(dir, 'list.txt');

@@ -83,8 +83,9 @@ export async function writeJson(out: Writable, value: unknown, indent = 2): Prom
 /**
  * A JSON object with one array field written item by item:
  * `{ ...head, [field]: [item, item, ...], ...tail }`, byte for byte as JSON.stringify(…, null, indent)
- * writes the same object. Used for the report's `domains` (and SARIF's `results` can be written the
- * same way: its writer nests one object inside another, see `nested`).
+ * writes the same object. Used for the report's `domains`. An object nested deeper (SARIF's single
+ * run inside `runs`, with its `results` written result by result) is written with `depth` set to its
+ * nesting level, the text around it written with `write` directly.
  */
 export class JsonStreamWriter {
   private items = 0;
