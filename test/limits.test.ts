@@ -17,7 +17,10 @@ import { evaluateRule, MAX_FINDINGS_PER_RULE } from '../src/engine/evaluate.js';
 import type { Rule } from '../src/engine/rule.js';
 import type { DomainFacts } from '../src/facts/index.js';
 import { parseZone } from '../src/dns/zonefile.js';
-import { MAX_LIST_LINE_BYTES } from '../src/input/list.js';
+import { resumeCommand } from '../src/bulk/interrupt.js';
+import { InputError } from '../src/input/domain.js';
+import { linesOf, MAX_LIST_LINE_BYTES, type LineState } from '../src/input/list.js';
+import { csvFields } from '../src/input/resume.js';
 import { jsonChunks, JsonStreamWriter } from '../src/report/json-stream.js';
 import { renderJson } from '../src/report/json.js';
 import type { DomainReport, Report } from '../src/types.js';
@@ -242,6 +245,33 @@ test('10,000 names on the command line (2,000 distinct spellings): each audited 
 
 // ------------------------------------------------------------------------------------------------
 // Lines that never end
+
+test('linesOf: LF, CRLF and lone CR end lines across chunk boundaries; a line over the cap is an InputError', async (t) => {
+  async function* chunks(...parts: (string | Buffer)[]) {
+    yield* parts;
+  }
+  const read = async (state: LineState, ...parts: (string | Buffer)[]) => {
+    const out: string[] = [];
+    for await (const l of linesOf(chunks(...parts), { state, maxBytes: 10 })) out.push(l);
+    return out;
+  };
+  const state: LineState = { completeBytes: 0, unterminated: false };
+  t.deepEqual(await read(state, 'a\r', '\nbé\rc\n\nd', 'e'), ['a', 'bé', 'c', '', 'de']);
+  t.true(state.unterminated);
+  t.is(state.completeBytes, Buffer.byteLength('a\r\nbé\rc\n\n'));
+  const ended: LineState = { completeBytes: 0, unterminated: false };
+  t.deepEqual(await read(ended, Buffer.from('x\ny\n')), ['x', 'y']);
+  t.false(ended.unterminated);
+  await t.throwsAsync(read(state, '0123456789', 'x'), { instanceOf: InputError, message: /line 1 is longer than 10 bytes/ });
+  await t.throwsAsync(read(state, 'ok\n0123456789x\n'), { instanceOf: InputError, message: /line 2 is longer than 10 bytes/ });
+});
+
+test('the resume command: the same arguments with --resume FILE, before a --, quoted for a shell', (t) => {
+  t.is(resumeCommand(['-i', 'l.txt', '-f', 'ndjson', '-o', 'out.ndjson'], 'out.ndjson'), 'mailaudit -i l.txt -f ndjson -o out.ndjson --resume out.ndjson');
+  t.is(resumeCommand(['-f', 'csv', '-o', "it's here.csv", '--', 'a.test'], "it's here.csv"), `mailaudit -f csv -o 'it'\\''s here.csv' --resume 'it'\\''s here.csv' -- a.test`);
+  t.is(resumeCommand(['-o', 'o', '--resume=o'], 'o'), 'mailaudit -o o --resume=o');
+  t.deepEqual(csvFields('a.test,1,"x, ""y""\nz",'), ['a.test', '1', 'x, "y"\nz', '']);
+});
 
 test('a line that never ends (/dev/zero as the list or the resume file): exit 2, one line, bounded RSS', async (t) => {
   for (const args of [
