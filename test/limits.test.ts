@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import test from 'ava';
 import { Ajv } from 'ajv';
 import { buildReport } from '../src/audit.js';
+import { MAX_MX_HOSTS_RESOLVED } from '../src/collect/mx.js';
 import { evaluateRule, MAX_FINDINGS_PER_RULE } from '../src/engine/evaluate.js';
 import type { Rule } from '../src/engine/rule.js';
 import type { DomainFacts } from '../src/facts/index.js';
@@ -184,6 +185,10 @@ test('4,500 mx patterns × 1,200 MX records, two domains: seconds, bounded RSS, 
       t.true(sts.policy?.mxTruncated);
       t.is(sts.policy?.mx.length, 100);
       t.is(sts.mxMismatches.length, MX_RECORDS, 'every MX host is matched against every pattern');
+      const mx = d.records.mx!;
+      t.is(mx.hosts.length, MX_RECORDS, 'every MX host is listed');
+      t.is(mx.unresolvedHosts, MX_RECORDS - MAX_MX_HOSTS_RESOLVED, 'only the first are looked up');
+      t.false(d.findings.some((f) => f.ruleId === 'mx-target-no-address'), 'a host not looked up is not "without address"');
       t.true(sts.mxMismatches.every((m) => m.patterns.length === 10 && m.patternCount === PATTERNS));
       const mismatches = d.findings.filter((f) => f.ruleId === 'mta-sts-mx-mismatch');
       t.is(mismatches.length, MAX_FINDINGS_PER_RULE + 1);
@@ -192,6 +197,8 @@ test('4,500 mx patterns × 1,200 MX records, two domains: seconds, bounded RSS, 
       for (const f of d.findings) perRule.set(f.ruleId, (perRule.get(f.ruleId) ?? 0) + 1);
       t.true([...perRule.values()].every((n) => n <= MAX_FINDINGS_PER_RULE + 1));
     }
+    t.is(dns.countQueries(`m${MX_RECORDS - 1}.${HOSTILE[0]}`), 0, 'a host past the cap costs no question');
+    t.true(dns.countQueries(`m0.${HOSTILE[0]}`) > 0);
     const sarif = await runMeasured(['-f', 'sarif', ...args]);
     t.is(sarif.code, 0, sarif.stderr);
     t.true(sarif.maxRssMb < 600, `peak RSS ${sarif.maxRssMb} MB`);
