@@ -17,7 +17,7 @@ import { VERSION } from './paths.js';
 import { SEVERITY_RANK } from './report/counts.js';
 import { renderJson } from './report/json.js';
 import { renderSarif } from './report/sarif.js';
-import { renderText } from './report/text.js';
+import { renderText, textWriter } from './report/text.js';
 import type { Report, Severity } from './types.js';
 
 const FORMATS = ['text', 'json', 'sarif', 'ndjson', 'csv'] as const;
@@ -264,6 +264,7 @@ async function run(argv: string[]): Promise<number> {
       input: list.input,
       format: inv.format,
       renderWhole: render,
+      textWriter: textWriter({ rules: inv.rules, color: !inv.output && useColor() }),
       output: inv.output,
       shard: list.shard,
       resume: list.resume,

@@ -24,6 +24,8 @@ import { linesOf, MAX_LIST_LINE_BYTES, type LineState } from '../src/input/list.
 import { csvFields } from '../src/input/resume.js';
 import { jsonChunks, JsonStreamWriter } from '../src/report/json-stream.js';
 import { renderJson } from '../src/report/json.js';
+import { renderText, textWriter } from '../src/report/text.js';
+import { builtinRules } from '../src/engine/load.js';
 import type { DomainReport, Report } from '../src/types.js';
 import { BIN, runCli, type CliResult } from './helpers/cli.js';
 import { startDnsServer, type TestDnsServer } from './helpers/dns-server.js';
@@ -93,7 +95,7 @@ async function streamed(report: Report): Promise<string> {
   return text;
 }
 
-test('the JSON report streamed domain by domain is renderJson byte for byte (0, 1 and several domains)', async (t) => {
+test('the JSON and text reports streamed domain by domain are renderJson and renderText byte for byte (0, 1 and several domains)', async (t) => {
   const dns = await startFixtureDns();
   try {
     const r = await runCli(['-f', 'json', '--fail-on', 'none', '--dns-server', dns.address, '--timeout', '3000', '--tries', '1', '--no-smtp', 'clean.test', 'nospf.test', 'dmarcnone.test']);
@@ -104,6 +106,11 @@ test('the JSON report streamed domain by domain is renderJson byte for byte (0, 
     for (const n of [0, 1, report.domains.length]) {
       const part = buildReport(report.domains.slice(0, n));
       t.is(await streamed(part), renderJson(part));
+      for (const color of [false, true]) {
+        const options = { rules: builtinRules(), color };
+        const pieces = textWriter(options);
+        t.is(part.domains.map((d) => pieces.domain(d)).join('') + pieces.end(part.summary), renderText(part, options), 'text too');
+      }
     }
   } finally {
     await dns.close();

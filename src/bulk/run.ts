@@ -14,6 +14,7 @@ import { SEVERITY_RANK } from '../report/counts.js';
 import { renderCsvHeader, renderCsvRow } from '../report/csv.js';
 import { JsonStreamWriter } from '../report/json-stream.js';
 import { renderNdjsonLine } from '../report/ndjson.js';
+import type { textWriter } from '../report/text.js';
 import type { DomainReport, Report, Severity } from '../types.js';
 import { heapKeeper } from './gc.js';
 import { resumeCommand, SIGNAL_EXIT_CODE, watchSignals, type StopSignal } from './interrupt.js';
@@ -26,8 +27,10 @@ export interface BulkOptions {
   /** `--input`: a file, or `-` for standard input. */
   input?: string;
   format: 'ndjson' | 'csv' | 'text' | 'json' | 'sarif';
-  /** For text and sarif: renders the whole report once every domain is done (json is streamed). */
+  /** For sarif (and text without textWriter): renders the whole report once every domain is done (json is streamed). */
   renderWhole?: (report: Report) => string;
+  /** For text: writes each domain as it is done, in input order (instead of renderWhole). */
+  textWriter?: TextWriter;
   /** The command's arguments: an interrupted run says how to resume with them. */
   argv?: readonly string[];
   output?: string;
@@ -43,6 +46,8 @@ export interface BulkOptions {
   stderrIsTTY?: boolean;
   columns?: number;
 }
+
+type TextWriter = ReturnType<typeof textWriter>;
 
 export const STREAMING_FORMATS: ReadonlySet<string> = new Set(['ndjson', 'csv']);
 
@@ -129,8 +134,8 @@ class BatchedWriter {
 
 /**
  * Audits a list as a stream and writes the output. NDJSON and CSV are written domain by domain as they
- * finish (or in input order with --ordered), JSON domain by domain in input order, each waiting for the
- * output to drain; text and SARIF are rendered once at the end. Domains given on the command line are
+ * finish (or in input order with --ordered), JSON and text domain by domain in input order, each waiting
+ * for the output to drain; SARIF is rendered once at the end. Domains given on the command line are
  * a list too (de-duplicated, streamed). SIGINT/SIGTERM stop the run: what is done is written, the
  * output is closed valid, and stderr says how far the run got and how to resume. Returns the exit code.
  */
@@ -193,6 +198,8 @@ export async function runBulk(options: BulkOptions): Promise<number> {
   const writer = new BatchedWriter(out, sharedTerminal ? () => stderr.write('\r\x1b[K') : undefined);
   const heap = streaming || options.format === 'json' ? heapKeeper() : undefined;
   const json = options.format === 'json' ? new JsonReportWriter((text) => writer.write(text)) : undefined;
+  const text = options.format === 'text' ? options.textWriter : undefined;
+  const textSummary = { domains: 0, error: 0, warning: 0, note: 0 };
   const signals = watchSignals();
   let stoppedBy: StopSignal | undefined;
   void signals.stopped.then((s) => (stoppedBy = s));
@@ -211,7 +218,10 @@ export async function runBulk(options: BulkOptions): Promise<number> {
       if (options.format === 'ndjson') await writer.write(renderNdjsonLine(report));
       else if (options.format === 'csv') await writer.write(renderCsvRow(report));
       else if (json) await json.add(report);
-      else whole.push(report);
+      else if (text) {
+        addCounts(textSummary, report);
+        await writer.write(text.domain(report));
+      } else whole.push(report);
       written++;
       if (outputError || stoppedBy) break;
       heap?.maybeCollect();
@@ -219,6 +229,7 @@ export async function runBulk(options: BulkOptions): Promise<number> {
     // Stopped early: stop pulling the list (the domains in flight are not waited for).
     if (stoppedBy || outputError) void reports.return?.(undefined).catch(() => undefined);
     if (json && !outputError) await json.finish();
+    else if (text && !outputError) await writer.write(text.end(textSummary));
     else if (!streaming && !outputError) await writer.write(options.renderWhole!(buildReport(whole)));
   } finally {
     signals.dispose();
@@ -266,6 +277,13 @@ async function reportStop(options: BulkOptions, resume: ResumeState | undefined,
   }
 }
 
+function addCounts(summary: Report['summary'], report: DomainReport): void {
+  summary.domains++;
+  summary.error += report.summary.error;
+  summary.warning += report.summary.warning;
+  summary.note += report.summary.note;
+}
+
 /** `--format json`, domain by domain: the same text as renderJson(buildReport(domains)), never held whole. */
 class JsonReportWriter {
   private readonly doc: JsonStreamWriter;
@@ -286,10 +304,7 @@ class JsonReportWriter {
 
   async add(report: DomainReport): Promise<void> {
     await this.open();
-    this.summary.domains++;
-    this.summary.error += report.summary.error;
-    this.summary.warning += report.summary.warning;
-    this.summary.note += report.summary.note;
+    addCounts(this.summary, report);
     await this.doc.item(report);
   }
 
