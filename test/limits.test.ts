@@ -171,16 +171,18 @@ async function startPolicyServer(body: string): Promise<{ port: number; close():
 }
 
 test('4,500 mx patterns × 1,200 MX records, two domains: seconds, bounded RSS, valid bounded JSON and SARIF', async (t) => {
+  t.timeout(300_000, 'a ceiling for a loaded machine; runs take seconds');
   const policy = ['version: STSv1', 'mode: enforce', 'max_age: 86400', ...Array.from({ length: PATTERNS }, (_, i) => `mx: q${i}.t`)].join('\n');
   t.true(Buffer.byteLength(policy) < 64 * 1024, 'within the 64 KiB a policy may have');
   const served = await startPolicyServer(`${policy}\n`);
   const dns = await startDnsServer({ records: HOSTILE.flatMap((d) => parseZone(hostileZone(d), { file: `${d}.zone` }).records) });
-  const args = ['--dns-server', dns.address, '--timeout', '10000', '--tries', '1', '--no-smtp', '--https-port', String(served.port), '--ca-file', 'test/certs/ca.pem', '--http-timeout', '10000', '--fail-on', 'none', ...HOSTILE];
+  // Timeouts far above what loopback needs: the machine running the tests may be loaded.
+  const args = ['--dns-server', dns.address, '--timeout', '30000', '--tries', '1', '--no-smtp', '--https-port', String(served.port), '--ca-file', 'test/certs/ca.pem', '--http-timeout', '60000', '--fail-on', 'none', ...HOSTILE];
   try {
     const json = await runMeasured(['-f', 'json', ...args]);
     t.is(json.code, 0, json.stderr);
     t.log(`json: ${(json.stdout.length / 1e6).toFixed(2)} MB in ${json.seconds} s, peak RSS ${json.maxRssMb.toFixed(0)} MB`);
-    t.true(json.seconds < 120, `${json.seconds} s`);
+    t.true(json.seconds < 180, `${json.seconds} s`);
     t.true(json.maxRssMb < 600, `peak RSS ${json.maxRssMb} MB`);
     t.true(json.stdout.length < 20e6, `${json.stdout.length} bytes of JSON (328 MB per domain before)`);
     const report = JSON.parse(json.stdout) as Report;
@@ -188,7 +190,7 @@ test('4,500 mx patterns × 1,200 MX records, two domains: seconds, bounded RSS, 
     t.deepEqual(report.domains.map((d) => d.domain), HOSTILE);
     for (const d of report.domains) {
       const sts = d.records.mtaSts!;
-      t.is(sts.policy?.mxCount, PATTERNS);
+      t.is(sts.policy?.mxCount, PATTERNS, JSON.stringify(sts.policy?.fetch));
       t.true(sts.policy?.mxTruncated);
       t.is(sts.policy?.mx.length, 100);
       t.is(sts.mxMismatches.length, MX_RECORDS, 'every MX host is matched against every pattern');
@@ -220,6 +222,7 @@ test('4,500 mx patterns × 1,200 MX records, two domains: seconds, bounded RSS, 
 // 10,000 names on the command line, 2,000 distinct
 
 test('10,000 names on the command line (2,000 distinct spellings): each audited once, in every format', async (t) => {
+  t.timeout(300_000, 'a ceiling for a loaded machine; runs take seconds');
   // Names under a zone with nothing in it: NXDOMAIN, one question each.
   const dns = await startDnsServer({ records: parseZone('$ORIGIN nx.test.\n@ IN SOA ns1 hm ( 1 2 3 4 5 )\n@ IN NS ns1\nns1 IN A 127.0.0.53\n', { file: 'nx.zone' }).records });
   const spellings = (i: number) => [`d${i}.nx.test`, `D${i}.NX.test.`, `d${i}.Nx.Test`, ` d${i}.nx.test.`.trim(), `d${i}.NX.TEST`];
@@ -288,6 +291,7 @@ test('the resume command: the same arguments with --resume FILE, before a --, qu
 });
 
 test('a line that never ends (/dev/zero as the list or the resume file): exit 2, one line, bounded RSS', async (t) => {
+  t.timeout(300_000, 'a ceiling for a loaded machine; runs take seconds');
   for (const args of [
     ['-i', '/dev/zero', '-f', 'json', '--no-smtp'],
     ['-i', '/dev/zero', '-f', 'ndjson', '--no-smtp'],
@@ -331,6 +335,7 @@ const dnsArgs = () => ['--dns-server', fixtures.address, '--timeout', '3000', '-
 const LIST = ['clean.test', 'nospf.test', 'dmarcnone.test', 'parked.test'];
 
 test('--resume -f csv reads the csv written before: every domain once, one header, a cut row audited again', async (t) => {
+  t.timeout(300_000, 'a ceiling for a loaded machine; runs take seconds');
   const dir = tmp();
   const list = join(dir, 'list.txt');
   const out = join(dir, 'out.csv');
@@ -362,6 +367,7 @@ test('--resume -f csv reads the csv written before: every domain once, one heade
 });
 
 test('the exit code after --resume reflects the whole file, the earlier lines included', async (t) => {
+  t.timeout(300_000, 'a ceiling for a loaded machine; runs take seconds');
   const dir = tmp();
   for (const format of ['ndjson', 'csv'] as const) {
     const out = join(dir, `out.${format}`);
@@ -414,6 +420,7 @@ const fileLines = (file: string) => {
 };
 
 test('SIGINT: the output stays valid, stderr says how far the run got and the command that resumes it; exit 130', async (t) => {
+  t.timeout(300_000, 'a ceiling for a loaded machine; runs take seconds');
   // Domains under slow.test never get an answer: the run would take minutes.
   const dns = await startDnsServer({
     records: parseZone('$ORIGIN fast.test.\n@ IN SOA ns1 hm ( 1 2 3 4 5 )\n@ IN NS ns1\nns1 IN A 127.0.0.53\n', { file: 'fast.zone' }).records,
@@ -452,18 +459,25 @@ test('SIGINT: the output stays valid, stderr says how far the run got and the co
 });
 
 test('SIGTERM with --format json: the report of the domains done is valid JSON; exit 143', async (t) => {
+  t.timeout(300_000, 'a ceiling for a loaded machine; runs take seconds');
   const dns = await startDnsServer({
     records: parseZone('$ORIGIN fast.test.\n@ IN SOA ns1 hm ( 1 2 3 4 5 )\n@ IN NS ns1\nns1 IN A 127.0.0.53\n', { file: 'fast.zone' }).records,
     behaviours: { '*.slow.test': 'timeout' },
   });
   const dir = tmp();
   const out = join(dir, 'out.json');
-  const stderrSeen = { started: Date.now() };
   try {
     const r = await runUntil(
       ['-f', 'json', '-o', out, '--dns-server', dns.address, '--timeout', '60000', '--tries', '1', '--no-smtp', 'a.fast.test', 'b.slow.test'],
       'SIGTERM',
-      () => dns.countQueries('b.slow.test') > 0 && Date.now() - stderrSeen.started > 1500,
+      // Once a.fast.test is in the file (b.slow.test never gets an answer).
+      () => {
+        try {
+          return readFileSync(out, 'utf8').includes('"domain": "a.fast.test"');
+        } catch {
+          return false;
+        }
+      },
     );
     t.is(r.code, 143, r.stderr);
     const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
