@@ -2,6 +2,7 @@
  * Issue 12: work and output stay bounded whatever a record, a list or a signal does. Each test runs
  * the real CLI against servers on loopback (DNS, HTTPS) that behave as an attacker's would, with
  * generous ceilings on time and on the child's peak RSS, and checks the output still validates.
+ * The heavy ones run one at a time (test.serial): together they would starve the other test files.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -170,7 +171,7 @@ async function startPolicyServer(body: string): Promise<{ port: number; close():
   };
 }
 
-test('4,500 mx patterns × 1,200 MX records, two domains: seconds, bounded RSS, valid bounded JSON and SARIF', async (t) => {
+test.serial('4,500 mx patterns × 1,200 MX records, two domains: seconds, bounded RSS, valid bounded JSON and SARIF', async (t) => {
   t.timeout(300_000, 'a ceiling for a loaded machine; runs take seconds');
   const policy = ['version: STSv1', 'mode: enforce', 'max_age: 86400', ...Array.from({ length: PATTERNS }, (_, i) => `mx: q${i}.t`)].join('\n');
   t.true(Buffer.byteLength(policy) < 64 * 1024, 'within the 64 KiB a policy may have');
@@ -221,7 +222,7 @@ test('4,500 mx patterns × 1,200 MX records, two domains: seconds, bounded RSS, 
 // ------------------------------------------------------------------------------------------------
 // 10,000 names on the command line, 2,000 distinct
 
-test('10,000 names on the command line (2,000 distinct spellings): each audited once, in every format', async (t) => {
+test.serial('10,000 names on the command line (2,000 distinct spellings): each audited once, in every format', async (t) => {
   t.timeout(300_000, 'a ceiling for a loaded machine; runs take seconds');
   // Names under a zone with nothing in it: NXDOMAIN, one question each.
   const dns = await startDnsServer({ records: parseZone('$ORIGIN nx.test.\n@ IN SOA ns1 hm ( 1 2 3 4 5 )\n@ IN NS ns1\nns1 IN A 127.0.0.53\n', { file: 'nx.zone' }).records });
@@ -290,7 +291,7 @@ test('the resume command: the same arguments with --resume FILE, before a --, qu
   t.deepEqual(csvFields('a.test,1,"x, ""y""\nz",'), ['a.test', '1', 'x, "y"\nz', '']);
 });
 
-test('a line that never ends (/dev/zero as the list or the resume file): exit 2, one line, bounded RSS', async (t) => {
+test.serial('a line that never ends (/dev/zero as the list or the resume file): exit 2, one line, bounded RSS', async (t) => {
   t.timeout(300_000, 'a ceiling for a loaded machine; runs take seconds');
   for (const args of [
     ['-i', '/dev/zero', '-f', 'json', '--no-smtp'],
@@ -419,7 +420,7 @@ const fileLines = (file: string) => {
   }
 };
 
-test('SIGINT: the output stays valid, stderr says how far the run got and the command that resumes it; exit 130', async (t) => {
+test.serial('SIGINT: the output stays valid, stderr says how far the run got and the command that resumes it; exit 130', async (t) => {
   t.timeout(300_000, 'a ceiling for a loaded machine; runs take seconds');
   // Domains under slow.test never get an answer: the run would take minutes.
   const dns = await startDnsServer({
@@ -458,7 +459,7 @@ test('SIGINT: the output stays valid, stderr says how far the run got and the co
   }
 });
 
-test('SIGTERM with --format json: the report of the domains done is valid JSON; exit 143', async (t) => {
+test.serial('SIGTERM with --format json: the report of the domains done is valid JSON; exit 143', async (t) => {
   t.timeout(300_000, 'a ceiling for a loaded machine; runs take seconds');
   const dns = await startDnsServer({
     records: parseZone('$ORIGIN fast.test.\n@ IN SOA ns1 hm ( 1 2 3 4 5 )\n@ IN NS ns1\nns1 IN A 127.0.0.53\n', { file: 'fast.zone' }).records,
