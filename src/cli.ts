@@ -1,9 +1,8 @@
-import { writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { audit, DEFAULT_STREAM_CONCURRENCY, type AuditOptions } from './audit.js';
+import { DEFAULT_STREAM_CONCURRENCY, type AuditOptions } from './audit.js';
 import { runBulk, STREAMING_FORMATS } from './bulk/run.js';
 import { runInWorker, workerTerminal } from './bulk/worker.js';
 import { CONFIG_FILE_NAME, loadConfig, type Config } from './config.js';
@@ -20,7 +19,7 @@ import { VERSION } from './paths.js';
 import { SEVERITY_RANK } from './report/counts.js';
 import { renderJson } from './report/json.js';
 import { renderSarif } from './report/sarif.js';
-import { renderText } from './report/text.js';
+import { renderText, textWriter } from './report/text.js';
 import type { Report, Severity } from './types.js';
 
 const FORMATS = ['text', 'json', 'sarif', 'ndjson', 'csv'] as const;
@@ -277,11 +276,13 @@ async function run(argv: string[]): Promise<number> {
         ? renderSarif(report, { rules: inv.rules, severityOf, cwd: process.env.GITHUB_WORKSPACE || process.cwd() })
         : renderText(report, { rules: inv.rules, color: !inv.output && useColor() });
   const { list } = inv;
-  if (list.input !== undefined || STREAMING_FORMATS.has(inv.format) || list.shard || list.resume !== undefined) {
+  // Every audit is a list run (issue 12): names on the command line too are de-duplicated and streamed.
+  {
     // A streaming run goes on in a worker thread whose heap is capped (see bulk/worker.ts).
     if (STREAMING_FORMATS.has(inv.format) && isMainThread) return runInWorker(argv, { stdin: list.input === '-' });
     const terminal = workerTerminal();
     return runBulk({
+      argv,
       stdoutIsTTY: terminal?.stdoutIsTTY,
       stderrIsTTY: terminal?.stderrIsTTY,
       columns: terminal?.columns,
@@ -289,6 +290,7 @@ async function run(argv: string[]): Promise<number> {
       input: list.input,
       format: inv.format,
       renderWhole: render,
+      textWriter: textWriter({ rules: inv.rules, color: !inv.output && useColor() }),
       output: inv.output,
       shard: list.shard,
       resume: list.resume,
@@ -297,16 +299,6 @@ async function run(argv: string[]): Promise<number> {
       audit: inv.options,
     });
   }
-  const report = await audit(inv.domains, inv.options);
-  const text = render(report);
-  if (inv.output) {
-    try {
-      await writeFile(inv.output, text);
-    } catch (err) {
-      throw new InputError(`cannot write ${inv.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  } else process.stdout.write(text);
-  return exitCodeFor(report, inv.failOn);
 }
 
 /** Runs the CLI; every error becomes one line on stderr and exit code 2, never a stack trace. */

@@ -5,6 +5,7 @@ import type { DomainPolicy } from './facts/index.js';
 import { InputError, parseDomainName } from './input/domain.js';
 import { SCHEMAS_DIR } from './paths.js';
 import type { Severity } from './types.js';
+import { MAX_CONFIG_FILE_BYTES, readTextCapped } from './input/read-capped.js';
 
 /** The file looked for in the working directory when --config is not given. */
 export const CONFIG_FILE_NAME = '.mailauditrc.json';
@@ -51,7 +52,7 @@ export function loadConfig(file: string | undefined, cwd: string, knownRules: Re
   const path = file ?? CONFIG_FILE_NAME;
   let text: string;
   try {
-    text = readFileSync(file ? file : join(cwd, CONFIG_FILE_NAME), 'utf8');
+    text = readTextCapped(file ? file : join(cwd, CONFIG_FILE_NAME), MAX_CONFIG_FILE_BYTES);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (!file && code === 'ENOENT') return { severity: {}, disable: [], policies: {} };

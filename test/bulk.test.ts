@@ -120,14 +120,22 @@ test('--shard: every domain is in exactly one shard, whatever N', (t) => {
   for (const bad of ['0/3', '4/3', '1/0', 'a/b', '1', '-1/2']) t.throws(() => parseShard(bad), { message: /--shard/ });
 });
 
-test('--resume reads an earlier NDJSON output and tolerates a last line cut short', async (t) => {
+test('--resume reads an earlier NDJSON output and notes a last line cut short', async (t) => {
   const dir = tmp();
   const file = join(dir, 'out.ndjson');
-  writeFileSync(file, '{"domain":"a.example","findings":[]}\n{"domain":"b.example"}\n{"domain":"c.exa');
+  const head = '{"domain":"a.example","findings":[]}\n{"domain":"b.example","summary":{"error":0,"warning":2,"note":1}}\n';
+  writeFileSync(file, `${head}{"domain":"c.exa`);
   const state = await readResumeFile(file);
   t.is(state.lines, 2);
-  t.is(state.skipped, 1);
+  t.is(state.skipped, 0);
   t.true(state.unterminated);
+  t.is(state.cutAt, Buffer.byteLength(head), 'where the fragment starts');
+  t.is(state.worst, 2, 'a warning was the worst finding');
+  // A last line complete but for its line end is a report.
+  writeFileSync(file, `${head}{"domain":"c.example"}`);
+  const whole = await readResumeFile(file);
+  t.is(whole.lines, 3);
+  t.is(whole.cutAt, undefined);
   const none = await readResumeFile(join(dir, 'missing.ndjson'));
   t.is(none.done.size, 0);
 });
@@ -445,7 +453,9 @@ test('CLI: --resume skips what an interrupted run wrote and appends the rest to 
     'nodmarc.test',
     'nospf.test',
   ]);
-  t.is(text.split('\n').filter((l) => l !== '').length, 5, 'the cut line stays, on a line of its own');
+  t.is(text.split('\n').filter((l) => l !== '').length, 4, 'the cut line is gone');
+  t.true(text.endsWith('\n'));
+  for (const line of text.trimEnd().split('\n')) t.true(validateDomainReport(JSON.parse(line)), 'every line is a report');
 });
 
 test('CLI: no progress bar when stderr is not a terminal; bad --concurrency and --qps are usage errors', async (t) => {

@@ -2,16 +2,22 @@ import { once } from 'node:events';
 import { createWriteStream, statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { Writable } from 'node:stream';
+import { isMainThread } from 'node:worker_threads';
 import { auditStream, buildReport, type AuditOptions } from '../audit.js';
+import { builtinRules } from '../engine/load.js';
 import { InputError, type DomainName } from '../input/domain.js';
+import { checkOptions } from '../run/options.js';
 import { linesOf, nameDigest, openList, readDomainList, type BadLine } from '../input/list.js';
-import { readResumeFile, type ResumeState } from '../input/resume.js';
+import { cutFile, readResumeFile, type ResumeState } from '../input/resume.js';
 import { inShard, type Shard } from '../input/shard.js';
 import { SEVERITY_RANK } from '../report/counts.js';
 import { renderCsvHeader, renderCsvRow } from '../report/csv.js';
+import { JsonStreamWriter } from '../report/json-stream.js';
 import { renderNdjsonLine } from '../report/ndjson.js';
+import type { textWriter } from '../report/text.js';
 import type { DomainReport, Report, Severity } from '../types.js';
 import { heapKeeper } from './gc.js';
+import { resumeCommand, SIGNAL_EXIT_CODE, watchSignals, type StopSignal } from './interrupt.js';
 import { ProgressBar } from './progress.js';
 
 /** What the CLI hands over for a list run (`--input`, or `--format ndjson|csv`). */
@@ -21,8 +27,12 @@ export interface BulkOptions {
   /** `--input`: a file, or `-` for standard input. */
   input?: string;
   format: 'ndjson' | 'csv' | 'text' | 'json' | 'sarif';
-  /** For text, json and sarif: renders the whole report once every domain is done. */
+  /** For sarif (and text without textWriter): renders the whole report once every domain is done (json is streamed). */
   renderWhole?: (report: Report) => string;
+  /** For text: writes each domain as it is done, in input order (instead of renderWhole). */
+  textWriter?: TextWriter;
+  /** The command's arguments: an interrupted run says how to resume with them. */
+  argv?: readonly string[];
   output?: string;
   shard?: Shard;
   resume?: string;
@@ -36,6 +46,8 @@ export interface BulkOptions {
   stderrIsTTY?: boolean;
   columns?: number;
 }
+
+type TextWriter = ReturnType<typeof textWriter>;
 
 export const STREAMING_FORMATS: ReadonlySet<string> = new Set(['ndjson', 'csv']);
 
@@ -56,13 +68,17 @@ async function* domainsToAudit(
   if (options.input === undefined) return;
   const stream = await openList(options.input);
   try {
-    for await (const d of readDomainList(linesOf(stream), { seen, onBadLine })) if (keep(d)) yield d;
+    for await (const d of readDomainList(linesOf(stream, { what: describeList(options) }), { seen, onBadLine })) if (keep(d)) yield d;
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw new InputError(`cannot read input list ${options.input}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   } finally {
     stream.destroy();
   }
+}
+
+function describeList(options: BulkOptions): string {
+  return options.input === undefined ? 'the command line' : `input list ${options.input === '-' ? 'stdin' : options.input}`;
 }
 
 /** For the progress bar: how many domains the list will give (a second, counting pass over a regular file). */
@@ -118,22 +134,32 @@ class BatchedWriter {
 
 /**
  * Audits a list as a stream and writes the output. NDJSON and CSV are written domain by domain as they
- * finish (or in input order with --ordered), waiting for the output to drain; text, JSON and SARIF are
- * rendered once at the end. Returns the exit code.
+ * finish (or in input order with --ordered), JSON and text domain by domain in input order, each waiting
+ * for the output to drain; SARIF is rendered once at the end. Domains given on the command line are
+ * a list too (de-duplicated, streamed). SIGINT/SIGTERM stop the run: what is done is written, the
+ * output is closed valid, and stderr says how far the run got and how to resume. Returns the exit code.
  */
 export async function runBulk(options: BulkOptions): Promise<number> {
   const stderr = options.stderr ?? process.stderr;
-  if (options.input === undefined && options.domains.length === 0 && !options.audit.zoneFile) {
+  // Bad options first, as audit() reports them (prepareRun checks them again).
+  checkOptions(options.audit, options.audit.rules ?? builtinRules());
+  if (options.input === undefined && options.domains.length === 0 && !options.audit.zoneFile && !options.audit.zoneFiles?.length) {
     throw new InputError('no domain given: expected a domain name such as example.com, or --input FILE');
   }
   const streaming = STREAMING_FORMATS.has(options.format);
-  const resume = options.resume !== undefined ? await readResumeFile(options.resume) : undefined;
-  if (resume && resume.skipped > 1) {
-    // More than a last line cut short: probably not an ndjson output at all (csv?).
-    stderr.write(`mailaudit: --resume ${options.resume}: ${resume.skipped} lines are not ndjson reports; their domains are audited again\n`);
+  if (options.resume !== undefined && !streaming) {
+    throw new InputError(`--resume needs --format ndjson or csv (a ${options.format} report is written whole), got --format ${options.format}`);
+  }
+  const resumeFormat = options.format === 'csv' ? 'csv' : 'ndjson';
+  const csvHeader = renderCsvHeader().replace(/\r\n$/, '');
+  const resume = options.resume !== undefined ? await readResumeFile(options.resume, resumeFormat, csvHeader) : undefined;
+  if (resume && resume.skipped > 0) {
+    stderr.write(`mailaudit: --resume ${options.resume}: ${resume.skipped} line${resume.skipped === 1 ? ' is' : 's are'} not ${resumeFormat} reports; their domains are audited again\n`);
   }
   const appendToResume =
     resume !== undefined && options.output !== undefined && resolvePath(options.output) === resolvePath(options.resume!);
+  // A last line cut short (a short write): dropped before appending, its domain audited again.
+  if (appendToResume && resume!.cutAt !== undefined) await cutFile(options.output!, resume!.cutAt);
   const badLines = { count: 0 };
   const onBadLine = (bad: BadLine) => {
     badLines.count++;
@@ -141,7 +167,8 @@ export async function runBulk(options: BulkOptions): Promise<number> {
   };
 
   const stderrIsTTY = options.stderrIsTTY ?? Boolean(stderr.isTTY);
-  const progress = !options.quiet && stderrIsTTY ? new ProgressBar(stderr, undefined, options.columns) : undefined;
+  const isList = options.input !== undefined || streaming || options.domains.length > 1;
+  const progress = !options.quiet && stderrIsTTY && isList ? new ProgressBar(stderr, undefined, options.columns) : undefined;
   if (progress) {
     const total = await countDomains(options, resume);
     if (total !== undefined) progress.setTotal(total);
@@ -163,26 +190,49 @@ export async function runBulk(options: BulkOptions): Promise<number> {
   out.on('error', onOutputError);
 
   const threshold = options.failOn === 'none' ? Infinity : SEVERITY_RANK[options.failOn];
-  let failing = false;
+  // The exit code reflects the whole file: the reports an earlier run wrote count too.
+  let failing = resume !== undefined && resume.worst >= threshold;
   const whole: DomainReport[] = [];
   const auditOptions: AuditOptions = { ...options.audit, ordered: options.audit.ordered || !streaming };
   const sharedTerminal = progress && out === process.stdout && (options.stdoutIsTTY ?? process.stdout.isTTY);
   const writer = new BatchedWriter(out, sharedTerminal ? () => stderr.write('\r\x1b[K') : undefined);
-  const heap = streaming ? heapKeeper() : undefined;
+  const heap = streaming || options.format === 'json' ? heapKeeper() : undefined;
+  const json = options.format === 'json' ? new JsonReportWriter((text) => writer.write(text)) : undefined;
+  const text = options.format === 'text' ? options.textWriter : undefined;
+  const textSummary = { domains: 0, error: 0, warning: 0, note: 0 };
+  const signals = watchSignals();
+  let stoppedBy: StopSignal | undefined;
+  void signals.stopped.then((s) => (stoppedBy = s));
+  let written = 0;
   try {
-    if (appendToResume && resume!.unterminated) await writer.write('\n');
-    if (options.format === 'csv' && !appendToResume) await writer.write(renderCsvHeader());
-    for await (const report of auditStream(domainsToAudit(options, resume, onBadLine), auditOptions)) {
+    if (appendToResume && resume!.unterminated && resume!.cutAt === undefined) await writer.write('\n');
+    if (options.format === 'csv' && !(appendToResume && resume!.header)) await writer.write(renderCsvHeader());
+    const reports = auditStream(domainsToAudit(options, resume, onBadLine), auditOptions)[Symbol.asyncIterator]();
+    for (;;) {
+      // A signal does not wait for the domains in flight (an SMTP step may take a minute).
+      const next = await Promise.race([reports.next(), signals.stopped.then(() => undefined)]);
+      if (next === undefined || next.done) break;
+      const report = next.value;
       if (!failing && report.findings.some((f) => SEVERITY_RANK[f.severity] >= threshold)) failing = true;
       progress?.tick(report);
       if (options.format === 'ndjson') await writer.write(renderNdjsonLine(report));
       else if (options.format === 'csv') await writer.write(renderCsvRow(report));
-      else whole.push(report);
-      if (outputError) break;
+      else if (json) await json.add(report);
+      else if (text) {
+        addCounts(textSummary, report);
+        await writer.write(text.domain(report));
+      } else whole.push(report);
+      written++;
+      if (outputError || stoppedBy) break;
       heap?.maybeCollect();
     }
-    if (!streaming && !outputError) await writer.write(options.renderWhole!(buildReport(whole)));
+    // Stopped early: stop pulling the list (the domains in flight are not waited for).
+    if (stoppedBy || outputError) void reports.return?.(undefined).catch(() => undefined);
+    if (json && !outputError) await json.finish();
+    else if (text && !outputError) await writer.write(text.end(textSummary));
+    else if (!streaming && !outputError) await writer.write(options.renderWhole!(buildReport(whole)));
   } finally {
+    signals.dispose();
     writer.flush();
     progress?.finish();
     if (out !== process.stdout) {
@@ -199,5 +249,67 @@ export async function runBulk(options: BulkOptions): Promise<number> {
   if (badLines.count > 0 && !options.quiet) {
     stderr.write(`mailaudit: ${badLines.count} bad line${badLines.count === 1 ? '' : 's'} skipped\n`);
   }
+  if (stoppedBy) {
+    await reportStop(options, resume, stoppedBy, written, stderr);
+    const code = SIGNAL_EXIT_CODE[stoppedBy];
+    // The output is complete: exit without waiting for the domains still in flight (their sockets
+    // and timers would keep the process alive until their timeouts). A worker thread is ended by
+    // worker-main.ts, which sees stoppedBySignal().
+    if (isMainThread) setImmediate(() => process.exit(code));
+    return code;
+  }
   return failing ? 1 : 0;
+}
+
+/** After a signal: how far the run got, and the command that resumes it. */
+async function reportStop(options: BulkOptions, resume: ResumeState | undefined, signal: StopSignal, written: number, stderr: NodeJS.WritableStream) {
+  // The list is counted again only when that is cheap and certain to end (a file, or the command line).
+  const total = await countDomains(options, resume).catch(() => undefined);
+  const where = options.output ?? 'stdout';
+  const earlier = resume?.lines ? ` (after the ${resume.lines} an earlier run wrote)` : '';
+  stderr.write(`mailaudit: stopped by ${signal}: ${written} of ${total ?? 'an unknown number of'} domains written to ${where}${earlier}\n`);
+  if (STREAMING_FORMATS.has(options.format) && options.output !== undefined && options.argv) {
+    stderr.write(`mailaudit: to audit the rest: ${resumeCommand(options.argv, options.output)}\n`);
+  } else if (STREAMING_FORMATS.has(options.format)) {
+    stderr.write(`mailaudit: to audit the rest, run the same command with --resume FILE, FILE being where this output went\n`);
+  } else {
+    stderr.write(`mailaudit: the report lists the domains done; only --format ndjson or csv can be resumed\n`);
+  }
+}
+
+function addCounts(summary: Report['summary'], report: DomainReport): void {
+  summary.domains++;
+  summary.error += report.summary.error;
+  summary.warning += report.summary.warning;
+  summary.note += report.summary.note;
+}
+
+/** `--format json`, domain by domain: the same text as renderJson(buildReport(domains)), never held whole. */
+class JsonReportWriter {
+  private readonly doc: JsonStreamWriter;
+  private opened = false;
+  private readonly head = buildReport([]);
+  private readonly summary = { domains: 0, error: 0, warning: 0, note: 0 };
+
+  constructor(write: (text: string) => Promise<void>) {
+    this.doc = new JsonStreamWriter(write);
+  }
+
+  private async open(): Promise<void> {
+    if (this.opened) return;
+    this.opened = true;
+    const { schemaVersion, tool, generatedAt } = this.head;
+    await this.doc.open({ schemaVersion, tool, generatedAt }, 'domains');
+  }
+
+  async add(report: DomainReport): Promise<void> {
+    await this.open();
+    addCounts(this.summary, report);
+    await this.doc.item(report);
+  }
+
+  async finish(): Promise<void> {
+    await this.open();
+    await this.doc.close({ summary: this.summary }, '\n');
+  }
 }

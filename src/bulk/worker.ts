@@ -1,4 +1,5 @@
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
+import { SIGNAL_EXIT_CODE, type SignalMessage, type StopSignal } from './interrupt.js';
 
 /**
  * Streaming list runs (ndjson, csv) go to a worker thread with a capped young generation.
@@ -61,11 +62,26 @@ export async function runInWorker(argv: string[], options: { stdin: boolean }): 
     if (typeof message?.code === 'number') code = message.code;
   });
   worker.on('error', (err) => (failure = err));
-  await new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  // SIGINT/SIGTERM go to the worker, which closes its output and says how to resume (interrupt.ts).
+  // A second signal ends the process at once, as a signal without a handler does.
+  const forward = (signal: StopSignal) => {
+    worker.postMessage({ signal } satisfies SignalMessage);
+    process.once(signal, () => process.exit(SIGNAL_EXIT_CODE[signal]));
+  };
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, () => forward(s)] as const);
+  for (const [s, h] of handlers) process.once(s, h);
+  let exitCode = 0;
+  await new Promise<void>((resolve) =>
+    worker.once('exit', (c) => {
+      exitCode = c;
+      resolve();
+    }),
+  );
+  for (const [s, h] of handlers) process.off(s, h);
   if (!readerGone) await outputDone;
   process.stdout.off('error', onStdoutError);
   if (options.stdin) process.stdin.unpipe(worker.stdin!).pause();
   if (readerGone) return code ?? 0;
   if (failure) throw failure;
-  return code ?? 2;
+  return code ?? (exitCode || 2);
 }

@@ -24,7 +24,7 @@ export function probedChains(facts: DomainFacts): Map<string, ProbedChain[]> {
 /** `_25._tcp.<mx>` TLSA records of each MX host (RFC 7672 §2.2), and whether each answer is DNSSEC-authenticated. */
 export async function collectTlsa(ctx: CollectContext, mxFacts: Promise<MxFacts>): Promise<DaneFacts> {
   const mx = await mxFacts;
-  const aliases = new Map(mx.hosts.filter((h) => !h.isNull && !h.ipLiteral).map((h) => [h.exchange, h.cname]));
+  const aliases = new Map(mx.hosts.filter((h) => !h.isNull && !h.ipLiteral && h.resolved !== false).map((h) => [h.exchange, h.cname]));
   const hosts = await Promise.all(
     [...aliases].map(async ([host, alias]): Promise<DaneHostFact> => {
       // RFC 7672 §2.2.3: for an MX host that is an alias, the expanded name first, then the MX name itself.

@@ -55,7 +55,7 @@ export async function collectDnssec(ctx: CollectContext, mxFacts: Promise<MxFact
   if (!settings) return facts;
   const domainCheck = authenticated(settings, ctx.domain, 'MX');
   const mx = await mxFacts;
-  const hosts = [...new Set(mx.hosts.filter((h) => !h.isNull && !h.ipLiteral).map((h) => h.exchange))];
+  const hosts = [...new Set(mx.hosts.filter((h) => !h.isNull && !h.ipLiteral && h.resolved !== false).map((h) => h.exchange))];
   const [domain, ...mxHosts] = await Promise.all([domainCheck, ...hosts.map((h) => authenticated(settings, h, 'A'))]);
   facts.domain = domain!;
   facts.mxHosts = mxHosts;

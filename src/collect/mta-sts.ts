@@ -9,6 +9,15 @@ export const MTA_STS_POLICY_PATH = '/.well-known/mta-sts.txt';
 /** RFC 8461 §3.3: senders may refuse a policy larger than 64 KiB. */
 export const MTA_STS_MAX_BYTES = 64 * 1024;
 export const MTA_STS_MAX_AGE = 31_557_600;
+/**
+ * `mx:` patterns kept in the facts (every pattern is still matched): 64 KiB hold about 4,500, and a
+ * report that lists them all once per MX host grows with their product.
+ */
+export const MTA_STS_PATTERNS_KEPT = 100;
+/** Syntax problems of a policy file kept (one per line could be thousands); the rest are counted in one more. */
+export const MTA_STS_PROBLEMS_KEPT = 50;
+/** `mx:` patterns quoted in each MX-host mismatch (the count says how many there are). */
+export const MTA_STS_PATTERNS_PER_MISMATCH = 10;
 
 const EXT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
 const EXT_VALUE = /^[\x21-\x3a\x3c\x3e-\x7e]+$/;
@@ -129,19 +138,22 @@ export async function collectMtaSts(ctx: CollectContext, mxFacts: Promise<MxFact
   // A null MX needs no MTA-STS; with the MX lookup failed, whether it does is undetermined.
   facts.applicable = !mx.nullMx && mx.status !== 'undetermined';
   if (!policyPromise) return facts;
-  const { policy, problems } = await policyPromise;
+  const { policy, problems, patterns } = await policyPromise;
   facts.policy = policy;
   for (const message of problems) facts.errors.push({ name: `mta-sts.${ctx.domain}`, type: 'HTTPS', message: `policy ${message}` });
   if (policy.valid && (policy.mode === 'enforce' || policy.mode === 'testing') && mx.status === 'found') {
+    // Matched against every pattern, not only those kept in the facts.
     const hosts = [...new Set(mx.hosts.filter((h) => !h.isNull).map((h) => h.exchange))];
     for (const host of hosts) {
-      if (!policy.mx.some((p) => mxMatchesPattern(host, p))) facts.mxMismatches.push({ host, patterns: policy.mx, mode: policy.mode });
+      if (!patterns.some((p) => mxMatchesPattern(host, p))) {
+        facts.mxMismatches.push({ host, patterns: patterns.slice(0, MTA_STS_PATTERNS_PER_MISMATCH), patternCount: patterns.length, mode: policy.mode });
+      }
     }
   }
   return facts;
 }
 
-async function fetchPolicy(ctx: CollectContext): Promise<{ policy: MtaStsPolicyFact; problems: string[] }> {
+async function fetchPolicy(ctx: CollectContext): Promise<{ policy: MtaStsPolicyFact; problems: string[]; patterns: string[] }> {
   const { fact, body } = await fetchHttps(ctx, {
     host: `mta-sts.${ctx.domain}`,
     path: MTA_STS_POLICY_PATH,
@@ -149,12 +161,17 @@ async function fetchPolicy(ctx: CollectContext): Promise<{ policy: MtaStsPolicyF
     contentTypes: ['text/plain'],
   });
   const policy: MtaStsPolicyFact = { fetch: fact, mx: [], valid: false };
-  if (fact.status !== 'ok' || !body) return { policy, problems: [] };
+  if (fact.status !== 'ok' || !body) return { policy, problems: [], patterns: [] };
   const parsed = parseMtaStsPolicy(body.toString('utf8'));
   if (parsed.version !== undefined) policy.version = parsed.version;
   if (parsed.mode !== undefined) policy.mode = parsed.mode;
   if (parsed.maxAge !== undefined) policy.maxAge = parsed.maxAge;
-  policy.mx = parsed.mx;
+  policy.mx = parsed.mx.slice(0, MTA_STS_PATTERNS_KEPT);
+  policy.mxCount = parsed.mx.length;
+  if (parsed.mx.length > MTA_STS_PATTERNS_KEPT) policy.mxTruncated = true;
   policy.valid = parsed.problems.length === 0;
-  return { policy, problems: parsed.problems };
+  const problems = parsed.problems.slice(0, MTA_STS_PROBLEMS_KEPT);
+  const more = parsed.problems.length - problems.length;
+  if (more > 0) problems.push(`has ${more} more problem${more === 1 ? '' : 's'} not listed (the first ${MTA_STS_PROBLEMS_KEPT} are)`);
+  return { policy, problems, patterns: parsed.mx };
 }

@@ -5,6 +5,14 @@ import { presenceOf, type CollectContext } from './context.js';
 
 const IPV4_LIKE = /^\d{1,3}(\.\d{1,3}){3}$/;
 
+/**
+ * MX hosts whose addresses, alias and reverse DNS are looked up, in preference order (and then DANE
+ * and DNSSEC): an MX answer can hold a thousand hosts, and each costs several questions. The others
+ * are listed with `resolved: false` (MxFacts.unresolvedHosts counts them); every host is still
+ * counted and matched against an MTA-STS policy.
+ */
+export const MAX_MX_HOSTS_RESOLVED = 32;
+
 function isIpLiteral(exchange: string): boolean {
   const bare = exchange.replace(/^\[|\]$/g, '');
   return isIP(bare) !== 0 || IPV4_LIKE.test(bare);
@@ -19,7 +27,7 @@ export async function addressesOf(ctx: CollectContext, name: string): Promise<{ 
   return { addresses, status };
 }
 
-async function describeHost(ctx: CollectContext, preference: number, exchange: string): Promise<MxHostFact> {
+async function describeHost(ctx: CollectContext, preference: number, exchange: string, resolve = true): Promise<MxHostFact> {
   const host: MxHostFact = {
     preference,
     exchange,
@@ -29,6 +37,12 @@ async function describeHost(ctx: CollectContext, preference: number, exchange: s
     addressStatus: 'absent',
   };
   if (host.isNull || host.ipLiteral) return host;
+  if (!resolve) {
+    // Not looked up (over MAX_MX_HOSTS_RESOLVED): unknown, and no rule reads it as "no address".
+    host.addressStatus = 'undetermined';
+    host.resolved = false;
+    return host;
+  }
   const [cname, addrs] = await Promise.all([ctx.dns.resolve(exchange, 'CNAME'), addressesOf(ctx, exchange)]);
   if (cname.status === 'ok' && cname.records[0]) host.cname = cname.records[0];
   host.addresses = addrs.addresses;
@@ -73,8 +87,8 @@ export async function collectMx(ctx: CollectContext): Promise<MxFacts> {
     .map((data, i) => ({ data, origin: answer.origins?.[i] }))
     .sort((x, y) => x.data.preference - y.data.preference || x.data.exchange.localeCompare(y.data.exchange));
   facts.hosts = await Promise.all(
-    order.map(async ({ data, origin }) => {
-      const host = await describeHost(ctx, data.preference, data.exchange);
+    order.map(async ({ data, origin }, i) => {
+      const host = await describeHost(ctx, data.preference, data.exchange, i < MAX_MX_HOSTS_RESOLVED);
       if (origin) host.origin = origin;
       return host;
     }),
@@ -82,6 +96,8 @@ export async function collectMx(ctx: CollectContext): Promise<MxFacts> {
   facts.nullMx = facts.hosts.some((h) => h.isNull);
   facts.nullMixed = facts.nullMx && facts.hosts.some((h) => !h.isNull);
   facts.hostCount = new Set(facts.hosts.filter((h) => !h.isNull).map((h) => h.exchange)).size;
+  const unresolved = facts.hosts.filter((h) => h.resolved === false).length;
+  if (unresolved) facts.unresolvedHosts = unresolved;
   const firstOrigin = facts.hosts.find((h) => h.origin)?.origin;
   if (firstOrigin) facts.origin = firstOrigin;
   return facts;

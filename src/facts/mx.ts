@@ -15,6 +15,8 @@ export interface MxHostFact {
   addressStatus: Presence;
   /** Reverse DNS of each address, forward-confirmed (RFC 1912 §2.1). */
   reverse?: MxReverseFact[];
+  /** false: not looked up, being past the first MAX_MX_HOSTS_RESOLVED (32) hosts; addressStatus is then undetermined. */
+  resolved?: boolean;
   origin?: RecordOrigin;
 }
 
@@ -45,6 +47,8 @@ export interface MxFacts {
   nullMixed: boolean;
   /** Distinct non-null MX targets. */
   hostCount: number;
+  /** Hosts not looked up (`resolved: false`): past the first MAX_MX_HOSTS_RESOLVED (32) by preference. */
+  unresolvedHosts?: number;
   /** With no MX: the domain's own A/AAAA addresses that senders fall back to (RFC 5321 §5.1). */
   implicitAddresses?: string[];
   origin?: RecordOrigin;

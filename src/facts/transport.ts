@@ -49,8 +49,12 @@ export interface MtaStsPolicyFact {
   fetch: FetchFact;
   version?: string;
   mode?: MtaStsMode;
-  /** `mx:` patterns as published (lower-case). */
+  /** `mx:` patterns as published (lower-case): the first MTA_STS_PATTERNS_KEPT (100). */
   mx: string[];
+  /** How many `mx:` patterns the policy has (all of them are matched). */
+  mxCount?: number;
+  /** More patterns than `mx` holds. */
+  mxTruncated?: boolean;
   maxAge?: number;
   /** The policy parsed without error (and was fetched). */
   valid: boolean;
@@ -58,7 +62,10 @@ export interface MtaStsPolicyFact {
 
 export interface MtaStsMxMismatchFact {
   host: string;
+  /** The policy's first MTA_STS_PATTERNS_PER_MISMATCH (10) patterns. */
   patterns: string[];
+  /** How many patterns the policy has. */
+  patternCount: number;
   mode: MtaStsMode;
 }
 

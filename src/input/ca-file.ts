@@ -1,12 +1,12 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { MAX_CA_FILE_BYTES, readTextCapped } from './read-capped.js';
 import { InputError } from './domain.js';
 
 /** Reads `--ca-file`: the PEM certificates in it, each checked to parse. One file for HTTPS and SMTP alike. */
 export async function readCaFile(file: string): Promise<string[]> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readTextCapped(file, MAX_CA_FILE_BYTES);
   } catch (err) {
     throw new InputError(`cannot read CA file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }

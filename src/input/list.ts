@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
-import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { InputError, parseDomainName, type DomainName } from './domain.js';
 
@@ -66,9 +65,70 @@ export async function* readDomainList(lines: AsyncIterable<string>, options: Rea
   }
 }
 
-/** Lines of a readable stream, read lazily (the stream pauses while nobody asks for the next line). */
-export function linesOf(input: Readable): AsyncIterable<string> {
-  return readline.createInterface({ input, crlfDelay: Infinity });
+/** The longest line a list may have, in bytes (a domain name is at most 253; the rest is room for a comment). */
+export const MAX_LIST_LINE_BYTES = 64 * 1024;
+
+export interface LineOptions {
+  /** Longer lines end the reading with an InputError (a file that never ends a line: /dev/zero). */
+  maxBytes?: number;
+  /** What is read, for the error: "input list domains.txt". */
+  what?: string;
+  /** Filled in as lines are read. */
+  state?: LineState;
+}
+
+export interface LineState {
+  /** Bytes up to and including the last line end read. */
+  completeBytes: number;
+  /** The input ended without a line end after its last line (that line was yielded). */
+  unterminated: boolean;
+}
+
+/**
+ * Lines of a stream, read lazily (the stream pauses while nobody asks for the next line). A line ends
+ * at LF, CRLF or a lone CR. A line longer than `maxBytes` is an InputError: the reader never holds
+ * more than that (plus one chunk) in memory.
+ */
+export async function* linesOf(input: AsyncIterable<Buffer | string>, options: LineOptions = {}): AsyncGenerator<string> {
+  const maxBytes = options.maxBytes ?? MAX_LIST_LINE_BYTES;
+  const state = options.state ?? { completeBytes: 0, unterminated: false };
+  let parts: Buffer[] = [];
+  let partBytes = 0;
+  let lineNo = 0;
+  const tooLong = () =>
+    new InputError(`${options.what ?? 'input'}: line ${lineNo + 1} is longer than ${maxBytes} bytes${lineNo === 0 ? ' (is it a text file?)' : ''}`);
+  function* split(text: string): Generator<string> {
+    // A lone CR ends a line too (old Mac files); CRLF is one line end.
+    const body = text.endsWith('\r') ? text.slice(0, -1) : text;
+    if (!body.includes('\r')) yield body;
+    else yield* body.split('\r');
+  }
+  for await (const chunk of input) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    let start = 0;
+    for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+      if (partBytes + nl - start > maxBytes) throw tooLong();
+      const piece = buf.subarray(start, nl);
+      const line = partBytes ? Buffer.concat([...parts, piece]).toString('utf8') : piece.toString('utf8');
+      state.completeBytes += partBytes + nl - start + 1;
+      parts = [];
+      partBytes = 0;
+      start = nl + 1;
+      for (const l of split(line)) {
+        lineNo++;
+        yield l;
+      }
+    }
+    if (start < buf.length) {
+      partBytes += buf.length - start;
+      if (partBytes > maxBytes) throw tooLong();
+      parts.push(buf.subarray(start));
+    }
+  }
+  if (partBytes > 0) {
+    state.unterminated = true;
+    for (const l of split(Buffer.concat(parts).toString('utf8'))) yield l;
+  }
 }
 
 /**
@@ -77,7 +137,7 @@ export function linesOf(input: Readable): AsyncIterable<string> {
  */
 export async function openList(path: string): Promise<Readable> {
   if (path === '-') return process.stdin;
-  const stream = createReadStream(path, { encoding: 'utf8' });
+  const stream = createReadStream(path);
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', (err: NodeJS.ErrnoException) =>

@@ -87,3 +87,18 @@ export function renderText(report: Report, options: TextOptions): string {
   const total = `${s.domains} domain${s.domains === 1 ? '' : 's'} audited: ${describeCounts(s)}`;
   return `${[...blocks, paint('1', total)].join('\n\n')}\n`;
 }
+
+/**
+ * The text report in pieces, for a run that writes each domain as it is done: `domain(d)` for each
+ * domain in order, then `end(summary)`; together they make exactly renderText's output.
+ */
+export function textWriter(options: TextOptions): { domain(d: DomainReport): string; end(summary: Report['summary']): string } {
+  const paint: Paint = options.color ? (code, text) => `\x1b[${code}m${text}\x1b[0m` : (_, text) => text;
+  const rules = new Map(options.rules.map((r) => [r.id, r]));
+  let first = true;
+  const separator = () => (first ? ((first = false), '') : '\n\n');
+  return {
+    domain: (d) => `${separator()}${renderDomain(d, rules, paint).join('\n')}`,
+    end: (s) => `${separator()}${paint('1', `${s.domains} domain${s.domains === 1 ? '' : 's'} audited: ${describeCounts(s)}`)}\n`,
+  };
+}

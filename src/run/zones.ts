@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { DnsSource } from '../dns/types.js';
 import { ZoneDnsSource } from '../dns/zone-source.js';
 import { parseZone, ZoneSyntaxError } from '../dns/zonefile.js';
 import type { ZoneContext } from '../facts/index.js';
 import { InputError, parseDomainName } from '../input/domain.js';
+import { MAX_ZONE_FILE_BYTES, readTextCapped } from '../input/read-capped.js';
 
 /** Best guess at the origin of a zone file that does not parse: the first $ORIGIN or SOA owner, else the file name. */
 function guessOrigin(text: string, file: string): string | undefined {
@@ -23,7 +23,7 @@ function guessOrigin(text: string, file: string): string | undefined {
 async function readZone(file: string, domainHint: string | undefined, fallback: DnsSource): Promise<{ context: ZoneContext; source?: ZoneDnsSource }> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readTextCapped(file, MAX_ZONE_FILE_BYTES);
   } catch (err) {
     throw new InputError(`cannot read zone file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
