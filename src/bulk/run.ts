@@ -20,7 +20,7 @@ export interface BulkOptions {
   domains: DomainName[];
   /** `--input`: a file, or `-` for standard input. */
   input?: string;
-  format: 'ndjson' | 'csv' | 'text' | 'json' | 'sarif';
+  format: 'ndjson' | 'csv' | 'text' | 'json' | 'sarif' | 'html';
   /** For text, json and sarif: renders the whole report once every domain is done. */
   renderWhole?: (report: Report) => string;
   output?: string;
