@@ -47,7 +47,7 @@ const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'u
 
 /** `RFC 7208 §4.6.4` → a link to the section at the RFC Editor; anything else stays text. */
 export function referenceLink(ref: string): Html {
-  const m = /^RFC\s*(\d+)(?:\s*§\s*([\d.]+[\d]))?/i.exec(ref);
+  const m = /^RFC\s*(\d+)(?:\s*§\s*(\d+(?:\.\d+)*))?/i.exec(ref);
   if (!m) return html`<span class="ref">${ref}</span>`;
   const url = `https://www.rfc-editor.org/rfc/rfc${m[1]}${m[2] ? `#section-${m[2]}` : ''}`;
   return html`<a class="ref" href="${url}" rel="noopener noreferrer">${ref}</a>`;
@@ -193,7 +193,7 @@ export function page(options: PageOptions): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <meta name="generator" content="mailaudit ${esc(VERSION)}">
