@@ -68,9 +68,10 @@ test.before(async () => {
   } finally {
     await dns.close();
   }
-  const page = await runCli(['report', ndjson, hostile, '-o', files.fleet]);
+  // Relative names, as a user types them (the page shows them).
+  const page = await runCli(['report', 'fleet.ndjson', 'hostile.ndjson', '-o', files.fleet], {}, undefined, ARTIFACTS);
   if (page.code !== 0) throw new Error(page.stderr);
-  fleet = JSON.parse((await runCli(['report', ndjson, hostile, '-f', 'json'])).stdout);
+  fleet = JSON.parse((await runCli(['report', 'fleet.ndjson', 'hostile.ndjson', '-f', 'json'], {}, undefined, ARTIFACTS)).stdout);
   browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     // Containers often cannot give Chromium its sandbox; the pages are our own fixtures.

@@ -18,16 +18,21 @@ export interface FleetDocument extends FleetSummary {
 /** Share of a count in a total, as a percentage with one decimal ("0.0" for an empty fleet). */
 export const percent = (count: number, total: number) => (total ? ((count / total) * 100).toFixed(1) : '0.0');
 
-/** Headline shares: what a manager asks first. */
-export function headline(doc: FleetDocument): { label: string; count: number; note: string }[] {
+/**
+ * Headline shares: what a manager asks first. Each share is of the domains where the area was checked
+ * (`total`): a run with --no-smtp says nothing about STARTTLS.
+ */
+export function headline(doc: FleetDocument): { label: string; count: number; total: number; note: string }[] {
   const area = (id: string) => doc.areas.find((a) => a.area === id)?.counts ?? [];
   const count = (id: string, keys: string[]) => area(id).reduce((n, c) => n + (keys.includes(c.key) ? c.count : 0), 0);
+  const checked = (id: string) => area(id).reduce((n, c) => n + (c.key === 'off' ? 0 : c.count), 0);
+  const share = (label: string, id: string, keys: string[], note: string) => ({ label, count: count(id, keys), total: checked(id), note });
   return [
-    { label: 'DMARC enforced', count: count('dmarc', ['reject', 'quarantine']), note: 'p=reject or p=quarantine applies' },
-    { label: 'SPF ok', count: count('spf', ['ok']), note: 'one valid record within 10 lookups' },
-    { label: 'DKIM key found', count: count('dkim', ['found']), note: 'among the selectors tried' },
-    { label: 'STARTTLS trusted', count: count('smtp', ['trusted']), note: 'every MX address, trusted certificate' },
-    { label: 'MTA-STS enforce', count: count('mta-sts', ['enforce']), note: 'mode enforce' },
-    { label: 'Failing', count: doc.levels.bad, note: 'an error finding or a missing core record' },
+    share('DMARC enforced', 'dmarc', ['reject', 'quarantine'], 'p=reject or p=quarantine applies'),
+    share('SPF ok', 'spf', ['ok'], 'one valid record within 10 lookups'),
+    share('DKIM key found', 'dkim', ['found'], 'among the selectors tried'),
+    share('STARTTLS trusted', 'smtp', ['trusted'], 'every MX address, trusted certificate'),
+    share('MTA-STS enforce', 'mta-sts', ['enforce'], 'mode enforce'),
+    { label: 'Failing', count: doc.levels.bad, total: doc.domains, note: 'an error finding or a missing core record' },
   ];
 }

@@ -149,7 +149,7 @@ function tlsRptKey(f: DomainFacts): Keyed | undefined {
   if (rpt.status === 'undetermined') return { key: 'unknown', detail: 'lookup failed' };
   if (rpt.status === 'absent') return { key: 'missing', detail: 'no record', level: 'none' };
   if (rpt.errors.length) return { key: 'invalid', detail: 'invalid record' };
-  return { key: 'ok', detail: plural(rpt.rua.length, 'report address', ) };
+  return { key: 'ok', detail: `${rpt.rua.length} report address${rpt.rua.length === 1 ? '' : 'es'}` };
 }
 
 function bimiKey(f: DomainFacts): Keyed | undefined {
@@ -188,7 +188,7 @@ function smtpKey(r: DomainReport): Keyed | undefined {
   if (verdict === undefined) return { key: 'not-probed', detail: r.records.mx?.nullMx ? 'null MX' : 'no address probed', level: 'none' };
   const key = SMTP_KEYS[verdict] ?? 'unreachable';
   const probed = smtp.addresses.filter((a) => a.outcome !== 'skipped').length;
-  return { key, detail: `${plural(probed, 'address')} probed` };
+  return { key, detail: `${probed} address${probed === 1 ? '' : 'es'} probed` };
 }
 
 const KEYERS: Record<AreaId, (r: DomainReport) => Keyed | undefined> = {
@@ -225,9 +225,13 @@ export function domainVerdicts(r: DomainReport, categoryOf: CategoryOf): AreaVer
   return AREAS.map((a) => areaVerdict(r, a, categoryOf));
 }
 
-/** The worst level of a domain's areas. */
+/**
+ * A domain's verdict: its worst area (failing, weak, unknown); else good when an area is good. An
+ * optional record not published (none) does not make a domain look worse than good.
+ */
 export function overallLevel(verdicts: readonly AreaVerdict[]): Level {
-  return verdicts.reduce<Level>((acc, v) => worse(v.level, acc), 'off');
+  const levels = new Set(verdicts.map((v) => v.level));
+  return (['bad', 'weak', 'unknown', 'good', 'none'] as const).find((l) => levels.has(l)) ?? 'off';
 }
 
 /** categoryOf from the rule catalogue. */

@@ -178,7 +178,10 @@ export function renderFleetHtml(doc: FleetDocument, options: { rules: readonly R
   const rules = new Map(options.rules.map((r) => [r.id, r]));
   const n = doc.domains;
   const kpis = html`<ul class="kpis"><li><span class="big" data-kpi="domains">${n}</span>domains</li>${headline(doc).map(
-    (h) => html`<li title="${h.note}"><span class="big" data-kpi="${h.label}">${percent(h.count, n)}%</span>${h.label} <span class="muted small">(${h.count})</span></li>`,
+    (h) =>
+      html`<li title="${h.note}"><span class="big" data-kpi="${h.label}">${h.total ? `${percent(h.count, h.total)}%` : 'n/a'}</span>${h.label} <span class="muted small">(${
+        h.total ? (h.total === n ? h.count : `${h.count} of ${h.total}`) : 'not checked'
+      })</span></li>`,
   )}</ul>`;
   const notes = [
     doc.duplicates ? `${doc.duplicates} duplicate reports ignored (a domain in more than one input)` : '',

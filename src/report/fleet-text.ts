@@ -15,7 +15,9 @@ export function renderFleetText(doc: FleetDocument): string {
   const levels: Level[] = ['bad', 'weak', 'unknown', 'none', 'good'];
   lines.push(`worst area: ${levels.map((l) => `${doc.levels[l]} ${LEVEL_WORDS[l].toLowerCase()}`).join(', ')}`);
   lines.push('');
-  for (const h of headline(doc)) lines.push(`${h.label.padEnd(18)} ${String(h.count).padStart(7)}  ${percent(h.count, n).padStart(5)}%`);
+  for (const h of headline(doc)) {
+    lines.push(`${h.label.padEnd(18)} ${String(h.count).padStart(7)}  ${h.total ? `${percent(h.count, h.total).padStart(5)}%${h.total === n ? '' : ` of ${h.total} checked`}` : '  n/a (not checked)'}`);
+  }
   for (const a of doc.areas) {
     lines.push('', a.label);
     for (const c of a.counts) {
