@@ -100,7 +100,8 @@ export async function runReport(options: ReportOptions): Promise<number> {
     for await (const r of readReports(options.baseline, onSkip)) comparer.addBaseline(r);
   }
   const streamingCsv = options.format === 'csv';
-  const aggregator = new FleetAggregator(categoryOf, streamingCsv ? 0 : options.maxRows);
+  // csv writes each row as it is read, and text lists no domain: neither keeps rows.
+  const aggregator = new FleetAggregator(categoryOf, streamingCsv || options.format === 'text' ? 0 : options.maxRows);
   const out = await openOutput(options.output);
   try {
     if (streamingCsv) await write(out, renderFleetCsvHeader());

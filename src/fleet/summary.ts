@@ -8,9 +8,9 @@ import { AREAS, domainVerdicts, overallLevel, type AreaId, type AreaVerdict, typ
  * `rowLimit`, each a few hundred bytes) and a 6-byte digest per domain to drop duplicates.
  */
 
-export const DEFAULT_ROW_LIMIT = 20_000;
+export const DEFAULT_ROW_LIMIT = 5_000;
 /** Findings kept per row for the page's details (the counts cover all of them). */
-export const FINDINGS_PER_ROW = 50;
+export const FINDINGS_PER_ROW = 20;
 
 export interface RowFinding {
   ruleId: string;

@@ -45,7 +45,6 @@ export function renderFleetText(doc: FleetDocument): string {
     const capped = [c.worse.length < k.worse, c.better.length < k.better, c.newFindings.length < k.newFindings, c.fixedFindings.length < k.fixedFindings].some(Boolean);
     if (capped) lines.push(`  (lists cut at ${c.listLimit} entries each; the counts cover everything)`);
   }
-  if (doc.rowsOmitted) lines.push('', `(${doc.rowsOmitted} domains beyond the first ${doc.rowLimit} are counted but not listed in the JSON and HTML views)`);
   return `${lines.join('\n')}\n`;
 }
 
