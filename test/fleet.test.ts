@@ -194,6 +194,11 @@ test('--baseline: domains that got better or worse, new and fixed findings', asy
   const back = JSON.parse((await runCli(['report', baseline, '--baseline', all, '-f', 'json'])).stdout) as FleetDocument;
   t.is(back.comparison!.counts.worse, 1);
   t.true(back.comparison!.newFindings.some((f) => f.ruleId === 'dmarc-missing'));
+  const page = await runCli(['report', baseline, '--baseline', all, '-f', 'html']);
+  t.regex(page.stdout, /<span class="big delta-worse" data-kpi="worse">1<\/span>/);
+  t.true(page.stdout.includes(`<span class="delta-worse mono">${target.domain}</span> <span class="pill">DMARC: Good → Failing</span>`));
+  const fromStdin = await runCli(['report', '-', '--baseline', all, '-f', 'json'], {}, readFileSync(baseline, 'utf8'));
+  t.deepEqual((JSON.parse(fromStdin.stdout) as FleetDocument).comparison!.counts, back.comparison!.counts, '- reads stdin');
   const text = await runCli(['report', baseline, '--baseline', all]);
   t.regex(text.stdout, new RegExp(`worse  ${target.domain.replace(/\./g, '\\.')}: DMARC good → failing`));
 });

@@ -35,6 +35,10 @@ function formatFromOutput(output: string | undefined): ReportFormat | undefined 
 /** Parses `mailaudit report FILE… [--format F] [-o FILE] [--baseline FILE…]`; throws InputError for bad input. */
 export async function parseReportArgs(argv: string[]): Promise<ReportOptions | 'help'> {
   let help = false;
+  // yargs drops a lone "-": carried through as a placeholder (after "--" everything is a file name).
+  const STDIN = '\u0000stdin';
+  const end = argv.indexOf('--');
+  argv = argv.map((a, i) => (a === '-' && (end < 0 || i < end) ? STDIN : a));
   const args = await yargs(argv)
     .scriptName('mailaudit report')
     .usage('$0 <results.ndjson..>\n\nThe fleet view of list runs (--format ndjson output; one file or many shards), without asking DNS again.')
@@ -60,13 +64,13 @@ export async function parseReportArgs(argv: string[]): Promise<ReportOptions | '
       }
     });
   if (help) return 'help';
-  const files = [...((args.files as string[] | undefined) ?? []), ...args._].map(String);
+  const files = [...((args.files as string[] | undefined) ?? []), ...args._].map((f) => (String(f) === STDIN ? '-' : String(f)));
   if (files.length === 0) throw new InputError('report: no input given: expected one or more NDJSON files (mailaudit --format ndjson output), or - for stdin');
   const maxRows = args['max-rows'];
   if (!Number.isSafeInteger(maxRows) || maxRows < 0) throw new InputError(`--max-rows must be a whole number ≥ 0, got ${maxRows}`);
   const options: ReportOptions = { files, format: args.format ?? formatFromOutput(args.output) ?? 'text', maxRows };
   if (args.output !== undefined) options.output = args.output;
-  if (args.baseline?.length) options.baseline = args.baseline.map(String);
+  if (args.baseline?.length) options.baseline = args.baseline.map((f) => (String(f) === STDIN ? '-' : String(f)));
   return options;
 }
 
@@ -81,7 +85,7 @@ async function openOutput(path: string | undefined): Promise<Writable> {
 }
 
 async function write(out: Writable, text: string): Promise<void> {
-  if (!out.write(text)) await once(out, 'drain');
+  if (!out.write(text)) await Promise.race([once(out, 'drain'), once(out, 'close')]).catch(() => undefined);
 }
 
 /** Reads the NDJSON inputs (and baseline), writes the fleet view; returns the exit code. */
@@ -103,6 +107,9 @@ export async function runReport(options: ReportOptions): Promise<number> {
   // csv writes each row as it is read, and text lists no domain: neither keeps rows.
   const aggregator = new FleetAggregator(categoryOf, streamingCsv || options.format === 'text' ? 0 : options.maxRows);
   const out = await openOutput(options.output);
+  let outputError: NodeJS.ErrnoException | undefined;
+  const onOutputError = (err: NodeJS.ErrnoException) => (outputError ??= err);
+  out.on('error', onOutputError);
   try {
     if (streamingCsv) await write(out, renderFleetCsvHeader());
     for await (const r of readReports(options.files, (s) => (aggregator.skipLine(), onSkip(s)))) {
@@ -110,9 +117,10 @@ export async function runReport(options: ReportOptions): Promise<number> {
       if (!verdicts) continue;
       comparer?.compare(r, verdicts);
       if (streamingCsv) await write(out, renderFleetCsvRow(toRow(r, verdicts)));
+      if (outputError) break;
     }
     if (skipped.length > 5) stderr.write(`mailaudit: ${skipped.length} lines skipped in all\n`);
-    if (!streamingCsv) {
+    if (!streamingCsv && !outputError) {
       const summary = aggregator.finish();
       if (summary.domains === 0 && skipped.length > 0) throw new InputError(`no domain report in ${options.files.join(', ')}: expected mailaudit --format ndjson output`);
       const doc: FleetDocument = {
@@ -134,6 +142,8 @@ export async function runReport(options: ReportOptions): Promise<number> {
       await once(out, 'finish').catch(() => undefined);
     }
   }
+  // The reader went away (`| head`): not an error of ours.
+  if (outputError && outputError.code !== 'EPIPE') throw new InputError(`cannot write ${options.output ?? 'stdout'}: ${outputError.code ?? outputError.message}`);
   return 0;
 }
 

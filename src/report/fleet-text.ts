@@ -48,7 +48,9 @@ export function renderFleetText(doc: FleetDocument): string {
   return `${lines.join('\n')}\n`;
 }
 
-export const FLEET_CSV_COLUMNS = ['domain', 'verdict', 'errors', 'warnings', 'notes', ...AREAS.flatMap((a) => [`${a.id}_verdict`, a.id]), 'rules'];
+const column = (id: string) => id.replace(/-/g, '_');
+
+export const FLEET_CSV_COLUMNS = ['domain', 'verdict', 'errors', 'warnings', 'notes', ...AREAS.flatMap((a) => [`${column(a.id)}_verdict`, column(a.id)]), 'rules'];
 
 export const renderFleetCsvHeader = () => `${FLEET_CSV_COLUMNS.join(',')}\r\n`;
 

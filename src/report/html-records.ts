@@ -144,7 +144,7 @@ function chainTable(chain: CertificateFact[]): Html {
     (c, i) =>
       html`<tr><td>${i}</td><td class="mono small">${c.subject}${c.subjectAltNames.length ? html`<br><span class="muted">SAN: ${c.subjectAltNames.join(', ')}</span>` : ''}</td><td class="mono small">${c.issuer}${
         c.selfSigned ? html` <span class="pill">self-signed</span>` : ''
-      }</td><td class="nowrap">${day(c.notBefore)}</td><td class="nowrap">${day(c.notAfter)}</td><td>${c.keyType}${c.keyBits ? ` ${c.keyBits}` : ''}${c.curve ? ` ${c.curve}` : ''}</td></tr>`,
+      }</td><td class="nowrap">${day(c.notBefore)}</td><td class="nowrap">${day(c.notAfter)}</td><td class="nowrap">${c.keyType}${c.keyBits ? ` ${c.keyBits}` : ''}${c.curve ? ` ${c.curve}` : ''}</td></tr>`,
   )}</tbody></table>`;
 }
 
