@@ -194,5 +194,6 @@ export function renderFleetHtml(doc: FleetDocument, options: { rules: readonly R
     rules,
   )}</section>${comparisonPanel(doc)}${domainTable(doc, rules)}`;
   const files = `${doc.inputs.length} file${doc.inputs.length === 1 ? '' : 's'}`;
-  return page({ title: `Mail posture of ${n} domain${n === 1 ? '' : 's'}`, subtitle: `${doc.generatedAt} · ${files}: ${doc.inputs.join(', ')}`, body, script: SCRIPT });
+  const names = doc.inputs.length > 4 ? `${doc.inputs.slice(0, 3).join(', ')} and ${doc.inputs.length - 3} more` : doc.inputs.join(', ');
+  return page({ title: `Mail posture of ${n} domain${n === 1 ? '' : 's'}`, subtitle: `${doc.generatedAt} · ${files}: ${names}`, body, script: SCRIPT });
 }

@@ -188,7 +188,7 @@ export interface PageOptions {
 /** The whole document: strict CSP, the style sheet inline, no external resource of any kind. */
 export function page(options: PageOptions): string {
   const scriptSrc = options.script ? `script-src ${sha256(options.script)}` : `script-src 'none'`;
-  const csp = `default-src 'none'; style-src ${sha256(STYLE)}; ${scriptSrc}; img-src data:; base-uri 'none'; form-action 'none'`;
+  const csp = `default-src 'none'; style-src ${sha256(STYLE)}; ${scriptSrc}; base-uri 'none'; form-action 'none'`;
   return `<!doctype html>
 <html lang="en">
 <head>
