@@ -246,6 +246,12 @@ test.serial('dashboard: the domain table sorts by a column, both ways; a row ope
   t.is(await page.$eval(`${sel} button.open`, (e) => e.getAttribute('aria-expanded')), 'true');
   t.is(await page.$$eval(`${sel} tr.detail .finding`, (f) => f.length), row.findings.length);
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-details.png'), fullPage: true });
+  // Printed: no filter controls, the open details stay, the rest of the table too.
+  await page.emulateMediaType('print');
+  t.is(await page.$eval('.tools', (e) => getComputedStyle(e).display), 'none');
+  t.not(await page.$eval(`${sel} tr.detail`, (e) => getComputedStyle(e).display), 'none');
+  const pdf = await page.pdf({ format: 'A4', landscape: true });
+  t.true(pdf.length > 10_000, 'prints to a PDF');
   t.deepEqual(problems, []);
   await page.close();
 });

@@ -72,7 +72,10 @@ function spfTree(f: DomainFacts): Html {
   };
   const spf = f.spf!;
   const partial = tree.some((n) => n.status === 'undetermined' || n.status === 'not-followed') ? 'at least ' : '';
-  return html`<p class="small">${partial}${plural(spf.lookupCount ?? 0, 'DNS lookup')} of the limit of ${LIMIT}, ${partial}${plural(spf.voidLookupCount ?? 0, 'void lookup')} of 2 (RFC 7208 §4.6.4). Each node counts its include or redirect term and everything below it.</p><ul class="tree" aria-label="SPF include tree">${walk(tree[0]!, true)}</ul>`;
+  const counts = html`${partial}${plural(spf.lookupCount ?? 0, 'DNS lookup')} of the limit of ${LIMIT}, ${partial}${plural(spf.voidLookupCount ?? 0, 'void lookup')} of 2 (RFC 7208 §4.6.4).`;
+  // A record with no include or redirect has no tree to draw.
+  if (tree.length === 1) return html`<p class="small">${counts}</p>`;
+  return html`<p class="small">${counts} Each node counts its include or redirect term and everything below it.</p><ul class="tree" aria-label="SPF include tree">${walk(tree[0]!, true)}</ul>`;
 }
 
 function spfBlock(f: DomainFacts): Html {
