@@ -6,7 +6,6 @@ import { hideBin } from 'yargs/helpers';
 import { audit, DEFAULT_STREAM_CONCURRENCY, type AuditOptions } from './audit.js';
 import { runBulk, STREAMING_FORMATS } from './bulk/run.js';
 import { runInWorker, workerTerminal } from './bulk/worker.js';
-import { reportCommand } from './fleet/command.js';
 import { CONFIG_FILE_NAME, loadConfig, type Config } from './config.js';
 import type { Rule } from './engine/rule.js';
 import { renderExplain, renderRuleList, ruleSummary } from './report/rules.js';
@@ -241,7 +240,8 @@ function joinStdinInput(argv: string[]): string[] {
 }
 
 async function run(argv: string[]): Promise<number> {
-  if (argv[0] === 'report') return reportCommand(argv.slice(1));
+  // Loaded only for this command: an audit starts no slower for it.
+  if (argv[0] === 'report') return (await import('./fleet/command.js')).reportCommand(argv.slice(1));
   const inv = await parseInvocation(joinStdinInput(argv));
   if (inv.command === 'help') return EXIT_OK;
   if (inv.command === 'rules') {
