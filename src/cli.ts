@@ -17,12 +17,13 @@ import { renderBounceText } from './bounce/text.js';
 import { DEFAULT_CERT_EXPIRY_DAYS, DEFAULT_SMTP_INTERVAL_MS, DEFAULT_SMTP_PORT, DEFAULT_SMTP_TIMEOUT_MS } from './probe/prober.js';
 import { VERSION } from './paths.js';
 import { SEVERITY_RANK } from './report/counts.js';
+import { renderHtml } from './report/html.js';
 import { renderJson } from './report/json.js';
 import { renderSarif } from './report/sarif.js';
 import { renderText, textWriter } from './report/text.js';
 import type { Report, Severity } from './types.js';
 
-const FORMATS = ['text', 'json', 'sarif', 'ndjson', 'csv'] as const;
+const FORMATS = ['text', 'json', 'sarif', 'ndjson', 'csv', 'html'] as const;
 type Format = (typeof FORMATS)[number];
 const FAIL_ON = ['error', 'warning', 'note', 'none'] as const;
 
@@ -44,6 +45,7 @@ function parser(argv: string[]) {
     .command('bounce [text..]', 'explain a bounce: the SMTP reply code, the enhanced status code, what the receiver means, the records to audit (the text on stdin when not given)', (y) =>
       y.positional('text', { type: 'string', array: true, describe: 'the reply, e.g. "550-5.7.26 This mail has been blocked ..."' }),
     )
+    .command('report <files..>', 'the fleet view (html, text, json, csv) of --format ndjson results, shards merged; `mailaudit report --help`')
     .command('explain <id>', "explain a rule: why it matters, its references, a bad and a good example, the fix", (y) =>
       y.positional('id', { type: 'string', describe: 'rule id, as `mailaudit rules` lists it' }),
     )
@@ -83,7 +85,8 @@ function parser(argv: string[]) {
     .option('ordered', { type: 'boolean', default: false, describe: 'ndjson/csv: write domains in input order, not as they finish' })
     .option('qps', { type: 'number', describe: 'at most N DNS queries per second', defaultDescription: 'no limit' })
     .option('dns-in-flight', { type: 'number', default: DEFAULT_DNS_IN_FLIGHT, describe: 'DNS questions outstanding at once (raise it for a fast resolver far away)' })
-    .option('shard', { type: 'string', describe: 'audit only shard K of N of the list (K/N, by a hash of each name)' })
+    .option('shard', { type: 'string', describe: 'audit only shard K of N of the list (K/N, by a hash of each name; auto: from the environment of a Kubernetes Indexed Job or a CI matrix)' })
+    .option('shard-count', { type: 'number', describe: 'with --shard auto: how many shards (else $MAILAUDIT_SHARD_COUNT)' })
     .option('resume', { type: 'string', describe: 'skip domains already in this earlier ndjson output' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress bar on stderr' })
     .example('$0 example.com', 'audit a live domain')
@@ -219,15 +222,21 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
   };
   const list: ListInvocation = {
     input: args.input,
-    shard: args.shard === undefined ? undefined : parseShard(args.shard),
+    shard: args.shard === undefined && args['shard-count'] === undefined ? undefined : parseShard(args.shard ?? '', process.env, args['shard-count']),
     resume: args.resume,
     quiet: args.quiet,
   };
   const dkimSelectors = selectors.length ? selectors : config.dkimSelectors;
   if (dkimSelectors) options.dkimSelectors = dkimSelectors;
-  const inv: Invocation = { command: 'audit', domains, options, format: args.format, failOn: args['fail-on'], rules, config, list };
+  const inv: Invocation = { command: 'audit', domains, options, format: formatFor(args.format, args.output, argv), failOn: args['fail-on'], rules, config, list };
   if (args.output) inv.output = args.output;
   return inv;
+}
+
+/** `-o report.html` without `--format` writes HTML (issue 17). */
+function formatFor(format: Format, output: string | undefined, argv: string[]): Format {
+  const explicit = argv.some((a) => /^(-f|--format)(=|$)/.test(a) || /^-[a-z]*f$/.test(a));
+  return !explicit && output !== undefined && /\.html?$/i.test(output) ? 'html' : format;
 }
 
 /** yargs reads `--input -` as an empty value and a positional "-": make it `--input=-`. */
@@ -251,6 +260,8 @@ async function readBoundedStdin(max: number): Promise<string> {
 }
 
 async function run(argv: string[]): Promise<number> {
+  // Loaded only for this command: an audit starts no slower for it.
+  if (argv[0] === 'report') return (await import('./fleet/command.js')).reportCommand(argv.slice(1));
   const inv = await parseInvocation(joinStdinInput(argv));
   if (inv.command === 'help') return EXIT_OK;
   if (inv.command === 'rules') {
@@ -274,7 +285,9 @@ async function run(argv: string[]): Promise<number> {
       ? renderJson(report)
       : inv.format === 'sarif'
         ? renderSarif(report, { rules: inv.rules, severityOf, cwd: process.env.GITHUB_WORKSPACE || process.cwd() })
-        : renderText(report, { rules: inv.rules, color: !inv.output && useColor() });
+        : inv.format === 'html'
+          ? renderHtml(report, { rules: inv.rules })
+          : renderText(report, { rules: inv.rules, color: !inv.output && useColor() });
   const { list } = inv;
   // Every audit is a list run (issue 12): names on the command line too are de-duplicated and streamed.
   {

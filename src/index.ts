@@ -17,3 +17,12 @@ export { auditStream, DEFAULT_STREAM_CONCURRENCY } from './audit.js';
 export { readDomainList, type ListedDomain, type BadLine } from './input/list.js';
 export { renderNdjsonLine } from './report/ndjson.js';
 export { renderCsvHeader, renderCsvRow, CSV_COLUMNS } from './report/csv.js';
+// HTML report and the fleet view (issue 17)
+export { renderHtml } from './report/html.js';
+export { renderFleetHtml } from './report/fleet-html.js';
+export { renderFleetText } from './report/fleet-text.js';
+export { runReport, type ReportOptions } from './fleet/command.js';
+export { FleetAggregator } from './fleet/summary.js';
+export { BaselineComparer } from './fleet/compare.js';
+export type { FleetDocument } from './fleet/document.js';
+export { AREAS, domainVerdicts, categoryLookup, type AreaVerdict, type Level } from './fleet/verdicts.js';

@@ -26,8 +26,8 @@ export interface BulkOptions {
   domains: DomainName[];
   /** `--input`: a file, or `-` for standard input. */
   input?: string;
-  format: 'ndjson' | 'csv' | 'text' | 'json' | 'sarif';
-  /** For sarif (and text without textWriter): renders the whole report once every domain is done (json is streamed). */
+  format: 'ndjson' | 'csv' | 'text' | 'json' | 'sarif' | 'html';
+  /** For sarif, html (and text without textWriter): renders the whole report once every domain is done (json is streamed). */
   renderWhole?: (report: Report) => string;
   /** For text: writes each domain as it is done, in input order (instead of renderWhole). */
   textWriter?: TextWriter;

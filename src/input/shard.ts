@@ -6,12 +6,43 @@ export interface Shard {
   count: number;
 }
 
-export function parseShard(text: string): Shard {
+/**
+ * `--shard auto`: the shard from the scheduler's environment. The index (from 0) is
+ * `MAILAUDIT_SHARD_INDEX` (set it in a CI matrix, e.g. to `${{ strategy.job-index }}` on GitHub
+ * Actions) or else `JOB_COMPLETION_INDEX` (set by Kubernetes for an Indexed Job); the count is
+ * `--shard-count`, else `MAILAUDIT_SHARD_COUNT` (the Job's `completions`, the matrix's
+ * `${{ strategy.job-total }}`).
+ */
+export const SHARD_ENV = { index: 'MAILAUDIT_SHARD_INDEX', kubernetesIndex: 'JOB_COMPLETION_INDEX', count: 'MAILAUDIT_SHARD_COUNT' } as const;
+
+function autoShard(env: NodeJS.ProcessEnv, countOption: number | undefined): Shard {
+  const indexVar = env[SHARD_ENV.index] !== undefined && env[SHARD_ENV.index] !== '' ? SHARD_ENV.index : SHARD_ENV.kubernetesIndex;
+  const indexText = env[indexVar];
+  if (indexText === undefined || indexText === '') {
+    throw new InputError(`--shard auto: no shard index in the environment: set ${SHARD_ENV.index} (from 0), or run as a Kubernetes Indexed Job (${SHARD_ENV.kubernetesIndex})`);
+  }
+  const countText = countOption !== undefined ? String(countOption) : env[SHARD_ENV.count];
+  if (countText === undefined || countText === '') {
+    throw new InputError(`--shard auto: no shard count: give --shard-count N or set ${SHARD_ENV.count}`);
+  }
+  const index = /^\d+$/.test(indexText.trim()) ? Number(indexText) : NaN;
+  const count = /^\d+$/.test(countText.trim()) ? Number(countText) : NaN;
+  if (!Number.isSafeInteger(count) || count < 1) throw new InputError(`--shard auto: invalid shard count ${JSON.stringify(countText)}: expected a positive integer`);
+  if (!Number.isSafeInteger(index) || index >= count) {
+    throw new InputError(`--shard auto: invalid ${indexVar}=${JSON.stringify(indexText)}: expected 0 to ${count - 1} for ${count} shards`);
+  }
+  return { index: index + 1, count };
+}
+
+/** `K/N`, or `auto` (the index from the environment, the count from `countOption` or the environment). */
+export function parseShard(text: string, env: NodeJS.ProcessEnv = process.env, countOption?: number): Shard {
+  if (text.trim() === 'auto') return autoShard(env, countOption);
+  if (countOption !== undefined) throw new InputError('--shard-count goes with --shard auto');
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
   if (!m || !Number.isSafeInteger(count) || count < 1 || index < 1 || index > count) {
-    throw new InputError(`invalid --shard ${JSON.stringify(text)}: expected K/N with 1 ≤ K ≤ N, such as 1/4`);
+    throw new InputError(`invalid --shard ${JSON.stringify(text)}: expected K/N with 1 ≤ K ≤ N, such as 1/4, or auto`);
   }
   return { index, count };
 }
