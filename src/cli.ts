@@ -20,6 +20,7 @@ import { SEVERITY_RANK } from './report/counts.js';
 import { renderJson } from './report/json.js';
 import { renderSarif } from './report/sarif.js';
 import { renderText } from './report/text.js';
+import { renderCompact } from './report/compact.js';
 import type { Report, Severity } from './types.js';
 
 const FORMATS = ['text', 'compact', 'json', 'sarif', 'ndjson', 'csv'] as const;
@@ -269,7 +270,9 @@ async function run(argv: string[]): Promise<number> {
       ? renderJson(report)
       : inv.format === 'sarif'
         ? renderSarif(report, { rules: inv.rules, severityOf, cwd: process.env.GITHUB_WORKSPACE || process.cwd() })
-        : renderText(report, { rules: inv.rules, color: useColor(inv.color, Boolean(inv.output)) });
+        : inv.format === 'compact'
+          ? renderCompact(report)
+          : renderText(report, { rules: inv.rules, color: useColor(inv.color, Boolean(inv.output)) });
   const { list } = inv;
   if (list.input !== undefined || STREAMING_FORMATS.has(inv.format) || list.shard || list.resume !== undefined) {
     // A streaming run goes on in a worker thread whose heap is capped (see bulk/worker.ts).

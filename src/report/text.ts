@@ -8,6 +8,7 @@ import { dkimTextLines } from './text-dkim.js';
 import { dmarcTextLines } from './text-dmarc.js';
 import { smtpLines } from './text-smtp.js';
 import { spfTreeLines } from './text-spf.js';
+import { escapeReport } from './text-escape.js';
 
 export interface TextOptions {
   rules: readonly Rule[];
@@ -79,7 +80,9 @@ const rank = (category: string) => {
 };
 
 /** The report for people: per domain, its records, then findings grouped by category. */
-export function renderText(report: Report, options: TextOptions): string {
+export function renderText(raw: Report, options: TextOptions): string {
+  // Records, banners and peers' messages came from the network: shown escaped, never acted on.
+  const report = escapeReport(raw);
   const paint: Paint = options.color ? (code, text) => `\x1b[${code}m${text}\x1b[0m` : (_, text) => text;
   const rules = new Map(options.rules.map((r) => [r.id, r]));
   const blocks = report.domains.map((d) => renderDomain(d, rules, paint).join('\n'));
