@@ -10,6 +10,7 @@ import AjvDraft04Module from 'ajv-draft-04';
 const AjvDraft04 = AjvDraft04Module.default ?? AjvDraft04Module;
 import type { TestDnsServer } from './helpers/dns-server.js';
 import { runCli } from './helpers/cli.js';
+import { useColor } from '../src/cli.js';
 import { startFixtureDns } from './helpers/fixtures.js';
 
 let dns: TestDnsServer;
@@ -66,6 +67,10 @@ const badInputs: [string, string[], RegExp][] = [
   ['an unknown rule in --disable', ['--disable', 'no-such-rule', 'example.com'], /unknown rule id/],
   ['a bad --timeout', ['--timeout', '-5', 'example.com'], /--timeout/],
   ['a bad --dns-in-flight', ['--dns-in-flight', '0', 'example.com'], /--dns-in-flight/],
+  ['an invalid A-label', ['xn--zz.test'], /"xn--zz", which is not a valid A-label/],
+  ['an invalid A-label in upper case', ['XN--ZZ.TEST'], /not a valid A-label/],
+  ['a one-letter A-label', ['xn--a.test'], /not a valid A-label/],
+  ['--origin without --zone', ['--origin', 'x.test', 'example.com'], /--origin .* give --zone FILE too/],
 ];
 for (const [what, args, message] of badInputs) {
   test(`exit 2 and one line on stderr for ${what}`, async (t) => {
@@ -279,4 +284,72 @@ test('a DNS server that never answers: dns-lookup-failed only, never "missing", 
   } finally {
     await silent.close();
   }
+});
+
+/** A zone without $ORIGIN or SOA: names relative to an origin given elsewhere; no SPF record. */
+const BARE_ZONE = [
+  '@ IN MX 10 mx1',
+  'mx1 IN A 127.0.0.25',
+  '_dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@nospf.test"',
+  'default._domainkey IN TXT "v=DKIM1; k=ed25519; p=DrWjtmk5YSrSfMsShGkJH+jrq9zsmokWV6KxaE2WrsA="',
+  '',
+].join('\n');
+
+test('--zone FILE without $ORIGIN or SOA: the origin from --origin, from the domain, or an error saying so', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'zone-'));
+  const file = join(dir, 'bare.zone');
+  writeFileSync(file, BARE_ZONE);
+  const [byOrigin, byDomain, none] = await Promise.all([
+    runCli(['--zone', file, '--origin', 'nospf.test', '--format', 'json', ...dnsArgs()]),
+    runCli(['nospf.test', '--zone', file, '--format', 'json', ...dnsArgs()]),
+    runCli(['--zone', file, ...dnsArgs()]),
+  ]);
+  for (const r of [byOrigin, byDomain]) {
+    const d = JSON.parse(r.stdout).domains;
+    t.deepEqual(d.map((x: { domain: string }) => x.domain), ['nospf.test'], r.stderr);
+    t.deepEqual(d[0].findings.map((f: { ruleId: string; location: { file: string; line: number } }) => [f.ruleId, f.location.file]), [['spf-missing', file]]);
+    t.is(d[0].records.mx.hosts[0].exchange, 'mx1.nospf.test');
+  }
+  t.is(none.code, 2);
+  t.regex(none.stderr, /^mailaudit: zone file .*bare\.zone has no \$ORIGIN or SOA: give its origin with --origin NAME or as the domain\n$/);
+});
+
+test('--zone - reads the zone from standard input', async (t) => {
+  const zone = readFileSync('fixtures/no-spf/zone.db', 'utf8');
+  const r = await runCli(['--zone', '-', '--format', 'json', ...dnsArgs()], {}, zone);
+  t.is(r.code, 1, r.stderr);
+  const d = JSON.parse(r.stdout).domains[0];
+  t.is(d.domain, 'nospf.test');
+  t.deepEqual(d.findings.map((f: { ruleId: string; location: { file: string; line: number } }) => `${f.ruleId} ${f.location.file}:${f.location.line}`), ['spf-missing (stdin):3']);
+  const bare = await runCli(['nospf.test', '--zone', '-', '-f', 'compact', ...dnsArgs()], {}, BARE_ZONE);
+  t.is(bare.stdout, 'nospf.test: error spf-missing nospf.test publishes no SPF record: receivers cannot tell which servers may send its mail (SPF result none). [(stdin):1]\n', bare.stderr);
+});
+
+test('colour: --color and --no-color win; FORCE_COLOR=0 turns it off, FORCE_COLOR=1 on; none on a pipe by default', async (t) => {
+  const run = (args: string[], env: Record<string, string> = {}) => runCli(['nospf.test', ...args, ...dnsArgs()], env);
+  const [plain, forced, forcedOff, asked, refused, noColor] = await Promise.all([
+    run([]),
+    run([], { FORCE_COLOR: '1' }),
+    run([], { FORCE_COLOR: '0' }),
+    run(['--color']),
+    run(['--no-color'], { FORCE_COLOR: '1' }),
+    run(['--color'], { NO_COLOR: '1' }),
+  ]);
+  t.notRegex(plain.stdout, /\x1b\[/);
+  t.regex(forced.stdout, /\x1b\[31m/);
+  t.notRegex(forcedOff.stdout, /\x1b\[/);
+  t.regex(asked.stdout, /\x1b\[31m/);
+  t.notRegex(refused.stdout, /\x1b\[/);
+  t.regex(noColor.stdout, /\x1b\[31m/, 'an explicit --color wins over NO_COLOR');
+});
+
+test('useColor: FORCE_COLOR=0 turns colour off even on a terminal; a report to a file has none unless asked', (t) => {
+  t.false(useColor(undefined, false, { FORCE_COLOR: '0' }, true));
+  t.false(useColor(undefined, false, { FORCE_COLOR: 'false' }, true));
+  t.true(useColor(undefined, false, {}, true));
+  t.false(useColor(undefined, false, {}, false));
+  t.true(useColor(undefined, false, { FORCE_COLOR: '1' }, false));
+  t.false(useColor(undefined, true, {}, true));
+  t.true(useColor(true, true, {}, false));
+  t.false(useColor(false, false, { FORCE_COLOR: '1' }, true));
 });

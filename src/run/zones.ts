@@ -53,7 +53,12 @@ async function readZone(path: string, domainHint: string | undefined, fallback: 
   } catch (err) {
     if (!(err instanceof ZoneSyntaxError)) throw err;
     const origin = domainHint ?? guessOrigin(text, file);
-    if (!origin) throw new InputError(`zone file ${err.message} (and no origin is known: give it with --origin NAME or as the domain)`);
+    if (!origin) {
+      if (/no origin is known/.test(err.reason)) {
+        throw new InputError(`zone file ${file} has no $ORIGIN or SOA: give its origin with --origin NAME or as the domain`);
+      }
+      throw new InputError(`zone file ${err.message} (and no origin is known: give it with --origin NAME or as the domain)`);
+    }
     const syntaxError = { file, line: err.line, reason: err.reason, origin: { file, line: err.line } };
     return { context: { file, origin, line: err.line, syntaxError } };
   }
@@ -65,7 +70,6 @@ async function readZone(path: string, domainHint: string | undefined, fallback: 
  * $ORIGIN or SOA. Throws InputError for an unreadable file or two files for one origin.
  */
 export async function readZones(files: readonly string[], hint: string | undefined, fallback: DnsSource): Promise<{ zones: ZoneContext[]; dns: DnsSource }> {
-  if (files.filter((f) => f === '-').length > 1) throw new InputError('--zone - (standard input) can be given once');
   const read = await Promise.all(files.map((f) => readZone(f, hint, fallback)));
   const zones = read.map((r) => r.context);
   const byOrigin = new Map<string, string>();
