@@ -270,20 +270,35 @@ async function silentServer(): Promise<{ address: string; close: () => Promise<v
   };
 }
 
-test('a DNS server that never answers: dns-lookup-failed only, never "missing", and the run ends', async (t) => {
+test('a DNS server that never answers: one finding naming it, never "missing", and the run ends', async (t) => {
   t.timeout(20_000, 'the run must be bounded by the DNS timeout');
   const silent = await silentServer();
   try {
-    const r = await runCli(['example.test', '--dns-server', silent.address, '--timeout', '500', '--tries', '1', '--format', 'json', '--no-smtp']);
-    t.is(r.code, 1);
-    const d = JSON.parse(r.stdout).domains[0];
-    const ids = new Set(d.findings.map((f: { ruleId: string }) => f.ruleId));
-    t.deepEqual([...ids], ['dns-lookup-failed']);
+    const args = ['example.test', '--dns-server', silent.address, '--timeout', '500', '--tries', '1', '--no-smtp'];
+    const [json, text] = await Promise.all([runCli([...args, '--format', 'json']), runCli(args)]);
+    t.is(json.code, 1);
+    const d = JSON.parse(json.stdout).domains[0];
+    t.deepEqual(d.findings.map((f: { ruleId: string }) => f.ruleId), ['dns-all-lookups-failed']);
     t.is(d.records.existence, 'undetermined');
-    t.true(d.findings.every((f: { args: { error: string } }) => f.args.error === 'ETIMEOUT'));
+    const { count, error, resolver } = d.findings[0].args;
+    t.is(error, 'ETIMEOUT');
+    t.is(resolver, '127.0.0.1');
+    t.is(count, d.records.lookups.length);
+    t.true(count >= 2);
+    t.deepEqual(d.records.dnsFailures, []);
+    t.true(d.records.lookups.every((l: { servers: string[] }) => l.servers[0] === silent.address), 'the JSON keeps the resolver with its port');
+    // One line says so, once for the domain.
+    t.is(text.stdout.split('\n').filter((l) => /✖ error/.test(l)).length, 1, text.stdout);
+    t.regex(text.stdout, new RegExp(`All ${count} DNS lookups for example\\.test failed \\(ETIMEOUT from 127\\.0\\.0\\.1\\)`));
   } finally {
     await silent.close();
   }
+});
+
+test('a lookup that fails or says NXDOMAIN names the resolver that answered', async (t) => {
+  const [nx, servfail] = await Promise.all([runCli(['does-not-exist.test', ...dnsArgs()]), runCli(['servfail.test', '-f', 'compact', ...dnsArgs()])]);
+  t.regex(nx.stdout, /does-not-exist\.test does not exist \(NXDOMAIN from 127\.0\.0\.1\)/);
+  t.regex(servfail.stdout, /^servfail\.test: error dns-lookup-failed The MX lookup of servfail\.test failed \(ESERVFAIL from 127\.0\.0\.1\)/m);
 });
 
 /** A zone without $ORIGIN or SOA: names relative to an origin given elsewhere; no SPF record. */
