@@ -265,6 +265,10 @@ async function run(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   const severityOf = (r: Rule) => inv.options.severity?.[r.id] ?? r.severity;
+  // A list run renders in a worker thread, whose stdout is a pipe: the main thread says what it is.
+  const stdoutIsTTY = workerTerminal()?.stdoutIsTTY ?? Boolean(process.stdout.isTTY);
+  // Wrapped to the terminal's width; never when piped or written to a file.
+  const width = !inv.output && stdoutIsTTY ? (workerTerminal()?.columns ?? process.stdout.columns) || undefined : undefined;
   const render = (report: Report) =>
     inv.format === 'json'
       ? renderJson(report)
@@ -272,7 +276,7 @@ async function run(argv: string[]): Promise<number> {
         ? renderSarif(report, { rules: inv.rules, severityOf, cwd: process.env.GITHUB_WORKSPACE || process.cwd() })
         : inv.format === 'compact'
           ? renderCompact(report)
-          : renderText(report, { rules: inv.rules, color: useColor(inv.color, Boolean(inv.output)) });
+          : renderText(report, { rules: inv.rules, color: useColor(inv.color, Boolean(inv.output), process.env, stdoutIsTTY), width });
   const { list } = inv;
   if (list.input !== undefined || STREAMING_FORMATS.has(inv.format) || list.shard || list.resume !== undefined) {
     // A streaming run goes on in a worker thread whose heap is capped (see bulk/worker.ts).
