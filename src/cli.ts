@@ -40,7 +40,7 @@ export class UsageError extends Error {}
  */
 export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   format: { kind: 'choice', alias: 'f', choices: FORMATS, default: 'text', describe: 'output format (compact: one line per finding)' },
-  output: { kind: 'string', alias: 'o', describe: 'write the report to FILE instead of stdout' },
+  output: { kind: 'string', alias: 'o', describe: 'write the report to FILE instead of stdout (- for stdout)' },
   'dns-server': { kind: 'strings', describe: 'DNS server IP[:PORT]', defaultDescription: "the system's resolvers" },
   timeout: { kind: 'integer', min: 1, max: MAX_TIMEOUT_MS, unit: 'ms', default: DEFAULT_DNS_TIMEOUT_MS, describe: 'timeout per DNS query in ms' },
   tries: { kind: 'integer', min: 1, max: 10, default: DEFAULT_DNS_TRIES, describe: 'tries per DNS query and server' },
@@ -247,7 +247,8 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
   const inv: Invocation = { command: 'audit', domains, options, format, failOn, rules, config, list };
   const color = values.flag('color');
   if (color !== undefined) inv.color = color;
-  if (output) inv.output = output;
+  // `-o -` is standard output, as elsewhere.
+  if (output && output !== '-') inv.output = output;
   return inv;
 }
 

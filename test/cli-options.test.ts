@@ -246,3 +246,11 @@ test('errors that say how to fix them', async (t) => {
   t.is(missingValue.code, 2);
   t.regex(missingValue.stderr, /timeout/);
 });
+
+test('-o - writes to standard output; --zone - and -i - read standard input', async (t) => {
+  const r = await runCli([...base(), 'nospf.test', '-o', '-', '-f', 'json']);
+  t.deepEqual(report(r).domains.map((d) => d.domain), ['nospf.test'], r.stderr);
+  const both = await runCli([...base(), '--zone', '-', '-i', '-']);
+  t.is(both.code, 2);
+  t.regex(both.stderr, /--zone - and --input - both read standard input/);
+});
