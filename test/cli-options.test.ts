@@ -156,7 +156,8 @@ Object.entries(CASES).forEach(([name, c], n) => {
     ['after the domain, --opt value', AFTER],
     n % 2 ? ['before the domain, --opt=value', BEFORE_EQ] : ['after the domain, --opt=value', AFTER_EQ],
   ];
-  test(`--${name} works before and after the domain, with a space or =`, async (t) => {
+  // Serial (its three runs at once): a test's time limit then covers its own runs, not a queue.
+  test.serial(`--${name} works before and after the domain, with a space or =`, async (t) => {
     t.timeout(120_000);
     await Promise.all(
       variants.map(async ([, place], i) => {

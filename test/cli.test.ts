@@ -272,7 +272,9 @@ async function silentServer(): Promise<{ address: string; close: () => Promise<v
   };
 }
 
-test('a DNS server that never answers: one finding naming it, never "missing", and the run ends', async (t) => {
+// Serial: it runs before this file's other tests start their dozens of processes, so its time bound
+// measures the run, not a queue for the CPU.
+test.serial('a DNS server that never answers: one finding naming it, never "missing", and the run ends', async (t) => {
   t.timeout(20_000, 'the run must be bounded by the DNS timeout');
   const silent = await silentServer();
   try {
