@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { HELP_EXAMPLES } from '../src/cli.js';
+import { HELP_EXAMPLES, OPTIONS } from '../src/cli.js';
 import { parseZone } from '../src/dns/zonefile.js';
 import { builtinRules } from '../src/engine/load.js';
 import { runCli, type CliResult } from './helpers/cli.js';
@@ -232,4 +232,16 @@ test('--help examples name no file the installed package lacks', (t) => {
 test('README states the rule count only where it is the catalogue\'s', (t) => {
   t.regex(README, /`mailaudit rules`/, 'README points at the catalogue');
   for (const m of README.matchAll(/\b(\d+) (?:declarative )?(?:rules|checks)\b/g)) t.is(Number(m[1]), builtinRules().length, m[0]);
+});
+
+test('README and --help document every option of the table, numeric ones with their range', async (t) => {
+  const help = (await runCli(['--help'])).stdout;
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    t.regex(README, new RegExp(`--(no-)?${name}\\b`), `README: --${name}`);
+    t.regex(help, new RegExp(`--${name}\\b`), `--help: --${name}`);
+    if (spec.kind === 'integer' || spec.kind === 'number') {
+      const rows = README.split('\n').filter((l) => l.startsWith('|') && new RegExp(`\`--${name}\\b`).test(l));
+      t.true(rows.some((row) => row.includes(`${spec.min}–${spec.max}`)), `README states the range of --${name}`);
+    }
+  }
 });
