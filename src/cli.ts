@@ -10,6 +10,7 @@ import type { Rule } from './engine/rule.js';
 import { renderExplain, renderRuleList, ruleSummary } from './report/rules.js';
 import { DEFAULT_DNS_IN_FLIGHT, DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, parseDnsServer } from './dns/live.js';
 import { builtinRules, RuleLoadError } from './engine/load.js';
+import { declareOptions, joinDashValues, MAX_TIMEOUT_MS, OptionValueError, OptionValues, type OptionSpec } from './cli-options.js';
 import { InputError, parseDomainName } from './input/domain.js';
 import { parseShard, type Shard } from './input/shard.js';
 import { explainBounce, MAX_BOUNCE_CHARS } from './bounce/explain.js';
@@ -21,9 +22,10 @@ import { renderHtml } from './report/html.js';
 import { renderJson } from './report/json.js';
 import { renderSarif } from './report/sarif.js';
 import { renderText, textWriter } from './report/text.js';
+import { renderCompact } from './report/compact.js';
 import type { Report, Severity } from './types.js';
 
-const FORMATS = ['text', 'json', 'sarif', 'ndjson', 'csv', 'html'] as const;
+const FORMATS = ['text', 'compact', 'json', 'sarif', 'ndjson', 'csv', 'html'] as const;
 type Format = (typeof FORMATS)[number];
 const FAIL_ON = ['error', 'warning', 'note', 'none'] as const;
 
@@ -34,66 +36,75 @@ export const EXIT_USAGE = 2;
 /** Stops the CLI with exit code 2 and one line on stderr. */
 export class UsageError extends Error {}
 
+/**
+ * Every option, declared once: its kind decides how it is parsed and checked (see cli-options.ts).
+ * A new option is one entry here, then read with `values.strings/string/number/flag(name)`.
+ */
+export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  format: { kind: 'choice', alias: 'f', choices: FORMATS, default: 'text', describe: 'output format (compact: one line per finding)' },
+  output: { kind: 'string', alias: 'o', describe: 'write the report to FILE instead of stdout (- for stdout)' },
+  'dns-server': { kind: 'strings', describe: 'DNS server IP[:PORT]', defaultDescription: "the system's resolvers" },
+  timeout: { kind: 'integer', min: 1, max: MAX_TIMEOUT_MS, unit: 'ms', default: DEFAULT_DNS_TIMEOUT_MS, describe: 'timeout per DNS query in ms' },
+  tries: { kind: 'integer', min: 1, max: 10, default: DEFAULT_DNS_TRIES, describe: 'tries per DNS query and server' },
+  'fail-on': { kind: 'choice', choices: FAIL_ON, default: 'error', describe: 'exit 1 when a finding is at or above this severity' },
+  disable: { kind: 'strings', describe: 'rule id not to check (adds to the config file\'s "off" rules)', defaultDescription: 'none' },
+  zone: { kind: 'strings', describe: 'audit the records of this zone file before it is deployed (- for stdin; each zone is audited for its origin)' },
+  origin: { kind: 'string', describe: "origin of a --zone file that has no $ORIGIN or SOA (as named-checkzone's ZONE)", defaultDescription: 'the domain given, if one' },
+  'dkim-selector': { kind: 'strings', describe: "DKIM selector to try besides the built-in list (replaces the config file's dkimSelectors)", defaultDescription: 'none' },
+  'https-port': { kind: 'integer', min: 1, max: 65535, default: 443, describe: 'port for HTTPS fetches of MTA-STS policies and BIMI logos' },
+  'ca-file': { kind: 'string', describe: 'PEM file of extra trusted CA certificates (HTTPS and SMTP certificate checks)', defaultDescription: "node's bundled roots only" },
+  'http-timeout': { kind: 'integer', min: 1, max: MAX_TIMEOUT_MS, unit: 'ms', default: 10000, describe: 'timeout per HTTPS fetch in ms (connect, TLS, response)' },
+  'sender-ip': { kind: 'strings', describe: 'evaluate SPF for mail from this IPv4/IPv6 address, as a receiver would', defaultDescription: 'none' },
+  config: { kind: 'string', describe: 'read settings from FILE (JSON, see schemas/config.schema.json)', defaultDescription: `${CONFIG_FILE_NAME} in the working directory, if any` },
+  smtp: { kind: 'boolean', default: true, describe: 'probe each MX host over SMTP (--no-smtp to skip)' },
+  'smtp-port': { kind: 'integer', min: 1, max: 65535, default: DEFAULT_SMTP_PORT, describe: 'port of the MX probe' },
+  'smtp-timeout': { kind: 'integer', min: 1, max: MAX_TIMEOUT_MS, unit: 'ms', default: DEFAULT_SMTP_TIMEOUT_MS, describe: 'timeout in ms of each SMTP step (connect, each reply, the TLS handshake)' },
+  'ehlo-name': { kind: 'string', describe: 'name the probe sends with EHLO', defaultDescription: "this machine's host name" },
+  submission: { kind: 'string', describe: 'also probe HOST on the submission ports 465 (implicit TLS) and 587 (STARTTLS)', defaultDescription: 'none' },
+  'smtp-interval': { kind: 'integer', min: 0, max: 600_000, unit: 'ms', default: DEFAULT_SMTP_INTERVAL_MS, describe: 'minimum ms between two connections to one SMTP address, across the run' },
+  'cert-expiry-days': { kind: 'integer', min: 0, max: 3650, default: DEFAULT_CERT_EXPIRY_DAYS, describe: 'report certificates (SMTP, submission, MTA-STS policy host) expiring within this many days' },
+  color: { kind: 'boolean', describe: 'colour the text report (--no-color: never; FORCE_COLOR=0/1 and NO_COLOR work too)', defaultDescription: 'when stdout is a terminal' },
+  // Lists of domains (issue 7)
+  input: { kind: 'string', alias: 'i', describe: 'audit the domains in FILE, one per line (- for stdin; # comments)' },
+  concurrency: { kind: 'integer', min: 1, max: 1024, default: DEFAULT_STREAM_CONCURRENCY, describe: 'domains audited at once' },
+  ordered: { kind: 'boolean', default: false, describe: 'ndjson/csv: write domains in input order, not as they finish' },
+  qps: { kind: 'number', min: 0.01, max: 1_000_000, describe: 'at most N DNS queries per second', defaultDescription: 'no limit' },
+  'dns-in-flight': { kind: 'integer', min: 1, max: 4096, default: DEFAULT_DNS_IN_FLIGHT, describe: 'DNS questions outstanding at once (raise it for a fast resolver far away)' },
+  shard: { kind: 'string', describe: 'audit only shard K of N of the list (K/N, by a hash of each name; auto: from the environment of a Kubernetes Indexed Job or a CI matrix)' },
+  'shard-count': { kind: 'integer', min: 1, max: 1_000_000, describe: 'with --shard auto: how many shards', defaultDescription: '$MAILAUDIT_SHARD_COUNT' },
+  resume: { kind: 'string', describe: 'skip domains already in this earlier ndjson or csv output' },
+  quiet: { kind: 'boolean', alias: 'q', default: false, describe: 'no progress bar on stderr' },
+};
+
+/** The help's examples: each runs in the test suite (test/cli-docs.test.ts) against the test DNS server. */
+export const HELP_EXAMPLES: readonly [string, string][] = [
+  ['$0 example.com', 'audit a live domain'],
+  ['$0 example.com --dns-server 1.1.1.1', 'ask this resolver (options may follow the domains)'],
+  ['$0 --zone db.example.com example.com', 'lint a zone file before deploying it (origin from the domain)'],
+  ['$0 -f sarif -o mailaudit.sarif example.com', 'SARIF for GitHub code scanning'],
+  ['$0 -f compact example.com example.org', 'one line per finding, for grep and editors'],
+  ['$0 explain spf-missing', 'why a rule matters and how to fix it'],
+  ['$0 -i domains.txt -f ndjson -o out.ndjson --resume out.ndjson', 'audit a list, resuming an earlier run'],
+];
+
 function parser(argv: string[]) {
-  return yargs(argv)
+  let y = yargs(argv)
     .scriptName('mailaudit')
-    .usage('$0 [domain..]\n\nAudit the mail setup of each domain: MX, SPF, DMARC and more, with the RFC behind each finding and its fix.')
+    .usage('$0 [domain..] [options]\n\nAudit the mail setup of each domain: MX, SPF, DMARC and more, with the RFC behind each finding and its fix.\nOptions may stand before or after the domains.')
     .command('$0 [domains..]', 'audit domains (the default command)', (y) =>
       y.positional('domains', { type: 'string', array: true, describe: 'domains to audit' }),
     )
-    .command('rules', 'list every rule: id, default severity, summary')
+    .command('rules', 'list every rule: id, default severity, summary (--format text or json)')
     .command('bounce [text..]', 'explain a bounce: the SMTP reply code, the enhanced status code, what the receiver means, the records to audit (the text on stdin when not given)', (y) =>
       y.positional('text', { type: 'string', array: true, describe: 'the reply, e.g. "550-5.7.26 This mail has been blocked ..."' }),
     )
     .command('report <files..>', 'the fleet view (html, text, json, csv) of --format ndjson results, shards merged; `mailaudit report --help`')
-    .command('explain <id>', "explain a rule: why it matters, its references, a bad and a good example, the fix", (y) =>
+    .command('explain [id]', "explain a rule: why it matters, its references, a bad and a good example, the fix", (y) =>
       y.positional('id', { type: 'string', describe: 'rule id, as `mailaudit rules` lists it' }),
-    )
-    .option('format', { alias: 'f', choices: FORMATS, default: 'text' as const, describe: 'output format' })
-    .option('output', { alias: 'o', type: 'string', describe: 'write the report to FILE instead of stdout' })
-    .option('dns-server', { type: 'string', array: true, describe: 'DNS server IP[:PORT] (repeatable)', defaultDescription: "the system's resolvers" })
-    .option('timeout', { type: 'number', default: DEFAULT_DNS_TIMEOUT_MS, describe: 'timeout per DNS query in ms' })
-    .option('tries', { type: 'number', default: DEFAULT_DNS_TRIES, describe: 'tries per DNS query and server' })
-    .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
-    .option('disable', { type: 'string', array: true, describe: 'rule id not to check (repeatable; adds to the config file\'s "off" rules)', defaultDescription: 'none' })
-    .option('zone', {
-      type: 'string',
-      array: true,
-      describe: 'audit the records of this zone file before it is deployed (repeatable: each zone is audited for its origin)',
-    })
-    .option('dkim-selector', {
-      type: 'string',
-      array: true,
-      describe: 'DKIM selector to try besides the built-in list (repeatable; replaces the config file\'s dkimSelectors)',
-      defaultDescription: 'none',
-    })
-    .option('https-port', { type: 'number', default: 443, describe: 'port for HTTPS fetches of MTA-STS policies and BIMI logos' })
-    .option('ca-file', { type: 'string', describe: 'PEM file of extra trusted CA certificates (HTTPS and SMTP certificate checks)', defaultDescription: "node's bundled roots only" })
-    .option('http-timeout', { type: 'number', default: 10000, describe: 'timeout per HTTPS fetch in ms (connect, TLS, response)' })
-    .option('sender-ip', { type: 'string', array: true, describe: 'evaluate SPF for mail from this IPv4/IPv6 address, as a receiver would (repeatable)', defaultDescription: 'none' })
-    .option('config', { type: 'string', describe: `read settings from FILE (JSON, see schemas/config.schema.json)`, defaultDescription: `${CONFIG_FILE_NAME} in the working directory, if any` })
-    .option('smtp', { type: 'boolean', default: true, describe: 'probe each MX host over SMTP (--no-smtp to skip)' })
-    .option('smtp-port', { type: 'number', default: DEFAULT_SMTP_PORT, describe: 'port of the MX probe' })
-    .option('smtp-timeout', { type: 'number', default: DEFAULT_SMTP_TIMEOUT_MS, describe: 'timeout in ms of each SMTP step (connect, each reply, the TLS handshake)' })
-    .option('ehlo-name', { type: 'string', describe: 'name the probe sends with EHLO', defaultDescription: "this machine's host name" })
-    .option('submission', { type: 'string', describe: 'also probe HOST on the submission ports 465 (implicit TLS) and 587 (STARTTLS)', defaultDescription: 'none' })
-    .option('smtp-interval', { type: 'number', default: DEFAULT_SMTP_INTERVAL_MS, describe: 'minimum ms between two connections to one address, across the run' })
-    .option('cert-expiry-days', { type: 'number', default: DEFAULT_CERT_EXPIRY_DAYS, describe: 'report certificates (SMTP, submission, MTA-STS policy host) expiring within this many days' })
-    // Lists of domains (issue 7)
-    .option('input', { alias: 'i', type: 'string', describe: 'audit the domains in FILE, one per line (- for stdin; # comments)' })
-    .option('concurrency', { type: 'number', default: DEFAULT_STREAM_CONCURRENCY, describe: 'domains audited at once' })
-    .option('ordered', { type: 'boolean', default: false, describe: 'ndjson/csv: write domains in input order, not as they finish' })
-    .option('qps', { type: 'number', describe: 'at most N DNS queries per second', defaultDescription: 'no limit' })
-    .option('dns-in-flight', { type: 'number', default: DEFAULT_DNS_IN_FLIGHT, describe: 'DNS questions outstanding at once (raise it for a fast resolver far away)' })
-    .option('shard', { type: 'string', describe: 'audit only shard K of N of the list (K/N, by a hash of each name; auto: from the environment of a Kubernetes Indexed Job or a CI matrix)' })
-    .option('shard-count', { type: 'number', describe: 'with --shard auto: how many shards (else $MAILAUDIT_SHARD_COUNT)' })
-    .option('resume', { type: 'string', describe: 'skip domains already in this earlier ndjson output' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress bar on stderr' })
-    .example('$0 example.com', 'audit a live domain')
-    .example('$0 --zone fixtures/clean/zone.db', 'lint a zone file before deploying it')
-    .example('$0 -f sarif -o mailaudit.sarif example.com', 'SARIF for GitHub code scanning')
-    .example('$0 explain spf-missing', 'why a rule matters and how to fix it')
-    .example('$0 -i domains.txt -f ndjson -o out.ndjson --resume out.ndjson', 'audit a list, resuming an earlier run')
+    );
+  y = declareOptions(y, OPTIONS);
+  for (const [command, description] of HELP_EXAMPLES) y = y.example(command, description);
+  return y
     .epilog('Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error.')
     .strict()
     .version(VERSION)
@@ -106,21 +117,6 @@ function parser(argv: string[]) {
     });
 }
 
-function positiveNumber(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${name} must be a positive number, got ${value}`);
-  return value;
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`--${name} must be a positive integer, got ${value}`);
-  return value;
-}
-
-function port(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new UsageError(`--${name} must be a port number 1-65535, got ${value}`);
-  return value;
-}
-
 export function exitCodeFor(report: Report, failOn: Severity | 'none'): number {
   if (failOn === 'none') return EXIT_OK;
   const threshold = SEVERITY_RANK[failOn];
@@ -128,10 +124,17 @@ export function exitCodeFor(report: Report, failOn: Severity | 'none'): number {
   return failing ? EXIT_FINDINGS : EXIT_OK;
 }
 
-function useColor(): boolean {
-  if (process.env.NO_COLOR) return false;
-  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return true;
-  return Boolean(process.stdout.isTTY);
+/**
+ * Colour in the text report: `--color`/`--no-color` first; then NO_COLOR (no-color.org) turns it off
+ * and FORCE_COLOR turns it on, or off when 0/false (as chalk and ESLint read it); then a report
+ * written to a file has none, and stdout has colour when it is a terminal.
+ */
+export function useColor(asked: boolean | undefined, toFile: boolean, env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stdout.isTTY)): boolean {
+  if (asked !== undefined) return asked;
+  if (env.NO_COLOR) return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return !/^(0|false)$/i.test(force);
+  return !toFile && isTTY;
 }
 
 /** What the command line asks for, resolved against the config file. */
@@ -151,6 +154,8 @@ export type Invocation =
       config: Config;
       /** Lists of domains (issue 7). */
       list: ListInvocation;
+      /** `--color` / `--no-color`; undefined: decided by the environment (useColor). */
+      color?: boolean;
     };
 
 /** `--input`, `--shard`, `--resume`, `--quiet`: how a list run reads and reports. */
@@ -173,63 +178,95 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
       }
     });
   if (helpShown) return { command: 'help' };
+  let values: OptionValues;
+  try {
+    values = new OptionValues(OPTIONS, args as Record<string, unknown>);
+  } catch (err) {
+    if (err instanceof OptionValueError) throw new UsageError(err.message);
+    throw err;
+  }
+  const format = values.string('format') as Format;
   const [first] = args._;
-  if (first === 'rules' && !argv.includes('--')) return { command: 'rules', format: args.format };
-  if (first === 'explain' && typeof args.id === 'string') return { command: 'explain', id: args.id };
+  if (first === 'rules' && !argv.includes('--')) {
+    if (format !== 'text' && format !== 'json') throw new UsageError(`mailaudit rules writes --format text or json, not ${format}`);
+    return { command: 'rules', format };
+  }
+  if (first === 'explain' && !argv.includes('--')) {
+    if (typeof args.id !== 'string' || args.id === '') throw new UsageError('explain needs a rule id, e.g. `mailaudit explain spf-missing`; `mailaudit rules` lists them');
+    return { command: 'explain', id: args.id };
+  }
   if (first === 'bounce') {
     const words = ((args.text as unknown[] | undefined) ?? []).map(String);
-    return { command: 'bounce', format: args.format, ...(words.length ? { text: words.join(' ') } : {}) };
+    if (format !== 'text' && format !== 'json') throw new UsageError(`mailaudit bounce writes --format text or json, not ${format}`);
+    return { command: 'bounce', format, ...(words.length ? { text: words.join(' ') } : {}) };
   }
-  const dnsServers = (args['dns-server'] ?? []).map((s) => {
+  const dnsServers = values.strings('dns-server').map((s) => {
     try {
-      return parseDnsServer(String(s));
+      return parseDnsServer(s);
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
   });
   const rules = builtinRules();
-  const config = loadConfig(args.config, cwd, new Set(rules.map((r) => r.id)));
+  const config = loadConfig(values.string('config'), cwd, new Set(rules.map((r) => r.id)));
   // Names after `--` land in `_`: they are domains too, validated like the others.
   const domains = [...((args.domains as string[] | undefined) ?? []), ...args._].map(String);
-  const selectors = (args['dkim-selector'] ?? []).map(String);
+  const selectors = values.strings('dkim-selector');
+  const num = (name: string) => values.number(name)!;
   const options: AuditOptions = {
     dnsServers,
-    timeoutMs: positiveNumber('timeout', args.timeout),
-    tries: positiveNumber('tries', args.tries),
-    zoneFiles: (args.zone ?? []).map(String),
-    disable: [...new Set([...config.disable, ...(args.disable ?? []).map(String)])],
+    timeoutMs: num('timeout'),
+    tries: num('tries'),
+    zoneFiles: values.strings('zone'),
+    disable: [...new Set([...config.disable, ...values.strings('disable')])],
     severity: config.severity,
     policies: config.policies,
-    httpsPort: port('https-port', args['https-port']),
-    caFile: args['ca-file'],
-    httpTimeoutMs: positiveNumber('http-timeout', args['http-timeout']),
-    smtp: args.smtp,
-    smtpPort: args['smtp-port'],
-    smtpTimeoutMs: args['smtp-timeout'],
-    ehloName: args['ehlo-name'],
-    submission: args.submission,
-    smtpIntervalMs: args['smtp-interval'],
-    certExpiryDays: args['cert-expiry-days'],
-    senderIps: (args['sender-ip'] ?? []).map((s) => {
-      const ip = String(s);
+    httpsPort: num('https-port'),
+    caFile: values.string('ca-file'),
+    httpTimeoutMs: num('http-timeout'),
+    smtp: values.flag('smtp')!,
+    smtpPort: num('smtp-port'),
+    smtpTimeoutMs: num('smtp-timeout'),
+    ehloName: values.string('ehlo-name'),
+    submission: values.string('submission'),
+    smtpIntervalMs: num('smtp-interval'),
+    certExpiryDays: num('cert-expiry-days'),
+    senderIps: values.strings('sender-ip').map((ip) => {
       if (!isIP(ip)) throw new UsageError(`invalid --sender-ip ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
       return ip;
     }),
-    concurrency: positiveInteger('concurrency', args.concurrency),
-    ordered: args.ordered,
-    qps: args.qps === undefined ? undefined : positiveNumber('qps', args.qps),
-    dnsInFlight: positiveInteger('dns-in-flight', args['dns-in-flight']),
+    concurrency: num('concurrency'),
+    ordered: values.flag('ordered')!,
+    qps: values.number('qps'),
+    dnsInFlight: num('dns-in-flight'),
   };
+  const zoneFromStdin = options.zoneFiles!.includes('-');
+  if (zoneFromStdin && values.string('input') === '-') throw new UsageError('--zone - and --input - both read standard input: give one of them a file');
+  if (domains.length === 0 && !options.zoneFiles!.length && values.string('input') === undefined && values.string('resume') === undefined) {
+    throw new UsageError('no domain given: try `mailaudit example.com`, or `mailaudit --help` for the options');
+  }
+  const origin = values.string('origin');
+  if (origin !== undefined) {
+    if (!options.zoneFiles?.length) throw new UsageError('--origin names the origin of a --zone file: give --zone FILE too');
+    options.zoneOrigin = parseDomainName(origin).name;
+  }
+  const shard = values.string('shard');
+  const shardCount = values.number('shard-count');
   const list: ListInvocation = {
-    input: args.input,
-    shard: args.shard === undefined && args['shard-count'] === undefined ? undefined : parseShard(args.shard ?? '', process.env, args['shard-count']),
-    resume: args.resume,
-    quiet: args.quiet,
+    input: values.string('input'),
+    shard: shard === undefined && shardCount === undefined ? undefined : parseShard(shard ?? '', process.env, shardCount),
+    resume: values.string('resume'),
+    quiet: values.flag('quiet')!,
   };
   const dkimSelectors = selectors.length ? selectors : config.dkimSelectors;
   if (dkimSelectors) options.dkimSelectors = dkimSelectors;
-  const inv: Invocation = { command: 'audit', domains, options, format: formatFor(args.format, args.output, argv), failOn: args['fail-on'], rules, config, list };
-  if (args.output) inv.output = args.output;
+  const output = values.string('output');
+  const failOn = values.string('fail-on') as Severity | 'none';
+  const inv: Invocation = { command: 'audit', domains, options, format: formatFor(format, output, argv), failOn, rules, config, list };
+  const color = values.flag('color');
+  if (color !== undefined) inv.color = color;
+  // `-o -` is standard output, as elsewhere.
+  if (output && output !== '-') inv.output = output;
   return inv;
 }
 
@@ -237,19 +274,6 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
 function formatFor(format: Format, output: string | undefined, argv: string[]): Format {
   const explicit = argv.some((a) => /^(-f|--format)(=|$)/.test(a) || /^-[a-z]*f$/.test(a));
   return !explicit && output !== undefined && /\.html?$/i.test(output) ? 'html' : format;
-}
-
-/** yargs reads `--input -` as an empty value and a positional "-": make it `--input=-`. */
-function joinStdinInput(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--') return [...out, ...argv.slice(i)];
-    if (argv[i] === '--input' && argv[i + 1] === '-') {
-      out.push('--input=-');
-      i++;
-    } else out.push(argv[i]!);
-  }
-  return out;
 }
 
 /** Standard input as text, at most `max` characters (the rest is read and dropped). */
@@ -262,7 +286,7 @@ async function readBoundedStdin(max: number): Promise<string> {
 async function run(argv: string[]): Promise<number> {
   // Loaded only for this command: an audit starts no slower for it.
   if (argv[0] === 'report') return (await import('./fleet/command.js')).reportCommand(argv.slice(1));
-  const inv = await parseInvocation(joinStdinInput(argv));
+  const inv = await parseInvocation(joinDashValues(argv, OPTIONS));
   if (inv.command === 'help') return EXIT_OK;
   if (inv.command === 'rules') {
     process.stdout.write(inv.format === 'text' ? renderRuleList(builtinRules()) : `${JSON.stringify(builtinRules().map(ruleSummary), null, 2)}\n`);
@@ -280,6 +304,10 @@ async function run(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   const severityOf = (r: Rule) => inv.options.severity?.[r.id] ?? r.severity;
+  // A list run renders in a worker thread, whose stdout is a pipe: the main thread says what it is.
+  const stdoutIsTTY = workerTerminal()?.stdoutIsTTY ?? Boolean(process.stdout.isTTY);
+  // Wrapped to the terminal's width; never when piped or written to a file.
+  const width = !inv.output && stdoutIsTTY ? (workerTerminal()?.columns ?? process.stdout.columns) || undefined : undefined;
   const render = (report: Report) =>
     inv.format === 'json'
       ? renderJson(report)
@@ -287,12 +315,14 @@ async function run(argv: string[]): Promise<number> {
         ? renderSarif(report, { rules: inv.rules, severityOf, cwd: process.env.GITHUB_WORKSPACE || process.cwd() })
         : inv.format === 'html'
           ? renderHtml(report, { rules: inv.rules })
-          : renderText(report, { rules: inv.rules, color: !inv.output && useColor() });
+          : inv.format === 'compact'
+            ? renderCompact(report)
+            : renderText(report, { rules: inv.rules, color: useColor(inv.color, Boolean(inv.output), process.env, stdoutIsTTY), width });
   const { list } = inv;
   // Every audit is a list run (issue 12): names on the command line too are de-duplicated and streamed.
   {
     // A streaming run goes on in a worker thread whose heap is capped (see bulk/worker.ts).
-    if (STREAMING_FORMATS.has(inv.format) && isMainThread) return runInWorker(argv, { stdin: list.input === '-' });
+    if (STREAMING_FORMATS.has(inv.format) && isMainThread) return runInWorker(argv, { stdin: list.input === '-' || Boolean(inv.options.zoneFiles?.includes('-')) });
     const terminal = workerTerminal();
     return runBulk({
       argv,
@@ -301,9 +331,10 @@ async function run(argv: string[]): Promise<number> {
       columns: terminal?.columns,
       domains: inv.domains.map(parseDomainName),
       input: list.input,
-      format: inv.format,
+      // Not streamed: a whole-report format is rendered by renderWhole, whichever it is.
+      format: inv.format === 'compact' ? 'text' : inv.format,
       renderWhole: render,
-      textWriter: textWriter({ rules: inv.rules, color: !inv.output && useColor() }),
+      textWriter: textWriter({ rules: inv.rules, color: useColor(inv.color, Boolean(inv.output), process.env, stdoutIsTTY), width }),
       output: inv.output,
       shard: list.shard,
       resume: list.resume,

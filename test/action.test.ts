@@ -166,7 +166,9 @@ test('record data cannot inject workflow commands: the report is printed with co
   const ws = workspace({ 'evil.zone': '$ORIGIN evil.test.\n@ IN SOA ns1 hm ( 1 2 3 4 5 )\n@ IN NS ns1\n@ IN MX 0 .\n@ IN TXT "v=spf1 -all\\010::error::injected"\n_dmarc IN TXT "v=DMARC1; p=reject"\nns1 IN A 127.0.0.53\n' });
   const r = await runAction({ zones: 'evil.zone' }, ws);
   const lines = r.stdout.split('\n');
-  const injected = lines.indexOf('::error::injected');
+  // The record's line feed is shown escaped (text-escape.ts): the command never starts a line.
+  t.false(lines.includes('::error::injected'));
+  const injected = lines.findIndex((l) => l.includes('v=spf1 -all\\x0a::error::injected'));
   t.true(injected > 0, 'the record is in the report');
   const stop = lines.findIndex((l) => l.startsWith('::stop-commands::'));
   const token = lines[stop]!.slice('::stop-commands::'.length);

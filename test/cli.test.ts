@@ -10,6 +10,9 @@ import AjvDraft04Module from 'ajv-draft-04';
 const AjvDraft04 = AjvDraft04Module.default ?? AjvDraft04Module;
 import type { TestDnsServer } from './helpers/dns-server.js';
 import { runCli } from './helpers/cli.js';
+import { useColor } from '../src/cli.js';
+import { builtinRules } from '../src/engine/load.js';
+import { renderText } from '../src/report/text.js';
 import { startFixtureDns } from './helpers/fixtures.js';
 
 let dns: TestDnsServer;
@@ -66,6 +69,10 @@ const badInputs: [string, string[], RegExp][] = [
   ['an unknown rule in --disable', ['--disable', 'no-such-rule', 'example.com'], /unknown rule id/],
   ['a bad --timeout', ['--timeout', '-5', 'example.com'], /--timeout/],
   ['a bad --dns-in-flight', ['--dns-in-flight', '0', 'example.com'], /--dns-in-flight/],
+  ['an invalid A-label', ['xn--zz.test'], /"xn--zz", which is not a valid A-label/],
+  ['an invalid A-label in upper case', ['XN--ZZ.TEST'], /not a valid A-label/],
+  ['a one-letter A-label', ['xn--a.test'], /not a valid A-label/],
+  ['--origin without --zone', ['--origin', 'x.test', 'example.com'], /--origin .* give --zone FILE too/],
 ];
 for (const [what, args, message] of badInputs) {
   test(`exit 2 and one line on stderr for ${what}`, async (t) => {
@@ -265,18 +272,104 @@ async function silentServer(): Promise<{ address: string; close: () => Promise<v
   };
 }
 
-test('a DNS server that never answers: dns-lookup-failed only, never "missing", and the run ends', async (t) => {
+// Serial: it runs before this file's other tests start their dozens of processes, so its time bound
+// measures the run, not a queue for the CPU.
+test.serial('a DNS server that never answers: one finding naming it, never "missing", and the run ends', async (t) => {
   t.timeout(20_000, 'the run must be bounded by the DNS timeout');
   const silent = await silentServer();
   try {
-    const r = await runCli(['example.test', '--dns-server', silent.address, '--timeout', '500', '--tries', '1', '--format', 'json', '--no-smtp']);
-    t.is(r.code, 1);
-    const d = JSON.parse(r.stdout).domains[0];
-    const ids = new Set(d.findings.map((f: { ruleId: string }) => f.ruleId));
-    t.deepEqual([...ids], ['dns-lookup-failed']);
+    const json = await runCli(['example.test', '--dns-server', silent.address, '--timeout', '500', '--tries', '1', '--no-smtp', '--format', 'json']);
+    t.is(json.code, 1);
+    // The text of the same report, rendered here rather than by a second run of the binary.
+    const text = { stdout: renderText(JSON.parse(json.stdout), { rules: builtinRules(), color: false }) };
+    const d = JSON.parse(json.stdout).domains[0];
+    t.deepEqual(d.findings.map((f: { ruleId: string }) => f.ruleId), ['dns-all-lookups-failed']);
     t.is(d.records.existence, 'undetermined');
-    t.true(d.findings.every((f: { args: { error: string } }) => f.args.error === 'ETIMEOUT'));
+    const { count, error, resolver } = d.findings[0].args;
+    t.is(error, 'ETIMEOUT');
+    t.is(resolver, '127.0.0.1');
+    t.is(count, d.records.lookups.length);
+    t.true(count >= 2);
+    t.deepEqual(d.records.dnsFailures, []);
+    t.true(d.records.lookups.every((l: { servers: string[] }) => l.servers[0] === silent.address), 'the JSON keeps the resolver with its port');
+    // One line says so, once for the domain.
+    t.is(text.stdout.split('\n').filter((l) => /✖ error/.test(l)).length, 1, text.stdout);
+    t.regex(text.stdout, new RegExp(`All ${count} DNS lookups for example\\.test failed \\(ETIMEOUT from 127\\.0\\.0\\.1\\)`));
   } finally {
     await silent.close();
   }
+});
+
+test('a lookup that fails or says NXDOMAIN names the resolver that answered', async (t) => {
+  const [nx, servfail] = await Promise.all([runCli(['does-not-exist.test', ...dnsArgs()]), runCli(['servfail.test', '-f', 'compact', ...dnsArgs()])]);
+  t.regex(nx.stdout, /does-not-exist\.test does not exist \(NXDOMAIN from 127\.0\.0\.1\)/);
+  t.regex(servfail.stdout, /^servfail\.test: error dns-lookup-failed The MX lookup of servfail\.test failed \(ESERVFAIL from 127\.0\.0\.1\)/m);
+});
+
+/** A zone without $ORIGIN or SOA: names relative to an origin given elsewhere; no SPF record. */
+const BARE_ZONE = [
+  '@ IN MX 10 mx1',
+  'mx1 IN A 127.0.0.25',
+  '_dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@nospf.test"',
+  'default._domainkey IN TXT "v=DKIM1; k=ed25519; p=DrWjtmk5YSrSfMsShGkJH+jrq9zsmokWV6KxaE2WrsA="',
+  '',
+].join('\n');
+
+test('--zone FILE without $ORIGIN or SOA: the origin from --origin, from the domain, or an error saying so', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'zone-'));
+  const file = join(dir, 'bare.zone');
+  writeFileSync(file, BARE_ZONE);
+  const [byOrigin, byDomain, none] = await Promise.all([
+    runCli(['--zone', file, '--origin', 'nospf.test', '--format', 'json', ...dnsArgs()]),
+    runCli(['nospf.test', '--zone', file, '--format', 'json', ...dnsArgs()]),
+    runCli(['--zone', file, ...dnsArgs()]),
+  ]);
+  for (const r of [byOrigin, byDomain]) {
+    const d = JSON.parse(r.stdout).domains;
+    t.deepEqual(d.map((x: { domain: string }) => x.domain), ['nospf.test'], r.stderr);
+    t.deepEqual(d[0].findings.map((f: { ruleId: string; location: { file: string; line: number } }) => [f.ruleId, f.location.file]), [['spf-missing', file]]);
+    t.is(d[0].records.mx.hosts[0].exchange, 'mx1.nospf.test');
+  }
+  t.is(none.code, 2);
+  t.regex(none.stderr, /^mailaudit: zone file .*bare\.zone has no \$ORIGIN or SOA: give its origin with --origin NAME or as the domain\n$/);
+});
+
+test('--zone - reads the zone from standard input', async (t) => {
+  const zone = readFileSync('fixtures/no-spf/zone.db', 'utf8');
+  const r = await runCli(['--zone', '-', '--format', 'json', ...dnsArgs()], {}, zone);
+  t.is(r.code, 1, r.stderr);
+  const d = JSON.parse(r.stdout).domains[0];
+  t.is(d.domain, 'nospf.test');
+  t.deepEqual(d.findings.map((f: { ruleId: string; location: { file: string; line: number } }) => `${f.ruleId} ${f.location.file}:${f.location.line}`), ['spf-missing (stdin):3']);
+  const bare = await runCli(['nospf.test', '--zone', '-', '-f', 'compact', ...dnsArgs()], {}, BARE_ZONE);
+  t.is(bare.stdout, 'nospf.test: error spf-missing nospf.test publishes no SPF record: receivers cannot tell which servers may send its mail (SPF result none). [(stdin):1]\n', bare.stderr);
+});
+
+test('colour: --color and --no-color win; FORCE_COLOR=0 turns it off, FORCE_COLOR=1 on; none on a pipe by default', async (t) => {
+  const run = (args: string[], env: Record<string, string> = {}) => runCli(['nospf.test', ...args, ...dnsArgs()], env);
+  const [plain, forced, forcedOff, asked, refused, noColor] = await Promise.all([
+    run([]),
+    run([], { FORCE_COLOR: '1' }),
+    run([], { FORCE_COLOR: '0' }),
+    run(['--color']),
+    run(['--no-color'], { FORCE_COLOR: '1' }),
+    run(['--color'], { NO_COLOR: '1' }),
+  ]);
+  t.notRegex(plain.stdout, /\x1b\[/);
+  t.regex(forced.stdout, /\x1b\[31m/);
+  t.notRegex(forcedOff.stdout, /\x1b\[/);
+  t.regex(asked.stdout, /\x1b\[31m/);
+  t.notRegex(refused.stdout, /\x1b\[/);
+  t.regex(noColor.stdout, /\x1b\[31m/, 'an explicit --color wins over NO_COLOR');
+});
+
+test('useColor: FORCE_COLOR=0 turns colour off even on a terminal; a report to a file has none unless asked', (t) => {
+  t.false(useColor(undefined, false, { FORCE_COLOR: '0' }, true));
+  t.false(useColor(undefined, false, { FORCE_COLOR: 'false' }, true));
+  t.true(useColor(undefined, false, {}, true));
+  t.false(useColor(undefined, false, {}, false));
+  t.true(useColor(undefined, false, { FORCE_COLOR: '1' }, false));
+  t.false(useColor(undefined, true, {}, true));
+  t.true(useColor(true, true, {}, false));
+  t.false(useColor(false, false, { FORCE_COLOR: '1' }, true));
 });

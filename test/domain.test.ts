@@ -38,7 +38,18 @@ const rejected: [string, RegExp][] = [
   ['[2001:db8::1]', /IP address/],
   ['localhost', /single label/],
   ['example.123', /all-numeric/],
+  ['xn--zz.test', /"xn--zz", which is not a valid A-label/],
+  ['XN--ZZ.TEST', /"xn--zz", which is not a valid A-label/],
+  ['xn--a.test', /not a valid A-label/],
+  ['mail.xn--abc-d.test', /"xn--abc-d", which is not a valid A-label/],
 ];
+
+test('a valid A-label in any case is accepted as it is, lower-cased', (t) => {
+  t.is(parseDomainName('XN--BCHER-KVA.TEST').name, 'xn--bcher-kva.test');
+  t.is(parseDomainName('xn--ls8h.test').name, 'xn--ls8h.test');
+  // Labels with hyphens in positions 3 and 4 that are not xn-- are left alone (they exist: r3---sn-…).
+  t.is(parseDomainName('r3---sn-abc.example').name, 'r3---sn-abc.example');
+});
 for (const [input, reason] of rejected) {
   test(`rejects ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input)}`, (t) => {
     const err = t.throws(() => parseDomainName(input), { instanceOf: InputError });

@@ -86,7 +86,7 @@ v6 IN AAAA 2001:db8::25`,
   t.is(spf.voidLookupCount, 3);
   t.is(byName(spf, 'slow.example').status, 'undetermined');
   t.is(byName(spf, 'gone2.t.test').status, 'none');
-  t.deepEqual(facts.dnsFailures, [{ name: 'slow.example', type: 'TXT', error: 'ETIMEOUT' }]);
+  t.deepEqual(facts.dnsFailures, [{ name: 'slow.example', type: 'TXT', error: 'ETIMEOUT', resolver: 'the DNS source' }]);
 });
 
 test('the same include in two branches is counted twice and is not a loop', async (t) => {
@@ -186,13 +186,13 @@ test('text output: the tree indented with the lookups each include costs', async
   const text = renderText(report, { rules: builtinRules(), color: false });
   const lines = text.split('\n');
   const at = (s: string) => lines.find((l) => l.includes(s)) ?? '';
-  t.regex(at('13 DNS lookups'), /^ {9}13 DNS lookups \(limit 10\), 0 void lookups \(limit 2\)$/);
-  t.regex(at('spf-provider-mix.test  ['), /^ {9}spf-provider-mix\.test {2}\[13 lookups \(8 in the record, 5 below\), -all\]$/);
-  t.regex(at('├─ include:_spf.google.com'), /^ {9}├─ include:_spf\.google\.com {2}\[4 lookups \(1 \+ 3 in the record\), ~all\]$/);
-  t.regex(at('_netblocks3'), /^ {9}│  └─ include:_netblocks3\.google\.com {2}\[1 lookup, ~all\]$/);
-  t.regex(at('└─ include:_spf.salesforce.com'), /^ {9}└─ include:_spf\.salesforce\.com {2}\[2 lookups/);
-  t.regex(at('redirect=spf-loop3.test'), /^ {15}└─ redirect=spf-loop3\.test {2}\[1 lookup, loop: spf-loop3\.test → b\.spf-loop3\.test → c\.spf-loop3\.test → spf-loop3\.test\]$/);
+  t.regex(at('13 DNS lookups'), /^ {10}13 DNS lookups \(limit 10\), 0 void lookups \(limit 2\)$/);
+  t.regex(at('spf-provider-mix.test  ['), /^ {10}spf-provider-mix\.test {2}\[13 lookups \(8 in the record, 5 below\), -all\]$/);
+  t.regex(at('├─ include:_spf.google.com'), /^ {10}├─ include:_spf\.google\.com {2}\[4 lookups \(1 \+ 3 in the record\), ~all\]$/);
+  t.regex(at('_netblocks3'), /^ {10}│  └─ include:_netblocks3\.google\.com {2}\[1 lookup, ~all\]$/);
+  t.regex(at('└─ include:_spf.salesforce.com'), /^ {10}└─ include:_spf\.salesforce\.com {2}\[2 lookups/);
+  t.regex(at('redirect=spf-loop3.test'), /^ {16}└─ redirect=spf-loop3\.test {2}\[1 lookup, loop: spf-loop3\.test → b\.spf-loop3\.test → c\.spf-loop3\.test → spf-loop3\.test\]$/);
   // A record without include or redirect: the counts only.
   const clean = lines.indexOf(lines.find((l) => l === 'clean.test')!);
-  t.deepEqual(lines.slice(clean + 2, clean + 4), ['  SPF    v=spf1 mx -all', '         1 DNS lookup (limit 10), 0 void lookups (limit 2)']);
+  t.deepEqual(lines.slice(clean + 2, clean + 4), ['  SPF     v=spf1 mx -all', '          1 DNS lookup (limit 10), 0 void lookups (limit 2)']);
 });

@@ -1,6 +1,6 @@
-import { RecordingDnsSource } from '../dns/cache.js';
+import { RecordingDnsSource, type LookupRecord } from '../dns/cache.js';
 import type { DnsSource } from '../dns/types.js';
-import type { DnsFailure, DomainFacts, ZoneContext } from '../facts/index.js';
+import type { DnsAllFailed, DnsFailure, DomainFacts, ZoneContext } from '../facts/index.js';
 import { collectBimi } from './bimi.js';
 import type { CollectContext, DnssecSettings } from './context.js';
 import { applyDane, collectTlsa } from './dane.js';
@@ -38,7 +38,7 @@ export async function collectDomain(domain: string, input: string, options: Coll
   const ctx: CollectContext = { domain, dns, https: options.https, dnssec: options.dnssec, senderIps: options.senderIps };
   // A domain that does not exist gets one finding: its MX answer says so before 40 more questions are asked.
   if ((await dns.resolve(domain, 'MX')).status === 'nxdomain') {
-    const facts: DomainFacts = { domain, input, existence: 'nxdomain', lookups: dns.lookups, dnsFailures: [] };
+    const facts: DomainFacts = { domain, input, existence: 'nxdomain', lookups: dns.lookups, dnsFailures: [], nxdomainFrom: answeredBy(dns.lookups[0]!, options.zone) };
     if (options.zone) facts.zone = options.zone;
     return facts;
   }
@@ -64,8 +64,10 @@ export async function collectDomain(domain: string, input: string, options: Coll
     dnsFailures: [],
   };
   if (options.zone) facts.zone = options.zone;
-  if (apex.some((l) => l.status === 'nxdomain')) {
+  const nx = apex.find((l) => l.status === 'nxdomain');
+  if (nx) {
     facts.existence = 'nxdomain';
+    facts.nxdomainFrom = answeredBy(nx, options.zone);
     facts.lookups = apex;
     return facts;
   }
@@ -77,14 +79,41 @@ export async function collectDomain(domain: string, input: string, options: Coll
   if (dkim) facts.dkim = dkim;
   // The probe needs the MX facts: it runs once the DNS collectors are done.
   Object.assign(facts, await collectProbes(ctx, mx, options.probe));
-  facts.dnsFailures = failuresOf(facts);
+  facts.dnsFailures = failuresOf(facts, options.zone);
+  const all = allFailed(facts.dnsFailures, facts.lookups.length);
+  if (all) {
+    facts.dnsAllFailed = all;
+    facts.dnsFailures = [];
+  }
   // DANE matches the certificates the SMTP probe saw: keep this after the probe.
   applyDane(facts);
   return facts;
 }
 
-function failuresOf(facts: DomainFacts): DnsFailure[] {
+/** A resolver's address as people read it: without the port ("10.0.0.53", "::1"). */
+function hostOf(server: string): string {
+  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(server);
+  if (v6) return v6[1]!;
+  return /^[0-9.]+:\d+$/.test(server) ? server.slice(0, server.lastIndexOf(':')) : server;
+}
+
+/** Who gave a (failed or NXDOMAIN) answer: the resolver's address, or the zone file. */
+function answeredBy(l: LookupRecord, zone: ZoneContext | undefined): string {
+  if (l.source === 'zone') return zone ? `the zone file ${zone.file}` : 'the zone file';
+  if (!l.servers?.length) return 'the DNS source';
+  return [...new Set(l.servers.map(hostOf))].join(' or ');
+}
+
+function failuresOf(facts: DomainFacts, zone: ZoneContext | undefined): DnsFailure[] {
   return facts.lookups
     .filter((l) => l.status === 'error')
-    .map((l) => ({ name: l.name, type: l.type, error: l.error ?? 'EUNKNOWN' }));
+    .map((l) => ({ name: l.name, type: l.type, error: l.error ?? 'EUNKNOWN', resolver: answeredBy(l, zone) }));
+}
+
+/** Every lookup (two or more) failed the same way from the same resolver: one fact, not one per lookup. */
+function allFailed(failures: DnsFailure[], lookups: number): DnsAllFailed | undefined {
+  const [first] = failures;
+  if (!first || lookups < 2 || failures.length !== lookups) return undefined;
+  if (!failures.every((f) => f.error === first.error && f.resolver === first.resolver)) return undefined;
+  return { count: failures.length, error: first.error, resolver: first.resolver };
 }

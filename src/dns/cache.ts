@@ -120,6 +120,8 @@ export interface LookupRecord {
   status: DnsAnswer['status'];
   error?: string;
   source: DnsAnswer['source'];
+  /** For a failed or NXDOMAIN answer from live DNS: the resolvers asked (see DnsAnswer.servers). */
+  servers?: string[];
 }
 
 /**
@@ -150,6 +152,7 @@ export class RecordingDnsSource implements DnsSource {
       this.seen.add(key);
       const entry: LookupRecord = { name: answer.name, type, status: answer.status, source: answer.source };
       if (answer.error) entry.error = answer.error;
+      if (answer.servers && (answer.status === 'error' || answer.status === 'nxdomain')) entry.servers = answer.servers;
       this.lookups.push(entry);
     }
     return answer;

@@ -152,19 +152,19 @@ export class LiveDnsSource implements DnsSource {
   private async resolveNow<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
     if (type === 'SPF') return (await this.resolveRaw(name, 'SPF')) as DnsAnswer<T>;
     const query = QUERIES[type] as ((r: Resolver, n: string) => Promise<RecordDataByType[T][]>) | undefined;
-    if (!query) return { name, type, status: 'error', records: [], error: 'ENOTIMP', source: 'dns' };
+    if (!query) return { name, type, status: 'error', records: [], error: 'ENOTIMP', source: 'dns', servers: this.servers };
     let timer: NodeJS.Timeout | undefined;
     const backstop = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEOUT' })), this.hardLimitMs);
     });
     try {
       const records = await Promise.race([this.ask(query, name), backstop]);
-      return { name, type, status: records.length ? 'ok' : 'nodata', records, source: 'dns' };
+      return { name, type, status: records.length ? 'ok' : 'nodata', records, source: 'dns', servers: this.servers };
     } catch (err) {
       const code = String((err as NodeJS.ErrnoException).code ?? 'EUNKNOWN');
       const absent = ABSENT[code];
-      if (absent) return { name, type, status: absent, records: [], source: 'dns' };
-      return { name, type, status: 'error', records: [], error: code, source: 'dns' };
+      if (absent) return { name, type, status: absent, records: [], source: 'dns', servers: this.servers };
+      return { name, type, status: 'error', records: [], error: code, source: 'dns', servers: this.servers };
     } finally {
       clearTimeout(timer);
     }
@@ -176,7 +176,7 @@ export class LiveDnsSource implements DnsSource {
     for (const server of this.servers) {
       try {
         const res = await rawQuery({ server, name, type, timeoutMs: this.timeoutMs, tries: this.tries, maxBytes: 65535 });
-        if (res.rcode === 'NXDOMAIN') return { name, type, status: 'nxdomain', records: [], source: 'dns' };
+        if (res.rcode === 'NXDOMAIN') return { name, type, status: 'nxdomain', records: [], source: 'dns', servers: [server] };
         if (res.rcode !== 'NOERROR') {
           error = RCODE_ERRORS[res.rcode] ?? `E${res.rcode}`;
           continue;
@@ -184,11 +184,11 @@ export class LiveDnsSource implements DnsSource {
         const records = res.answers
           .filter((a) => a.type === type && Buffer.isBuffer(a.data))
           .map((a) => characterStrings(a.data as Buffer));
-        return { name, type, status: records.length ? 'ok' : 'nodata', records, source: 'dns' };
+        return { name, type, status: records.length ? 'ok' : 'nodata', records, source: 'dns', servers: [server] };
       } catch (err) {
         error = err instanceof RawDnsError ? err.code : 'EUNKNOWN';
       }
     }
-    return { name, type, status: 'error', records: [], error, source: 'dns' };
+    return { name, type, status: 'error', records: [], error, source: 'dns', servers: this.servers };
   }
 }

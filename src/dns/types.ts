@@ -100,6 +100,11 @@ export interface DnsAnswer<T extends RRType = RRType> {
   error?: string;
   /** Where the answer came from. */
   source: 'dns' | 'zone';
+  /**
+   * Live DNS: the resolvers the question went to, as `ip` or `ip:port`. With several, node:dns asks
+   * them in turn and does not say which one answered; the raw path (SPF) names the one that did.
+   */
+  servers?: string[];
 }
 
 /** Anything that can answer DNS questions: live DNS, a zone file laid over it, a cache. */

@@ -10,6 +10,15 @@ export interface DnsFailure {
   type: string;
   /** c-ares code: ETIMEOUT, ESERVFAIL, EREFUSED, ECONNREFUSED, … */
   error: string;
+  /** Who gave the failed answer: the resolver's address (several: "a or b"), or the zone file. */
+  resolver: string;
+}
+
+/** Every lookup for a domain failed with the same error: said once, not once per lookup. */
+export interface DnsAllFailed {
+  count: number;
+  error: string;
+  resolver: string;
 }
 
 export interface ZoneContext {

@@ -1,5 +1,5 @@
 import type { LookupRecord } from '../dns/cache.js';
-import type { DnsFailure, ZoneContext } from './common.js';
+import type { DnsAllFailed, DnsFailure, ZoneContext } from './common.js';
 import type { DkimFacts } from './dkim.js';
 import type { DmarcFacts } from './dmarc.js';
 import type { MxFacts } from './mx.js';
@@ -34,6 +34,10 @@ export interface DomainFacts {
   lookups: LookupRecord[];
   /** The lookups that failed: everything depending on them is undetermined. */
   dnsFailures: DnsFailure[];
+  /** Set instead of dnsFailures when every lookup failed with the same error (a resolver that never answers). */
+  dnsAllFailed?: DnsAllFailed;
+  /** With existence nxdomain: who said so (the resolver's address, or the zone file). */
+  nxdomainFrom?: string;
   mx?: MxFacts;
   spf?: SpfFacts;
   dmarc?: DmarcFacts;

@@ -1,4 +1,4 @@
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { isIP } from 'node:net';
 
 /** A domain name as the user gave it, and its normalized A-label form. */
@@ -14,6 +14,15 @@ export class InputError extends Error {
 }
 
 const LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+
+/**
+ * Whether an `xn--` label is a real A-label: its Punycode decodes to a U-label that encodes back to
+ * the same label (RFC 5891 §5.4). node:url leaves a label it cannot decode as it is.
+ */
+function isValidALabel(label: string): boolean {
+  const unicode = domainToUnicode(label);
+  return unicode !== '' && unicode !== label && domainToASCII(unicode) === label;
+}
 
 /**
  * Validates and normalizes a domain name given on the command line or in a list:
@@ -56,6 +65,9 @@ export function parseDomainName(raw: string): DomainName {
       throw new InputError(
         `${shown} has the label "${label}": host names use letters, digits and inner hyphens only (RFC 1123 §2.1)`,
       );
+    }
+    if (label.startsWith('xn--') && !isValidALabel(label)) {
+      throw new InputError(`${shown} has the label "${label}", which is not a valid A-label: its Punycode does not decode to an internationalised label (RFC 5891 §5.4)`);
     }
   }
   if (ascii.length > 253) {

@@ -1,4 +1,5 @@
 import type { DkimFacts, DkimKeyFact } from '../facts/index.js';
+import { CONTINUED, labelled } from './text-layout.js';
 
 function flagsOf(key: DkimKeyFact): string {
   const flags: string[] = [];
@@ -19,7 +20,7 @@ export function dkimTextLines(dkim: DkimFacts | undefined): string[] {
   if (!dkim.keys.length) {
     const what =
       dkim.status === 'undetermined' ? 'undetermined (lookups failed)' : dkim.sendsMail ? 'no key found' : 'no key (none needed: the domain sends no mail)';
-    return [`DKIM   ${what} (${tried}${wildcard})`];
+    return [labelled('DKIM', `${what} (${tried}${wildcard})`)];
   }
   const rows = dkim.keys.map((k) => [k.selector, k.keyType, k.bits === undefined ? '-' : String(k.bits), flagsOf(k)]);
   const head = ['selector', 'type', 'bits', 'flags'];
@@ -30,5 +31,5 @@ export function dkimTextLines(dkim: DkimFacts | undefined): string[] {
       .join('  ')
       .trimEnd();
   const count = `${dkim.keys.length} key${dkim.keys.length === 1 ? '' : 's'}`;
-  return [`DKIM   ${count} found (${tried}${wildcard})`, `         ${line(head)}`, ...rows.map((r) => `         ${line(r)}`)];
+  return [labelled('DKIM', `${count} found (${tried}${wildcard})`), `${CONTINUED}${line(head)}`, ...rows.map((r) => `${CONTINUED}${line(r)}`)];
 }

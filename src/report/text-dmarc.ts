@@ -1,4 +1,5 @@
 import type { DmarcEffectiveFact, DmarcFacts } from '../facts/index.js';
+import { CONTINUED, labelled } from './text-layout.js';
 
 const mailbox = (uri: string) => uri.replace(/^mailto:/i, '').replace(/![0-9]+[kmgt]?$/i, '');
 
@@ -27,13 +28,13 @@ export function describeDmarcPolicy(domain: string, e: DmarcEffectiveFact): stri
 export function dmarcTextLines(domain: string, dmarc: DmarcFacts | undefined): string[] {
   if (!dmarc) return [];
   const lines: string[] = [];
-  if (dmarc.records.length) lines.push(`DMARC  ${dmarc.records.map((r) => r.text).join(' | ')}`);
-  else if (dmarc.status === 'undetermined') lines.push('DMARC  undetermined (lookup failed)');
-  else if (dmarc.inheritedRecord) lines.push(`DMARC  none at ${dmarc.name}; found ${dmarc.inheritedRecord.name}: ${dmarc.inheritedRecord.text}`);
-  else lines.push('DMARC  none');
-  if (dmarc.effective) lines.push(`       policy: ${describeDmarcPolicy(domain, dmarc.effective)}`);
-  else if (dmarc.count > 1) lines.push('       policy: none applies (several records are discarded)');
-  else if (dmarc.multipleRecords?.length && dmarc.status !== 'undetermined') lines.push(`       policy: none applies (several records at ${dmarc.multipleRecords.map((m) => m.name).join(', ')} are discarded)`);
-  if (dmarc.organizationalDomain && dmarc.organizationalDomain !== domain) lines.push(`       organizational domain: ${dmarc.organizationalDomain} (DNS tree walk)`);
+  if (dmarc.records.length) lines.push(labelled('DMARC', dmarc.records.map((r) => r.text).join(' | ')));
+  else if (dmarc.status === 'undetermined') lines.push(labelled('DMARC', 'undetermined (lookup failed)'));
+  else if (dmarc.inheritedRecord) lines.push(labelled('DMARC', `none at ${dmarc.name}; found ${dmarc.inheritedRecord.name}: ${dmarc.inheritedRecord.text}`));
+  else lines.push(labelled('DMARC', 'none'));
+  if (dmarc.effective) lines.push(`${CONTINUED}policy: ${describeDmarcPolicy(domain, dmarc.effective)}`);
+  else if (dmarc.count > 1) lines.push(`${CONTINUED}policy: none applies (several records are discarded)`);
+  else if (dmarc.multipleRecords?.length && dmarc.status !== 'undetermined') lines.push(`${CONTINUED}policy: none applies (several records at ${dmarc.multipleRecords.map((m) => m.name).join(', ')} are discarded)`);
+  if (dmarc.organizationalDomain && dmarc.organizationalDomain !== domain) lines.push(`${CONTINUED}organizational domain: ${dmarc.organizationalDomain} (DNS tree walk)`);
   return lines;
 }

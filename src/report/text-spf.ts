@@ -1,4 +1,5 @@
 import type { DomainFacts, SpfNodeFact } from '../facts/index.js';
+import { CONTINUED } from './text-layout.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -36,12 +37,12 @@ export function spfTreeLines(facts: DomainFacts): string[] {
   if (!spf || !tree?.length) return [];
   // Below a failed lookup or a macro target the tree is unknown: the totals are lower bounds there.
   const partial = tree.some((n) => n.status === 'undetermined' || n.status === 'not-followed') ? 'at least ' : '';
-  const lines = [`       ${partial}${plural(spf.lookupCount ?? 0, 'DNS lookup')} (limit 10), ${partial}${plural(spf.voidLookupCount ?? 0, 'void lookup')} (limit 2)`];
+  const lines = [`${CONTINUED}${partial}${plural(spf.lookupCount ?? 0, 'DNS lookup')} (limit 10), ${partial}${plural(spf.voidLookupCount ?? 0, 'void lookup')} (limit 2)`];
   if (tree.length > 1) {
     const walk = (node: SpfNodeFact, prefix: string, last: boolean, top: boolean) => {
       const label = top ? node.name : `${node.viaTerm ?? node.name}`;
       const branch = top ? '' : last ? '└─ ' : '├─ ';
-      lines.push(`       ${prefix}${branch}${label}  [${describe(node, top)}]`);
+      lines.push(`${CONTINUED}${prefix}${branch}${label}  [${describe(node, top)}]`);
       const next = top ? '' : `${prefix}${last ? '   ' : '│  '}`;
       node.children.forEach((id, i) => walk(tree[id]!, next, i === node.children.length - 1, false));
     };
@@ -50,9 +51,9 @@ export function spfTreeLines(facts: DomainFacts): string[] {
   for (const s of spf.senderResults ?? []) {
     const at = s.decidedBy ? ` by ${s.decidedBy.term}${s.decidedBy.name !== facts.domain ? ` at ${s.decidedBy.name}` : ''}` : '';
     const agree = !s.treeResult || s.treeResult === s.result;
-    lines.push(`       mail from ${s.ip}: ${s.result}${agree ? at : ''} (mailauth, ${plural(s.lookups, 'lookup')}, ${plural(s.voidLookups, 'void lookup')})`);
-    if (!agree) lines.push(`         without the limits the tree gives ${s.treeResult}${at}`);
-    if (s.limitNote) lines.push(`         ${s.limitNote}`);
+    lines.push(`${CONTINUED}mail from ${s.ip}: ${s.result}${agree ? at : ''} (mailauth, ${plural(s.lookups, 'lookup')}, ${plural(s.voidLookups, 'void lookup')})`);
+    if (!agree) lines.push(`${CONTINUED}  without the limits the tree gives ${s.treeResult}${at}`);
+    if (s.limitNote) lines.push(`${CONTINUED}  ${s.limitNote}`);
   }
   return lines;
 }

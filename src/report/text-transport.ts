@@ -1,9 +1,10 @@
 import type { DomainFacts, FetchFact, Presence } from '../facts/index.js';
+import { labelled } from './text-layout.js';
 
 /** One line per standard (MTA-STS, TLS-RPT, BIMI, DNSSEC, DANE), each with its verdict. */
 export function transportLines(facts: DomainFacts): string[] {
   const lines: string[] = [];
-  const line = (label: string, text: string) => lines.push(`${label.padEnd(7)} ${text}`);
+  const line = (label: string, text: string) => lines.push(labelled(label, text));
   const missing = (status: Presence, applicable = true) =>
     status === 'undetermined'
       ? 'undetermined (lookup failed)'

@@ -8,10 +8,14 @@ import { dkimTextLines } from './text-dkim.js';
 import { dmarcTextLines } from './text-dmarc.js';
 import { smtpLines } from './text-smtp.js';
 import { spfTreeLines } from './text-spf.js';
+import { escapeDomainReport, escapeReport } from './text-escape.js';
+import { hangOf, labelled, wrapLine } from './text-layout.js';
 
 export interface TextOptions {
   rules: readonly Rule[];
   color: boolean;
+  /** Wrap lines to this many columns (the terminal's width); undefined: no wrapping (a pipe, a file). */
+  width?: number;
 }
 
 type Paint = (code: string, text: string) => string;
@@ -28,10 +32,10 @@ function recordLines(facts: DomainFacts): string[] {
   const mx = facts.mx;
   if (mx?.status === 'found') {
     const hosts = mx.hosts.map((h) => (h.isNull ? `${h.preference} . (null MX)` : `${h.preference} ${h.exchange}`));
-    lines.push(`MX     ${hosts.join(', ')}`);
-  } else if (mx) lines.push(`MX     ${mx.status === 'absent' ? 'none' : 'undetermined (lookup failed)'}`);
+    lines.push(labelled('MX', hosts.join(', ')));
+  } else if (mx) lines.push(labelled('MX', mx.status === 'absent' ? 'none' : 'undetermined (lookup failed)'));
   const spf = facts.spf;
-  if (spf) lines.push(`SPF    ${spf.records.map((r) => r.text).join(' | ') || (spf.status === 'absent' ? 'none' : 'undetermined (lookup failed)')}`);
+  if (spf) lines.push(labelled('SPF', spf.records.map((r) => r.text).join(' | ') || (spf.status === 'absent' ? 'none' : 'undetermined (lookup failed)')));
   lines.push(...spfTreeLines(facts));
   lines.push(...dmarcTextLines(facts.domain, facts.dmarc));
   lines.push(...dkimTextLines(facts.dkim));
@@ -43,20 +47,22 @@ function where(f: Finding): string {
   return `${f.location.name} ${f.location.type}${file}`;
 }
 
-function renderFinding(f: Finding, rule: Rule | undefined, paint: Paint): string[] {
+function renderFinding(f: Finding, rule: Rule | undefined, paint: Paint, width: number | undefined): string[] {
   const mark = MARK[f.severity];
   const head = `    ${paint(mark.code, `${mark.symbol} ${f.severity.padEnd(7)}`)} ${paint('1', f.ruleId)}`;
-  const lines = [head, `      ${f.message}`, paint('2', `      record: ${where(f)}`)];
+  const wrap = (text: string, hang: number) => wrapLine(text, width, hang);
+  const lines = [head, ...wrap(`      ${f.message}`, 6), ...wrap(`      record: ${where(f)}`, 14).map((l) => paint('2', l))];
   if (rule) {
-    lines.push(paint('2', `      fix: ${rule.fix}`));
-    lines.push(paint('2', `      see: ${rule.references.join(', ')}`));
+    // The fix is what to do: as visible as the message, its label in bold.
+    lines.push(...wrap(`      fix: ${rule.fix}`, 11).map((l, i) => (i === 0 ? `      ${paint('1', 'fix:')}${l.slice('      fix:'.length)}` : l)));
+    lines.push(...wrap(`      see: ${rule.references.join(', ')}`, 11).map((l) => paint('2', l)));
   }
   return lines;
 }
 
-function renderDomain(d: DomainReport, rules: Map<string, Rule>, paint: Paint): string[] {
+function renderDomain(d: DomainReport, rules: Map<string, Rule>, paint: Paint, width: number | undefined): string[] {
   const lines = [paint('1', d.domain === d.input.trim().toLowerCase().replace(/\.$/, '') ? d.domain : `${d.domain} (${d.input.trim()})`)];
-  for (const l of [...recordLines(d.records), ...transportLines(d.records), ...smtpLines(d)]) lines.push(`  ${l}`);
+  for (const l of [...recordLines(d.records), ...transportLines(d.records), ...smtpLines(d)]) lines.push(...wrapLine(`  ${l}`, width, 2 + hangOf(l)));
   const byCategory = new Map<string, Finding[]>();
   for (const f of d.findings) {
     const category = rules.get(f.ruleId)?.category ?? 'other';
@@ -66,7 +72,7 @@ function renderDomain(d: DomainReport, rules: Map<string, Rule>, paint: Paint): 
   for (const category of categories) {
     lines.push('', `  ${paint('4', category)}`);
     const findings = byCategory.get(category)!.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
-    for (const f of findings) lines.push(...renderFinding(f, rules.get(f.ruleId), paint));
+    for (const f of findings) lines.push(...renderFinding(f, rules.get(f.ruleId), paint, width));
   }
   if (d.findings.length === 0) lines.push('', `  ${paint('32', '✔ no findings')}`);
   lines.push('', `  ${d.domain}: ${describeCounts(d.summary)}`);
@@ -79,10 +85,12 @@ const rank = (category: string) => {
 };
 
 /** The report for people: per domain, its records, then findings grouped by category. */
-export function renderText(report: Report, options: TextOptions): string {
+export function renderText(raw: Report, options: TextOptions): string {
+  // Records, banners and peers' messages came from the network: shown escaped, never acted on.
+  const report = escapeReport(raw);
   const paint: Paint = options.color ? (code, text) => `\x1b[${code}m${text}\x1b[0m` : (_, text) => text;
   const rules = new Map(options.rules.map((r) => [r.id, r]));
-  const blocks = report.domains.map((d) => renderDomain(d, rules, paint).join('\n'));
+  const blocks = report.domains.map((d) => renderDomain(d, rules, paint, options.width).join('\n'));
   const s = report.summary;
   const total = `${s.domains} domain${s.domains === 1 ? '' : 's'} audited: ${describeCounts(s)}`;
   return `${[...blocks, paint('1', total)].join('\n\n')}\n`;
@@ -98,7 +106,8 @@ export function textWriter(options: TextOptions): { domain(d: DomainReport): str
   let first = true;
   const separator = () => (first ? ((first = false), '') : '\n\n');
   return {
-    domain: (d) => `${separator()}${renderDomain(d, rules, paint).join('\n')}`,
+    // Records, banners and peers' messages came from the network: shown escaped, never acted on.
+    domain: (d) => `${separator()}${renderDomain(escapeDomainReport(d), rules, paint, options.width).join('\n')}`,
     end: (s) => `${separator()}${paint('1', `${s.domains} domain${s.domains === 1 ? '' : 's'} audited: ${describeCounts(s)}`)}\n`,
   };
 }

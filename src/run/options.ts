@@ -17,6 +17,8 @@ export interface AuditOptions {
   zoneFile?: string;
   /** Zone files (several zones in one run); each answers for its own origin. `zoneFile` is added to them. */
   zoneFiles?: string[];
+  /** Origin of a lone zone file without $ORIGIN or SOA (the CLI's --origin); default: the first domain given. */
+  zoneOrigin?: string;
   /**
    * Audit each zone's origin too when domains are given (the Action's `domains` + `zones`). Without
    * domains, the zones' origins are always audited.

@@ -82,7 +82,7 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
   if (options.senderIps?.length) run.senderIps = options.senderIps;
   const files = [...new Set([...(options.zoneFile ? [options.zoneFile] : []), ...(options.zoneFiles ?? [])])];
   // The domain on the command line is the origin of a lone zone file without $ORIGIN/SOA.
-  const { zones, dns } = await readZones(files, files.length === 1 ? firstDomain : undefined, live);
+  const { zones, dns } = await readZones(files, options.zoneOrigin ?? (files.length === 1 ? firstDomain : undefined), live);
   run.zones = zones;
   if (zones[0]) {
     run.zone = zones[0];

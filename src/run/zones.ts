@@ -20,22 +20,45 @@ function guessOrigin(text: string, file: string): string | undefined {
   }
 }
 
-async function readZone(file: string, domainHint: string | undefined, fallback: DnsSource): Promise<{ context: ZoneContext; source?: ZoneDnsSource }> {
+/** `--zone -`: the zone is read from standard input and named this in findings. */
+export const STDIN_ZONE_NAME = '(stdin)';
+/** Most bytes of a zone read from standard input (a file's size is the user's own business). */
+const MAX_STDIN_ZONE_BYTES = 64 * 1024 * 1024;
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_STDIN_ZONE_BYTES) throw new InputError(`zone on stdin is over ${MAX_STDIN_ZONE_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readZone(path: string, domainHint: string | undefined, fallback: DnsSource): Promise<{ context: ZoneContext; source?: ZoneDnsSource }> {
   let text: string;
+  const file = path === '-' ? STDIN_ZONE_NAME : path;
   try {
-    text = readTextCapped(file, MAX_ZONE_FILE_BYTES);
+    text = path === '-' ? await readStdin() : readTextCapped(file, MAX_ZONE_FILE_BYTES);
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`cannot read zone file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   try {
     const zone = parseZone(text, { file, origin: domainHint });
-    if (!zone.origin) throw new InputError(`zone file ${file} has no $ORIGIN: give the domain on the command line`);
+    if (!zone.origin) throw new InputError(`zone file ${file} has no $ORIGIN or SOA: give its origin with --origin NAME or as the domain`);
     const context: ZoneContext = { file, origin: zone.origin, line: zone.soa?.origin.line ?? (zone.firstRecordLine || 1) };
     return { context, source: new ZoneDnsSource(zone, fallback) };
   } catch (err) {
     if (!(err instanceof ZoneSyntaxError)) throw err;
     const origin = domainHint ?? guessOrigin(text, file);
-    if (!origin) throw new InputError(`zone file ${err.message} (and no origin is known: give the domain on the command line)`);
+    if (!origin) {
+      if (/no origin is known/.test(err.reason)) {
+        throw new InputError(`zone file ${file} has no $ORIGIN or SOA: give its origin with --origin NAME or as the domain`);
+      }
+      throw new InputError(`zone file ${err.message} (and no origin is known: give it with --origin NAME or as the domain)`);
+    }
     const syntaxError = { file, line: err.line, reason: err.reason, origin: { file, line: err.line } };
     return { context: { file, origin, line: err.line, syntaxError } };
   }
