@@ -334,7 +334,8 @@ async function run(argv: string[]): Promise<number> {
       // Not streamed: a whole-report format is rendered by renderWhole, whichever it is.
       format: inv.format === 'compact' ? 'text' : inv.format,
       renderWhole: render,
-      textWriter: textWriter({ rules: inv.rules, color: useColor(inv.color, Boolean(inv.output), process.env, stdoutIsTTY), width }),
+      // compact is rendered whole (renderWhole); text is written domain by domain.
+      textWriter: inv.format !== 'text' ? undefined : textWriter({ rules: inv.rules, color: useColor(inv.color, Boolean(inv.output), process.env, stdoutIsTTY), width }),
       output: inv.output,
       shard: list.shard,
       resume: list.resume,

@@ -3,7 +3,7 @@
  * loopback instead of the internet, and does what the text says. A new command line in either
  * needs an expectation below: the first test fails until it has one.
  */
-import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -83,13 +83,14 @@ function readmeCommands(): string[] {
       for (const part of line.split(/\s*(?:&&|;)\s*/)) {
         const command = part.trim();
         // Synopsis lines (`mailaudit [domain..] [options]   what it does`) are not command lines.
-        if (/^(cat \S+ \| )?(npx )?mailaudit\b/.test(command) && !/\[|\s{3}/.test(command)) commands.push(command);
+        // Nor is what mailaudit prints (`mailaudit: stopped by SIGINT …`).
+        if (/^(cat \S+ \| )?(npx )?mailaudit\b(?!:)/.test(command) && !/\[|\s{3}/.test(command)) commands.push(command);
       }
     }
   }
-  for (const inline of README.matchAll(/`((?:npx )?mailaudit [^`]+)`/g)) {
+  for (const inline of README.matchAll(/`((?:npx )?mailaudit [^`\n]+)`/g)) {
     const command = inline[1]!;
-    if (!/\b[A-Z][A-Z-]+\b|\[|…/.test(command)) commands.push(command);
+    if (!/\b[A-Z][A-Z-]+\b|\[|…|</.test(command)) commands.push(command);
   }
   return [...new Set(commands)];
 }
@@ -179,6 +180,34 @@ const EXPECT: Record<string, Check> = {
     t.is(r.code, 1, r.stderr);
     t.regex(r.stdout, /^example\.org: error spf-missing example\.org publishes no SPF record.* \[example\.org TXT\]$/m);
   },
+  'mailaudit bounce "550-5.7.26 This mail has been blocked because the sender is unauthenticated..."': (t, r) => {
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stdout, /5\.7\.26/);
+    t.regex(r.stdout, /DMARC/);
+  },
+  'mailaudit example.com -o report.html': (t, r, dir) => {
+    t.true(audited(r), r.stderr);
+    t.is(r.stdout, '');
+    const page = readFileSync(join(dir, 'report.html'), 'utf8');
+    t.regex(page, /^<!DOCTYPE html>/i);
+    t.regex(page, /example\.com/);
+  },
+  'mailaudit report': (t, r) => {
+    t.is(r.code, 2, 'the command named alone: it needs the ndjson files');
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  },
+  'mailaudit report today.ndjson --baseline yesterday.ndjson  # what got better or worse': (t, r) => {
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stdout, /2 domains/);
+  },
+  'mailaudit --input domains.txt --shard auto --format ndjson': (t, r) => {
+    t.is(r.code, 2, 'outside a matrix job or an Indexed Job no shard index is set');
+    t.regex(r.stderr, /MAILAUDIT_SHARD_INDEX|JOB_COMPLETION_INDEX/);
+  },
+  'mailaudit report shard-*.ndjson --output posture.html': (t, r, dir) => {
+    t.is(r.code, 0, r.stderr);
+    t.regex(readFileSync(join(dir, 'posture.html'), 'utf8'), /example\.org/);
+  },
   'mailaudit explain spf-missing': (t, r) => {
     t.is(r.code, 0);
     t.regex(r.stdout, /How to fix it/);
@@ -195,10 +224,33 @@ test('every command line of README.md and --help has an expectation here', (t) =
   t.true(readmeCommands().length >= 8, readmeCommands().join('\n'));
 });
 
+/** A shell's glob of file names in `dir` (`shard-*.ndjson`), sorted; other words as they are. */
+function expandGlobs(args: string[], dir: string): string[] {
+  return args.flatMap((a) => {
+    if (!a.includes('*') || a.includes('/')) return [a];
+    const pattern = new RegExp(`^${a.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    const names = readdirSync(dir).filter((n) => pattern.test(n)).sort();
+    return names.length ? names : [a];
+  });
+}
+
+/** Results of earlier list runs, as the `mailaudit report` lines expect them in the working directory. */
+async function listRunOutputs(dir: string): Promise<void> {
+  const r = await runCli(againstTestDns(['--no-smtp', '-i', 'domains.txt', '-f', 'ndjson', '-o', 'today.ndjson']), {}, undefined, dir);
+  if (r.code !== 0 && r.code !== 1) throw new Error(r.stderr);
+  copyFileSync(join(dir, 'today.ndjson'), join(dir, 'yesterday.ndjson'));
+  const [a, b] = readFileSync(join(dir, 'today.ndjson'), 'utf8').trim().split('\n');
+  writeFileSync(join(dir, 'shard-0.ndjson'), `${a}\n`);
+  writeFileSync(join(dir, 'shard-1.ndjson'), `${b}\n`);
+}
+
 async function runDocumented(t: ExecutionContext, command: string, dir: string) {
   const shell = parseCommand(command);
+  shell.args = expandGlobs(shell.args, dir);
   const stdin = shell.stdinFile ? readFileSync(join(dir, shell.stdinFile), 'utf8') : undefined;
-  const r = await runCli(againstTestDns(shell.args), {}, stdin, dir);
+  // `report` and `bounce` ask no DNS and take no DNS options.
+  const offline = shell.args[0] === 'report' || shell.args[0] === 'bounce';
+  const r = await runCli(offline ? shell.args : againstTestDns(shell.args), {}, stdin, dir);
   if (shell.stdoutFile) writeFileSync(join(dir, shell.stdoutFile), r.stdout);
   t.log(command);
   EXPECT[command]!(t, r, dir);
@@ -208,6 +260,7 @@ async function runDocumented(t: ExecutionContext, command: string, dir: string) 
 test.serial('README.md: every command line runs and does what the text says', async (t) => {
   t.timeout(180_000);
   const dir = workdir();
+  await listRunOutputs(dir);
   for (const command of readmeCommands()) await runDocumented(t, command, dir);
 });
 

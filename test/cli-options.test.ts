@@ -115,6 +115,8 @@ const CASES: Record<string, Case> = {
   },
   config: { value: () => join(dir, 'config.json'), check: (t, r) => (only(t, r), t.deepEqual(ids(r), [])) },
   'smtp-port': { value: () => '2525', check: only },
+  'smtp-interval': { value: () => '50', check: only },
+  'cert-expiry-days': { value: () => '30', check: only },
   'smtp-timeout': { value: () => '1000', check: only },
   'ehlo-name': { value: () => 'probe.example', check: only },
   submission: { value: () => 'nohost.nospf.test', check: (t, r) => (only(t, r), t.is(report(r).domains[0]!.records.submission.host, 'nohost.nospf.test')) },
@@ -123,6 +125,8 @@ const CASES: Record<string, Case> = {
   qps: { value: () => '500', check: only },
   'dns-in-flight': { value: () => '8', check: only },
   shard: { value: () => '1/1', check: only },
+  // The index of `--shard auto` from the environment, as a matrix job sets it (read by the child only).
+  'shard-count': { value: () => ((process.env.MAILAUDIT_SHARD_INDEX = '0'), '1'), extra: () => ['--shard', 'auto'], check: only },
   resume: {
     value: (v) => {
       const file = join(dir, `resume-${v}.ndjson`);
