@@ -267,7 +267,7 @@ test('action.yml is a JavaScript action: Node 24 runs the committed bundle; it d
  */
 test('the committed bundle runs from a clean checkout of the action with nothing installed', async (t) => {
   const action = mkdtempSync(join(tmpdir(), 'action-checkout-'));
-  for (const dir of ['rules', 'schemas', 'docs']) cpSync(dir, join(action, dir), { recursive: true });
+  for (const dir of ['rules', 'schemas', 'docs', 'data']) cpSync(dir, join(action, dir), { recursive: true });
   copyFileSync('action.yml', join(action, 'action.yml'));
   mkdirSync(join(action, 'action'));
   copyFileSync(BUNDLE, join(action, 'action', 'main.mjs'));
