@@ -47,9 +47,10 @@ export interface AuditRun {
 export async function prepareRun(options: AuditOptions, firstDomain?: string): Promise<AuditRun> {
   const rules = options.rules ?? builtinRules();
   checkOptions(options, rules);
-  let live: DnsSource =
-    options.dns ??
-    new LiveDnsSource({ servers: options.dnsServers, timeoutMs: options.timeoutMs, tries: options.tries, maxInFlight: options.dnsInFlight });
+  const ownLive = options.dns
+    ? undefined
+    : new LiveDnsSource({ servers: options.dnsServers, timeoutMs: options.timeoutMs, tries: options.tries, maxInFlight: options.dnsInFlight });
+  let live: DnsSource = options.dns ?? ownLive!;
   if (options.qps !== undefined) live = new RateLimitedDnsSource(live, options.qps);
   const https: HttpsSettings = {
     port: options.httpsPort ?? DEFAULT_HTTPS_SETTINGS.port,
@@ -77,6 +78,8 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
       // Bounded like the DNS cache: a long list must not keep one entry per domain (issue 7).
       cache: new BoundedMap(options.cacheEntries),
     };
+    // One client, one bound on questions in flight, and the MX question asked once (issue 12.5, 15).
+    if (ownLive) run.dnssec.askWithDo = (name, type) => ownLive.askWithDo(name, type);
   }
   if (options.senderIps?.length) run.senderIps = options.senderIps;
   const files = [...new Set([...(options.zoneFile ? [options.zoneFile] : []), ...(options.zoneFiles ?? [])])];
