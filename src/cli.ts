@@ -61,6 +61,7 @@ function parser(argv: string[]) {
       describe: 'DKIM selector to try besides the built-in list (repeatable; replaces the config file\'s dkimSelectors)',
       defaultDescription: 'none',
     })
+    .option('dkim-discovery', { choices: ['auto', 'full'] as const, default: 'auto' as const, describe: 'DKIM selectors: auto asks _domainkey first (RFC 8020: NXDOMAIN there means no selector exists, so only the common and given ones are asked); full asks every one' })
     .option('https-port', { type: 'number', default: 443, describe: 'port for HTTPS fetches of MTA-STS policies and BIMI logos' })
     .option('ca-file', { type: 'string', describe: 'PEM file of extra trusted CA certificates (HTTPS and SMTP certificate checks)', defaultDescription: "node's bundled roots only" })
     .option('http-timeout', { type: 'number', default: 10000, describe: 'timeout per HTTPS fetch in ms (connect, TLS, response)' })
@@ -212,6 +213,7 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
   };
   const dkimSelectors = selectors.length ? selectors : config.dkimSelectors;
   if (dkimSelectors) options.dkimSelectors = dkimSelectors;
+  if (args['dkim-discovery'] === 'full') options.dkimDiscovery = 'full';
   const inv: Invocation = { command: 'audit', domains, options, format: args.format, failOn: args['fail-on'], rules, config, list };
   if (args.output) inv.output = args.output;
   return inv;

@@ -90,6 +90,8 @@ interface Server {
   current?: Channel;
 }
 
+const noop = (): void => {};
+
 const canonicalAddress = (host: string): string => (isIP(host) === 6 ? new URL(`http://[${host}]/`).hostname.slice(1, -1) : host);
 
 export class DnsClient {
@@ -251,8 +253,11 @@ export class DnsClient {
       if (ch.retired) ch.socket.close();
       else ch.socket.unref();
     }
-    if (err) p.reject(err);
-    else p.resolve(res!);
+    const { resolve, reject } = p;
+    // The timer queue holds settled entries until their deadline: keep nothing big reachable from them.
+    p.resolve = p.reject = noop;
+    if (err) reject(err);
+    else resolve(res!);
   }
 
   private enqueue(p: Pending): void {

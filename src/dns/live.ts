@@ -43,8 +43,11 @@ export function parseDnsServer(text: string): string {
  */
 export class LiveDnsSource implements DnsSource {
   readonly client: DnsClient;
-  /** Questions with the DO bit, shared with the DNSSEC check (its MX question is the MX answer). */
-  private readonly withDo = new BoundedMap<string, Promise<RawAnswer>>(4096);
+  /**
+   * Questions with the DO bit, shared with the DNSSEC check (its MX question is the MX answer). Both
+   * ask at the start of a domain's audit, so a few hundred recent ones are enough.
+   */
+  private readonly withDo = new BoundedMap<string, Promise<RawAnswer>>(512);
 
   constructor(options: LiveDnsOptions = {}) {
     this.client =

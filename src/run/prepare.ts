@@ -29,6 +29,7 @@ export interface AuditRun {
   severity: Record<string, Severity>;
   policies: Record<string, DomainPolicy>;
   dkimSelectors?: string[];
+  dkimDiscovery?: 'auto' | 'full';
   /** HTTPS fetches (MTA-STS policies, BIMI logos): port, trusted CAs, timeout. */
   https: HttpsSettings;
   /** The resolvers asked for DNSSEC (AD flag); undefined when DNS comes from a custom DnsSource. */
@@ -69,6 +70,7 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
     skipDkim: rules.filter((r) => r.category === 'dkim').every((r) => options.disable?.includes(r.id)),
   };
   if (options.dkimSelectors) run.dkimSelectors = options.dkimSelectors.map(normalizeSelector);
+  if (options.dkimDiscovery) run.dkimDiscovery = options.dkimDiscovery;
   // DNSSEC asks the configured resolvers directly (node:dns hides the AD flag); not with a custom DnsSource.
   if (options.dnsServers?.length || !options.dns) {
     run.dnssec = {

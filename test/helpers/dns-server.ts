@@ -19,7 +19,8 @@ import dnsPacket from 'dns-packet';
 import type { RecordDataByType, RRType, ZoneRecord } from '../../src/dns/types.js';
 
 export interface Behaviour {
-  kind: 'timeout' | 'servfail' | 'refused' | 'truncate-udp';
+  /** nxdomain: NXDOMAIN whatever exists (a server that denies empty non-terminals, breaking RFC 8020). */
+  kind: 'timeout' | 'servfail' | 'refused' | 'truncate-udp' | 'nxdomain';
 }
 
 export interface DnsServerOptions {
@@ -445,6 +446,10 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<TestDnsSer
     if (behaviour === 'timeout') return undefined;
     if (behaviour === 'servfail') return fail(RCODE.SERVFAIL);
     if (behaviour === 'refused') return fail(RCODE.REFUSED);
+    if (behaviour === 'nxdomain') {
+      packet.authorities = soaAuthority(index, qname);
+      return fail(RCODE.NXDOMAIN | FLAG_AA);
+    }
     if (question.class !== 'IN') return fail(RCODE.REFUSED);
     reply.forceTruncateUdp = behaviour === 'truncate-udp';
     const lie = forged.get(qname);
