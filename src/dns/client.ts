@@ -75,6 +75,8 @@ interface Pending {
 /** One UDP socket to one server, and the questions waiting for an answer on it. */
 interface Channel {
   socket: dgram.Socket;
+  /** Queries waiting for the socket to be connected (connect is asynchronous). */
+  unsent: { packet: Buffer; pending: Pending }[] | undefined;
   pending: Map<number, Pending>;
   sent: number;
   retired: boolean;
@@ -138,7 +140,7 @@ export class DnsClient {
 
   private async ask(q: ClientQuestion): Promise<RawAnswer> {
     let lastAnswer: RawAnswer | undefined;
-    let lastError = new RawDnsError('ENOSERVER', 'no DNS server to ask');
+    let lastError: RawDnsError | undefined;
     for (let round = 0; round < this.tries; round++) {
       let answered = false;
       for (const server of this.servers) {
@@ -160,7 +162,7 @@ export class DnsClient {
       if (answered && lastAnswer) return lastAnswer;
     }
     if (lastAnswer) return lastAnswer;
-    throw lastError;
+    throw lastError ?? new RawDnsError('ENOSERVER', 'no DNS server to ask');
   }
 
   private channel(server: Server): Channel {
@@ -171,11 +173,19 @@ export class DnsClient {
       if (ch.pending.size === 0) ch.socket.close();
     }
     const socket = dgram.createSocket(server.family);
-    const fresh: Channel = { socket, pending: new Map(), sent: 0, retired: false };
+    const fresh: Channel = { socket, unsent: [], pending: new Map(), sent: 0, retired: false };
+    // Connected: the kernel drops datagrams from any other address, sends need no address lookup, and
+    // an ICMP port unreachable comes back as ECONNREFUSED instead of a timeout.
+    socket.connect(server.port, server.host, () => {
+      const unsent = fresh.unsent ?? [];
+      fresh.unsent = undefined;
+      for (const { packet, pending } of unsent) this.send(fresh, packet, pending);
+    });
     socket.on('message', (msg, rinfo) => this.onMessage(server, fresh, msg, rinfo));
     socket.on('error', (err) => {
-      // A socket-level error (EMFILE at bind, …) fails every question waiting on it.
+      // A socket-level error (EMFILE at bind, ECONNREFUSED, …) fails every question waiting on it.
       const code = (err as NodeJS.ErrnoException).code ?? 'ESOCKET';
+      fresh.unsent = undefined;
       for (const p of [...fresh.pending.values()]) this.settle(p, new RawDnsError(code, err.message));
       fresh.retired = true;
       if (server.current === fresh) server.current = undefined;
@@ -221,10 +231,20 @@ export class DnsClient {
       ch.pending.set(id, p);
       ch.sent++;
       this.enqueue(p);
-      ch.socket.send(packet, server.port, server.host, (err) => {
+      if (ch.unsent) ch.unsent.push({ packet, pending: p });
+      else this.send(ch, packet, p);
+    });
+  }
+
+  private send(ch: Channel, packet: Buffer, p: Pending): void {
+    if (p.settled) return;
+    try {
+      ch.socket.send(packet, (err) => {
         if (err) this.settle(p, new RawDnsError((err as NodeJS.ErrnoException).code ?? 'ESEND', err.message));
       });
-    });
+    } catch (err) {
+      this.settle(p, new RawDnsError((err as NodeJS.ErrnoException).code ?? 'ESEND', (err as Error).message));
+    }
   }
 
   private onMessage(server: Server, ch: Channel, msg: Buffer, rinfo: dgram.RemoteInfo): void {
