@@ -8,7 +8,9 @@
  * --sequential: the sizes also run with --concurrency 1 (the baseline); --concurrency: the values to
  * run instead of the default; --node: options for the node running the CLI (e.g. --cpu-prof);
  * --extra: more CLI options; --delay MS: the server answers every question after MS (a resolver's
- * round trip; the default 0 is an authoritative server on loopback). The last lines are a markdown table of every run.
+ * round trip; the default 0 is an authoritative server on loopback); --processes K: K CLI processes at
+ * once, each auditing its --shard of the list (peak RSS is then their sum). The last lines are a
+ * markdown table of every run.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,12 +48,15 @@ interface Result {
   queries: number;
   peakRssMb: number;
   exitCode: number | null;
+  /** CPU time of the CLI (user + system, from GNU time): far less sensitive to a loaded machine than wall time. */
+  cpuSeconds: number;
 }
 
 /** Peak RSS: GNU time's figure if it is there, else VmHWM polled from /proc while the CLI runs. */
 let nodeArgs: string[] = [];
+let processes = 1;
 
-async function runCli(args: string[]): Promise<{ seconds: number; lines: number; peakKb: number; code: number | null; stderr: string }> {
+async function runCli(args: string[]): Promise<{ seconds: number; lines: number; peakKb: number; code: number | null; stderr: string; cpuSeconds: number }> {
   const useTime = existsSync(TIME);
   const node = [process.execPath, ...nodeArgs, BIN, ...args];
   const argv = useTime ? [TIME, '-v', ...node] : node;
@@ -78,7 +83,10 @@ async function runCli(args: string[]): Promise<{ seconds: number; lines: number;
   const seconds = (performance.now() - t0) / 1000;
   if (poll) clearInterval(poll);
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-  return { seconds, lines, peakKb: m ? Number(m[1]) : polledKb, code, stderr };
+  const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
+  const system = /System time \(seconds\): ([\d.]+)/.exec(stderr);
+  const cpuSeconds = user && system ? Number(user[1]) + Number(system[1]) : NaN;
+  return { seconds, lines, peakKb: m ? Number(m[1]) : polledKb, code, stderr, cpuSeconds };
 }
 
 async function bench(n: number, concurrencies: number[], modes: string[], extra: string[], delayMs: number): Promise<Result[]> {
@@ -96,12 +104,23 @@ async function bench(n: number, concurrencies: number[], modes: string[], extra:
       const before = (await server.stats()).queries;
       const args = ['--input', listFile, '--no-smtp', '--format', 'ndjson', '--dns-server', server.address, '--quiet',
         '--concurrency', String(concurrency), '--fail-on', 'none', '--timeout', '2000', '--tries', '2', ...MODES[mode]!(), ...extra];
-      const r = await runCli(args);
+      // --processes K: K CLIs at once, each on its shard of the list (what --workers K would do, sharing nothing).
+      const r =
+        processes > 1
+          ? await Promise.all(Array.from({ length: processes }, (_, k) => runCli([...args, '--shard', `${k + 1}/${processes}`]))).then((rs) => ({
+              seconds: Math.max(...rs.map((x) => x.seconds)),
+              lines: rs.reduce((sum, x) => sum + x.lines, 0),
+              peakKb: rs.reduce((sum, x) => sum + x.peakKb, 0),
+              code: rs.find((x) => x.code !== 0)?.code ?? 0,
+              stderr: rs.map((x) => x.stderr).join(''),
+              cpuSeconds: rs.reduce((sum, x) => sum + x.cpuSeconds, 0),
+            }))
+          : await runCli(args);
       const queries = (await server.stats()).queries - before;
       if (r.code !== 0 || r.lines !== n) {
         process.stderr.write(`bench: N=${n} c=${concurrency}: exit ${r.code}, ${r.lines} lines\n${r.stderr.slice(-2000)}\n`);
       }
-      const result = { mode, n, concurrency, seconds: r.seconds, lines: r.lines, queries, peakRssMb: r.peakKb / 1024, exitCode: r.code };
+      const result = { mode, n, concurrency, seconds: r.seconds, lines: r.lines, queries, peakRssMb: r.peakKb / 1024, exitCode: r.code, cpuSeconds: r.cpuSeconds };
       results.push(result);
       process.stdout.write(`${line(result)}\n`);
     }
@@ -121,6 +140,7 @@ function line(r: Result): string {
     `${(r.queries / r.seconds).toFixed(0)} DNS queries/s`.padEnd(20),
     `${(r.queries / r.n).toFixed(2)} queries/domain`.padEnd(22),
     `peak RSS ${r.peakRssMb.toFixed(1)} MB`.padEnd(20),
+    `CPU ${((r.cpuSeconds / r.n) * 1000).toFixed(2)} ms/domain`.padEnd(24),
     `${r.seconds.toFixed(2)} s`,
   ].join(' ');
 }
@@ -136,6 +156,7 @@ async function main(): Promise<void> {
       n: { type: 'string', default: '2000,20000' },
       sequential: { type: 'string', default: '' },
       modes: { type: 'string', default: Object.keys(MODES).join(',') },
+      processes: { type: 'string', default: '1' },
       concurrency: { type: 'string', default: '' },
       extra: { type: 'string', default: '' },
       node: { type: 'string', default: '' },
@@ -148,6 +169,7 @@ async function main(): Promise<void> {
   nodeArgs = values.node ? values.node.split(' ') : [];
   const extra = values.extra ? values.extra.split(' ') : [];
   const modes = values.modes.split(',').filter(Boolean);
+  processes = Math.max(1, Number(values.processes));
   for (const m of modes) if (!MODES[m]) throw new Error(`unknown mode ${m} (${Object.keys(MODES).join(', ')})`);
   process.stdout.write(`machine: ${machine()}${values.delay !== '0' ? `; DNS answers delayed ${values.delay} ms` : ''}\n`);
   const all: Result[] = [];
@@ -163,9 +185,9 @@ async function main(): Promise<void> {
     const large = byN(20000);
     if (small && large) process.stdout.write(`${mode}: RSS(20k)/RSS(2k) = ${(large.peakRssMb / small.peakRssMb).toFixed(2)}\n`);
   }
-  process.stdout.write('\n| mode | N | concurrency | domains/s | DNS queries/s | queries/domain | peak RSS (MB) | wall (s) |\n|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('\n| mode | N | concurrency | domains/s | DNS queries/s | queries/domain | peak RSS (MB) | CPU ms/domain | wall (s) |\n|---|---|---|---|---|---|---|---|---|\n');
   for (const r of all) {
-    const cells = [r.mode, r.n, r.concurrency, (r.n / r.seconds).toFixed(0), (r.queries / r.seconds).toFixed(0), (r.queries / r.n).toFixed(2), r.peakRssMb.toFixed(1), r.seconds.toFixed(2)];
+    const cells = [r.mode, r.n, r.concurrency, (r.n / r.seconds).toFixed(0), (r.queries / r.seconds).toFixed(0), (r.queries / r.n).toFixed(2), r.peakRssMb.toFixed(1), ((r.cpuSeconds / r.n) * 1000).toFixed(2), r.seconds.toFixed(2)];
     process.stdout.write(`| ${cells.join(' | ')} |\n`);
   }
 }
