@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import test from 'ava';
 import dnsPacket from 'dns-packet';
@@ -221,4 +222,47 @@ test('a server that never answers: ETIMEOUT after timeout × tries, asking again
   } finally {
     server.socket.close();
   }
+});
+
+test('an IPv6 server ([::1]:port) is asked and its answers are taken', async (t) => {
+  let v6: TestDnsServer;
+  try {
+    v6 = await startDnsServer({ records: RECORDS, host: '::1' });
+  } catch {
+    t.pass('no IPv6 loopback here');
+    return;
+  }
+  try {
+    const answer = await new LiveDnsSource({ servers: [v6.address], timeoutMs: 2000, tries: 1 }).resolve('mx.client.test', 'A');
+    t.deepEqual(answer.records, ['192.0.2.25']);
+  } finally {
+    await v6.close();
+  }
+});
+
+test('a server that refuses the port: ECONNREFUSED at once, then the next server answers', async (t) => {
+  const dead = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => dead.bind(0, '127.0.0.1', resolve));
+  const deadAddress = `127.0.0.1:${dead.address().port}`;
+  await new Promise<void>((resolve) => dead.close(() => resolve()));
+  const alone = await new LiveDnsSource({ servers: [deadAddress], timeoutMs: 5000, tries: 1 }).resolve('victim.client.test', 'TXT');
+  t.is(alone.status, 'error');
+  t.true(['ECONNREFUSED', 'ETIMEOUT'].includes(alone.error!), alone.error);
+  const both = await new LiveDnsSource({ servers: [deadAddress, server.address], timeoutMs: 5000, tries: 1 }).resolve('victim.client.test', 'TXT');
+  t.deepEqual(both.records, [['v=spf1 -all']]);
+});
+
+test('once answered, nothing of the client keeps the process alive: not the 60 s timer, not the socket', async (t) => {
+  const live = new URL('../src/dns/live.js', import.meta.url).href;
+  const script = `const { LiveDnsSource } = await import(${JSON.stringify(live)});
+    const a = await new LiveDnsSource({ servers: [${JSON.stringify(server.address)}], timeoutMs: 60000, tries: 1 }).resolve('victim.client.test', 'TXT');
+    console.log(a.status);`;
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.is(code, 0);
+  t.is(out.trim(), 'ok');
+  t.true(Date.now() - started < 30_000, 'the process ended long before the 60 s timeout');
 });

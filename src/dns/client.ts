@@ -248,7 +248,8 @@ export class DnsClient {
   }
 
   private onMessage(server: Server, ch: Channel, msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (rinfo.port !== server.port || canonicalAddress(rinfo.address) !== server.address) return;
+    if (rinfo.port !== server.port) return;
+    if (rinfo.address !== server.address && canonicalAddress(rinfo.address) !== server.address) return;
     if (msg.length < 12 || msg.length > this.maxBytes) return;
     const p = ch.pending.get(msg.readUInt16BE(0));
     if (!p) return;
