@@ -7,7 +7,10 @@ import { authenticated } from '../src/collect/dnssec.js';
 import { DnsClient } from '../src/dns/client.js';
 import { LiveDnsSource } from '../src/dns/live.js';
 import type { ZoneRecord } from '../src/dns/types.js';
-import { startDnsServer, type TestDnsServer } from './helpers/dns-server.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDnsServer, startDnsServerProcess, type TestDnsServer } from './helpers/dns-server.js';
 
 const origin = { file: 'client.test.zone', line: 1 };
 const rec = <T extends ZoneRecord['type']>(name: string, type: T, data: ZoneRecord<T>['data']): ZoneRecord =>
@@ -265,4 +268,31 @@ test('once answered, nothing of the client keeps the process alive: not the 60 s
   t.is(code, 0);
   t.is(out.trim(), 'ok');
   t.true(Date.now() - started < 30_000, 'the process ended long before the 60 s timeout');
+});
+
+test('an answer that arrived while the event loop was busy past the deadline is taken, not timed out', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mailaudit-client-'));
+  const recordsFile = join(dir, 'records.json');
+  writeFileSync(recordsFile, JSON.stringify(RECORDS));
+  const other = await startDnsServerProcess({ recordsFile });
+  try {
+    const client = new DnsClient({ servers: [other.address], timeoutMs: 150, tries: 1, maxInFlight: 4 });
+    t.is((await client.query({ name: 'mx.client.test', type: 'A' })).rcode, 'NOERROR', 'the socket is connected');
+    // Asked from the check phase, and busy there past the deadline: the next loop turn starts with
+    // the timers, while the answer (from a server in another process) waits in the socket.
+    const answer = await new Promise<Promise<unknown>>((resolve) =>
+      setImmediate(() => {
+        const asked = client.query({ name: 'victim.client.test', type: 'TXT' });
+        const until = Date.now() + 600;
+        while (Date.now() < until) {
+          // busy past the 150 ms deadline
+        }
+        resolve(asked);
+      }),
+    );
+    t.is(((await answer) as { rcode: string }).rcode, 'NOERROR');
+  } finally {
+    await other.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

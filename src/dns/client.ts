@@ -287,7 +287,9 @@ export class DnsClient {
   }
 
   private arm(at: number): void {
-    this.timer = setTimeout(() => this.expire(), Math.max(1, at - Date.now()));
+    // Expired in the check phase, after the poll phase has read what arrived: when the event loop was
+    // busy past a deadline, an answer already waiting in the socket is taken, not timed out.
+    this.timer = setTimeout(() => setImmediate(() => this.expire()), Math.max(1, at - Date.now()));
     this.timer.unref();
   }
 
