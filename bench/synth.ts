@@ -1,7 +1,8 @@
 /**
  * Synthetic domains for the benchmark, shaped like real ones: MX at a shared provider, SPF with two
- * levels of includes, DMARC with an external rua (and its authorization record), one DKIM selector, an
- * A record; a tenth of them broken in various ways.
+ * levels of includes, DMARC with an external rua (and its authorization record), an A record; a third
+ * of them sign with DKIM, each under one built-in selector (common and rare ones in turn), the rest
+ * publish no key; a tenth of them broken in various ways.
  */
 import { reverseName } from '../src/dns/reverse.js';
 import { generateKeyPairSync } from 'node:crypto';
@@ -19,6 +20,9 @@ export interface BenchZone {
 
 /** The kinds of breakage, one per broken domain in turn. */
 export const BREAKAGES = ['no-spf', 'spf-pass-all', 'dmarc-none', 'mx-no-address', 'nxdomain', 'two-spf', 'servfail', 'no-dmarc'] as const;
+
+/** Built-in selectors the signing domains use, in turn: the common ones and a few rare ones. */
+export const BENCH_SELECTORS = ['selector1', 'google', 'selector2', 's1', 'k1', 'default', 'protonmail', 'sig1', 'fm2'] as const;
 
 export function domainName(i: number): string {
   return `shop-${i.toString(36)}.brand${i % 97}.test`;
@@ -74,7 +78,7 @@ export function benchZone(n: number): BenchZone {
       const p = broken === 'dmarc-none' ? 'none' : i % 3 === 0 ? 'quarantine' : 'reject';
       records.push(rec(`_dmarc.${d}`, 'TXT', [`v=DMARC1; p=${p}; rua=mailto:agg@reports.test; adkim=s`]));
     }
-    records.push(rec(`selector1._domainkey.${d}`, 'TXT', keyChunks));
+    if (i % 3 === 0) records.push(rec(`${BENCH_SELECTORS[(i / 3) % BENCH_SELECTORS.length]}._domainkey.${d}`, 'TXT', keyChunks));
   }
   return { records, behaviours, domains };
 }

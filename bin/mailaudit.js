@@ -2,8 +2,11 @@
 // The Node version is checked before the CLI is loaded: on an older Node the audit would run and
 // report false errors. runtime.js imports nothing, and this file is syntax that Node 20 parses.
 import { nodeSupported, unsupportedNodeMessage } from '../dist/src/runtime.js';
+import module from 'node:module';
 
 if (nodeSupported(process.versions.node)) {
+  // Node's on-disk cache of compiled code (Node >= 22.1): later starts skip compiling the module graph.
+  module.enableCompileCache?.();
   const { main } = await import('../dist/src/cli.js');
   process.exitCode = await main();
 } else {

@@ -50,6 +50,7 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   disable: { kind: 'strings', describe: 'rule id not to check (adds to the config file\'s "off" rules)', defaultDescription: 'none' },
   zone: { kind: 'strings', describe: 'audit the records of this zone file before it is deployed (- for stdin; each zone is audited for its origin)' },
   origin: { kind: 'string', describe: "origin of a --zone file that has no $ORIGIN or SOA (as named-checkzone's ZONE)", defaultDescription: 'the domain given, if one' },
+  'dkim-discovery': { kind: 'choice', choices: ['auto', 'full'], default: 'auto', describe: 'DKIM selectors: auto asks _domainkey first (RFC 8020: NXDOMAIN there means no selector exists, so only the common and given ones are asked); full asks every one' },
   'dkim-selector': { kind: 'strings', describe: "DKIM selector to try besides the built-in list (replaces the config file's dkimSelectors)", defaultDescription: 'none' },
   'https-port': { kind: 'integer', min: 1, max: 65535, default: 443, describe: 'port for HTTPS fetches of MTA-STS policies and BIMI logos' },
   'ca-file': { kind: 'string', describe: 'PEM file of extra trusted CA certificates (HTTPS and SMTP certificate checks)', defaultDescription: "node's bundled roots only" },
@@ -260,6 +261,7 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
   };
   const dkimSelectors = selectors.length ? selectors : config.dkimSelectors;
   if (dkimSelectors) options.dkimSelectors = dkimSelectors;
+  if (values.string('dkim-discovery') === 'full') options.dkimDiscovery = 'full';
   const output = values.string('output');
   const failOn = values.string('fail-on') as Severity | 'none';
   const inv: Invocation = { command: 'audit', domains, options, format: formatFor(format, output, argv), failOn, rules, config, list };

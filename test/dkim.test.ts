@@ -110,7 +110,7 @@ test.serial('every selector is asked at once', async (t) => {
 test.serial('when the wildcard probe fails, DKIM is undetermined with one failed lookup, not one per selector', async (t) => {
   const server = await startDnsServer({ records: fixtureRecords(), behaviours: { '*._domainkey.dkim-none.test': 'timeout' } });
   try {
-    const report = await audit('dkim-none.test', { dnsServers: [server.address], timeoutMs: 300, tries: 1, disable: QUIET_RULES, smtp: false });
+    const report = await audit('dkim-none.test', { dnsServers: [server.address], timeoutMs: 300, tries: 1, disable: QUIET_RULES, smtp: false, dkimDiscovery: 'full' });
     const d = report.domains[0]!;
     t.is(d.records.dkim!.status, 'undetermined');
     t.deepEqual(d.findings.map((f) => [f.ruleId, f.location.name]), [['dns-lookup-failed', 'mailaudit-wildcard-probe-7q2x._domainkey.dkim-none.test']]);
@@ -166,4 +166,112 @@ test.serial('h=sha256:foo signs with sha256: the unknown name is kept apart, not
   t.deepEqual(key.hashAlgorithms, ['sha256', 'foo']);
   t.deepEqual(key.ignoredHashAlgorithms, ['foo']);
   t.false(key.sha1Allowed);
+});
+
+test.serial('a resolver outage at _domainkey and below: two failed lookups (_domainkey, the wildcard probe), not one per selector', async (t) => {
+  const server = await startDnsServer({
+    records: fixtureRecords(),
+    behaviours: { '_domainkey.dkim-none.test': 'timeout', '*._domainkey.dkim-none.test': 'timeout' },
+  });
+  try {
+    const report = await audit('dkim-none.test', { dnsServers: [server.address], timeoutMs: 300, tries: 1, disable: QUIET_RULES, smtp: false });
+    const d = report.domains[0]!;
+    t.is(d.records.dkim!.status, 'undetermined');
+    t.is(d.records.dkim!.discovery.reason, 'domainkey-failed');
+    t.deepEqual(d.findings.map((f) => [f.ruleId, f.location.name]), [
+      ['dns-lookup-failed', '_domainkey.dkim-none.test'],
+      ['dns-lookup-failed', 'mailaudit-wildcard-probe-7q2x._domainkey.dkim-none.test'],
+    ]);
+  } finally {
+    await server.close();
+  }
+});
+
+// DKIM discovery as RFC 8020 allows (issue 15): `_domainkey.<domain>` first.
+const ED_KEY = ['v=DKIM1; k=ed25519; p=' + Buffer.alloc(32, 7).toString('base64')];
+const discoveryOrigin = { file: 'discovery.test.zone', line: 1 };
+const txt = (name: string, data: string[]) => ({ name, type: 'TXT' as const, ttl: 60, data, origin: discoveryOrigin });
+const DISCOVERY_RECORDS = [
+  { name: 'disc.test', type: 'SOA' as const, ttl: 60, origin: discoveryOrigin, data: { mname: 'ns.disc.test', rname: 'h.disc.test', serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 60 } },
+  ...['common', 'rare', 'user', 'none', 'broken', 'brokenuser', 'flaky'].map((d) => txt(`${d}.disc.test`, ['v=spf1 ip4:192.0.2.1 -all'])),
+  txt('google._domainkey.common.disc.test', ED_KEY),
+  txt('fm2._domainkey.rare.disc.test', ED_KEY),
+  txt('s2024._domainkey.user.disc.test', ED_KEY),
+  txt('selector1._domainkey.broken.disc.test', ED_KEY),
+  txt('fm2._domainkey.broken.disc.test', ED_KEY),
+  txt('mine._domainkey.brokenuser.disc.test', ED_KEY),
+  txt('fm2._domainkey.flaky.disc.test', ED_KEY),
+];
+
+async function discovery(t: { teardown(fn: () => Promise<void>): void }, behaviours: Record<string, 'nxdomain' | 'servfail'> = {}) {
+  const server = await startDnsServer({ records: DISCOVERY_RECORDS, behaviours });
+  t.teardown(() => server.close());
+  const run = async (domain: string, extra: Parameters<typeof audit>[1] = {}) => {
+    const before = server.queries.length;
+    const report = await audit(domain, { dnsServers: [server.address], timeoutMs: 3000, tries: 1, smtp: false, ...extra });
+    const d = report.domains[0]!;
+    const asked = server.queries.slice(before).filter((q) => q.name.includes('_domainkey')).map((q) => q.name);
+    return { dkim: d.records.dkim!, ids: d.findings.map((f) => f.ruleId), findings: d.findings, asked };
+  };
+  return { server, run };
+}
+
+test.serial('discovery: a key under a common selector, under a rare built-in one and under a user\'s selector is found', async (t) => {
+  const { run } = await discovery(t);
+  const common = await run('common.disc.test');
+  t.deepEqual(common.dkim.answered, ['google']);
+  t.like(common.dkim.discovery, { method: 'full', reason: 'domainkey-exists', domainkeyStatus: 'nodata', rfc8020Broken: false });
+  const rare = await run('rare.disc.test');
+  t.deepEqual(rare.dkim.answered, ['fm2']);
+  const user = await run('user.disc.test', { dkimSelectors: ['s2024'] });
+  t.deepEqual(user.dkim.answered, ['s2024']);
+  t.is(user.dkim.tried.length, BUILTIN_SELECTORS.length + 1);
+});
+
+test.serial('discovery: NXDOMAIN at _domainkey asks only the guard selectors, and the message says so', async (t) => {
+  const { run } = await discovery(t);
+  const none = await run('none.disc.test', { dkimSelectors: ['mine'] });
+  t.like(none.dkim.discovery, { method: 'short', reason: 'domainkey-nxdomain', domainkeyStatus: 'nxdomain', rfc8020Broken: false });
+  t.deepEqual(none.dkim.tried, ['google', 'selector1', 'selector2', 'default', 'mine']);
+  t.is(none.dkim.triedCount, 5);
+  t.deepEqual(none.asked.sort(), ['_domainkey.none.disc.test', ...none.dkim.tried.map((s) => `${s}._domainkey.none.disc.test`)].sort());
+  t.is(none.dkim.status, 'absent');
+  const finding = none.findings.find((f) => f.ruleId === 'dkim-no-selector-found');
+  t.truthy(finding);
+  t.regex(finding!.message, /under any of the 5 selectors tried \(_domainkey\.none\.disc\.test does not exist, so by RFC 8020 no selector below it does: only the given and the most common selectors were asked\)/);
+  t.false(finding!.message.includes('selector2'), 'the selectors are in the facts, not inline');
+  const full = await run('none.disc.test', { dkimDiscovery: 'full' });
+  t.like(full.dkim.discovery, { method: 'full', reason: 'forced' });
+  t.is(full.dkim.tried.length, BUILTIN_SELECTORS.length);
+  t.is(full.asked.length, BUILTIN_SELECTORS.length + 1, 'every selector and the wildcard probe, not _domainkey');
+  t.regex(full.findings.find((f) => f.ruleId === 'dkim-no-selector-found')!.message, /any of the 31 selectors tried \(every selector was asked: --dkim-discovery full\)/);
+});
+
+test.serial('discovery: a server that answers NXDOMAIN for the empty non-terminal _domainkey (breaking RFC 8020) still gets the full probe', async (t) => {
+  const { run } = await discovery(t, { '_domainkey.broken.disc.test': 'nxdomain', '_domainkey.brokenuser.disc.test': 'nxdomain' });
+  const broken = await run('broken.disc.test');
+  t.like(broken.dkim.discovery, { method: 'full', reason: 'rfc8020-broken', domainkeyStatus: 'nxdomain', rfc8020Broken: true });
+  t.regex(broken.dkim.discovery.note, /breaks RFC 8020/);
+  t.deepEqual(broken.dkim.answered.sort(), ['fm2', 'selector1']);
+  const user = await run('brokenuser.disc.test', { dkimSelectors: ['mine'] });
+  t.true(user.dkim.discovery.rfc8020Broken);
+  t.deepEqual(user.dkim.answered, ['mine']);
+});
+
+test.serial('discovery: SERVFAIL at _domainkey falls back to the full probe', async (t) => {
+  const { run } = await discovery(t, { '_domainkey.flaky.disc.test': 'servfail' });
+  const flaky = await run('flaky.disc.test');
+  t.like(flaky.dkim.discovery, { method: 'full', reason: 'domainkey-failed', domainkeyStatus: 'error' });
+  t.deepEqual(flaky.dkim.answered, ['fm2']);
+});
+
+test.serial('--dkim-discovery full on the command line', async (t) => {
+  const { server } = await discovery(t);
+  const args = ['none.disc.test', '--format', 'json', '--dns-server', server.address, '--timeout', '3000', '--tries', '1', '--no-smtp'];
+  const auto = await runCli(args);
+  t.is(JSON.parse(auto.stdout).domains[0].records.dkim.discovery.method, 'short');
+  const full = await runCli([...args, '--dkim-discovery', 'full']);
+  t.is(JSON.parse(full.stdout).domains[0].records.dkim.discovery.method, 'full');
+  const bad = await runCli([...args, '--dkim-discovery', 'some']);
+  t.is(bad.code, 2);
 });

@@ -1,3 +1,4 @@
+import type { RawAnswer } from '../dns/raw.js';
 import type { DnsAnswer, DnsSource } from '../dns/types.js';
 import type { Presence } from '../facts/index.js';
 import type { HttpsSettings } from './https-fetch.js';
@@ -9,6 +10,12 @@ export interface DnssecSettings {
   tries: number;
   /** One DNSSEC question asked once per run (shared by every domain), like the DNS cache. */
   cache?: Map<string, Promise<unknown>>;
+  /**
+   * How a question with the DO bit is asked: the run's live DNS client, so that DNSSEC questions share
+   * its bound on questions in flight (issue 12.5) and its MX answer (issue 15). Without it, a client
+   * of these servers is made for the settings.
+   */
+  askWithDo?: (name: string, type: string) => Promise<RawAnswer>;
 }
 
 /** What every collector gets: the domain under audit and the DNS to ask. */

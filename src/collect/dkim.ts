@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import type { DnsAnswer } from '../dns/types.js';
-import type { DkimFacts, DkimKeyFact, DkimProblemFact } from '../facts/index.js';
+import type { DkimDiscoveryFacts, DkimFacts, DkimKeyFact, DkimProblemFact } from '../facts/index.js';
 import type { RecordOrigin } from '../dns/types.js';
 import type { CollectContext } from './context.js';
 import { splitTagList } from './txt.js';
@@ -201,21 +201,74 @@ async function sendsMail(ctx: CollectContext): Promise<boolean> {
   return !(spfNone && (noMx || nullMx));
 }
 
+/** `--dkim-discovery`: auto asks `_domainkey` first (RFC 8020); full always asks every selector. */
+export type DkimDiscoveryMode = 'auto' | 'full';
+
 /**
- * DKIM keys of the domain: every built-in and user selector asked at once, a wildcard under
- * `_domainkey` detected with an improbable selector and its answers set aside, each key record parsed.
+ * Asked even when `_domainkey.<domain>` is NXDOMAIN, besides the user's selectors: the most common
+ * ones (Google Workspace, Microsoft 365, control panels' default), so that a server that wrongly
+ * answers NXDOMAIN for an empty non-terminal is caught.
  */
-export async function collectDkim(ctx: CollectContext, userSelectors: readonly string[] = []): Promise<DkimFacts> {
-  const tried = [...new Set([...BUILTIN_SELECTORS, ...userSelectors.map((s) => s.toLowerCase())])];
-  const base = `_domainkey.${ctx.domain}`;
-  const mailing = sendsMail(ctx);
+export const GUARD_SELECTORS: readonly string[] = ['google', 'selector1', 'selector2', 'default'];
+
+interface Discovery {
+  asked: string[];
+  answers: DnsAnswer<'TXT'>[];
+  probe?: DnsAnswer<'TXT'>;
+  discovery: DkimDiscoveryFacts;
+}
+
+/** A selector's name exists (NOERROR, with or without TXT). */
+const exists = (a: DnsAnswer) => a.status === 'ok' || a.status === 'nodata';
+
+/** The full probe: the wildcard probe first, then every selector at once. */
+async function fullProbe(ctx: CollectContext, base: string, tried: string[]): Promise<Pick<Discovery, 'asked' | 'answers' | 'probe'>> {
   // The probe goes first: when it fails, the selectors' answers could not be told from a wildcard's
   // anyway, and a resolver outage yields one failed lookup instead of one per selector.
   const probe = await ctx.dns.resolve(`${WILDCARD_PROBE}.${base}`, 'TXT');
   const asked = probe.status === 'error' ? [] : tried;
   const answers = await Promise.all(asked.map((s) => ctx.dns.resolve(`${s}.${base}`, 'TXT')));
+  return { asked, answers, probe };
+}
+
+async function discover(ctx: CollectContext, base: string, tried: string[], user: string[], mode: DkimDiscoveryMode): Promise<Discovery> {
+  const full = async (discovery: DkimDiscoveryFacts): Promise<Discovery> => ({ ...(await fullProbe(ctx, base, tried)), discovery });
+  if (mode === 'full') {
+    return full({ method: 'full', reason: 'forced', rfc8020Broken: false, note: 'every selector was asked: --dkim-discovery full' });
+  }
+  const domainkey = await ctx.dns.resolve(base, 'TXT');
+  const status = domainkey.status;
+  if (status === 'error') {
+    const note = `the lookup of ${base} failed with ${domainkey.error ?? 'an error'}, so every selector was asked`;
+    return full({ method: 'full', reason: 'domainkey-failed', domainkeyStatus: status, rfc8020Broken: false, note });
+  }
+  if (status !== 'nxdomain') {
+    const note = `${base} exists, so every selector was asked`;
+    return full({ method: 'full', reason: 'domainkey-exists', domainkeyStatus: status, rfc8020Broken: false, note });
+  }
+  const guards = [...new Set([...GUARD_SELECTORS, ...user])];
+  const answers = await Promise.all(guards.map((s) => ctx.dns.resolve(`${s}.${base}`, 'TXT')));
+  if (answers.some(exists)) {
+    const note = `${base} answered NXDOMAIN although a selector below it exists, which breaks RFC 8020, so every selector was asked`;
+    return full({ method: 'full', reason: 'rfc8020-broken', domainkeyStatus: status, rfc8020Broken: true, note });
+  }
+  const note = `${base} does not exist, so by RFC 8020 no selector below it does: only the given and the most common selectors were asked`;
+  return { asked: guards, answers, discovery: { method: 'short', reason: 'domainkey-nxdomain', domainkeyStatus: status, rfc8020Broken: false, note } };
+}
+
+/**
+ * DKIM keys of the domain, found as RFC 8020 allows (see DkimDiscoveryFacts): a wildcard under
+ * `_domainkey` detected with an improbable selector and its answers set aside, each key record parsed.
+ */
+export async function collectDkim(ctx: CollectContext, userSelectors: readonly string[] = [], mode: DkimDiscoveryMode = 'auto'): Promise<DkimFacts> {
+  const user = userSelectors.map((s) => s.toLowerCase());
+  const tried = [...new Set([...BUILTIN_SELECTORS, ...user])];
+  const base = `_domainkey.${ctx.domain}`;
+  const mailing = sendsMail(ctx);
+  const { asked, answers, probe, discovery } = await discover(ctx, base, tried, user, mode);
   // Only a wildcard that looks like a key matters: any other TXT is not taken for a key anyway.
-  const wildcardTexts = texts(probe).filter(looksLikeKey);
+  const probeTexts = probe ? texts(probe) : [];
+  const wildcardTexts = probeTexts.filter(looksLikeKey);
   const facts: DkimFacts = {
     status: 'absent',
     tried: asked,
@@ -229,9 +282,11 @@ export async function collectDkim(ctx: CollectContext, userSelectors: readonly s
     problems: [],
     sendsMail: await mailing,
     name: base,
+    discovery,
+    triedCount: asked.length,
   };
   if (facts.wildcard) {
-    const origin = probe.origins?.[texts(probe).indexOf(wildcardTexts[0]!)];
+    const origin = probe?.origins?.[probeTexts.indexOf(wildcardTexts[0]!)];
     facts.wildcardRecord = { name: `*.${base}`, text: wildcardTexts.join(' | ') };
     if (origin) facts.wildcardRecord.origin = origin;
   }
@@ -262,7 +317,7 @@ export async function collectDkim(ctx: CollectContext, userSelectors: readonly s
       facts.problems.push(origin ? { selector, name, tag: '', reason, kind: 'syntax', origin } : { selector, name, tag: '', reason, kind: 'syntax' });
     }
   });
-  if (probe.status === 'error') facts.failed.push(WILDCARD_PROBE);
+  if (probe?.status === 'error') facts.failed.push(WILDCARD_PROBE);
   facts.status = facts.answered.length ? 'found' : facts.failed.length ? 'undetermined' : 'absent';
   return facts;
 }

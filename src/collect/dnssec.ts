@@ -1,4 +1,8 @@
-import { rawQuery } from '../dns/raw.js';
+import { DnsClient } from '../dns/client.js';
+import { interpret } from '../dns/interpret.js';
+import { DEFAULT_DNS_IN_FLIGHT } from '../dns/live.js';
+import type { RawAnswer } from '../dns/raw.js';
+import type { RRType } from '../dns/types.js';
 import type { DnssecFacts, DnssecNameFact, MxFacts } from '../facts/index.js';
 import type { CollectContext, DnssecSettings } from './context.js';
 
@@ -7,7 +11,8 @@ export const DNSSEC_NOTE =
 
 /**
  * Asks the run's resolvers, with the DO bit set (RFC 3225), and reports whether the answer was
- * authenticated (AD, RFC 4035 §3.2.3). Servers are tried in order until one answers.
+ * authenticated (AD, RFC 4035 §3.2.3). Servers are tried in order until one answers NOERROR or
+ * NXDOMAIN (the client does that).
  */
 export async function authenticated(settings: DnssecSettings, name: string, type: string): Promise<DnssecNameFact> {
   const key = `${type} ${name.toLowerCase()}`;
@@ -19,24 +24,39 @@ export async function authenticated(settings: DnssecSettings, name: string, type
   return { ...(await answer) };
 }
 
+/** Settings without the run's client get one of their own, bounded like the run's. */
+const ownClients = new WeakMap<DnssecSettings, DnsClient>();
+
+function askerOf(settings: DnssecSettings): (name: string, type: string) => Promise<RawAnswer> {
+  if (settings.askWithDo) return settings.askWithDo;
+  let client = ownClients.get(settings);
+  if (!client) {
+    client = new DnsClient({ servers: settings.servers, timeoutMs: settings.timeoutMs, tries: settings.tries, maxInFlight: DEFAULT_DNS_IN_FLIGHT });
+    ownClients.set(settings, client);
+  }
+  const own = client;
+  return (name, type) => own.query({ name, type, dnssecOk: true });
+}
+
 async function ask(settings: DnssecSettings, name: string, type: string): Promise<DnssecNameFact> {
   const fact: DnssecNameFact = { name, type };
-  let lastError = 'ENOSERVER';
-  for (const server of settings.servers) {
-    try {
-      const answer = await rawQuery({ server, name, type, timeoutMs: settings.timeoutMs, tries: settings.tries, dnssecOk: true });
-      if (answer.rcode !== 'NOERROR' && answer.rcode !== 'NXDOMAIN') {
-        lastError = `E${answer.rcode}`;
-        continue;
-      }
-      fact.rcode = answer.rcode;
-      fact.authenticated = answer.ad;
+  try {
+    const answer = await askerOf(settings)(name, type);
+    if (answer.rcode !== 'NOERROR' && answer.rcode !== 'NXDOMAIN') {
+      fact.error = `E${answer.rcode}`;
       return fact;
-    } catch (err) {
-      lastError = (err as { code?: string }).code ?? 'EUNKNOWN';
     }
+    // Records of another owner or type make the whole answer untrustworthy, its AD flag included.
+    const read = interpret(name, type as RRType, answer);
+    if (read.status === 'error') {
+      fact.error = read.error ?? 'EBADRESP';
+      return fact;
+    }
+    fact.rcode = answer.rcode;
+    fact.authenticated = answer.ad;
+  } catch (err) {
+    fact.error = (err as { code?: string }).code ?? 'EUNKNOWN';
   }
-  fact.error = lastError;
   return fact;
 }
 

@@ -26,6 +26,8 @@ export interface CollectOptions {
   dkimSelectors?: readonly string[];
   /** Skip the DKIM selector probe (every dkim-* rule is disabled): 33 questions a domain saved. */
   skipDkim?: boolean;
+  /** DKIM discovery: 'auto' (RFC 8020, the default) or 'full'. */
+  dkimDiscovery?: 'auto' | 'full';
   /** The run's SMTP probe: MX addresses (unless `mx` is false) and the submission host. */
   probe?: SmtpProbeSettings;
   /** Client addresses to evaluate SPF for (`--sender-ip`). */
@@ -53,7 +55,7 @@ export async function collectDomain(domain: string, input: string, options: Coll
     collectBimi(ctx, dmarcP),
     collectDnssec(ctx, mxP),
     collectTlsa(ctx, mxP),
-    options.skipDkim ? undefined : collectDkim(ctx, options.dkimSelectors),
+    options.skipDkim ? undefined : collectDkim(ctx, options.dkimSelectors, options.dkimDiscovery),
   ]);
   const apex = dns.lookups.filter((l) => l.name === domain);
   const facts: DomainFacts = {

@@ -1,8 +1,10 @@
-import { promises as dnsPromises } from 'node:dns';
+import { getServers } from 'node:dns';
 import { isIP } from 'node:net';
-import { ConcurrencyLimit } from './limit.js';
-import { characterStrings, RawDnsError, rawQuery } from './raw.js';
-import type { DnsAnswer, DnsSource, RRType, RecordDataByType } from './types.js';
+import { BoundedMap } from './cache.js';
+import { canonicalName, DnsClient } from './client.js';
+import { interpret } from './interpret.js';
+import { RawDnsError, type RawAnswer } from './raw.js';
+import type { DnsAnswer, DnsSource, RRType } from './types.js';
 
 export interface LiveDnsOptions {
   /** Servers as `ip` or `ip:port` (IPv6 as `[ip]:port`); empty = the system's resolvers. */
@@ -13,76 +15,13 @@ export interface LiveDnsOptions {
   tries?: number;
   /** Questions outstanding at once (default 64). */
   maxInFlight?: number;
+  /** A client to share (with the DNSSEC check); the options above are then its own. */
+  client?: DnsClient;
 }
 
 export const DEFAULT_DNS_TIMEOUT_MS = 5000;
 export const DEFAULT_DNS_TRIES = 2;
 export const DEFAULT_DNS_IN_FLIGHT = 64;
-
-type Resolver = dnsPromises.Resolver;
-
-const strip = (name: string): string => name.replace(/\.$/, '').toLowerCase();
-
-/** Per record type: how node:dns asks, and how its answer becomes our typed data. */
-const QUERIES: { [T in RRType]?: (r: Resolver, name: string) => Promise<RecordDataByType[T][]> } = {
-  A: (r, n) => r.resolve4(n),
-  AAAA: (r, n) => r.resolve6(n),
-  MX: async (r, n) => (await r.resolveMx(n)).map((m) => ({ preference: m.priority, exchange: strip(m.exchange) })),
-  TXT: async (r, n) => (await r.resolveTxt(n)).map((chunks) => chunks.map(decodeTxt)),
-  CNAME: async (r, n) => (await r.resolveCname(n)).map(strip),
-  NS: async (r, n) => (await r.resolveNs(n)).map(strip),
-  PTR: async (r, n) => (await r.resolvePtr(n)).map(strip),
-  SOA: async (r, n) => {
-    const s = await r.resolveSoa(n);
-    return [
-      {
-        mname: strip(s.nsname),
-        rname: strip(s.hostmaster),
-        serial: s.serial,
-        refresh: s.refresh,
-        retry: s.retry,
-        expire: s.expire,
-        minimum: s.minttl,
-      },
-    ];
-  },
-  CAA: async (r, n) =>
-    (await r.resolveCaa(n)).map((c) => {
-      const { critical, ...rest } = c as unknown as Record<string, unknown> & { critical: number };
-      const tag = Object.keys(rest)[0] ?? '';
-      return { flags: critical, tag, value: String(rest[tag] ?? '') };
-    }),
-  SRV: async (r, n) =>
-    (await r.resolveSrv(n)).map((s) => ({ priority: s.priority, weight: s.weight, port: s.port, target: strip(s.name) })),
-  TLSA: async (r, n) => {
-    const records = await (
-      r as unknown as {
-        resolveTlsa(n: string): Promise<{ certUsage: number; selector: number; match: number; data: ArrayBuffer }[]>;
-      }
-    ).resolveTlsa(n);
-    return records.map((t) => ({
-      usage: t.certUsage,
-      selector: t.selector,
-      matchingType: t.match,
-      data: Buffer.from(t.data).toString('hex'),
-    }));
-  },
-};
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** c-ares hands TXT bytes over one character per byte (latin1): read them as UTF-8 where they are. */
-function decodeTxt(latin1: string): string {
-  if (!/[\x80-\xff]/.test(latin1)) return latin1;
-  try {
-    return utf8.decode(Buffer.from(latin1, 'latin1'));
-  } catch {
-    return latin1;
-  }
-}
-
-/** c-ares error codes that mean the name or the data does not exist. */
-const ABSENT: Record<string, 'nxdomain' | 'nodata'> = { ENOTFOUND: 'nxdomain', ENODATA: 'nodata' };
 
 /** Validates `ip` or `ip:port` / `[ip6]:port`; returns the form node:dns accepts, or throws with a reason. */
 export function parseDnsServer(text: string): string {
@@ -97,98 +36,53 @@ export function parseDnsServer(text: string): string {
   return port ? `${ip}:${port}` : ip;
 }
 
-/** Response codes of a raw answer other than NOERROR/NXDOMAIN, as c-ares names them. */
-const RCODE_ERRORS: Record<string, string> = { SERVFAIL: 'ESERVFAIL', REFUSED: 'EREFUSED', NOTIMP: 'ENOTIMP', FORMERR: 'EFORMERR' };
-
-/** DNS through the system's (or the given) recursive resolvers, with node:dns (c-ares). */
+/**
+ * DNS through the system's (or the given) recursive resolvers, with the project's own client
+ * (src/dns/client.ts): node:dns (c-ares) hides the owner names of answer records (issue 12.8),
+ * refuses names RFC 2181 §11 allows (EBADNAME), and costs more CPU per question (BENCHMARKS.md).
+ */
 export class LiveDnsSource implements DnsSource {
-  private readonly resolver: Resolver;
-  private readonly hardLimitMs: number;
-  /** What the user allowed per question: timeout × tries. */
-  private readonly budgetMs: number;
-  private readonly servers: string[];
-  private readonly timeoutMs: number;
-  private readonly tries: number;
-  private readonly limit: ConcurrencyLimit;
+  readonly client: DnsClient;
+  /**
+   * Questions with the DO bit, shared with the DNSSEC check (its MX question is the MX answer). Both
+   * ask at the start of a domain's audit, so a few hundred recent ones are enough.
+   */
+  private readonly withDo = new BoundedMap<string, Promise<RawAnswer>>(512);
 
   constructor(options: LiveDnsOptions = {}) {
-    const timeout = options.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS;
-    const tries = options.tries ?? DEFAULT_DNS_TRIES;
-    this.resolver = new dnsPromises.Resolver({ timeout, tries, maxTimeout: timeout } as ConstructorParameters<
-      typeof dnsPromises.Resolver
-    >[0]);
-    if (options.servers?.length) this.resolver.setServers(options.servers);
-    this.servers = options.servers?.length ? [...options.servers] : dnsPromises.getServers();
-    this.timeoutMs = timeout;
-    this.tries = tries;
-    const servers = options.servers?.length || this.resolver.getServers().length || 1;
-    // c-ares is bounded by timeout × tries per server; this is a backstop should it ever not be.
-    this.hardLimitMs = timeout * tries * servers + 1000;
-    this.budgetMs = timeout * tries;
-    this.limit = new ConcurrencyLimit(options.maxInFlight ?? DEFAULT_DNS_IN_FLIGHT);
+    this.client =
+      options.client ??
+      new DnsClient({
+        servers: options.servers?.length ? options.servers : getServers(),
+        timeoutMs: options.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS,
+        tries: options.tries ?? DEFAULT_DNS_TRIES,
+        maxInFlight: options.maxInFlight ?? DEFAULT_DNS_IN_FLIGHT,
+      });
+  }
+
+  async resolve<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
+    try {
+      const raw = type === 'MX' ? await this.askWithDo(name, type) : await this.client.query({ name, type });
+      return { ...interpret(name, type, raw), servers: this.client.serverList };
+    } catch (err) {
+      const code = err instanceof RawDnsError ? err.code : 'EUNKNOWN';
+      return { name, type, status: 'error', records: [], error: code, source: 'dns', servers: this.client.serverList };
+    }
   }
 
   /**
-   * c-ares (1.2x+) adapts its timeouts to the latency it has seen and checks them on a 1 s tick, so
-   * after fast answers a burst of questions (DKIM selectors) can get ETIMEOUT long before the timeout
-   * the user gave. Such an early timeout is asked again while the user's budget lasts.
+   * The question with the DO bit set (RFC 3225), asked once for both its askers: the MX collector
+   * (records) and the DNSSEC check (AD flag). A validating resolver gives the same records with or
+   * without DO, and fails a bogus answer (SERVFAIL) either way.
    */
-  private async ask<T extends RRType>(query: (r: Resolver, n: string) => Promise<RecordDataByType[T][]>, name: string) {
-    const started = Date.now();
-    for (;;) {
-      try {
-        return await query(this.resolver, name);
-      } catch (err) {
-        const early = (err as NodeJS.ErrnoException).code === 'ETIMEOUT' && Date.now() - started < this.budgetMs - 100;
-        if (!early) throw err;
-      }
+  askWithDo(name: string, type: string): Promise<RawAnswer> {
+    const key = `${type} ${canonicalName(name)}`;
+    let answer = this.withDo.get(key);
+    if (!answer) {
+      answer = this.client.query({ name, type, dnssecOk: true });
+      this.withDo.set(key, answer);
+      answer.catch(() => {});
     }
-  }
-
-  resolve<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
-    return this.limit.run(() => this.resolveNow(name, type));
-  }
-
-  private async resolveNow<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
-    if (type === 'SPF') return (await this.resolveRaw(name, 'SPF')) as DnsAnswer<T>;
-    const query = QUERIES[type] as ((r: Resolver, n: string) => Promise<RecordDataByType[T][]>) | undefined;
-    if (!query) return { name, type, status: 'error', records: [], error: 'ENOTIMP', source: 'dns', servers: this.servers };
-    let timer: NodeJS.Timeout | undefined;
-    const backstop = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEOUT' })), this.hardLimitMs);
-    });
-    try {
-      const records = await Promise.race([this.ask(query, name), backstop]);
-      return { name, type, status: records.length ? 'ok' : 'nodata', records, source: 'dns', servers: this.servers };
-    } catch (err) {
-      const code = String((err as NodeJS.ErrnoException).code ?? 'EUNKNOWN');
-      const absent = ABSENT[code];
-      if (absent) return { name, type, status: absent, records: [], source: 'dns', servers: this.servers };
-      return { name, type, status: 'error', records: [], error: code, source: 'dns', servers: this.servers };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Types node:dns cannot ask (SPF, 99): through src/dns/raw.ts, each server in turn. */
-  private async resolveRaw(name: string, type: 'SPF'): Promise<DnsAnswer<'SPF'>> {
-    let error = 'ENOSERVER';
-    for (const server of this.servers) {
-      try {
-        const res = await rawQuery({ server, name, type, timeoutMs: this.timeoutMs, tries: this.tries, maxBytes: 65535 });
-        if (res.rcode === 'NXDOMAIN') return { name, type, status: 'nxdomain', records: [], source: 'dns', servers: [server] };
-        if (res.rcode !== 'NOERROR') {
-          error = RCODE_ERRORS[res.rcode] ?? `E${res.rcode}`;
-          continue;
-        }
-        const records = res.answers
-          .filter((a) => a.type === type && Buffer.isBuffer(a.data))
-          .map((a) => characterStrings(a.data as Buffer));
-        return { name, type, status: records.length ? 'ok' : 'nodata', records, source: 'dns', servers: [server] };
-      } catch (err) {
-        error = err instanceof RawDnsError ? err.code : 'EUNKNOWN';
-      }
-    }
-    return { name, type, status: 'error', records: [], error, source: 'dns', servers: this.servers };
+    return answer;
   }
 }

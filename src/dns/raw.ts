@@ -113,7 +113,7 @@ function udpExchange(q: RawQuery, host: string, port: number): Promise<dnsPacket
   });
 }
 
-function tcpExchange(q: RawQuery, host: string, port: number): Promise<dnsPacket.DecodedPacket> {
+export function tcpExchange(q: RawQuery, host: string, port: number): Promise<dnsPacket.DecodedPacket> {
   return new Promise((resolve, reject) => {
     const id = randomInt(0, 65536);
     const socket = new Socket();

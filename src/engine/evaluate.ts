@@ -13,6 +13,17 @@ function compare(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** Compiled `matches`/`notMatches` patterns, one per distinct pattern (bounded for user rule files). */
+const patterns = new Map<string, RegExp>();
+function pattern(source: string): RegExp {
+  let re = patterns.get(source);
+  if (!re) {
+    re = new RegExp(source);
+    if (patterns.size < 10_000) patterns.set(source, re);
+  }
+  return re;
+}
+
 /** Whether one condition holds for `node`. */
 export function holds(cond: Condition, node: unknown, root: unknown): boolean {
   const v = valueAt(node, root, cond.path);
@@ -22,8 +33,8 @@ export function holds(cond: Condition, node: unknown, root: unknown): boolean {
   if ('notEquals' in cond) return !compare(v, cond.notEquals);
   if (cond.in) return cond.in.some((x) => compare(v, x));
   if (cond.notIn) return !cond.notIn.some((x) => compare(v, x));
-  if (cond.matches !== undefined) return typeof v === 'string' && new RegExp(cond.matches).test(v);
-  if (cond.notMatches !== undefined) return typeof v === 'string' && !new RegExp(cond.notMatches).test(v);
+  if (cond.matches !== undefined) return typeof v === 'string' && pattern(cond.matches).test(v);
+  if (cond.notMatches !== undefined) return typeof v === 'string' && !pattern(cond.notMatches).test(v);
   const n = Array.isArray(v) ? v.length : v;
   if (typeof n !== 'number') return false;
   if (cond.lt !== undefined) return n < cond.lt;

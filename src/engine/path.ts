@@ -2,8 +2,29 @@
 
 type Segment = { key: string; each: boolean };
 
+/** Parsed paths: the rules use a few hundred, evaluated for every domain of a run. */
+const parsedSegments = new Map<string, Segment[]>();
+const parsedKeys = new Map<string, { fromRoot: boolean; keys: string[] }>();
+/** Past this many distinct paths (user rules gone wild), parse without keeping. */
+const MAX_CACHED_PATHS = 10_000;
+
 function segments(path: string): Segment[] {
-  return path.split('.').map((s) => (s.endsWith('[*]') ? { key: s.slice(0, -3), each: true } : { key: s, each: false }));
+  let parsed = parsedSegments.get(path);
+  if (!parsed) {
+    parsed = path.split('.').map((s) => (s.endsWith('[*]') ? { key: s.slice(0, -3), each: true } : { key: s, each: false }));
+    if (parsedSegments.size < MAX_CACHED_PATHS) parsedSegments.set(path, parsed);
+  }
+  return parsed;
+}
+
+function keysOf(path: string): { fromRoot: boolean; keys: string[] } {
+  let parsed = parsedKeys.get(path);
+  if (!parsed) {
+    const fromRoot = path.startsWith('$.');
+    parsed = { fromRoot, keys: (fromRoot ? path.slice(2) : path).split('.') };
+    if (parsedKeys.size < MAX_CACHED_PATHS) parsedKeys.set(path, parsed);
+  }
+  return parsed;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -28,9 +49,9 @@ export function select(root: unknown, path: string): unknown[] {
 
 /** The one value at a dotted path (no fan-out); `$.` paths start at `root`, others at `node`. */
 export function valueAt(node: unknown, root: unknown, path: string): unknown {
-  const [start, rest] = path.startsWith('$.') ? [root, path.slice(2)] : [node, path];
-  let value: unknown = start;
-  for (const key of rest.split('.')) {
+  const { fromRoot, keys } = keysOf(path);
+  let value: unknown = fromRoot ? root : node;
+  for (const key of keys) {
     if (!isRecord(value)) return undefined;
     value = value[key];
   }

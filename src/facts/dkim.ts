@@ -82,4 +82,28 @@ export interface DkimFacts {
   sendsMail: boolean;
   /** `_domainkey.<domain>`, where findings about the domain's keys as a whole point. */
   name: string;
+  /** How the selectors were found (issue 15): see DkimDiscoveryFacts. */
+  discovery: DkimDiscoveryFacts;
+  /** How many selectors were asked (`tried.length`), for messages. */
+  triedCount: number;
+}
+
+/**
+ * How DKIM discovery went. `_domainkey.<domain>` is asked first: NXDOMAIN means no name exists below
+ * it (RFC 8020), so only the user's and the most common selectors are asked (`short`), as a guard
+ * against servers that answer NXDOMAIN for empty non-terminals; any of them existing means the
+ * server broke RFC 8020, and the full list is asked. Anything else at `_domainkey` (it exists, or its
+ * lookup failed), or `--dkim-discovery full`, asks the full list.
+ */
+export interface DkimDiscoveryFacts {
+  /** `short`: only the guard selectors were asked; `full`: every built-in and given selector. */
+  method: 'short' | 'full';
+  /** Why: forced (`--dkim-discovery full`), exists, failed, nxdomain, or rfc8020-broken. */
+  reason: 'forced' | 'domainkey-exists' | 'domainkey-failed' | 'domainkey-nxdomain' | 'rfc8020-broken';
+  /** The answer at `_domainkey.<domain>` (absent when not asked: forced full). */
+  domainkeyStatus?: 'ok' | 'nxdomain' | 'nodata' | 'error';
+  /** `_domainkey.<domain>` answered NXDOMAIN but a selector below it exists. */
+  rfc8020Broken: boolean;
+  /** One line on how discovery went, for messages. */
+  note: string;
 }

@@ -22,6 +22,7 @@ export async function auditDomain(run: AuditRun, domain: DomainName): Promise<Do
       zone,
       dkimSelectors: selectors,
       skipDkim: run.skipDkim,
+      dkimDiscovery: run.dkimDiscovery,
       https: run.https,
       // DNSSEC belongs to the deployed zone: records read from a zone file are not checked.
       dnssec: zone ? undefined : run.dnssec,

@@ -30,6 +30,8 @@ export interface AuditOptions {
   severity?: Record<string, Severity>;
   /** DKIM selectors to try besides the built-in list (used by the DKIM collector). */
   dkimSelectors?: string[];
+  /** DKIM discovery: 'auto' (default) asks `_domainkey` first as RFC 8020 allows; 'full' asks every selector. */
+  dkimDiscovery?: 'auto' | 'full';
   /** What the owner expects of each domain (from the config file): expected MX hosts, SPF includes, parked. */
   policies?: Record<string, DomainPolicy>;
   /** Domains audited at once (default 8 for audit(), DEFAULT_STREAM_CONCURRENCY for auditStream()). */

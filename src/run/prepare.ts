@@ -29,6 +29,7 @@ export interface AuditRun {
   severity: Record<string, Severity>;
   policies: Record<string, DomainPolicy>;
   dkimSelectors?: string[];
+  dkimDiscovery?: 'auto' | 'full';
   /** HTTPS fetches (MTA-STS policies, BIMI logos): port, trusted CAs, timeout. */
   https: HttpsSettings;
   /** The resolvers asked for DNSSEC (AD flag); undefined when DNS comes from a custom DnsSource. */
@@ -47,9 +48,10 @@ export interface AuditRun {
 export async function prepareRun(options: AuditOptions, firstDomain?: string): Promise<AuditRun> {
   const rules = options.rules ?? builtinRules();
   checkOptions(options, rules);
-  let live: DnsSource =
-    options.dns ??
-    new LiveDnsSource({ servers: options.dnsServers, timeoutMs: options.timeoutMs, tries: options.tries, maxInFlight: options.dnsInFlight });
+  const ownLive = options.dns
+    ? undefined
+    : new LiveDnsSource({ servers: options.dnsServers, timeoutMs: options.timeoutMs, tries: options.tries, maxInFlight: options.dnsInFlight });
+  let live: DnsSource = options.dns ?? ownLive!;
   if (options.qps !== undefined) live = new RateLimitedDnsSource(live, options.qps);
   const https: HttpsSettings = {
     port: options.httpsPort ?? DEFAULT_HTTPS_SETTINGS.port,
@@ -69,6 +71,7 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
     skipDkim: rules.filter((r) => r.category === 'dkim').every((r) => options.disable?.includes(r.id)),
   };
   if (options.dkimSelectors) run.dkimSelectors = options.dkimSelectors.map(normalizeSelector);
+  if (options.dkimDiscovery) run.dkimDiscovery = options.dkimDiscovery;
   // DNSSEC asks the configured resolvers directly (node:dns hides the AD flag); not with a custom DnsSource.
   if (options.dnsServers?.length || !options.dns) {
     run.dnssec = {
@@ -78,6 +81,8 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
       // Bounded like the DNS cache: a long list must not keep one entry per domain (issue 7).
       cache: new BoundedMap(options.cacheEntries),
     };
+    // One client, one bound on questions in flight, and the MX question asked once (issue 12.5, 15).
+    if (ownLive) run.dnssec.askWithDo = (name, type) => ownLive.askWithDo(name, type);
   }
   if (options.senderIps?.length) run.senderIps = options.senderIps;
   const files = [...new Set([...(options.zoneFile ? [options.zoneFile] : []), ...(options.zoneFiles ?? [])])];

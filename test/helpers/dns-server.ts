@@ -19,7 +19,8 @@ import dnsPacket from 'dns-packet';
 import type { RecordDataByType, RRType, ZoneRecord } from '../../src/dns/types.js';
 
 export interface Behaviour {
-  kind: 'timeout' | 'servfail' | 'refused' | 'truncate-udp';
+  /** nxdomain: NXDOMAIN whatever exists (a server that denies empty non-terminals, breaking RFC 8020). */
+  kind: 'timeout' | 'servfail' | 'refused' | 'truncate-udp' | 'nxdomain';
 }
 
 export interface DnsServerOptions {
@@ -31,6 +32,12 @@ export interface DnsServerOptions {
    * over suffix rules; the most specific suffix rule wins. Applies to the question name only.
    */
   behaviours?: Record<string, Behaviour['kind']>;
+  /**
+   * A lying (or spoofing) server: any question for one of these names (exact, case-insensitive) is
+   * answered NOERROR with exactly these records in the answer section, whatever their owner and type
+   * (a `victim.example TXT` answer to `TXT poison.example?`, an A record answering an MX question).
+   */
+  forged?: Record<string, ZoneRecord[]>;
   /** Set the AD bit on answers for question names at or below these zones (a validating resolver). */
   authenticatedZones?: string[];
   /** Default '127.0.0.1'. */
@@ -385,6 +392,15 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<TestDnsSer
   let index = buildZoneIndex(opts.records);
   const rules = compileBehaviours(opts.behaviours);
   const authenticated = new Set((opts.authenticatedZones ?? []).map(normalizeName));
+  const forged = new Map(
+    Object.entries(opts.forged ?? {}).map(([name, records]) => [
+      normalizeName(name),
+      records.map((r): dnsPacket.Answer => {
+        const wire = toWire(r as AnyZoneRecord);
+        return { name: wireName(r.name), type: wire.type, class: 'IN', ttl: wire.ttl, data: wire.data } as dnsPacket.Answer;
+      }),
+    ]),
+  );
   const queries: QueryLogEntry[] = [];
   const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
@@ -430,8 +446,18 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<TestDnsSer
     if (behaviour === 'timeout') return undefined;
     if (behaviour === 'servfail') return fail(RCODE.SERVFAIL);
     if (behaviour === 'refused') return fail(RCODE.REFUSED);
+    if (behaviour === 'nxdomain') {
+      packet.authorities = soaAuthority(index, qname);
+      return fail(RCODE.NXDOMAIN | FLAG_AA);
+    }
     if (question.class !== 'IN') return fail(RCODE.REFUSED);
     reply.forceTruncateUdp = behaviour === 'truncate-udp';
+    const lie = forged.get(qname);
+    if (lie) {
+      packet.answers = lie;
+      packet.flags = (packet.flags ?? 0) | FLAG_AA;
+      return reply;
+    }
 
     const result = resolveQuestion(index, question.name, question.type);
     packet.answers = result.answers;
