@@ -65,6 +65,8 @@ function parser(argv: string[]) {
     .option('ca-file', { type: 'string', describe: 'PEM file of extra trusted CA certificates (HTTPS and SMTP certificate checks)', defaultDescription: "node's bundled roots only" })
     .option('http-timeout', { type: 'number', default: 10000, describe: 'timeout per HTTPS fetch in ms (connect, TLS, response)' })
     .option('sender-ip', { type: 'string', array: true, describe: 'evaluate SPF for mail from this IPv4/IPv6 address, as a receiver would (repeatable)', defaultDescription: 'none' })
+    .option('mail-from', { type: 'string', describe: 'with --sender-ip: the MAIL FROM address checked (<> for the null sender)', defaultDescription: 'postmaster@<domain>' })
+    .option('helo', { type: 'string', describe: 'with --sender-ip: the HELO name (%{h}); the HELO identity is checked too', defaultDescription: '<domain>, HELO not checked' })
     .option('config', { type: 'string', describe: `read settings from FILE (JSON, see schemas/config.schema.json)`, defaultDescription: `${CONFIG_FILE_NAME} in the working directory, if any` })
     .option('smtp', { type: 'boolean', default: true, describe: 'probe each MX host over SMTP (--no-smtp to skip)' })
     .option('smtp-port', { type: 'number', default: DEFAULT_SMTP_PORT, describe: 'port of the MX probe' })
@@ -199,6 +201,8 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
       if (!isIP(ip)) throw new UsageError(`invalid --sender-ip ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
       return ip;
     }),
+    mailFrom: args['mail-from'] === undefined ? undefined : String(args['mail-from']),
+    helo: args.helo === undefined ? undefined : String(args.helo),
     concurrency: positiveInteger('concurrency', args.concurrency),
     ordered: args.ordered,
     qps: args.qps === undefined ? undefined : positiveNumber('qps', args.qps),

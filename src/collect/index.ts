@@ -30,12 +30,17 @@ export interface CollectOptions {
   probe?: SmtpProbeSettings;
   /** Client addresses to evaluate SPF for (`--sender-ip`). */
   senderIps?: string[];
+  /** `--mail-from` and `--helo`: the SPF identities for the `--sender-ip` results. */
+  mailFrom?: string;
+  helo?: string;
 }
 
 /** Gathers every fact about one domain; the collectors run concurrently over a shared DNS cache. */
 export async function collectDomain(domain: string, input: string, options: CollectOptions): Promise<DomainFacts> {
   const dns = new RecordingDnsSource(options.dns);
   const ctx: CollectContext = { domain, dns, https: options.https, dnssec: options.dnssec, senderIps: options.senderIps };
+  if (options.mailFrom !== undefined) ctx.mailFrom = options.mailFrom;
+  if (options.helo !== undefined) ctx.helo = options.helo;
   // A domain that does not exist gets one finding: its MX answer says so before 40 more questions are asked.
   if ((await dns.resolve(domain, 'MX')).status === 'nxdomain') {
     const facts: DomainFacts = { domain, input, existence: 'nxdomain', lookups: dns.lookups, dnsFailures: [] };

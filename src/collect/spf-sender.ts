@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { reverseName } from '../dns/reverse.js';
 import type { RRType } from '../dns/types.js';
-import type { SpfNodeFact, SpfResult, SpfSenderResultFact, SpfTermFact } from '../facts/index.js';
+import type { SpfIdentity, SpfNodeFact, SpfResult, SpfSenderResultFact, SpfTermFact } from '../facts/index.js';
 import type { CollectContext } from './context.js';
 
 /**
@@ -78,6 +78,7 @@ class TreeEvaluator {
     private readonly tree: SpfNodeFact[],
     private readonly ip: string,
     private readonly sender: string,
+    private readonly helo: string,
   ) {}
 
   private get family(): 'ipv4' | 'ipv6' {
@@ -141,7 +142,7 @@ class TreeEvaluator {
       // %{p} needs the client's validated PTR names; an include/redirect target with macros was not collected.
       if (/%\{p/i.test(spec) || term.kind === 'include') return undefined;
       try {
-        spec = loadMailauth().expandMacro(spec, { sender: this.sender, ip: this.ip, helo: this.ctx.domain, domain: node.name });
+        spec = loadMailauth().expandMacro(spec, { sender: this.sender, ip: this.ip, helo: this.helo, domain: node.name });
       } catch {
         return { result: 'permerror', name: node.name, term: term.text };
       }
@@ -237,32 +238,87 @@ function limitNote(tree: SpfNodeFact[], mxOverLimit: number, ma: MailauthSpfResu
   return undefined;
 }
 
-/** Evaluates each `--sender-ip` with mailauth (the result) and our tree (the deciding term). */
-export async function evaluateSenders(ctx: CollectContext, tree: SpfNodeFact[], mxOverLimit = 0): Promise<SpfSenderResultFact[]> {
+/** `--mail-from` as given: undefined = postmaster@<domain>; '' or '<>' = the null reverse-path. */
+export function isNullSender(mailFrom: string | undefined): boolean {
+  return mailFrom !== undefined && (mailFrom === '' || mailFrom === '<>');
+}
+
+/** One identity to evaluate: check_host(<ip>, domain, sender) with `helo` for %{h}. */
+interface IdentityCheck {
+  identity: SpfIdentity;
+  domain: string;
+  /** What mailauth is given: '' for the null reverse-path and for the HELO identity (it then uses postmaster@<helo>). */
+  mailauthSender: string;
+  sender: string;
+  helo: string;
+  nullSender: boolean;
+}
+
+/** The domain part of an address (after the last "@"), lower-case, without a trailing dot. */
+function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return (at < 0 ? address : address.slice(at + 1)).toLowerCase().replace(/\.$/, '');
+}
+
+/**
+ * The identities checked for each address (RFC 7208 §2.3, §2.4): MAIL FROM always (postmaster@<domain>
+ * unless `--mail-from`; postmaster@<HELO> for the null reverse-path), and HELO when `--helo` is given.
+ */
+export function identityChecks(ctx: CollectContext): IdentityCheck[] {
+  const helo = ctx.helo ?? ctx.domain;
+  const checks: IdentityCheck[] = [];
+  if (isNullSender(ctx.mailFrom)) {
+    checks.push({ identity: 'mailfrom', domain: domainOf(helo), mailauthSender: '', sender: `postmaster@${helo}`, helo, nullSender: true });
+  } else {
+    let sender = ctx.mailFrom ?? `postmaster@${ctx.domain}`;
+    // §4.3: a MAIL FROM without a local-part uses "postmaster".
+    if (sender.startsWith('@')) sender = `postmaster${sender}`;
+    checks.push({ identity: 'mailfrom', domain: domainOf(sender), mailauthSender: sender, sender, helo, nullSender: false });
+  }
+  if (ctx.helo !== undefined) {
+    checks.push({ identity: 'helo', domain: domainOf(helo), mailauthSender: '', sender: `postmaster@${helo}`, helo, nullSender: false });
+  }
+  return checks;
+}
+
+/**
+ * Evaluates each `--sender-ip` for each identity with mailauth (the result), and with our tree (the
+ * deciding term) where the identity's domain is the audited domain and its tree was collected.
+ * Runs whatever the records: no record is `none`, two are `permerror`, a failed TXT lookup `temperror`.
+ */
+export async function evaluateSenders(ctx: CollectContext, tree: SpfNodeFact[] | undefined, mxOverLimit = 0): Promise<SpfSenderResultFact[]> {
   const resolver = mailauthResolver(ctx);
-  const sender = `postmaster@${ctx.domain}`;
+  const checks = identityChecks(ctx);
+  const jobs = (ctx.senderIps ?? []).flatMap((raw) => checks.map((check) => ({ raw, check })));
   return Promise.all(
-    (ctx.senderIps ?? []).map(async (raw) => {
+    jobs.map(async ({ raw, check }) => {
       const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(raw);
       const ip = mapped ? mapped[1]! : raw;
+      const ownTree = tree && check.domain === ctx.domain ? tree : undefined;
       const [ma, ours] = await Promise.all([
-        loadMailauth().spf({ sender, ip, helo: ctx.domain, mta: 'mailaudit', resolver, strict: true, maxElapsedTime: 60_000 }),
-        isIPv4(ip) || isIPv6(ip) ? new TreeEvaluator(ctx, tree, ip, sender).node(tree[0]!) : Promise.resolve(undefined),
+        loadMailauth().spf({ sender: check.mailauthSender, ip, helo: check.helo, mta: 'mailaudit', resolver, strict: true, maxElapsedTime: 60_000 }),
+        ownTree && (isIPv4(ip) || isIPv6(ip))
+          ? new TreeEvaluator(ctx, ownTree, ip, check.sender, check.helo).node(ownTree[0]!)
+          : Promise.resolve(undefined),
       ]);
       const result = (RESULTS.has(ma.status.result as SpfResult) ? ma.status.result : 'temperror') as SpfResult;
       const fact: SpfSenderResultFact = {
         ip: raw,
-        sender,
+        identity: check.identity,
+        domain: check.domain,
+        sender: check.sender,
+        helo: check.helo,
         result,
         lookups: ma.lookups?.count ?? 0,
         voidLookups: ma.lookups?.void ?? 0,
       };
+      if (check.nullSender) fact.nullSender = true;
       if (ma.status.comment) fact.comment = ma.status.comment;
       if (ours) {
         if (ours.term && ours.name) fact.decidedBy = { name: ours.name, term: ours.term };
         fact.treeResult = ours.result;
       }
-      const note = limitNote(tree, mxOverLimit, ma, ours);
+      const note = ownTree ? limitNote(ownTree, mxOverLimit, ma, ours) : undefined;
       if (note) fact.limitNote = note;
       return fact;
     }),

@@ -228,6 +228,9 @@ export async function collectSpf(ctx: CollectContext): Promise<SpfFacts> {
     facts.syntaxErrors = b.syntaxErrors;
     facts.mxOverLimit = b.mxOverLimit;
     if (ctx.senderIps?.length) facts.senderResults = await evaluateSenders(ctx, tree, b.mxOverLimit.length);
+  } else if (ctx.senderIps?.length) {
+    // No tree to show, but a receiver still reaches a result: none, permerror or temperror (§4.4, §4.5).
+    facts.senderResults = await evaluateSenders(ctx, undefined);
   }
   const spf = await typeSpf;
   if (spf?.status === 'ok') {

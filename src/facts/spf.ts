@@ -115,11 +115,24 @@ export interface SpfDeprecatedTypeFact {
 
 export type SpfResult = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'permerror' | 'temperror';
 
+/**
+ * Which identity a result is for (RFC 7208 §2.3, §2.4): `mailfrom` checks the domain of the MAIL FROM
+ * address (postmaster@<HELO> for the null reverse-path), `helo` the HELO/EHLO name.
+ */
+export type SpfIdentity = 'mailfrom' | 'helo';
+
 /** What a receiver decides for mail from one address (`--sender-ip`), as mailauth evaluates it. */
 export interface SpfSenderResultFact {
   ip: string;
-  /** The envelope sender used: postmaster@<domain>. */
+  identity: SpfIdentity;
+  /** The domain whose SPF record was evaluated (check_host's <domain>). */
+  domain: string;
+  /** The sender check_host was given (`--mail-from`, default postmaster@<domain>; postmaster@<HELO> for `<>`). */
   sender: string;
+  /** The HELO name given to check_host (`--helo`, default the audited domain): %{h}, and the HELO identity. */
+  helo: string;
+  /** MAIL FROM was the null reverse-path (`--mail-from '<>'`): the HELO name stands in for the domain (§2.4). */
+  nullSender?: boolean;
   result: SpfResult;
   /** mailauth's explanation of the result. */
   comment?: string;
@@ -132,6 +145,11 @@ export interface SpfSenderResultFact {
   voidLookups: number;
   /** Where mailauth's evaluation and the full tree disagree on a limit, in words. */
   limitNote?: string;
+  /**
+   * Where the result differs from what the parser's findings suggest (RFC 7208 leaves receivers a
+   * choice, e.g. a name no DNS query can match), in words: never two verdicts without the reason.
+   */
+  verdictNote?: string;
 }
 
 export interface SpfFacts {
@@ -159,6 +177,10 @@ export interface SpfFacts {
   mxOverLimit?: SpfMxLimitFact[];
   /** Records of the obsolete type SPF (99) at the domain (§3.1). */
   deprecatedType?: SpfDeprecatedTypeFact;
-  /** With `--sender-ip`: what a receiver decides for each address. */
+  /**
+   * With `--sender-ip`: what a receiver decides for each address, whatever the records (none,
+   * permerror or temperror when the domain has no, several or an unreadable record); with `--helo`,
+   * the HELO identity's result too.
+   */
   senderResults?: SpfSenderResultFact[];
 }

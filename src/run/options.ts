@@ -46,6 +46,13 @@ export interface AuditOptions {
   rules?: Rule[];
   /** `--sender-ip`: evaluate SPF for mail from these addresses, as a receiver would. */
   senderIps?: string[];
+  /**
+   * `--mail-from`: the MAIL FROM address each `--sender-ip` is checked for (default postmaster@<domain>);
+   * '' or '<>' is the null reverse-path, checked as postmaster@<helo> (RFC 7208 §2.4).
+   */
+  mailFrom?: string;
+  /** `--helo`: the HELO/EHLO name (default the domain); when given, the HELO identity is checked too (RFC 7208 §2.3). */
+  helo?: string;
   /** Port for HTTPS fetches of MTA-STS policies and BIMI logos (default 443). */
   httpsPort?: number;
   /** Extra trusted CA certificates (a PEM file) for HTTPS and SMTP certificate checks (NODE_EXTRA_CA_CERTS works too). */
@@ -80,6 +87,13 @@ export function checkOptions(options: AuditOptions, rules: readonly Rule[]): voi
   }
   for (const ip of options.senderIps ?? []) {
     if (!isIP(ip)) throw new InputError(`invalid sender IP ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
+  }
+  // SMTP carries both as one token of visible characters (RFC 5321 §4.1.2, §4.5.3.1).
+  if (options.mailFrom !== undefined && (!/^[\x21-\x7e\x80-\uffff]*$/.test(options.mailFrom) || options.mailFrom.length > 320)) {
+    throw new InputError(`invalid MAIL FROM ${JSON.stringify(options.mailFrom)}: expected an address such as bob@example.com (or <> for the null sender)`);
+  }
+  if (options.helo !== undefined && (!/^[\x21-\x7e\x80-\uffff]+$/.test(options.helo) || options.helo.length > 255)) {
+    throw new InputError(`invalid HELO name ${JSON.stringify(options.helo)}: expected a host name such as mail.example.com`);
   }
 }
 
