@@ -10,7 +10,7 @@ import { collectDnssec } from './dnssec.js';
 import type { HttpsSettings } from './https-fetch.js';
 import { collectMtaSts } from './mta-sts.js';
 import { collectMx } from './mx.js';
-import { collectSpf } from './spf.js';
+import { collectSpf, senderResultsOnly } from './spf.js';
 import { collectTlsRpt } from './tls-rpt.js';
 import { collectProbes } from './smtp.js';
 import type { SmtpProbeSettings } from '../probe/prober.js';
@@ -45,6 +45,7 @@ export async function collectDomain(domain: string, input: string, options: Coll
   if ((await dns.resolve(domain, 'MX')).status === 'nxdomain') {
     const facts: DomainFacts = { domain, input, existence: 'nxdomain', lookups: dns.lookups, dnsFailures: [] };
     if (options.zone) facts.zone = options.zone;
+    if (ctx.senderIps?.length) facts.spf = await senderResultsOnly(ctx);
     return facts;
   }
   const mxP = collectMx(ctx);
@@ -72,6 +73,7 @@ export async function collectDomain(domain: string, input: string, options: Coll
   if (apex.some((l) => l.status === 'nxdomain')) {
     facts.existence = 'nxdomain';
     facts.lookups = apex;
+    if (ctx.senderIps?.length) facts.spf = await senderResultsOnly(ctx);
     return facts;
   }
   if (apex.length > 0 && apex.every((l) => l.status === 'error')) facts.existence = 'undetermined';

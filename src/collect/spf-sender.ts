@@ -148,6 +148,8 @@ class TreeEvaluator {
       }
     }
     const target = spec.toLowerCase().replace(/\.$/, '');
+    // No DNS name: treated as a name that does not exist, as mailauth does (the verdict note says receivers differ).
+    if (term.invalidName && ['a', 'mx', 'exists', 'ptr'].includes(term.kind)) return false;
     switch (term.kind) {
       case 'all':
         return true;
@@ -238,6 +240,23 @@ function limitNote(tree: SpfNodeFact[], mxOverLimit: number, ma: MailauthSpfResu
   return undefined;
 }
 
+/**
+ * Where RFC 7208 leaves receivers a choice that the result depends on, in words, so a result is
+ * never shown next to a finding that suggests another without the reason.
+ */
+function verdictNote(tree: SpfNodeFact[], result: SpfResult): string | undefined {
+  if (result === 'permerror') return undefined;
+  for (const node of tree) {
+    const term = node.terms.find((t) => t.invalidName && !t.unreachable);
+    if (!term) continue;
+    return (
+      `${term.text} at ${node.name}: ${term.invalidName}; RFC 7208 leaves it to the receiver: mailauth, like this result, ` +
+      'treats it as a name that does not exist (the term does not match); other receivers return permerror'
+    );
+  }
+  return undefined;
+}
+
 /** `--mail-from` as given: undefined = postmaster@<domain>; '' or '<>' = the null reverse-path. */
 export function isNullSender(mailFrom: string | undefined): boolean {
   return mailFrom !== undefined && (mailFrom === '' || mailFrom === '<>');
@@ -320,6 +339,8 @@ export async function evaluateSenders(ctx: CollectContext, tree: SpfNodeFact[] |
       }
       const note = ownTree ? limitNote(ownTree, mxOverLimit, ma, ours) : undefined;
       if (note) fact.limitNote = note;
+      const verdict = ownTree ? verdictNote(ownTree, result) : undefined;
+      if (verdict) fact.verdictNote = verdict;
       return fact;
     }),
   );

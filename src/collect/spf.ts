@@ -1,6 +1,7 @@
 import type { DnsAnswer } from '../dns/types.js';
 import type {
   SpfFacts,
+  SpfInvalidNameFact,
   SpfMxLimitFact,
   SpfNodeFact,
   SpfNodeStatus,
@@ -48,6 +49,7 @@ interface Build {
   ctx: CollectContext;
   nodes: number;
   syntaxErrors: SpfSyntaxErrorFact[];
+  invalidNames: SpfInvalidNameFact[];
   mxOverLimit: SpfMxLimitFact[];
 }
 
@@ -123,6 +125,11 @@ async function expandRecord(b: Build, draft: Draft, record: TxtRecordFact, path:
       b.syntaxErrors.push(e);
       return term;
     }
+    if (t.invalidName) {
+      const e: SpfInvalidNameFact = { name: fact.name, term: t.text, reason: t.invalidName };
+      if (record.origin) e.origin = record.origin;
+      b.invalidNames.push(e);
+    }
     if (afterAll && t.kind !== 'exp' && t.kind !== 'modifier') term.unreachable = true;
     if (t.kind === 'redirect' && hasAll) {
       term.unreachable = true;
@@ -154,7 +161,8 @@ async function costTerm(b: Build, draft: Draft, term: SpfTermFact, record: TxtRe
     return;
   }
   // ptr depends on the client address; macro targets on the sender: nothing to ask without one.
-  if (term.kind === 'ptr' || term.macro) return;
+  // A name with an empty or over-long label cannot be asked at all.
+  if (term.kind === 'ptr' || term.macro || term.invalidName) return;
   const target = normal(term.target ?? draft.fact.name);
   if (term.kind === 'a') {
     const [a, aaaa] = await Promise.all([dns.resolve(target, 'A'), dns.resolve(target, 'AAAA')]);
@@ -216,7 +224,7 @@ export async function collectSpf(ctx: CollectContext): Promise<SpfFacts> {
   if (records[0]?.origin) facts.origin = records[0].origin;
   const typeSpf = presence === 'undetermined' ? undefined : ctx.dns.resolve(ctx.domain, 'SPF');
   if (records.length === 1) {
-    const b: Build = { ctx, nodes: 1, syntaxErrors: [], mxOverLimit: [] };
+    const b: Build = { ctx, nodes: 1, syntaxErrors: [], invalidNames: [], mxOverLimit: [] };
     const root = await nodeFor(b, ctx.domain, 'root', 0, answer, []);
     const tree = flatten(root);
     facts.tree = tree;
@@ -226,6 +234,7 @@ export async function collectSpf(ctx: CollectContext): Promise<SpfFacts> {
     if (all) facts.allQualifier = all;
     if (tree[0]!.redirect) facts.redirect = tree[0]!.redirect;
     facts.syntaxErrors = b.syntaxErrors;
+    if (b.invalidNames.length) facts.invalidNames = b.invalidNames;
     facts.mxOverLimit = b.mxOverLimit;
     if (ctx.senderIps?.length) facts.senderResults = await evaluateSenders(ctx, tree, b.mxOverLimit.length);
   } else if (ctx.senderIps?.length) {
@@ -240,4 +249,9 @@ export async function collectSpf(ctx: CollectContext): Promise<SpfFacts> {
     if (origin) facts.deprecatedType.origin = origin;
   }
   return facts;
+}
+
+/** For a domain that does not exist: what a receiver decides for each `--sender-ip` (none, §4.3), nothing else. */
+export async function senderResultsOnly(ctx: CollectContext): Promise<SpfFacts> {
+  return { status: 'absent', domainMissing: true, records: [], count: 0, senderResults: await evaluateSenders(ctx, undefined) };
 }

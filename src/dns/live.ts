@@ -162,6 +162,7 @@ export class LiveDnsSource implements DnsSource {
       return { name, type, status: records.length ? 'ok' : 'nodata', records, source: 'dns' };
     } catch (err) {
       const code = String((err as NodeJS.ErrnoException).code ?? 'EUNKNOWN');
+      if (code === 'EBADNAME') return this.resolveBadName(name, type);
       const absent = ABSENT[code];
       if (absent) return { name, type, status: absent, records: [], source: 'dns' };
       return { name, type, status: 'error', records: [], error: code, source: 'dns' };
@@ -169,6 +170,44 @@ export class LiveDnsSource implements DnsSource {
       clearTimeout(timer);
     }
   }
+
+  // --- SPF branch (issue 13): names c-ares refuses, asked through the raw client. Keep or drop at merge
+  // once every question goes through src/dns/raw.ts (branch `dns`). ---
+  /**
+   * c-ares answers EBADNAME without asking anyone for names RFC 2181 §11 allows (any octet in a
+   * label: `foo:bar/baz.example.com`, an SPF macro expanded to spaces or `%`); ask them on the wire.
+   */
+  private async resolveBadName<T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> {
+    const convert: Partial<Record<RRType, (data: unknown) => unknown>> = {
+      A: String,
+      AAAA: String,
+      PTR: (d) => strip(String(d)),
+      CNAME: (d) => strip(String(d)),
+      MX: (d) => ({ preference: (d as { preference: number }).preference, exchange: strip(String((d as { exchange: string }).exchange)) }),
+      TXT: (d) => (d as Buffer[]).map((b) => decodeTxt(b.toString('latin1'))),
+    };
+    const to = convert[type];
+    const labels = name.replace(/\.$/, '').split('.');
+    // An empty label or one over 63 octets cannot be written on the wire at all (RFC 1035 §2.3.4, §3.1).
+    if (!to || labels.some((l) => l === '' || Buffer.byteLength(l) > 63) || Buffer.byteLength(name) > 253) return { name, type, status: 'error', records: [], error: 'EBADNAME', source: 'dns' };
+    let error = 'ENOSERVER';
+    for (const server of this.servers) {
+      try {
+        const res = await rawQuery({ server, name, type, timeoutMs: this.timeoutMs, tries: this.tries, maxBytes: 65535 });
+        if (res.rcode === 'NXDOMAIN') return { name, type, status: 'nxdomain', records: [], source: 'dns' };
+        if (res.rcode !== 'NOERROR') {
+          error = RCODE_ERRORS[res.rcode] ?? `E${res.rcode}`;
+          continue;
+        }
+        const records = res.answers.filter((a) => a.type === type).map((a) => to(a.data)) as RecordDataByType[T][];
+        return { name, type, status: records.length ? 'ok' : 'nodata', records, source: 'dns' };
+      } catch (err) {
+        error = err instanceof RawDnsError ? err.code : 'EUNKNOWN';
+      }
+    }
+    return { name, type, status: 'error', records: [], error, source: 'dns' };
+  }
+  // --- end of the SPF branch's EBADNAME fallback ---
 
   /** Types node:dns cannot ask (SPF, 99): through src/dns/raw.ts, each server in turn. */
   private async resolveRaw(name: string, type: 'SPF'): Promise<DnsAnswer<'SPF'>> {

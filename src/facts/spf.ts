@@ -28,6 +28,8 @@ export interface SpfTermFact {
   child?: number;
   /** Why the term does not parse. */
   error?: string;
+  /** The domain-spec parses but is no DNS name (empty label, label over 63 octets): receivers differ (permerror or no match). */
+  invalidName?: string;
 }
 
 /**
@@ -96,6 +98,15 @@ export interface SpfSyntaxErrorFact {
   origin?: RecordOrigin;
 }
 
+/** A term whose domain-spec is valid SPF but no DNS name (RFC 7208 §7.1 allows it, RFC 1035 §2.3.4 does not). */
+export interface SpfInvalidNameFact {
+  /** The domain whose record holds the term. */
+  name: string;
+  term: string;
+  reason: string;
+  origin?: RecordOrigin;
+}
+
 export interface SpfMxLimitFact {
   /** The domain whose record holds the `mx` term. */
   name: string;
@@ -154,6 +165,11 @@ export interface SpfSenderResultFact {
 
 export interface SpfFacts {
   status: Presence;
+  /**
+   * The domain does not exist (NXDOMAIN): only the `--sender-ip` results are here (RFC 7208 §4.3:
+   * none); `domain-not-found` is the finding, not `spf-missing`.
+   */
+  domainMissing?: boolean;
   /** The `v=spf1` TXT records at the domain. */
   records: TxtRecordFact[];
   count: number;
@@ -173,6 +189,8 @@ export interface SpfFacts {
   redirect?: string;
   /** Terms that do not parse, anywhere in the tree. */
   syntaxErrors?: SpfSyntaxErrorFact[];
+  /** Terms whose target is no DNS name, anywhere in the tree (receivers differ: permerror or no match). */
+  invalidNames?: SpfInvalidNameFact[];
   /** `mx` terms whose target has more than 10 MX records (§4.6.4). */
   mxOverLimit?: SpfMxLimitFact[];
   /** Records of the obsolete type SPF (99) at the domain (§3.1). */

@@ -88,11 +88,12 @@ export function checkOptions(options: AuditOptions, rules: readonly Rule[]): voi
   for (const ip of options.senderIps ?? []) {
     if (!isIP(ip)) throw new InputError(`invalid sender IP ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
   }
-  // SMTP carries both as one token of visible characters (RFC 5321 §4.1.2, §4.5.3.1).
-  if (options.mailFrom !== undefined && (!/^[\x21-\x7e\x80-\uffff]*$/.test(options.mailFrom) || options.mailFrom.length > 320)) {
+  // A quoted local-part may hold spaces (RFC 5321 §4.1.2); control characters never.
+  if (options.mailFrom !== undefined && (!/^[\x20-\x7e\x80-\uffff]*$/.test(options.mailFrom) || options.mailFrom.length > 320)) {
     throw new InputError(`invalid MAIL FROM ${JSON.stringify(options.mailFrom)}: expected an address such as bob@example.com (or <> for the null sender)`);
   }
-  if (options.helo !== undefined && (!/^[\x21-\x7e\x80-\uffff]+$/.test(options.helo) || options.helo.length > 255)) {
+  // What a client says after HELO need not be a host name (the HELO check then gives none, §4.3); %{h} uses it as said.
+  if (options.helo !== undefined && (!/^[\x20-\x7e\x80-\uffff]+$/.test(options.helo) || options.helo.length > 255)) {
     throw new InputError(`invalid HELO name ${JSON.stringify(options.helo)}: expected a host name such as mail.example.com`);
   }
 }

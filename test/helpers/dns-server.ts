@@ -19,7 +19,8 @@ import dnsPacket from 'dns-packet';
 import type { RecordDataByType, RRType, ZoneRecord } from '../../src/dns/types.js';
 
 export interface Behaviour {
-  kind: 'timeout' | 'servfail' | 'refused' | 'truncate-udp';
+  /** 'timeout-nodata': no answer to a question the name has no record of that type for (the RFC 7208 suite's TIMEOUT). */
+  kind: 'timeout' | 'servfail' | 'refused' | 'truncate-udp' | 'timeout-nodata';
 }
 
 export interface DnsServerOptions {
@@ -434,6 +435,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<TestDnsSer
     reply.forceTruncateUdp = behaviour === 'truncate-udp';
 
     const result = resolveQuestion(index, question.name, question.type);
+    if (behaviour === 'timeout-nodata' && result.answers.length === 0) return undefined;
     packet.answers = result.answers;
     packet.authorities = result.authorities;
     let flags = (packet.flags ?? 0) | FLAG_AA | result.rcode;
