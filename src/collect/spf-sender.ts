@@ -125,6 +125,8 @@ class TreeEvaluator {
       if (typeof matched === 'object') return matched;
       if (matched) return { result: QUALIFIER_RESULT[term.qualifier ?? '+']!, name: node.name, term: term.text };
     }
+    // Terms past the budget of terms are not listed: what they decide is unknown.
+    if (node.omittedTerms) return undefined;
     const redirect = node.terms.find((t) => t.kind === 'redirect' && !t.unreachable);
     if (redirect) {
       const target = this.tree[redirect.child!];
@@ -137,6 +139,8 @@ class TreeEvaluator {
 
   /** true/false: matched or not; an Outcome: evaluation ends with it; undefined: cannot tell. */
   private async term(node: SpfNodeFact, term: SpfTermFact): Promise<boolean | Outcome | undefined> {
+    // Past the audit's budget the tree was not followed: nothing more is asked for it.
+    if (term.notFollowed) return undefined;
     let spec = term.target ?? node.name;
     if (term.macro) {
       // %{p} needs the client's validated PTR names; an include/redirect target with macros was not collected.

@@ -28,6 +28,8 @@ export interface SpfTermFact {
   child?: number;
   /** Why the term does not parse. */
   error?: string;
+  /** Its lookups were not made: the domain's SPF budget was spent (README "Limits"). */
+  notFollowed?: boolean;
   /** The domain-spec parses but is no DNS name (empty label, label over 63 octets): receivers differ (permerror or no match). */
   invalidName?: string;
 }
@@ -87,6 +89,10 @@ export interface SpfNodeFact {
   chainText?: string;
   /** not-followed: why. */
   reason?: string;
+  /** Terms past the budget of terms: parsed and counted (in `lookups`), not listed in `terms` nor followed. */
+  omittedTerms?: number;
+  /** DNS-querying terms among them. */
+  omittedLookups?: number;
   children: number[];
 }
 
@@ -163,6 +169,26 @@ export interface SpfSenderResultFact {
   verdictNote?: string;
 }
 
+/** A bound of the per-domain SPF budget (SPF_BUDGET in src/collect/spf.ts). */
+export type SpfBudgetBound = 'records' | 'terms' | 'queryingTerms' | 'voidLookups' | 'failedLookups';
+
+/** Where the audit stopped following the tree: its budget per domain was spent. */
+export interface SpfBudgetFact {
+  exceeded: SpfBudgetBound[];
+  /** The bounds reached, in words ("100 DNS-querying terms, 8 failed lookups"). */
+  exceededText: string;
+  /** DNS-querying terms (and include/redirect targets) whose lookups were not made. */
+  notFollowed: number;
+  /** Terms parsed and counted but not listed. */
+  omittedTerms: number;
+  failedLookups: number;
+  voidLookups: number;
+  /** Syntax errors past the listed ones. */
+  syntaxErrorsNotListed: number;
+  /** Where the domain's record was read (zone file). */
+  origin?: RecordOrigin;
+}
+
 export interface SpfFacts {
   status: Presence;
   /**
@@ -191,6 +217,8 @@ export interface SpfFacts {
   syntaxErrors?: SpfSyntaxErrorFact[];
   /** Terms whose target is no DNS name, anywhere in the tree (receivers differ: permerror or no match). */
   invalidNames?: SpfInvalidNameFact[];
+  /** Present when the audit's budget for the tree was spent: what was not followed (README "Limits"). */
+  budget?: SpfBudgetFact;
   /** `mx` terms whose target has more than 10 MX records (§4.6.4). */
   mxOverLimit?: SpfMxLimitFact[];
   /** Records of the obsolete type SPF (99) at the domain (§3.1). */

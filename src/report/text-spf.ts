@@ -23,6 +23,7 @@ function describe(node: SpfNodeFact, top: boolean): string {
   if (node.totalVoids) parts.push(plural(node.totalVoids, 'void lookup'));
   if (node.allTerm) parts.push(node.allTerm);
   if (node.redirectIgnored) parts.push('redirect ignored');
+  if (node.omittedTerms) parts.push(`${plural(node.omittedTerms, 'more term')} not listed nor followed: over the budget`);
   return parts.join(', ');
 }
 
@@ -37,6 +38,12 @@ export function spfTreeLines(facts: DomainFacts): string[] {
   // Below a failed lookup or a macro target the tree is unknown: the totals are lower bounds there.
   const partial = tree.some((n) => n.status === 'undetermined' || n.status === 'not-followed') ? 'at least ' : '';
   const lines = [`       ${partial}${plural(spf.lookupCount ?? 0, 'DNS lookup')} (limit 10), ${partial}${plural(spf.voidLookupCount ?? 0, 'void lookup')} (limit 2)`];
+  if (spf.budget) {
+    lines.push(
+      `       not followed: over the budget (${spf.budget.exceededText} per domain): ${plural(spf.budget.notFollowed, 'DNS-querying term')} not followed` +
+        (spf.budget.omittedTerms ? `, ${plural(spf.budget.omittedTerms, 'term')} not listed` : ''),
+    );
+  }
   if (tree.length > 1) {
     const walk = (node: SpfNodeFact, prefix: string, last: boolean, top: boolean) => {
       const label = top ? node.name : `${node.viaTerm ?? node.name}`;
