@@ -25,6 +25,8 @@ const records = [
   { name: `macro.${zone}`, type: 'TXT', data: [`v=spf1 exists:%{l}.ok.${zone} -all`] },
   { name: `two words.ok.${zone}`, type: 'A', data: '127.0.0.2' },
   { name: `long.${zone}`, type: 'TXT', data: [`v=spf1 a:${'x'.repeat(64)}.${zone} ip4:192.0.2.0/24 -all`] },
+  { name: `reach.${zone}`, type: 'TXT', data: [`v=spf1 ip4:192.0.2.0/24 include:bad.${zone} -all`] },
+  { name: `bad.${zone}`, type: 'TXT', data: ['v=spf1 ip4:192.0.2.300 -all'] },
 ].map((r) => ({ ttl: 300, ...r }) as ZoneRecord);
 
 let dns: TestDnsServer;
@@ -79,4 +81,15 @@ test('a 64-octet label: not a syntax error; the finding and the sender result sa
   const text = renderText(report, { color: false, rules: builtinRules() });
   t.regex(text, /receivers differ, some return permerror/);
   t.regex(text, /mail from 198\.51\.100\.1, MAIL FROM postmaster@long\.spf-names\.test: fail[^\n]*\n\s+a:x{64}[^\n]*RFC 7208 leaves it to the receiver/);
+});
+
+test('a syntax error in an included record: permerror only where evaluation reaches it, and the result says so', async (t) => {
+  const early = (await run(`reach.${zone}`, '192.0.2.1')).domains[0]!;
+  t.true(early.findings.some((f) => f.ruleId === 'spf-syntax-error'));
+  const [r] = early.records.spf!.senderResults!;
+  t.like(r, { result: 'pass', decidedBy: { term: 'ip4:192.0.2.0/24' } });
+  t.regex(r!.verdictNote!, /syntax error in the record at bad\.spf-names\.test makes receivers return permerror only when evaluation reaches it; for this address it ends before at ip4:192\.0\.2\.0\/24/);
+  const late = (await run(`reach.${zone}`, '198.51.100.1')).domains[0]!.records.spf!.senderResults![0]!;
+  t.is(late.result, 'permerror');
+  t.is(late.verdictNote, undefined);
 });

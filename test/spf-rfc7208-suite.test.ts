@@ -73,7 +73,6 @@ async function runScenario(index: number): Promise<Outcome[]> {
           senderIps: [t.host],
           mailFrom: t.mailfrom === '' ? '<>' : t.mailfrom,
           helo: t.helo,
-          disable: [],
         });
       } catch (err) {
         if (!(err instanceof InputError)) throw err;
@@ -93,6 +92,9 @@ async function runScenario(index: number): Promise<Outcome[]> {
       }
       if (mailfrom && ['pass', 'fail', 'softfail', 'neutral'].includes(mailfrom.result) && ids.has('spf-syntax-error')) {
         outcome.problems.push(`${mailfrom.result} next to spf-syntax-error`);
+      }
+      if (mailfrom?.treeResult !== undefined && mailfrom.treeResult !== mailfrom.result && !mailfrom.limitNote) {
+        outcome.problems.push(`the tree gives ${mailfrom.treeResult} where mailauth gives ${mailfrom.result}, and no note says why`);
       }
       if (mailfrom && mailfrom.result !== 'permerror' && PERMERROR_FINDINGS.some((id) => ids.has(id)) && !mailfrom.verdictNote && !mailfrom.limitNote) {
         outcome.problems.push(`${mailfrom.result} next to a permerror finding (${outcome.findings.join(', ')}) without a note saying why`);

@@ -81,6 +81,9 @@ class TreeEvaluator {
     private readonly helo: string,
   ) {}
 
+  /** A macro that expanded to no DNS name (treated as a name that does not exist; receivers differ). */
+  invalidExpansion?: string;
+
   private get family(): 'ipv4' | 'ipv6' {
     return isIPv4(this.ip) ? 'ipv4' : 'ipv6';
   }
@@ -154,6 +157,11 @@ class TreeEvaluator {
     const target = spec.toLowerCase().replace(/\.$/, '');
     // No DNS name: treated as a name that does not exist, as mailauth does (the verdict note says receivers differ).
     if (term.invalidName && ['a', 'mx', 'exists', 'ptr'].includes(term.kind)) return false;
+    const labels = target.split('.');
+    if (term.macro && labels.some((l) => l === '' || Buffer.byteLength(l) > 63)) {
+      this.invalidExpansion ??= `${term.text} at ${node.name} expands to "${target}", which has an empty or over-long label`;
+      return false;
+    }
     switch (term.kind) {
       case 'all':
         return true;
@@ -248,15 +256,22 @@ function limitNote(tree: SpfNodeFact[], mxOverLimit: number, ma: MailauthSpfResu
  * Where RFC 7208 leaves receivers a choice that the result depends on, in words, so a result is
  * never shown next to a finding that suggests another without the reason.
  */
-function verdictNote(tree: SpfNodeFact[], result: SpfResult): string | undefined {
-  if (result === 'permerror') return undefined;
+function verdictNote(tree: SpfNodeFact[], result: SpfResult, ours: Outcome | undefined, invalidExpansion: string | undefined): string | undefined {
+  if (result === 'permerror' || result === 'temperror') return undefined;
+  const choice = 'RFC 7208 leaves it to the receiver: mailauth, like this result, treats it as a name that does not exist (the term does not match); other receivers return permerror';
+  if (invalidExpansion) return `${invalidExpansion}; ${choice}`;
   for (const node of tree) {
     const term = node.terms.find((t) => t.invalidName && !t.unreachable);
-    if (!term) continue;
-    return (
-      `${term.text} at ${node.name}: ${term.invalidName}; RFC 7208 leaves it to the receiver: mailauth, like this result, ` +
-      'treats it as a name that does not exist (the term does not match); other receivers return permerror'
-    );
+    if (term) return `${term.text} at ${node.name}: ${term.invalidName}; ${choice}`;
+  }
+  // A permerror below the domain's own record counts only where evaluation reaches it (§5.2, §6.1).
+  const broken = tree.find((n) => n.id > 0 && (n.terms.some((t) => t.error) || n.status === 'none' || n.status === 'multiple' || n.status === 'loop'));
+  if (broken) {
+    const what = broken.terms.some((t) => t.error)
+      ? `the syntax error in the record at ${broken.name}`
+      : `${broken.viaTerm ?? broken.name} (${broken.status === 'none' ? 'no SPF record' : broken.status === 'multiple' ? 'several SPF records' : 'a loop'})`;
+    const end = ours?.term ? ` at ${ours.term}${ours.name && ours.name !== tree[0]!.name ? ` (${ours.name})` : ''}` : '';
+    return `${what} makes receivers return permerror only when evaluation reaches it; for this address it ends before${end}`;
   }
   return undefined;
 }
@@ -318,11 +333,10 @@ export async function evaluateSenders(ctx: CollectContext, tree: SpfNodeFact[] |
       const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(raw);
       const ip = mapped ? mapped[1]! : raw;
       const ownTree = tree && check.domain === ctx.domain ? tree : undefined;
+      const evaluator = ownTree && (isIPv4(ip) || isIPv6(ip)) ? new TreeEvaluator(ctx, ownTree, ip, check.sender, check.helo) : undefined;
       const [ma, ours] = await Promise.all([
         loadMailauth().spf({ sender: check.mailauthSender, ip, helo: check.helo, mta: 'mailaudit', resolver, strict: true, maxElapsedTime: 60_000 }),
-        ownTree && (isIPv4(ip) || isIPv6(ip))
-          ? new TreeEvaluator(ctx, ownTree, ip, check.sender, check.helo).node(ownTree[0]!)
-          : Promise.resolve(undefined),
+        evaluator ? evaluator.node(ownTree![0]!) : Promise.resolve(undefined),
       ]);
       const result = (RESULTS.has(ma.status.result as SpfResult) ? ma.status.result : 'temperror') as SpfResult;
       const fact: SpfSenderResultFact = {
@@ -343,7 +357,7 @@ export async function evaluateSenders(ctx: CollectContext, tree: SpfNodeFact[] |
       }
       const note = ownTree ? limitNote(ownTree, mxOverLimit, ma, ours) : undefined;
       if (note) fact.limitNote = note;
-      const verdict = ownTree ? verdictNote(ownTree, result) : undefined;
+      const verdict = ownTree ? verdictNote(ownTree, result, ours, evaluator?.invalidExpansion) : undefined;
       if (verdict) fact.verdictNote = verdict;
       return fact;
     }),
