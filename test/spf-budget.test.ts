@@ -52,9 +52,9 @@ test.after.always(async () => {
 test('a ~58 KB record of 3,000 a: terms whose targets never answer: seconds, a bounded number of failed lookups', async (t) => {
   t.true(Buffer.byteLength(bigRecord) > 55_000 && Buffer.byteLength(bigRecord) < 62_000, String(Buffer.byteLength(bigRecord)));
   const started = Date.now();
-  const report = await audit(BIG, { dnsServers: [dns.address], timeoutMs: 500, tries: 1, smtp: false, senderIps: ['192.0.2.1'] });
+  const report = await audit(BIG, { dnsServers: [dns.address], timeoutMs: 2000, tries: 1, smtp: false, senderIps: ['192.0.2.1'] });
   const elapsed = Date.now() - started;
-  t.true(elapsed < 30_000, `took ${elapsed} ms`);
+  t.true(elapsed < 60_000, `took ${elapsed} ms`);
   const d = report.domains[0]!;
   const spf = d.records.spf!;
   t.true(spf.tree![0]!.tooLong, 'the record is read whole (over TCP)');
@@ -81,7 +81,7 @@ test('100 includes × 1,000 a: terms: a bounded number of questions, the tree sa
   const report = await audit(TREE, { dnsServers: [dns.address], timeoutMs: 2000, tries: 1, smtp: false });
   const elapsed = Date.now() - started;
   const asked = dns.queries.length - before;
-  t.true(elapsed < 30_000, `took ${elapsed} ms`);
+  t.true(elapsed < 60_000, `took ${elapsed} ms`);
   // The budget bounds the SPF tree's questions: records fetched and terms followed (a: asks A and AAAA).
   t.true(asked < SPF_BUDGET.records + 2 * SPF_BUDGET.queryingTerms + 200, `${asked} questions`);
   const d = report.domains[0]!;

@@ -38,10 +38,10 @@ test.after.always(async () => {
 });
 
 const run = (domain: string, ip: string, mailFrom?: string) =>
-  audit(domain, { dnsServers: [dns.address], timeoutMs: 2000, tries: 1, smtp: false, senderIps: [ip], ...(mailFrom ? { mailFrom } : {}) });
+  audit(domain, { dnsServers: [dns.address], timeoutMs: 5000, tries: 2, smtp: false, senderIps: [ip], ...(mailFrom ? { mailFrom } : {}) });
 
 test('LiveDnsSource asks a name c-ares refuses on the wire (the EBADNAME fallback)', async (t) => {
-  const live = new LiveDnsSource({ servers: [dns.address], timeoutMs: 2000, tries: 1 });
+  const live = new LiveDnsSource({ servers: [dns.address], timeoutMs: 5000, tries: 2 });
   t.like(await live.resolve(`foo:bar/baz.${zone}`, 'A'), { status: 'ok', records: ['192.0.2.7'] });
   t.like(await live.resolve(`two words.ok.${zone}`, 'A'), { status: 'ok', records: ['127.0.0.2'] });
   t.like(await live.resolve(`nothing here.${zone}`, 'TXT'), { status: 'nxdomain' });
