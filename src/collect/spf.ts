@@ -29,7 +29,7 @@ const COUNTED = new Set(['include', 'a', 'mx', 'ptr', 'exists', 'redirect']);
 export const SPF_BUDGET = {
   /** Records fetched (the domain's and its include/redirect targets); diamonds can grow a tree fast. */
   records: 120,
-  /** Terms kept in the facts, across the tree; the rest are parsed and counted but not listed or followed. */
+  /** Terms kept in the facts, across the tree; the rest are parsed and counted but not listed or followed, and no further record is fetched. */
   terms: 2000,
   /** DNS-querying terms (include, redirect, a, mx, exists) whose lookups are made. */
   queryingTerms: 100,
@@ -87,13 +87,16 @@ function emptyFact(name: string, via: SpfNodeFact['via'], depth: number, status:
 
 const OVER_BUDGET = 'over the budget';
 
-/** Whether the tree has reached a bound of SPF_BUDGET: then no more lookups are made. */
-function outOfBudget(b: Build): boolean {
+/**
+ * Whether the tree has reached a bound of SPF_BUDGET that stops this lookup: the lookup, void and
+ * failure bounds stop every lookup; the bounds of terms and records stop fetching more records.
+ */
+function outOfBudget(b: Build, fetchesRecord: boolean): boolean {
   if (b.spent.queryingTerms >= SPF_BUDGET.queryingTerms) b.exceeded.add('queryingTerms');
   if (b.spent.voidLookups >= SPF_BUDGET.voidLookups) b.exceeded.add('voidLookups');
   if (b.spent.failedLookups >= SPF_BUDGET.failedLookups) b.exceeded.add('failedLookups');
-  // Past the budget of terms (or records) the tree is not read further either.
-  return b.exceeded.size > 0;
+  const stopped = b.exceeded.has('queryingTerms') || b.exceeded.has('voidLookups') || b.exceeded.has('failedLookups');
+  return stopped || (fetchesRecord && (b.exceeded.has('terms') || b.exceeded.has('records')));
 }
 
 /**
@@ -105,9 +108,9 @@ class BudgetGate {
   private waiting: (() => void)[] = [];
 
   /** Waits for room for `weight` lookups; false when the budget is spent. */
-  async acquire(b: Build, weight: number): Promise<boolean> {
+  async acquire(b: Build, weight: number, fetchesRecord: boolean): Promise<boolean> {
     for (;;) {
-      if (outOfBudget(b)) return false;
+      if (outOfBudget(b, fetchesRecord)) return false;
       const room = Math.min(
         SPF_BUDGET.inFlight,
         SPF_BUDGET.voidLookups - b.spent.voidLookups,
@@ -135,9 +138,15 @@ class BudgetGate {
  * when the term's turn comes, so a record of thousands of terms asks no more than the budget allows.
  * undefined: not followed (the term is marked).
  */
-async function ask<A extends DnsAnswer | DnsAnswer[]>(b: Build, term: SpfTermFact, lookup: () => Promise<A>, weight = 1): Promise<A | undefined> {
+async function ask<A extends DnsAnswer | DnsAnswer[]>(
+  b: Build,
+  term: SpfTermFact,
+  lookup: () => Promise<A>,
+  weight = 1,
+  fetchesRecord = false,
+): Promise<A | undefined> {
   let answer: A | undefined;
-  if (await b.gate.acquire(b, weight)) {
+  if (await b.gate.acquire(b, weight, fetchesRecord)) {
     try {
       b.spent.queryingTerms++;
       answer = await lookup();
@@ -186,7 +195,7 @@ async function follow(b: Build, parent: Draft, term: SpfTermFact, path: string[]
     b.notFollowed++;
   } else {
     b.nodes++;
-    answer = await ask(b, term, () => b.ctx.dns.resolve(name, 'TXT'));
+    answer = await ask(b, term, () => b.ctx.dns.resolve(name, 'TXT'), 1, true);
     if (!answer) b.nodes--;
   }
   if (!answer) {
@@ -226,23 +235,15 @@ async function expandRecord(b: Build, draft: Draft, record: TxtRecordFact, path:
   const parsed = parseSpf(record.text);
   const hasAll = parsed.terms.some((t) => t.kind === 'all');
   let afterAll = false;
-  // Past the terms budget a record's terms are parsed and counted, not listed nor followed.
-  const keep = Math.max(0, SPF_BUDGET.terms - b.spent.terms);
-  b.spent.terms += Math.min(keep, parsed.terms.length);
-  const omitted = parsed.terms.slice(keep);
-  if (omitted.length) {
-    b.exceeded.add('terms');
-    fact.omittedTerms = omitted.length;
-    fact.omittedLookups = omitted.filter((t) => !t.error && COUNTED.has(t.kind)).length;
-    for (const t of omitted) if (t.error) addSyntaxError(b, fact.name, t.text, t.error, record);
-  }
-  fact.terms = parsed.terms.slice(0, keep).map((t) => {
+  // Every term is parsed and counted (all, redirect, lookups, errors); past the terms budget the
+  // rest of a record is not listed nor followed.
+  const all = parsed.terms.map((t) => {
     const term: SpfTermFact = { ...t, lookups: 0 };
     if (t.error) {
       addSyntaxError(b, fact.name, t.text, t.error, record);
       return term;
     }
-    if (t.invalidName) {
+    if (t.invalidName && b.invalidNames.length < SPF_BUDGET.syntaxErrors) {
       const e: SpfInvalidNameFact = { name: fact.name, term: t.text, reason: t.invalidName };
       if (record.origin) e.origin = record.origin;
       b.invalidNames.push(e);
@@ -262,6 +263,15 @@ async function expandRecord(b: Build, draft: Draft, record: TxtRecordFact, path:
     if (COUNTED.has(t.kind) && !term.unreachable) term.lookups = 1;
     return term;
   });
+  const keep = Math.max(0, SPF_BUDGET.terms - b.spent.terms);
+  b.spent.terms += Math.min(keep, all.length);
+  fact.terms = all.slice(0, keep);
+  const omitted = all.slice(keep);
+  if (omitted.length) {
+    b.exceeded.add('terms');
+    fact.omittedTerms = omitted.length;
+    fact.omittedLookups = omitted.filter((t) => t.lookups > 0).length;
+  }
   const live = fact.terms.filter((t) => t.lookups > 0);
   await Promise.all(live.map((t) => costTerm(b, draft, t, record, path)));
   // Children in record order, whatever order their lookups finished in.
