@@ -1,6 +1,7 @@
 import test from 'ava';
 import { audit } from '../src/audit.js';
 import { SPF_BUDGET } from '../src/collect/spf.js';
+import { SENDER_TREE_QUESTIONS } from '../src/collect/spf-sender.js';
 import type { ZoneRecord } from '../src/dns/types.js';
 import { builtinRules } from '../src/engine/load.js';
 import { renderText } from '../src/report/text.js';
@@ -28,6 +29,8 @@ const bigRecord = `v=spf1 ${Array.from({ length: 3000 }, (_, i) => `a:h${i}.slow
 const TREE = 'spf-budget-tree.test';
 const includes = Array.from({ length: 100 }, (_, i) => `i${i}.${TREE}`);
 
+const MXS = 'spf-budget-mx.test';
+
 let dns: TestDnsServer;
 test.before(async () => {
   const records = [
@@ -39,6 +42,11 @@ test.before(async () => {
     rec(TREE, 'MX', { preference: 10, exchange: `mx1.${TREE}` }),
     rec(`mx1.${TREE}`, 'A', '127.0.0.25'),
     rec(TREE, 'TXT', chunks(`v=spf1 ${includes.map((n) => `include:${n}`).join(' ')} -all`)),
+    soa(MXS),
+    rec(MXS, 'MX', { preference: 10, exchange: `mx1.${MXS}` }),
+    rec(`mx1.${MXS}`, 'A', '127.0.0.25'),
+    rec(MXS, 'TXT', chunks(`v=spf1 ${Array.from({ length: 30 }, () => `mx:m.${MXS}`).join(' ')} -all`)),
+    ...Array.from({ length: 10 }, (_, i) => rec(`m.${MXS}`, 'MX', { preference: i, exchange: `x${i}.${MXS}` })),
     ...includes.map((n, i) =>
       rec(n, 'TXT', chunks(`v=spf1 ${Array.from({ length: 1000 }, (_, j) => `a:h${j}.x${i}.${TREE}`).join(' ')} -all`)),
     ),
@@ -99,4 +107,13 @@ test('100 includes × 1,000 a: terms: a bounded number of questions, the tree sa
   const text = renderText(report, { color: false, rules: builtinRules() });
   t.regex(text, /not followed: over the budget \([^)]*2000 terms[^)]*per domain\)/);
   t.regex(text, /include:i99\.spf-budget-tree\.test {2}\[1 lookup, not followed: over the budget\]/);
+});
+
+test('our own evaluation of the tree for a sender stops at its budget of questions (SENDER_TREE_QUESTIONS)', async (t) => {
+  // 30 mx terms × (1 MX + 10 exchanges' addresses) = 330 questions without a bound.
+  const report = await audit(MXS, { dnsServers: [dns.address], timeoutMs: 2000, tries: 1, smtp: false, senderIps: ['192.0.2.1'] });
+  const [r] = report.domains[0]!.records.spf!.senderResults!;
+  t.is(r!.result, 'permerror', 'mailauth stops at 10 lookups');
+  t.is(r!.treeResult, undefined, 'no verdict of ours past the budget, rather than a guess');
+  t.true(SENDER_TREE_QUESTIONS < 330);
 });

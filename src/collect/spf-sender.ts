@@ -63,6 +63,14 @@ export function mailauthResolver(ctx: CollectContext): MailauthResolver {
   };
 }
 
+/**
+ * Questions our own evaluation of the tree may ask for one address and identity (most are answered
+ * from the run's cache: the tree asked them); mx terms ask for each exchange's addresses (README "Limits").
+ */
+export const SENDER_TREE_QUESTIONS = 250;
+
+class QuestionBudgetSpent extends Error {}
+
 const QUALIFIER_RESULT: Record<string, SpfResult> = { '+': 'pass', '-': 'fail', '~': 'softfail', '?': 'neutral' };
 
 interface Outcome {
@@ -83,6 +91,22 @@ class TreeEvaluator {
 
   /** A macro that expanded to no DNS name (treated as a name that does not exist; receivers differ). */
   invalidExpansion?: string;
+  private asked = 0;
+
+  /** Our evaluation of the tree for this client; undefined where it cannot tell, or past its budget of questions. */
+  async evaluate(): Promise<Outcome | undefined> {
+    try {
+      return await this.node(this.tree[0]!);
+    } catch (err) {
+      if (err instanceof QuestionBudgetSpent) return undefined;
+      throw err;
+    }
+  }
+
+  private resolve<T extends RRType>(name: string, type: T) {
+    if (++this.asked > SENDER_TREE_QUESTIONS) throw new QuestionBudgetSpent();
+    return this.ctx.dns.resolve(name, type);
+  }
 
   private get family(): 'ipv4' | 'ipv6' {
     return isIPv4(this.ip) ? 'ipv4' : 'ipv6';
@@ -96,7 +120,7 @@ class TreeEvaluator {
   }
 
   private async addressesMatch(name: string, term: SpfTermFact): Promise<boolean | 'error'> {
-    const answer = await this.ctx.dns.resolve(name, this.family === 'ipv4' ? 'A' : 'AAAA');
+    const answer = await this.resolve(name, this.family === 'ipv4' ? 'A' : 'AAAA');
     if (answer.status === 'error') return 'error';
     const prefix = this.family === 'ipv4' ? term.cidr4 : term.cidr6;
     return answer.records.some((a) => this.inNetwork(a, prefix, this.family));
@@ -174,7 +198,7 @@ class TreeEvaluator {
         return m === 'error' ? { result: 'temperror', name: node.name, term: term.text } : m;
       }
       case 'mx': {
-        const mx = await this.ctx.dns.resolve(target, 'MX');
+        const mx = await this.resolve(target, 'MX');
         if (mx.status === 'error') return { result: 'temperror', name: node.name, term: term.text };
         if (mx.records.length > 10) return { result: 'permerror', name: node.name, term: term.text };
         for (const host of mx.records) {
@@ -186,7 +210,7 @@ class TreeEvaluator {
         return false;
       }
       case 'exists': {
-        const a = await this.ctx.dns.resolve(target, 'A');
+        const a = await this.resolve(target, 'A');
         if (a.status === 'error') return { result: 'temperror', name: node.name, term: term.text };
         return a.records.length > 0;
       }
@@ -208,11 +232,11 @@ class TreeEvaluator {
 
   /** RFC 7208 §5.5: the client's PTR names (at most 10) that resolve back to it, and end in `target`. */
   private async ptrMatches(target: string): Promise<boolean> {
-    const ptr = await this.ctx.dns.resolve(reverseName(this.ip), 'PTR');
+    const ptr = await this.resolve(reverseName(this.ip), 'PTR');
     // "If a DNS error occurs while doing the PTR RR lookup, then this mechanism fails to match."
     for (const name of ptr.records.slice(0, 10)) {
       if (name !== target && !name.endsWith(`.${target}`)) continue;
-      const back = await this.ctx.dns.resolve(name, this.family === 'ipv4' ? 'A' : 'AAAA');
+      const back = await this.resolve(name, this.family === 'ipv4' ? 'A' : 'AAAA');
       if (back.records.some((a) => this.inNetwork(a, undefined, this.family))) return true;
     }
     return false;
@@ -336,7 +360,7 @@ export async function evaluateSenders(ctx: CollectContext, tree: SpfNodeFact[] |
       const evaluator = ownTree && (isIPv4(ip) || isIPv6(ip)) ? new TreeEvaluator(ctx, ownTree, ip, check.sender, check.helo) : undefined;
       const [ma, ours] = await Promise.all([
         loadMailauth().spf({ sender: check.mailauthSender, ip, helo: check.helo, mta: 'mailaudit', resolver, strict: true, maxElapsedTime: 60_000 }),
-        evaluator ? evaluator.node(ownTree![0]!) : Promise.resolve(undefined),
+        evaluator ? evaluator.evaluate() : Promise.resolve(undefined),
       ]);
       const result = (RESULTS.has(ma.status.result as SpfResult) ? ma.status.result : 'temperror') as SpfResult;
       const fact: SpfSenderResultFact = {
