@@ -69,6 +69,10 @@ test('a result whatever the records: none without a record, permerror for two, t
   t.like(await one('twospf.test', '192.0.2.1'), { result: 'permerror', domain: 'twospf.test' });
   const [failed] = await senders('servfail.test', ['192.0.2.1'], true);
   t.like(failed, { result: 'temperror', domain: 'servfail.test' });
+  // A domain that does not exist: none (§4.3), and domain-not-found is the finding, not spf-missing.
+  const gone = (await audit('does-not-exist.test', { dnsServers: [dns.address], timeoutMs: 3000, tries: 1, senderIps: ['192.0.2.1'], smtp: false })).domains[0]!;
+  t.like(gone.records.spf, { domainMissing: true, senderResults: [{ result: 'none', domain: 'does-not-exist.test' }] });
+  t.deepEqual(gone.findings.map((f) => f.ruleId), ['domain-not-found']);
   const text = await runCli(['nospf.test', '--dns-server', dns.address, '--no-smtp', '--sender-ip', '192.0.2.1']);
   t.regex(text.stdout, /mail from 192\.0\.2\.1, MAIL FROM postmaster@nospf\.test: none/);
   const two = await runCli(['twospf.test', '--dns-server', dns.address, '--no-smtp', '--sender-ip', '192.0.2.1']);
