@@ -103,6 +103,9 @@ test('an empty label or a label over 63 octets parses, and is marked as no DNS n
   t.is(long!.error, undefined);
   t.regex(long!.invalidName!, /longer than 63 octets/);
   t.is(parseSpf(`v=spf1 a:${'x'.repeat(63)}.example.com`).terms[0]!.invalidName, undefined);
+  const [tooLong] = parseSpf(`v=spf1 a:${Array.from({ length: 5 }, () => 'y'.repeat(60)).join('.')}.example.com`).terms;
+  t.is(tooLong!.error, undefined);
+  t.regex(tooLong!.invalidName!, /longer than 253 octets/);
 });
 
 test('v=spf1 must be followed by a space or the end', (t) => {

@@ -176,11 +176,18 @@ test('the JSON report with SPF trees and sender results validates against the re
   const ajv = new Ajv({ allErrors: true, strict: false });
   ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
   const validate = ajv.compile(schema);
-  const domains = ['spf-provider-mix.test', 'spf-loop3.test', 'spf-noinclude.test', 'spf-syntax.test', 'spf-many-mx.test', 'spf-type99.test', 'spf-long.test', 'spf-ptr.test', 'twospf.test'];
-  const report = await audit(domains, { dnsServers: [dns.address], timeoutMs: 3000, tries: 1, senderIps: ['192.0.2.1', '2001:db8::1'], smtp: false });
+  const domains = ['spf-provider-mix.test', 'spf-loop3.test', 'spf-noinclude.test', 'spf-syntax.test', 'spf-many-mx.test', 'spf-type99.test', 'spf-long.test', 'spf-ptr.test', 'twospf.test',
+    'spf-budget.test', 'spf-invalid-name.test', 'spf-identity.test', 'nospf.test', 'does-not-exist.test'];
+  const report = await audit(domains, {
+    dnsServers: [dns.address], timeoutMs: 3000, tries: 1, senderIps: ['192.0.2.1', '2001:db8::1'], smtp: false, mailFrom: '<>', helo: 'mail.spf-identity.test',
+  });
   const json = JSON.parse(renderJson(report));
   t.true(validate(json), JSON.stringify(validate.errors?.slice(0, 3)));
   t.true(json.domains.every((d: { records: { spf?: { tree?: unknown[] } } }) => d.records.spf));
+  const spfOf = (name: string) => json.domains.find((d: { domain: string }) => d.domain === name).records.spf;
+  t.truthy(spfOf('spf-budget.test').budget);
+  t.truthy(spfOf('spf-invalid-name.test').invalidNames);
+  t.is(spfOf('spf-identity.test').senderResults.length, 4, 'two addresses × MAIL FROM and HELO');
 });
 
 test('reverse names for the ptr mechanism', (t) => {

@@ -139,6 +139,7 @@ function checkDomainSpec(spec: string): { macro: boolean; invalidName?: string }
   for (const label of tail.split('.')) {
     if (label.length > 63) return { macro, invalidName: `label "${label.slice(0, 20)}…" of "${spec}" is longer than 63 octets` };
   }
+  if (!macro && Buffer.byteLength(literal) > 253) return { macro, invalidName: `"${spec.slice(0, 40)}…" is longer than 253 octets` };
   return { macro };
 }
 
