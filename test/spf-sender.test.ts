@@ -83,6 +83,7 @@ test('--mail-from and --helo: %{l} is the given local-part, and the HELO identit
   // Default identity postmaster@: %{l} = postmaster, no A record: fail.
   t.like(await one('spf-identity.test', '192.0.2.10'), { result: 'fail', identity: 'mailfrom', sender: 'postmaster@spf-identity.test', helo: 'spf-identity.test' });
   const bob = await identity('spf-identity.test', '192.0.2.10', { mailFrom: 'bob@spf-identity.test' });
+  t.like((await identity('spf-identity.test', '192.0.2.10', { mailFrom: 'bob' }))[0], { result: 'pass', sender: 'bob@spf-identity.test' }, 'a local-part alone is at the audited domain');
   t.is(bob.length, 1, 'no HELO check without --helo');
   t.like(bob[0], { result: 'pass', sender: 'bob@spf-identity.test', treeResult: 'pass', decidedBy: { term: 'exists:%{l}.allow.spf-identity.test' } });
   const both = await identity('spf-identity.test', '192.0.2.10', { mailFrom: 'carol@spf-identity.test', helo: 'mail.spf-identity.test' });

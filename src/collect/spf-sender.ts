@@ -333,6 +333,8 @@ export function identityChecks(ctx: CollectContext): IdentityCheck[] {
     checks.push({ identity: 'mailfrom', domain: domainOf(helo), mailauthSender: '', sender: `postmaster@${helo}`, helo, nullSender: true });
   } else {
     let sender = ctx.mailFrom ?? `postmaster@${ctx.domain}`;
+    // A local-part alone is at the audited domain (one option for every domain of a run).
+    if (!sender.includes('@')) sender = `${sender}@${ctx.domain}`;
     // §4.3: a MAIL FROM without a local-part uses "postmaster".
     if (sender.startsWith('@')) sender = `postmaster${sender}`;
     checks.push({ identity: 'mailfrom', domain: domainOf(sender), mailauthSender: sender, sender, helo, nullSender: false });

@@ -47,8 +47,9 @@ export interface AuditOptions {
   /** `--sender-ip`: evaluate SPF for mail from these addresses, as a receiver would. */
   senderIps?: string[];
   /**
-   * `--mail-from`: the MAIL FROM address each `--sender-ip` is checked for (default postmaster@<domain>);
-   * '' or '<>' is the null reverse-path, checked as postmaster@<helo> (RFC 7208 §2.4).
+   * `--mail-from`: the MAIL FROM address each `--sender-ip` is checked for (default postmaster@<domain>;
+   * a local-part alone is at each domain audited); '' or '<>' is the null reverse-path, checked as
+   * postmaster@<helo> (RFC 7208 §2.4).
    */
   mailFrom?: string;
   /** `--helo`: the HELO/EHLO name (default the domain); when given, the HELO identity is checked too (RFC 7208 §2.3). */
