@@ -101,6 +101,9 @@ test('--mail-from and --helo: %{l} is the given local-part, and the HELO identit
     json.domains[0].records.spf.senderResults.map((s: SpfSenderResultFact) => [s.identity, s.domain, s.result]),
     [['mailfrom', 'spf-identity.test', 'fail'], ['helo', 'mail.spf-identity.test', 'pass']],
   );
+  const alone = await runCli(['spf-identity.test', '--dns-server', dns.address, '--no-smtp', '--helo', 'mail.spf-identity.test']);
+  t.is(alone.code, 2);
+  t.regex(alone.stderr, /give --sender-ip too/);
   const bad = await runCli(['spf-identity.test', '--dns-server', dns.address, '--no-smtp', '--sender-ip', '192.0.2.10', '--helo', 'two\twords']);
   t.is(bad.code, 2);
   t.regex(bad.stderr, /invalid HELO name "two\\twords"/);

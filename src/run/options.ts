@@ -89,6 +89,9 @@ export function checkOptions(options: AuditOptions, rules: readonly Rule[]): voi
   for (const ip of options.senderIps ?? []) {
     if (!isIP(ip)) throw new InputError(`invalid sender IP ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
   }
+  if ((options.mailFrom !== undefined || options.helo !== undefined) && !options.senderIps?.length) {
+    throw new InputError('--mail-from and --helo set the identity of --sender-ip results: give --sender-ip too');
+  }
   // A quoted local-part may hold spaces (RFC 5321 §4.1.2); control characters never.
   if (options.mailFrom !== undefined && (!/^[\x20-\x7e\x80-\uffff]*$/.test(options.mailFrom) || options.mailFrom.length > 320)) {
     throw new InputError(`invalid MAIL FROM ${JSON.stringify(options.mailFrom)}: expected an address such as bob@example.com (or <> for the null sender)`);
