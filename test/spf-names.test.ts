@@ -25,6 +25,7 @@ const records = [
   { name: `macro.${zone}`, type: 'TXT', data: [`v=spf1 exists:%{l}.ok.${zone} -all`] },
   { name: `two words.ok.${zone}`, type: 'A', data: '127.0.0.2' },
   { name: `long.${zone}`, type: 'TXT', data: [`v=spf1 a:${'x'.repeat(64)}.${zone} ip4:192.0.2.0/24 -all`] },
+  { name: `inc.${zone}`, type: 'TXT', data: [`v=spf1 ip4:192.0.2.0/24 include:a..${zone} -all`] },
   { name: `reach.${zone}`, type: 'TXT', data: [`v=spf1 ip4:192.0.2.0/24 include:bad.${zone} -all`] },
   { name: `bad.${zone}`, type: 'TXT', data: ['v=spf1 ip4:192.0.2.300 -all'] },
 ].map((r) => ({ ttl: 300, ...r }) as ZoneRecord);
@@ -92,4 +93,13 @@ test('a syntax error in an included record: permerror only where evaluation reac
   const late = (await run(`reach.${zone}`, '198.51.100.1')).domains[0]!.records.spf!.senderResults![0]!;
   t.is(late.result, 'permerror');
   t.is(late.verdictNote, undefined);
+});
+
+test('include: of a name with an empty label is not asked: no dns-lookup-failed, a permerror where reached', async (t) => {
+  const d = (await run(`inc.${zone}`, '198.51.100.1')).domains[0]!;
+  const ids = d.findings.map((f) => f.ruleId);
+  t.false(ids.includes('dns-lookup-failed'));
+  t.true(ids.includes('spf-invalid-target-name'));
+  t.like(d.records.spf!.tree![1], { status: 'none', name: `a..${zone}` });
+  t.like(d.records.spf!.senderResults![0], { result: 'permerror', treeResult: 'permerror' });
 });

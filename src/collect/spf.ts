@@ -182,6 +182,12 @@ async function follow(b: Build, parent: Draft, term: SpfTermFact, path: string[]
     return d;
   }
   const name = normal(term.target!);
+  if (term.invalidName) {
+    // No DNS name: nothing to ask. A name that does not exist, or permerror: either way include and redirect fail (§5.2).
+    const d = at('none', name);
+    d.fact.reason = term.invalidName;
+    return d;
+  }
   if (path.includes(name)) {
     const d = at('loop', name);
     d.fact.chain = [...path, name];

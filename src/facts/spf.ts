@@ -87,7 +87,7 @@ export interface SpfNodeFact {
   /** loop: the include/redirect path from the audited domain back to this name. */
   chain?: string[];
   chainText?: string;
-  /** not-followed: why. */
+  /** not-followed: why; none: why no question was asked (the name is no DNS name). */
   reason?: string;
   /** Terms past the budget of terms: parsed and counted (in `lookups`), not listed in `terms` nor followed. */
   omittedTerms?: number;

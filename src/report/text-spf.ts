@@ -8,7 +8,7 @@ function describe(node: SpfNodeFact, top: boolean): string {
   const costText = plural(cost, 'lookup');
   switch (node.status) {
     case 'none':
-      return `${costText}, no SPF record (permerror)`;
+      return `${costText}, no SPF record${node.reason ? `: ${node.reason}` : ''} (permerror)`;
     case 'multiple':
       return `${costText}, more than one SPF record (permerror)`;
     case 'undetermined':
