@@ -42,9 +42,6 @@ const CAUSE: Record<string, string> = {
   'invalid-domain-long-via-macro': 'spf-invalid-target-name',
 };
 
-/** Tests whose permerror comes from a record reached only through a macro: the tree, built without a sender, cannot see it. */
-const CAUSE_SEEN_ONLY_BY_SENDER = new Set<string>([]);
-
 interface Outcome {
   test: SuiteTest;
   refused?: string;
@@ -88,7 +85,7 @@ async function runScenario(index: number): Promise<Outcome[]> {
       outcome.findings = [...ids].filter((id) => id.startsWith('spf-'));
       if (!mailfrom) outcome.problems.push('no MAIL FROM result in the report');
       else if (!t.results.includes(mailfrom.result)) outcome.problems.push(`result ${mailfrom.result}, expected ${t.results.join(' or ')} (${mailfrom.comment ?? ''})`);
-      if (mailfrom?.result === 'permerror' && t.results.includes('permerror') && !CAUSE_SEEN_ONLY_BY_SENDER.has(t.name)) {
+      if (mailfrom?.result === 'permerror' && t.results.includes('permerror')) {
         const cause = CAUSE[t.name] ?? 'spf-syntax-error';
         if (!ids.has(cause)) outcome.problems.push(`permerror without ${cause} (findings: ${outcome.findings.join(', ') || 'none'})`);
       }
