@@ -247,10 +247,14 @@ class TreeEvaluator {
 function limitNote(tree: SpfNodeFact[], mxOverLimit: number, ma: MailauthSpfResult, ours?: Outcome): string | undefined {
   const treeLookups = tree[0]!.totalLookups;
   const treeVoids = tree[0]!.totalVoids;
+  // Below a record not followed (macros, the budget) or a failed lookup the totals are lower bounds.
+  const atLeast = tree.some((n) => n.status === 'not-followed' || n.status === 'undetermined' || n.omittedTerms || n.terms.some((t) => t.notFollowed))
+    ? 'at least '
+    : '';
   const count = ma.lookups?.count ?? 0;
   const comment = ma.status.comment ?? '';
   if (/Too many DNS requests/i.test(comment)) {
-    if (treeLookups > 10) return `mailauth stopped counting at ${count} lookups (the limit is 10); the whole tree needs ${treeLookups}`;
+    if (treeLookups > 10) return `mailauth stopped counting at ${count} lookups (the limit is 10); the whole tree needs ${atLeast}${treeLookups}`;
     if (tree.some((n) => n.status === 'loop')) {
       return `mailauth follows the include loop until it passes 10 lookups; the tree stops at the loop after ${treeLookups}`;
     }
@@ -259,16 +263,16 @@ function limitNote(tree: SpfNodeFact[], mxOverLimit: number, ma: MailauthSpfResu
   }
   if (/Too many void DNS results/i.test(comment)) {
     return treeVoids > 2
-      ? `mailauth stopped at its ${ma.lookups?.void ?? 3}rd void lookup (the limit is 2); the whole tree makes ${treeVoids}`
+      ? `mailauth stopped at its ${ma.lookups?.void ?? 3}rd void lookup (the limit is 2); the whole tree makes ${atLeast}${treeVoids}`
       : `mailauth counted more than 2 void lookups for this address where the tree counts ${treeVoids} (an a/mx target without an address of this family is void for it)`;
   }
   if (ma.status.result === 'permerror') return undefined;
   const where = ours?.term ? ` at ${ours.term}` : '';
   if (treeLookups > 10) {
-    return `mailauth decided${where} after ${count} lookups, before reaching the limit; the whole tree needs ${treeLookups}: mail from addresses matched later (or not at all) gets permerror`;
+    return `mailauth decided${where} after ${count} lookups, before reaching the limit; the whole tree needs ${atLeast}${treeLookups}: mail from addresses matched later (or not at all) gets permerror`;
   }
   if (treeVoids > 2) {
-    return `mailauth decided${where} after ${ma.lookups?.void ?? 0} void lookups; the whole tree makes ${treeVoids}: mail from addresses matched later gets permerror`;
+    return `mailauth decided${where} after ${ma.lookups?.void ?? 0} void lookups; the whole tree makes ${atLeast}${treeVoids}: mail from addresses matched later gets permerror`;
   }
   if (mxOverLimit > 0 && ours?.result === 'permerror') {
     return 'mailauth does not apply the limit of 10 MX records per mx term (RFC 7208 §4.6.4); the tree gives permerror';
