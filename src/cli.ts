@@ -55,6 +55,8 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'https-port': { kind: 'integer', min: 1, max: 65535, default: 443, describe: 'port for HTTPS fetches of MTA-STS policies and BIMI logos' },
   'ca-file': { kind: 'string', describe: 'PEM file of extra trusted CA certificates (HTTPS and SMTP certificate checks)', defaultDescription: "node's bundled roots only" },
   'http-timeout': { kind: 'integer', min: 1, max: MAX_TIMEOUT_MS, unit: 'ms', default: 10000, describe: 'timeout per HTTPS fetch in ms (connect, TLS, response)' },
+  'mail-from': { kind: 'string', describe: 'with --sender-ip: the MAIL FROM identity evaluated (an address, a local-part for each domain, or <> for the null sender)', defaultDescription: 'postmaster@<domain>' },
+  helo: { kind: 'string', describe: 'with --sender-ip: the HELO name evaluated too (RFC 7208 §2.3)', defaultDescription: 'the domain, not checked as an identity' },
   'sender-ip': { kind: 'strings', describe: 'evaluate SPF for mail from this IPv4/IPv6 address, as a receiver would', defaultDescription: 'none' },
   config: { kind: 'string', describe: 'read settings from FILE (JSON, see schemas/config.schema.json)', defaultDescription: `${CONFIG_FILE_NAME} in the working directory, if any` },
   smtp: { kind: 'boolean', default: true, describe: 'probe each MX host over SMTP (--no-smtp to skip)' },
@@ -236,6 +238,8 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
       if (!isIP(ip)) throw new UsageError(`invalid --sender-ip ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
       return ip;
     }),
+    mailFrom: values.string('mail-from'),
+    helo: values.string('helo'),
     concurrency: num('concurrency'),
     ordered: values.flag('ordered')!,
     qps: values.number('qps'),

@@ -59,6 +59,57 @@ for (const c of cases) {
 
 const one = async (domain: string, ip: string) => (await senders(domain, [ip]))[0]!;
 
+const identity = async (domain: string, ip: string, opts: { mailFrom?: string; helo?: string }) => {
+  const report = await audit(domain, { dnsServers: [dns.address], timeoutMs: 3000, tries: 1, senderIps: [ip], smtp: false, ...opts });
+  return report.domains[0]!.records.spf!.senderResults ?? [];
+};
+
+test('a result whatever the records: none without a record, permerror for two, temperror when TXT fails (RFC 7208 §4.4, §4.5)', async (t) => {
+  t.like(await one('nospf.test', '192.0.2.1'), { result: 'none', identity: 'mailfrom', domain: 'nospf.test', sender: 'postmaster@nospf.test' });
+  t.like(await one('twospf.test', '192.0.2.1'), { result: 'permerror', domain: 'twospf.test' });
+  const [failed] = await senders('servfail.test', ['192.0.2.1'], true);
+  t.like(failed, { result: 'temperror', domain: 'servfail.test' });
+  // A domain that does not exist: none (§4.3), and domain-not-found is the finding, not spf-missing.
+  const gone = (await audit('does-not-exist.test', { dnsServers: [dns.address], timeoutMs: 3000, tries: 1, senderIps: ['192.0.2.1'], smtp: false })).domains[0]!;
+  t.like(gone.records.spf, { domainMissing: true, senderResults: [{ result: 'none', domain: 'does-not-exist.test' }] });
+  t.deepEqual(gone.findings.map((f) => f.ruleId), ['domain-not-found']);
+  const text = await runCli(['nospf.test', '--dns-server', dns.address, '--no-smtp', '--sender-ip', '192.0.2.1']);
+  t.regex(text.stdout, /mail from 192\.0\.2\.1, MAIL FROM postmaster@nospf\.test: none/);
+  const two = await runCli(['twospf.test', '--dns-server', dns.address, '--no-smtp', '--sender-ip', '192.0.2.1']);
+  t.regex(two.stdout, /mail from 192\.0\.2\.1, MAIL FROM postmaster@twospf\.test: permerror/);
+});
+
+test('--mail-from and --helo: %{l} is the given local-part, and the HELO identity is checked too (RFC 7208 §2.3, §7.3)', async (t) => {
+  // Default identity postmaster@: %{l} = postmaster, no A record: fail.
+  t.like(await one('spf-identity.test', '192.0.2.10'), { result: 'fail', identity: 'mailfrom', sender: 'postmaster@spf-identity.test', helo: 'spf-identity.test' });
+  const bob = await identity('spf-identity.test', '192.0.2.10', { mailFrom: 'bob@spf-identity.test' });
+  t.like((await identity('spf-identity.test', '192.0.2.10', { mailFrom: 'bob' }))[0], { result: 'pass', sender: 'bob@spf-identity.test' }, 'a local-part alone is at the audited domain');
+  t.is(bob.length, 1, 'no HELO check without --helo');
+  t.like(bob[0], { result: 'pass', sender: 'bob@spf-identity.test', treeResult: 'pass', decidedBy: { term: 'exists:%{l}.allow.spf-identity.test' } });
+  const both = await identity('spf-identity.test', '192.0.2.10', { mailFrom: 'carol@spf-identity.test', helo: 'mail.spf-identity.test' });
+  t.like(both[0], { identity: 'mailfrom', result: 'fail', domain: 'spf-identity.test', helo: 'mail.spf-identity.test' });
+  t.like(both[1], { identity: 'helo', result: 'pass', domain: 'mail.spf-identity.test', sender: 'postmaster@mail.spf-identity.test' });
+  t.is(both[1]!.decidedBy, undefined, 'the tree is the audited domain\'s, not the HELO name\'s');
+  // The null reverse-path: MAIL FROM is checked as postmaster@<HELO> (§2.4).
+  const nul = await identity('spf-identity.test', '192.0.2.10', { mailFrom: '<>', helo: 'mail.spf-identity.test' });
+  t.like(nul[0], { identity: 'mailfrom', nullSender: true, domain: 'mail.spf-identity.test', sender: 'postmaster@mail.spf-identity.test', result: 'pass' });
+  const r = await runCli(['spf-identity.test', '--dns-server', dns.address, '--no-smtp', '--sender-ip', '192.0.2.10', '--mail-from', 'bob@spf-identity.test', '--helo', 'mail.spf-identity.test']);
+  t.regex(r.stdout, /mail from 192\.0\.2\.10, MAIL FROM bob@spf-identity\.test: pass by exists:%\{l\}\.allow\.spf-identity\.test/);
+  t.regex(r.stdout, /mail from 192\.0\.2\.10, HELO mail\.spf-identity\.test \(SPF of mail\.spf-identity\.test\): pass/);
+  const json = JSON.parse((await runCli(['spf-identity.test', '--dns-server', dns.address, '--no-smtp', '-f', 'json', '--sender-ip', '192.0.2.10', '--helo', 'mail.spf-identity.test'])).stdout);
+  t.deepEqual(
+    json.domains[0].records.spf.senderResults.map((s: SpfSenderResultFact) => [s.identity, s.domain, s.result]),
+    [['mailfrom', 'spf-identity.test', 'fail'], ['helo', 'mail.spf-identity.test', 'pass']],
+  );
+  const alone = await runCli(['spf-identity.test', '--dns-server', dns.address, '--no-smtp', '--helo', 'mail.spf-identity.test']);
+  t.is(alone.code, 2);
+  t.regex(alone.stderr, /give --sender-ip too/);
+  const bad = await runCli(['spf-identity.test', '--dns-server', dns.address, '--no-smtp', '--sender-ip', '192.0.2.10', '--helo', 'two\twords']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /invalid HELO name "two\\twords"/);
+  t.is(bad.stderr.trim().split('\n').length, 1);
+});
+
 test('results and deciding terms across provider trees', async (t) => {
   t.like(await one('spf-providers.test', '209.85.128.5'), {
     result: 'pass',
@@ -112,14 +163,16 @@ test('CLI: --sender-ip shows the results under the tree; a bad address is a usag
   const args = ['spf-provider-mix.test', '--dns-server', dns.address, '--timeout', '3000', '--tries', '1'];
   const r = await runCli([...args, '--sender-ip', '209.85.128.5', '--sender-ip', '192.0.2.1']);
   t.regex(r.stdout, /├─ include:_spf\.google\.com {2}\[4 lookups/);
-  t.regex(r.stdout, /mail from 209\.85\.128\.5: pass by ip4:209\.85\.128\.0\/17 at _netblocks\.google\.com/);
-  t.regex(r.stdout, /mail from 192\.0\.2\.1: permerror/);
+  t.regex(r.stdout, /mail from 209\.85\.128\.5, MAIL FROM postmaster@spf-provider-mix\.test: pass by ip4:209\.85\.128\.0\/17 at _netblocks\.google\.com/);
+  t.regex(r.stdout, /mail from 192\.0\.2\.1, MAIL FROM postmaster@spf-provider-mix\.test: permerror/);
   const bad = await runCli([...args, '--sender-ip', '192.0.2.300']);
   t.is(bad.code, 2);
   t.regex(bad.stderr, /^mailaudit: invalid --sender-ip "192\.0\.2\.300"/);
   t.is(bad.stderr.trim().split('\n').length, 1);
   const help = await runCli(['--help']);
   t.true(help.stdout.includes('--sender-ip'));
+  t.true(help.stdout.includes('--mail-from'));
+  t.true(help.stdout.includes('--helo'));
 });
 
 test('the JSON report with SPF trees and sender results validates against the report schema', async (t) => {
@@ -127,11 +180,18 @@ test('the JSON report with SPF trees and sender results validates against the re
   const ajv = new Ajv({ allErrors: true, strict: false });
   ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
   const validate = ajv.compile(schema);
-  const domains = ['spf-provider-mix.test', 'spf-loop3.test', 'spf-noinclude.test', 'spf-syntax.test', 'spf-many-mx.test', 'spf-type99.test', 'spf-long.test', 'spf-ptr.test', 'twospf.test'];
-  const report = await audit(domains, { dnsServers: [dns.address], timeoutMs: 3000, tries: 1, senderIps: ['192.0.2.1', '2001:db8::1'], smtp: false });
+  const domains = ['spf-provider-mix.test', 'spf-loop3.test', 'spf-noinclude.test', 'spf-syntax.test', 'spf-many-mx.test', 'spf-type99.test', 'spf-long.test', 'spf-ptr.test', 'twospf.test',
+    'spf-budget.test', 'spf-invalid-name.test', 'spf-identity.test', 'nospf.test', 'does-not-exist.test'];
+  const report = await audit(domains, {
+    dnsServers: [dns.address], timeoutMs: 3000, tries: 1, senderIps: ['192.0.2.1', '2001:db8::1'], smtp: false, mailFrom: '<>', helo: 'mail.spf-identity.test',
+  });
   const json = JSON.parse(renderJson(report));
   t.true(validate(json), JSON.stringify(validate.errors?.slice(0, 3)));
   t.true(json.domains.every((d: { records: { spf?: { tree?: unknown[] } } }) => d.records.spf));
+  const spfOf = (name: string) => json.domains.find((d: { domain: string }) => d.domain === name).records.spf;
+  t.truthy(spfOf('spf-budget.test').budget);
+  t.truthy(spfOf('spf-invalid-name.test').invalidNames);
+  t.is(spfOf('spf-identity.test').senderResults.length, 4, 'two addresses × MAIL FROM and HELO');
 });
 
 test('reverse names for the ptr mechanism', (t) => {

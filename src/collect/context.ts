@@ -28,6 +28,10 @@ export interface CollectContext {
   dnssec?: DnssecSettings;
   /** `--sender-ip`: addresses whose SPF result is evaluated (issue 3). */
   senderIps?: string[];
+  /** `--mail-from`: the MAIL FROM address checked for each sender IP ('' or '<>': the null reverse-path); default postmaster@<domain>. */
+  mailFrom?: string;
+  /** `--helo`: the HELO name (%{h}, and the HELO identity checked too); default the domain, HELO identity not checked. */
+  helo?: string;
 }
 
 export function presenceOf(answer: DnsAnswer): Presence {

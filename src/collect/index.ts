@@ -10,7 +10,7 @@ import { collectDnssec } from './dnssec.js';
 import type { HttpsSettings } from './https-fetch.js';
 import { collectMtaSts } from './mta-sts.js';
 import { collectMx } from './mx.js';
-import { collectSpf } from './spf.js';
+import { collectSpf, senderResultsOnly } from './spf.js';
 import { collectTlsRpt } from './tls-rpt.js';
 import { collectProbes } from './smtp.js';
 import type { SmtpProbeSettings } from '../probe/prober.js';
@@ -32,16 +32,22 @@ export interface CollectOptions {
   probe?: SmtpProbeSettings;
   /** Client addresses to evaluate SPF for (`--sender-ip`). */
   senderIps?: string[];
+  /** `--mail-from` and `--helo`: the SPF identities for the `--sender-ip` results. */
+  mailFrom?: string;
+  helo?: string;
 }
 
 /** Gathers every fact about one domain; the collectors run concurrently over a shared DNS cache. */
 export async function collectDomain(domain: string, input: string, options: CollectOptions): Promise<DomainFacts> {
   const dns = new RecordingDnsSource(options.dns);
   const ctx: CollectContext = { domain, dns, https: options.https, dnssec: options.dnssec, senderIps: options.senderIps };
+  if (options.mailFrom !== undefined) ctx.mailFrom = options.mailFrom;
+  if (options.helo !== undefined) ctx.helo = options.helo;
   // A domain that does not exist gets one finding: its MX answer says so before 40 more questions are asked.
   if ((await dns.resolve(domain, 'MX')).status === 'nxdomain') {
     const facts: DomainFacts = { domain, input, existence: 'nxdomain', lookups: dns.lookups, dnsFailures: [], nxdomainFrom: answeredBy(dns.lookups[0]!, options.zone) };
     if (options.zone) facts.zone = options.zone;
+    if (ctx.senderIps?.length) facts.spf = await senderResultsOnly(ctx);
     return facts;
   }
   const mxP = collectMx(ctx);
@@ -71,6 +77,7 @@ export async function collectDomain(domain: string, input: string, options: Coll
     facts.existence = 'nxdomain';
     facts.nxdomainFrom = answeredBy(nx, options.zone);
     facts.lookups = apex;
+    if (ctx.senderIps?.length) facts.spf = await senderResultsOnly(ctx);
     return facts;
   }
   if (apex.length > 0 && apex.every((l) => l.status === 'error')) facts.existence = 'undetermined';

@@ -28,6 +28,10 @@ export interface SpfTermFact {
   child?: number;
   /** Why the term does not parse. */
   error?: string;
+  /** Its lookups were not made: the domain's SPF budget was spent (README "Limits"). */
+  notFollowed?: boolean;
+  /** The domain-spec parses but is no DNS name (empty label, label over 63 octets): receivers differ (permerror or no match). */
+  invalidName?: string;
 }
 
 /**
@@ -83,12 +87,25 @@ export interface SpfNodeFact {
   /** loop: the include/redirect path from the audited domain back to this name. */
   chain?: string[];
   chainText?: string;
-  /** not-followed: why. */
+  /** not-followed: why; none: why no question was asked (the name is no DNS name). */
   reason?: string;
+  /** Terms past the budget of terms: parsed and counted (in `lookups`), not listed in `terms` nor followed. */
+  omittedTerms?: number;
+  /** DNS-querying terms among them. */
+  omittedLookups?: number;
   children: number[];
 }
 
 export interface SpfSyntaxErrorFact {
+  /** The domain whose record holds the term. */
+  name: string;
+  term: string;
+  reason: string;
+  origin?: RecordOrigin;
+}
+
+/** A term whose domain-spec is valid SPF but no DNS name (RFC 7208 §7.1 allows it, RFC 1035 §2.3.4 does not). */
+export interface SpfInvalidNameFact {
   /** The domain whose record holds the term. */
   name: string;
   term: string;
@@ -115,11 +132,24 @@ export interface SpfDeprecatedTypeFact {
 
 export type SpfResult = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'permerror' | 'temperror';
 
+/**
+ * Which identity a result is for (RFC 7208 §2.3, §2.4): `mailfrom` checks the domain of the MAIL FROM
+ * address (postmaster@<HELO> for the null reverse-path), `helo` the HELO/EHLO name.
+ */
+export type SpfIdentity = 'mailfrom' | 'helo';
+
 /** What a receiver decides for mail from one address (`--sender-ip`), as mailauth evaluates it. */
 export interface SpfSenderResultFact {
   ip: string;
-  /** The envelope sender used: postmaster@<domain>. */
+  identity: SpfIdentity;
+  /** The domain whose SPF record was evaluated (check_host's <domain>). */
+  domain: string;
+  /** The sender check_host was given (`--mail-from`, default postmaster@<domain>; postmaster@<HELO> for `<>`). */
   sender: string;
+  /** The HELO name given to check_host (`--helo`, default the audited domain): %{h}, and the HELO identity. */
+  helo: string;
+  /** MAIL FROM was the null reverse-path (`--mail-from '<>'`): the HELO name stands in for the domain (§2.4). */
+  nullSender?: boolean;
   result: SpfResult;
   /** mailauth's explanation of the result. */
   comment?: string;
@@ -132,10 +162,40 @@ export interface SpfSenderResultFact {
   voidLookups: number;
   /** Where mailauth's evaluation and the full tree disagree on a limit, in words. */
   limitNote?: string;
+  /**
+   * Where the result differs from what the parser's findings suggest (RFC 7208 leaves receivers a
+   * choice, e.g. a name no DNS query can match), in words: never two verdicts without the reason.
+   */
+  verdictNote?: string;
+}
+
+/** A bound of the per-domain SPF budget (SPF_BUDGET in src/collect/spf.ts). */
+export type SpfBudgetBound = 'records' | 'terms' | 'queryingTerms' | 'voidLookups' | 'failedLookups';
+
+/** Where the audit stopped following the tree: its budget per domain was spent. */
+export interface SpfBudgetFact {
+  exceeded: SpfBudgetBound[];
+  /** The bounds reached, in words ("100 DNS-querying terms, 8 failed lookups"). */
+  exceededText: string;
+  /** DNS-querying terms (and include/redirect targets) whose lookups were not made. */
+  notFollowed: number;
+  /** Terms parsed and counted but not listed. */
+  omittedTerms: number;
+  failedLookups: number;
+  voidLookups: number;
+  /** Syntax errors past the listed ones. */
+  syntaxErrorsNotListed: number;
+  /** Where the domain's record was read (zone file). */
+  origin?: RecordOrigin;
 }
 
 export interface SpfFacts {
   status: Presence;
+  /**
+   * The domain does not exist (NXDOMAIN): only the `--sender-ip` results are here (RFC 7208 §4.3:
+   * none); `domain-not-found` is the finding, not `spf-missing`.
+   */
+  domainMissing?: boolean;
   /** The `v=spf1` TXT records at the domain. */
   records: TxtRecordFact[];
   count: number;
@@ -155,10 +215,18 @@ export interface SpfFacts {
   redirect?: string;
   /** Terms that do not parse, anywhere in the tree. */
   syntaxErrors?: SpfSyntaxErrorFact[];
+  /** Terms whose target is no DNS name, anywhere in the tree (receivers differ: permerror or no match). */
+  invalidNames?: SpfInvalidNameFact[];
+  /** Present when the audit's budget for the tree was spent: what was not followed (README "Limits"). */
+  budget?: SpfBudgetFact;
   /** `mx` terms whose target has more than 10 MX records (§4.6.4). */
   mxOverLimit?: SpfMxLimitFact[];
   /** Records of the obsolete type SPF (99) at the domain (§3.1). */
   deprecatedType?: SpfDeprecatedTypeFact;
-  /** With `--sender-ip`: what a receiver decides for each address. */
+  /**
+   * With `--sender-ip`: what a receiver decides for each address, whatever the records (none,
+   * permerror or temperror when the domain has no, several or an unreadable record); with `--helo`,
+   * the HELO identity's result too.
+   */
   senderResults?: SpfSenderResultFact[];
 }

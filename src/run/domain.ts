@@ -28,6 +28,8 @@ export async function auditDomain(run: AuditRun, domain: DomainName): Promise<Do
       dnssec: zone ? undefined : run.dnssec,
       probe: run.probe,
       senderIps: run.senderIps,
+      mailFrom: run.mailFrom,
+      helo: run.helo,
     });
   }
   const policy = run.policies[domain.name];

@@ -50,6 +50,14 @@ export interface AuditOptions {
   rules?: Rule[];
   /** `--sender-ip`: evaluate SPF for mail from these addresses, as a receiver would. */
   senderIps?: string[];
+  /**
+   * `--mail-from`: the MAIL FROM address each `--sender-ip` is checked for (default postmaster@<domain>;
+   * a local-part alone is at each domain audited); '' or '<>' is the null reverse-path, checked as
+   * postmaster@<helo> (RFC 7208 §2.4).
+   */
+  mailFrom?: string;
+  /** `--helo`: the HELO/EHLO name (default the domain); when given, the HELO identity is checked too (RFC 7208 §2.3). */
+  helo?: string;
   /** Port for HTTPS fetches of MTA-STS policies and BIMI logos (default 443). */
   httpsPort?: number;
   /** Extra trusted CA certificates (a PEM file) for HTTPS and SMTP certificate checks (NODE_EXTRA_CA_CERTS works too). */
@@ -90,6 +98,17 @@ export function checkOptions(options: AuditOptions, rules: readonly Rule[]): voi
   }
   for (const ip of options.senderIps ?? []) {
     if (!isIP(ip)) throw new InputError(`invalid sender IP ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
+  }
+  if ((options.mailFrom !== undefined || options.helo !== undefined) && !options.senderIps?.length) {
+    throw new InputError('--mail-from and --helo set the identity of --sender-ip results: give --sender-ip too');
+  }
+  // A quoted local-part may hold spaces (RFC 5321 §4.1.2); control characters never.
+  if (options.mailFrom !== undefined && (!/^[\x20-\x7e\x80-\uffff]*$/.test(options.mailFrom) || options.mailFrom.length > 320)) {
+    throw new InputError(`invalid MAIL FROM ${JSON.stringify(options.mailFrom)}: expected an address such as bob@example.com (or <> for the null sender)`);
+  }
+  // What a client says after HELO need not be a host name (the HELO check then gives none, §4.3); %{h} uses it as said.
+  if (options.helo !== undefined && (!/^[\x20-\x7e\x80-\uffff]+$/.test(options.helo) || options.helo.length > 255)) {
+    throw new InputError(`invalid HELO name ${JSON.stringify(options.helo)}: expected a host name such as mail.example.com`);
   }
 }
 

@@ -38,6 +38,9 @@ export interface AuditRun {
   probe?: SmtpProbeSettings;
   /** `--sender-ip`: addresses whose SPF result is evaluated. */
   senderIps?: string[];
+  /** `--mail-from` and `--helo`: the SPF identities of the `--sender-ip` results. */
+  mailFrom?: string;
+  helo?: string;
   /** Counters of the run's DNS cache. */
   cacheStats?: CacheStats;
   /** Every dkim-* rule is disabled: the selector probe is not worth its 33 questions a domain. */
@@ -85,6 +88,8 @@ export async function prepareRun(options: AuditOptions, firstDomain?: string): P
     if (ownLive) run.dnssec.askWithDo = (name, type) => ownLive.askWithDo(name, type);
   }
   if (options.senderIps?.length) run.senderIps = options.senderIps;
+  if (options.mailFrom !== undefined) run.mailFrom = options.mailFrom;
+  if (options.helo !== undefined) run.helo = options.helo;
   const files = [...new Set([...(options.zoneFile ? [options.zoneFile] : []), ...(options.zoneFiles ?? [])])];
   // The domain on the command line is the origin of a lone zone file without $ORIGIN/SOA.
   const { zones, dns } = await readZones(files, options.zoneOrigin ?? (files.length === 1 ? firstDomain : undefined), live);

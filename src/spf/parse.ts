@@ -36,6 +36,11 @@ export interface SpfTerm {
   macro?: boolean;
   /** Why the term does not parse. */
   error?: string;
+  /**
+   * The domain-spec parses (RFC 7208 §7.1) but is no DNS name (an empty label, a label over 63
+   * octets): receivers differ, permerror or a name that does not exist (RFC 7208 §4.8, §5).
+   */
+  invalidName?: string;
 }
 
 export interface ParsedSpf {
@@ -114,23 +119,36 @@ export function checkMacroString(value: string, expLetters = false): { macro: bo
   return { macro, endsWithMacro };
 }
 
-/** domain-spec = macro-string domain-end; domain-end = ( "." toplabel [ "." ] ) / macro-expand */
-function checkDomainSpec(spec: string): boolean {
+/**
+ * domain-spec = macro-string domain-end; domain-end = ( "." toplabel [ "." ] ) / macro-expand.
+ * Returns whether it has macros, and why the name (valid by the ABNF) can be no DNS name.
+ */
+function checkDomainSpec(spec: string): { macro: boolean; invalidName?: string } {
   if (spec === '') throw new TermError('empty domain');
   const { macro, endsWithMacro } = checkMacroString(spec);
-  if (endsWithMacro) return macro;
+  if (endsWithMacro) return { macro };
   const literal = spec.replace(/\.$/, '');
   const tail = /(?:^|%[%_-]|%\{[^}]*\})([^%]*)$/.exec(literal)?.[1] ?? literal;
   const dot = tail.lastIndexOf('.');
   if (dot < 0) throw new TermError(`"${spec}" is not a domain name (no "." before the last label)`);
-  if (!macro && /(?:^|\.)\.|^\./.test(literal)) throw new TermError(`"${spec}" has an empty label`);
   const top = tail.slice(dot + 1);
   if (!TOPLABEL.test(top)) throw new TermError(`"${spec}" does not end in a valid top label ("${top}")`);
-  // RFC 1035 limits a label to 63 octets; names come from DNS, so a longer literal label can never match.
+  // The ABNF allows these (macro-string is any visible characters); DNS does not (RFC 1035 §2.3.4):
+  // RFC 7208 leaves it to the receiver whether such a name is permerror or a name that does not exist.
+  if (!macro && /(?:^|\.)\.|^\./.test(literal)) return { macro, invalidName: `"${spec}" has an empty label` };
   for (const label of tail.split('.')) {
-    if (label.length > 63) throw new TermError(`label "${label.slice(0, 20)}…" of "${spec}" is longer than 63 octets`);
+    if (label.length > 63) return { macro, invalidName: `label "${label.slice(0, 20)}…" of "${spec}" is longer than 63 octets` };
   }
-  return macro;
+  if (!macro && Buffer.byteLength(literal) > 253) return { macro, invalidName: `"${spec.slice(0, 40)}…" is longer than 253 octets` };
+  return { macro };
+}
+
+/** Records what checkDomainSpec found on the term. */
+function setDomainSpec(term: SpfTerm, spec: string): void {
+  term.target = spec;
+  const { macro, invalidName } = checkDomainSpec(spec);
+  if (macro) term.macro = true;
+  if (invalidName) term.invalidName = invalidName;
 }
 
 function cidr(value: string | undefined, re: RegExp, max: number, family: string): number | undefined {
@@ -146,8 +164,7 @@ function parseModifier(term: SpfTerm, name: string, value: string, seen: Set<str
     term.kind = lower;
     if (seen.has(lower)) throw new TermError(`a second "${lower}=" modifier (§6: at most one)`);
     seen.add(lower);
-    term.target = value;
-    if (checkDomainSpec(value)) term.macro = true;
+    setDomainSpec(term, value);
     return;
   }
   term.kind = 'modifier';
@@ -171,15 +188,13 @@ function parseMechanism(term: SpfTerm, body: string): void {
     case 'include':
     case 'exists': {
       if (!rest.startsWith(':')) throw new TermError(`"${name}" needs ":domain"`);
-      term.target = rest.slice(1);
-      if (checkDomainSpec(term.target)) term.macro = true;
+      setDomainSpec(term, rest.slice(1));
       return;
     }
     case 'ptr': {
       if (!rest) return;
       if (!rest.startsWith(':')) throw new TermError('"ptr" takes only ":domain"');
-      term.target = rest.slice(1);
-      if (checkDomainSpec(term.target)) term.macro = true;
+      setDomainSpec(term, rest.slice(1));
       return;
     }
     case 'a':
@@ -187,10 +202,7 @@ function parseMechanism(term: SpfTerm, body: string): void {
       // [ ":" domain-spec ] [ dual-cidr-length ]; the CIDR suffix is read from the end.
       const d = /^(?::(.*?))?(?:\/([0-9]*))?(?:\/\/([0-9]*))?$/.exec(rest);
       if (!d) throw new TermError(`"${name}" takes ":domain" and "/cidr4//cidr6"`);
-      if (d[1] !== undefined) {
-        term.target = d[1];
-        if (checkDomainSpec(d[1])) term.macro = true;
-      }
+      if (d[1] !== undefined) setDomainSpec(term, d[1]);
       const c4 = cidr(d[2], CIDR4, 32, 'IPv4');
       const c6 = cidr(d[3], CIDR6, 128, 'IPv6');
       if (c4 !== undefined) term.cidr4 = c4;

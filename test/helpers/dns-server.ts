@@ -19,8 +19,8 @@ import dnsPacket from 'dns-packet';
 import type { RecordDataByType, RRType, ZoneRecord } from '../../src/dns/types.js';
 
 export interface Behaviour {
-  /** nxdomain: NXDOMAIN whatever exists (a server that denies empty non-terminals, breaking RFC 8020). */
-  kind: 'timeout' | 'servfail' | 'refused' | 'truncate-udp' | 'nxdomain';
+  /** timeout-nodata: no answer to a question the name has no record of that type for (the RFC 7208 suite's TIMEOUT). nxdomain: NXDOMAIN whatever exists (a server that denies empty non-terminals, breaking RFC 8020). */
+  kind: 'timeout' | 'servfail' | 'refused' | 'truncate-udp' | 'nxdomain' | 'timeout-nodata';
 }
 
 export interface DnsServerOptions {
@@ -460,6 +460,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<TestDnsSer
     }
 
     const result = resolveQuestion(index, question.name, question.type);
+    if (behaviour === 'timeout-nodata' && result.answers.length === 0) return undefined;
     packet.answers = result.answers;
     packet.authorities = result.authorities;
     let flags = (packet.flags ?? 0) | FLAG_AA | result.rcode;
