@@ -153,9 +153,9 @@ test.serial('a list run: one connection at a time per address, at least --smtp-i
 
 test.serial('--smtp-interval and --cert-expiry-days out of range: exit 2 with one line', async (t) => {
   for (const [args, message] of [
-    [['--smtp-interval', '-1'], /--smtp-interval must be a whole number from 0 to 600000/],
+    [['--smtp-interval', '-1'], /--smtp-interval must be an integer from 0 to 600000/],
     [['--smtp-interval', '1.5'], /--smtp-interval/],
-    [['--cert-expiry-days', '99999'], /--cert-expiry-days must be a whole number from 0 to 3650/],
+    [['--cert-expiry-days', '99999'], /--cert-expiry-days must be an integer from 0 to 3650/],
   ] as [string[], RegExp][]) {
     const r = await cli(['polite1.test', ...args]);
     t.is(r.code, 2, args.join(' '));

@@ -144,7 +144,7 @@ export function fleetRecords(count: number): ZoneRecord[] {
     if (spf === 'pass-all') lines.push(`${d} IN TXT "v=spf1 +all"`);
     const dmarc = DMARC[i % DMARC.length];
     if (dmarc === 'invalid') lines.push(`_dmarc.${d} IN TXT "v=DMARC1; p=reject"`, `_dmarc.${d} IN TXT "v=DMARC1; p=none"`);
-    else if (dmarc !== 'missing') lines.push(`_dmarc.${d} IN TXT "v=DMARC1; p=${dmarc}; rua=mailto:dmarc@fleet.test"`);
+    else if (dmarc !== 'missing') lines.push(`_dmarc.${d} IN TXT "v=DMARC1; p=${dmarc}; rua=mailto:dmarc@${d}.fleet.test"`);
     if (i % 3 !== 2) lines.push(`google._domainkey.${d} IN TXT ${key}`);
     if (i % 4 === 0) lines.push(`_smtp._tls.${d} IN TXT "v=TLSRPTv1; rua=mailto:tls@fleet.test"`);
     if (i % 5 === 0) lines.push(`_mta-sts.${d} IN TXT "v=STSv1; id=2026${i}"`);
