@@ -135,6 +135,11 @@ const EXPECT: Record<string, Check> = {
     t.regex(r.stdout, /mail from 209\.85\.128\.5: pass by ip4:209\.85\.128\.0\/17/);
     t.regex(r.stdout, /mail from 2001:db8::1: fail by -all/);
   },
+  'mailaudit example.com --sender-ip 192.0.2.10 --mail-from bob@example.com --helo mail.example.com': (t, r) => {
+    t.true(audited(r), r.stderr);
+    t.regex(r.stdout, /mail from 192\.0\.2\.10, MAIL FROM bob@example\.com.*: fail by -all/);
+    t.regex(r.stdout, /mail from 192\.0\.2\.10, HELO mail\.example\.com.*: none/);
+  },
   'mailaudit --dkim-selector s2024 --dkim-selector mail.eu example.com': (t, r) => {
     t.true(audited(r), r.stderr);
     t.regex(r.stdout, /^ {2}DKIM {4}1 key found \(\d+ selectors tried\)$/m);

@@ -104,6 +104,22 @@ const CASES: Record<string, Case> = {
     extra: () => ['--zone', join(dir, 'origin-less.zone')],
     check: (t, r) => (only(t, r), t.is(report(r).domains[0]!.findings[0]!.location.file, join(dir, 'origin-less.zone'))),
   },
+  'dkim-discovery': { value: () => 'full', check: (t, r) => (only(t, r), t.is(report(r).domains[0]!.records.dkim.discovery.method, 'full')) },
+  'mail-from': {
+    value: () => 'bob@clean.test',
+    domain: 'clean.test',
+    extra: () => ['--sender-ip', '192.0.2.1'],
+    check: (t, r) => (audited(['clean.test'])(t, r), t.is(report(r).domains[0]!.records.spf.senderResults[0].sender, 'bob@clean.test')),
+  },
+  helo: {
+    value: () => 'mail.clean.test',
+    domain: 'clean.test',
+    extra: () => ['--sender-ip', '192.0.2.1'],
+    check: (t, r) => (
+      audited(['clean.test'])(t, r),
+      t.true(report(r).domains[0]!.records.spf.senderResults.some((s: { identity: string; helo: string }) => s.identity === 'helo' && s.helo === 'mail.clean.test'))
+    ),
+  },
   'dkim-selector': { value: () => 'probe1', check: (t, r) => (only(t, r), t.true(report(r).domains[0]!.records.dkim.tried.includes('probe1'))) },
   'https-port': { value: () => '8443', check: only },
   'ca-file': { value: () => 'test/certs/ca.pem', check: only },
