@@ -52,6 +52,103 @@ var init_define_MAILAUDIT_BUNDLE = __esm({
   }
 });
 
+// src/input/domain.ts
+import { domainToASCII, domainToUnicode } from "node:url";
+import { isIP } from "node:net";
+function isValidALabel(label) {
+  const unicode = domainToUnicode(label);
+  return unicode !== "" && unicode !== label && domainToASCII(unicode) === label;
+}
+function parseDomainName(raw) {
+  const input = raw;
+  const text2 = raw.trim();
+  const shown = JSON.stringify(raw);
+  if (text2 === "") throw new InputError("empty domain name: expected a domain name such as example.com");
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text2) || text2.includes("/")) {
+    throw new InputError(`${shown} is a URL: expected a bare domain name such as example.com`);
+  }
+  if (text2.includes("@")) {
+    throw new InputError(`${shown} is an e-mail address: expected a domain name such as example.com (the part after @)`);
+  }
+  if (text2.startsWith("-")) {
+    throw new InputError(`${shown} starts with '-': expected a domain name such as example.com, not an option`);
+  }
+  if (/\s/.test(text2)) throw new InputError(`${shown} contains white space: expected one domain name such as example.com`);
+  const unrooted = text2.endsWith(".") && text2 !== "." ? text2.slice(0, -1) : text2;
+  if (isIP(unrooted.replace(/^\[|\]$/g, ""))) {
+    throw new InputError(`${shown} is an IP address: expected a domain name such as example.com`);
+  }
+  if (unrooted.split(".").some((l) => l === "")) {
+    throw new InputError(`${shown} has an empty label: expected a domain name such as example.com`);
+  }
+  const ascii = /^[\x00-\x7f]*$/.test(unrooted) ? unrooted.toLowerCase() : domainToASCII(unrooted);
+  if (ascii === "") throw new InputError(`${shown} is not a valid internationalised domain name`);
+  const labels = ascii.split(".");
+  if (labels.length < 2) {
+    throw new InputError(`${shown} has a single label: expected a fully qualified domain name such as example.com`);
+  }
+  for (const label of labels) {
+    if (label.length > 63) {
+      throw new InputError(`${shown} has a label of ${label.length} octets: a label is at most 63 (RFC 1035 §2.3.4)`);
+    }
+    if (!LDH_LABEL.test(label)) {
+      throw new InputError(
+        `${shown} has the label "${label}": host names use letters, digits and inner hyphens only (RFC 1123 §2.1)`
+      );
+    }
+    if (label.startsWith("xn--") && !isValidALabel(label)) {
+      throw new InputError(`${shown} has the label "${label}", which is not a valid A-label: its Punycode does not decode to an internationalised label (RFC 5891 §5.4)`);
+    }
+  }
+  if (ascii.length > 253) {
+    throw new InputError(`${shown} is ${ascii.length} octets long: a domain name is at most 253 (RFC 1035 §2.3.4)`);
+  }
+  if (/^[0-9]+$/.test(labels[labels.length - 1])) {
+    throw new InputError(`${shown} ends in an all-numeric label: expected a domain name such as example.com`);
+  }
+  return { input, name: ascii };
+}
+var InputError, LDH_LABEL;
+var init_domain = __esm({
+  "src/input/domain.ts"() {
+    "use strict";
+    init_define_MAILAUDIT_BUNDLE();
+    InputError = class extends Error {
+      name = "InputError";
+    };
+    LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+  }
+});
+
+// src/paths.ts
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+function findPackageRoot() {
+  if (BUNDLE) return resolve(dirname(fileURLToPath(import.meta.url)), BUNDLE.root);
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (; ; ) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, "utf8")).name === "mailaudit") return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("mailaudit: cannot find the package root");
+    dir = parent;
+  }
+}
+var BUNDLE, PACKAGE_ROOT, RULES_DIR, SCHEMAS_DIR, VERSION, DOCS_BASE_URL;
+var init_paths = __esm({
+  "src/paths.ts"() {
+    "use strict";
+    init_define_MAILAUDIT_BUNDLE();
+    BUNDLE = typeof define_MAILAUDIT_BUNDLE_default === "undefined" ? void 0 : define_MAILAUDIT_BUNDLE_default;
+    PACKAGE_ROOT = findPackageRoot();
+    RULES_DIR = join(PACKAGE_ROOT, "rules");
+    SCHEMAS_DIR = join(PACKAGE_ROOT, "schemas");
+    VERSION = BUNDLE ? BUNDLE.version : JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")).version;
+    DOCS_BASE_URL = "https://github.com/mailaudit/mailaudit/blob/main/docs/rules/";
+  }
+});
+
 // node_modules/fast-xml-parser/lib/fxp.cjs
 var require_fxp = __commonJS({
   "node_modules/fast-xml-parser/lib/fxp.cjs"(exports, module) {
@@ -4020,1132 +4117,6 @@ var require_dns_packet = __commonJS({
   }
 });
 
-// node_modules/tldts/dist/cjs/index.js
-var require_cjs = __commonJS({
-  "node_modules/tldts/dist/cjs/index.js"(exports) {
-    "use strict";
-    init_define_MAILAUDIT_BUNDLE();
-    function shareSameDomainSuffix(hostname2, vhost) {
-      if (hostname2.endsWith(vhost)) {
-        return hostname2.length === vhost.length || hostname2[hostname2.length - vhost.length - 1] === ".";
-      }
-      return false;
-    }
-    function extractDomainWithSuffix(hostname2, publicSuffix) {
-      const publicSuffixIndex = hostname2.length - publicSuffix.length - 2;
-      const lastDotBeforeSuffixIndex = hostname2.lastIndexOf(".", publicSuffixIndex);
-      if (lastDotBeforeSuffixIndex === -1) {
-        return hostname2;
-      }
-      return hostname2.slice(lastDotBeforeSuffixIndex + 1);
-    }
-    function getDomain$1(suffix, hostname2, options) {
-      if (options.validHosts !== null) {
-        const validHosts = options.validHosts;
-        for (const vhost of validHosts) {
-          if (
-            /*@__INLINE__*/
-            shareSameDomainSuffix(hostname2, vhost)
-          ) {
-            return vhost;
-          }
-        }
-      }
-      let numberOfLeadingDots = 0;
-      if (hostname2.startsWith(".")) {
-        while (numberOfLeadingDots < hostname2.length && hostname2[numberOfLeadingDots] === ".") {
-          numberOfLeadingDots += 1;
-        }
-      }
-      if (suffix.length === hostname2.length - numberOfLeadingDots) {
-        return null;
-      }
-      return (
-        /*@__INLINE__*/
-        extractDomainWithSuffix(hostname2, suffix)
-      );
-    }
-    function getDomainWithoutSuffix$1(domain, suffix) {
-      return domain.slice(0, -suffix.length - 1);
-    }
-    var charCodeAt$2 = String.prototype.charCodeAt;
-    var CONTROL_CHARS = /[\t\n\r]/g;
-    var HAS_CONTROL_CHAR = /[\t\n\r]/;
-    var FORBIDDEN_DOMAIN_CHAR = /[\x00-\x20#%/:<>?@[\\\]^|\x7f]/;
-    var extractedHostnameValidated = false;
-    var extractedBracketedHost = false;
-    function isValidHostnameChar(code) {
-      return code >= 97 && code <= 122 || // a-z
-      code >= 48 && code <= 57 || // 0-9
-      code > 127 || // non-ASCII (accepted, not punycode-checked)
-      code >= 65 && code <= 90 || // A-Z (becomes valid once lowercased)
-      code === 45 || // '-'
-      code === 95;
-    }
-    function noHostname(url, urlIsValidHostname, validate3) {
-      return HAS_CONTROL_CHAR.test(url) ? extractHostname(url.replace(CONTROL_CHARS, ""), urlIsValidHostname, validate3) : null;
-    }
-    function isSchemeChar(code) {
-      return (code | 32) >= 97 && (code | 32) <= 122 || // [a-zA-Z] (fold letters only)
-      code >= 48 && code <= 57 || // [0, 9]
-      code === 46 || // '.'
-      code === 45 || // '-'
-      code === 43;
-    }
-    function decodeHostname(hostname2) {
-      let decoded;
-      try {
-        decoded = decodeURIComponent(hostname2);
-      } catch (_a2) {
-        return null;
-      }
-      if (FORBIDDEN_DOMAIN_CHAR.test(decoded)) {
-        return null;
-      }
-      let end = decoded.length;
-      while (end > 1 && charCodeAt$2.call(decoded, end - 1) === 46) {
-        end -= 1;
-      }
-      return decoded.slice(0, end).toLowerCase();
-    }
-    function isScheme(url, start, end) {
-      const first = charCodeAt$2.call(url, start) | 32;
-      if (start === end || first < 97 || first > 122) {
-        return false;
-      }
-      for (let i = start + 1; i < end; i += 1) {
-        if (!isSchemeChar(charCodeAt$2.call(url, i))) {
-          return false;
-        }
-      }
-      return true;
-    }
-    function getSpecialScheme(url, schemeStart, colonIndex) {
-      const length = colonIndex - schemeStart;
-      const c0 = charCodeAt$2.call(url, schemeStart) | 32;
-      if (length === 2) {
-        return c0 === 119 && (charCodeAt$2.call(url, schemeStart + 1) | 32) === 115 ? 1 : 0;
-      } else if (length === 3) {
-        const c1 = charCodeAt$2.call(url, schemeStart + 1) | 32;
-        const c2 = charCodeAt$2.call(url, schemeStart + 2) | 32;
-        if (c0 === 119 && c1 === 115 && c2 === 115)
-          return 1;
-        if (c0 === 102 && c1 === 116 && c2 === 112)
-          return 1;
-        return 0;
-      } else if (length === 4) {
-        const c1 = charCodeAt$2.call(url, schemeStart + 1) | 32;
-        const c2 = charCodeAt$2.call(url, schemeStart + 2) | 32;
-        const c3 = charCodeAt$2.call(url, schemeStart + 3) | 32;
-        if (c0 === 104 && c1 === 116 && c2 === 116 && c3 === 112)
-          return 1;
-        if (c0 === 102 && c1 === 105 && c2 === 108 && c3 === 101)
-          return 2;
-        return 0;
-      } else if (length === 5) {
-        return c0 === 104 && (charCodeAt$2.call(url, schemeStart + 1) | 32) === 116 && (charCodeAt$2.call(url, schemeStart + 2) | 32) === 116 && (charCodeAt$2.call(url, schemeStart + 3) | 32) === 112 && (charCodeAt$2.call(url, schemeStart + 4) | 32) === 115 ? 1 : 0;
-      }
-      return 0;
-    }
-    function extractHostname(url, urlIsValidHostname, validate3 = false) {
-      let start = 0;
-      let end = url.length;
-      let hasUpper = false;
-      let failedValidation = false;
-      let isSpecial = true;
-      extractedHostnameValidated = false;
-      extractedBracketedHost = false;
-      if (!urlIsValidHostname) {
-        while (start < url.length && charCodeAt$2.call(url, start) <= 32) {
-          start += 1;
-        }
-        if (charCodeAt$2.call(url, start + 4) === 58 && (charCodeAt$2.call(url, start) | 32) === 100 && (charCodeAt$2.call(url, start + 1) | 32) === 97 && (charCodeAt$2.call(url, start + 2) | 32) === 116 && (charCodeAt$2.call(url, start + 3) | 32) === 97 || charCodeAt$2.call(url, start + 10) === 58 && (charCodeAt$2.call(url, start) | 32) === 106 && (charCodeAt$2.call(url, start + 1) | 32) === 97 && (charCodeAt$2.call(url, start + 2) | 32) === 118 && (charCodeAt$2.call(url, start + 3) | 32) === 97 && (charCodeAt$2.call(url, start + 4) | 32) === 115 && (charCodeAt$2.call(url, start + 5) | 32) === 99 && (charCodeAt$2.call(url, start + 6) | 32) === 114 && (charCodeAt$2.call(url, start + 7) | 32) === 105 && (charCodeAt$2.call(url, start + 8) | 32) === 112 && (charCodeAt$2.call(url, start + 9) | 32) === 116) {
-          return null;
-        }
-        while (end > start + 1 && charCodeAt$2.call(url, end - 1) <= 32) {
-          end -= 1;
-        }
-        if ((charCodeAt$2.call(url, start) === 47 || charCodeAt$2.call(url, start) === 92) && (charCodeAt$2.call(url, start + 1) === 47 || charCodeAt$2.call(url, start + 1) === 92)) {
-          start += 2;
-          while (charCodeAt$2.call(url, start) === 47 || charCodeAt$2.call(url, start) === 92) {
-            start += 1;
-          }
-        } else {
-          let indexOfProtocol = charCodeAt$2.call(url, start + 4) === 115 ? start + 5 : start + 4;
-          if (charCodeAt$2.call(url, start) !== 104 || charCodeAt$2.call(url, start + 1) !== 116 || charCodeAt$2.call(url, start + 2) !== 116 || charCodeAt$2.call(url, start + 3) !== 112 || charCodeAt$2.call(url, indexOfProtocol) !== 58 || charCodeAt$2.call(url, indexOfProtocol + 1) !== 47) {
-            indexOfProtocol = url.indexOf(":/", start);
-          }
-          if (indexOfProtocol !== -1) {
-            const special = getSpecialScheme(url, start, indexOfProtocol);
-            if (special === 1) {
-              start = indexOfProtocol + 2;
-              while (charCodeAt$2.call(url, start) === 47 || charCodeAt$2.call(url, start) === 92) {
-                start += 1;
-              }
-            } else if (special === 2) {
-              start = indexOfProtocol + 1;
-              let slashes = 0;
-              while ((charCodeAt$2.call(url, start) === 47 || charCodeAt$2.call(url, start) === 92) && slashes < 2) {
-                start += 1;
-                slashes += 1;
-              }
-              if (slashes < 2) {
-                return noHostname(url, urlIsValidHostname, validate3);
-              }
-            } else if (!isScheme(url, start, start + 1)) {
-              indexOfProtocol = -1;
-            } else {
-              for (let i = start; i < indexOfProtocol; i += 1) {
-                const code = charCodeAt$2.call(url, i);
-                if (!isSchemeChar(code)) {
-                  if (code === 9 || code === 10 || code === 13) {
-                    return extractHostname(url.replace(CONTROL_CHARS, ""), urlIsValidHostname, validate3);
-                  }
-                  if (code === 58 && getSpecialScheme(url, start, i) !== 1) {
-                    for (let j = i; j < indexOfProtocol; j += 1) {
-                      const c = charCodeAt$2.call(url, j);
-                      if (c === 47 || c === 92 || c === 63 || c === 35) {
-                        indexOfProtocol = -1;
-                        break;
-                      }
-                    }
-                    if (indexOfProtocol !== -1) {
-                      return noHostname(url, urlIsValidHostname, validate3);
-                    }
-                  }
-                  indexOfProtocol = -1;
-                  break;
-                }
-              }
-              if (indexOfProtocol !== -1) {
-                if (charCodeAt$2.call(url, indexOfProtocol + 2) === 47) {
-                  isSpecial = false;
-                  start = indexOfProtocol + 3;
-                } else {
-                  return noHostname(url, urlIsValidHostname, validate3);
-                }
-              }
-            }
-          }
-          if (indexOfProtocol === -1 && charCodeAt$2.call(url, start) !== 91) {
-            let indexOfColon = -1;
-            for (let i = start; i < end; i += 1) {
-              const code = charCodeAt$2.call(url, i);
-              if (code === 9 || code === 10 || code === 13) {
-                return extractHostname(url.replace(CONTROL_CHARS, ""), urlIsValidHostname, validate3);
-              }
-              if (code === 58) {
-                indexOfColon = i;
-                break;
-              }
-              if (code === 47 || code === 92 || code === 63 || code === 35) {
-                break;
-              }
-            }
-            if (indexOfColon !== -1) {
-              const special = getSpecialScheme(url, start, indexOfColon);
-              let hasIdentifier = false;
-              for (let i = special === 2 ? end : indexOfColon + 1; i < end; i += 1) {
-                const code = charCodeAt$2.call(url, i);
-                if (code === 47 || code === 92 || code === 63 || code === 35) {
-                  break;
-                }
-                if (code === 64) {
-                  hasIdentifier = true;
-                  break;
-                }
-              }
-              if (!hasIdentifier) {
-                let allDigits = special === 0;
-                let i = indexOfColon + 1;
-                for (; i < end; i += 1) {
-                  const code = charCodeAt$2.call(url, i);
-                  if (code === 47 || code === 92 || code === 63 || code === 35) {
-                    break;
-                  }
-                  if (code < 48 || code > 57) {
-                    allDigits = false;
-                    break;
-                  }
-                }
-                if (i === indexOfColon + 1) {
-                  allDigits = false;
-                }
-                if (!allDigits) {
-                  if (special === 0) {
-                    let isBareIpv6 = false;
-                    for (let j = indexOfColon + 1; j < end; j += 1) {
-                      const code = charCodeAt$2.call(url, j);
-                      if (code === 47 || code === 92 || code === 63 || code === 35) {
-                        break;
-                      }
-                      if (code === 58) {
-                        isBareIpv6 = true;
-                        break;
-                      }
-                    }
-                    const next = charCodeAt$2.call(url, i);
-                    if (!isBareIpv6 && (isScheme(url, start, indexOfColon) || i < end && next !== 47 && next !== 92 && next !== 63 && next !== 35)) {
-                      return noHostname(url, urlIsValidHostname, validate3);
-                    }
-                  } else {
-                    start = indexOfColon + 1;
-                    if (special === 2) {
-                      let slashes = 0;
-                      while ((charCodeAt$2.call(url, start) === 47 || charCodeAt$2.call(url, start) === 92) && slashes < 2) {
-                        start += 1;
-                        slashes += 1;
-                      }
-                      if (slashes < 2) {
-                        return noHostname(url, urlIsValidHostname, validate3);
-                      }
-                    } else {
-                      while (charCodeAt$2.call(url, start) === 47 || charCodeAt$2.call(url, start) === 92) {
-                        start += 1;
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-        let indexOfIdentifier = -1;
-        let indexOfPort = -1;
-        let indexOfFirstColon = -1;
-        let hasControl = false;
-        let vValid = validate3;
-        let vLastDot = start - 1;
-        let vLastCode = -1;
-        if (validate3 && start < end) {
-          const c0 = charCodeAt$2.call(url, start);
-          if (
-            // Keep these parens: they scope /*@__INLINE__*/ for terser.
-            // prettier-ignore
-            !/*@__INLINE__*/
-            (isValidHostnameChar(c0) || c0 === 46 || c0 === 95) || c0 === 45
-          ) {
-            vValid = false;
-          }
-        }
-        for (let i = start; i < end; i += 1) {
-          const code = charCodeAt$2.call(url, i);
-          if (code < 64) {
-            if (code === 47 || code === 35 || code === 63) {
-              end = i;
-              break;
-            } else if (code === 58) {
-              if (indexOfFirstColon === -1) {
-                indexOfFirstColon = i;
-              }
-              indexOfPort = i;
-            } else if (code === 9 || code === 10 || code === 13) {
-              hasControl = true;
-            } else if (validate3) {
-              if (code === 46) {
-                if (i - vLastDot > 64 || vLastCode === 46 || vLastCode === 45) {
-                  vValid = false;
-                }
-                vLastDot = i;
-              } else if (code < 48 || code > 57) {
-                if (code !== 45 || vLastCode === 46) {
-                  vValid = false;
-                }
-              }
-            }
-          } else if (isSpecial && code === 92) {
-            end = i;
-            break;
-          } else if (code === 64) {
-            indexOfIdentifier = i;
-            indexOfFirstColon = -1;
-          } else if (code >= 65 && code <= 90) {
-            hasUpper = true;
-          } else if (validate3 && !/*@__INLINE__*/
-          isValidHostnameChar(code)) {
-            vValid = false;
-          }
-          if (validate3) {
-            vLastCode = code;
-          }
-        }
-        if (hasControl) {
-          return extractHostname(url.replace(CONTROL_CHARS, ""), urlIsValidHostname, validate3);
-        }
-        if (indexOfIdentifier !== -1 && indexOfIdentifier >= start && indexOfIdentifier < end) {
-          start = indexOfIdentifier + 1;
-        }
-        if (charCodeAt$2.call(url, start) === 91) {
-          const closingBracket = url.indexOf("]", start);
-          if (closingBracket !== -1 && closingBracket < end && (closingBracket + 1 === end || charCodeAt$2.call(url, closingBracket + 1) === 58)) {
-            extractedBracketedHost = true;
-            return url.slice(start + 1, closingBracket).toLowerCase();
-          }
-          return null;
-        } else if (indexOfPort !== -1 && indexOfPort > start && indexOfPort < end && // A host:port has exactly one ':' in the host (so its first ':' is its
-        // last); a bare, unbracketed IPv6 literal ("2a01:e35::1") has >= 2, so
-        // its first ':' precedes the last. Only the former has a ':port' to trim.
-        indexOfFirstColon === indexOfPort) {
-          end = indexOfPort;
-        }
-        if (start >= end) {
-          return noHostname(url, urlIsValidHostname, validate3);
-        }
-        if (validate3 && vValid && indexOfIdentifier === -1 && indexOfPort === -1 && charCodeAt$2.call(url, end - 1) !== 46 && end - start <= 255 && // total length
-        end - vLastDot - 1 <= 63 && // last label length
-        vLastCode !== 45) {
-          extractedHostnameValidated = true;
-        }
-        failedValidation = validate3 && !vValid;
-      }
-      while (end > start + 1 && charCodeAt$2.call(url, end - 1) === 46) {
-        end -= 1;
-      }
-      const hostname2 = start !== 0 || end !== url.length ? url.slice(start, end) : url;
-      if (failedValidation && isSpecial && hostname2.includes("%")) {
-        return decodeHostname(hostname2);
-      }
-      if (hasUpper) {
-        return hostname2.toLowerCase();
-      }
-      return hostname2;
-    }
-    var ipMappingFirst = /* @__PURE__ */ new Uint32Array([170, 173, 178, 185, 739, 847, 4447, 6068, 6155, 7468, 7470, 7472, 7491, 7495, 7496, 7580, 7584, 8203, 8288, 8298, 8304, 8308, 8320, 8336, 8337, 8339, 8450, 8492, 8495, 8496, 8517, 8518, 8553, 8557, 8569, 8573, 9312, 9321, 9398, 9421, 9424, 9447, 9450, 12290, 12644, 12881, 12977, 13170, 13252, 13253, 13256, 42994, 42995, 64256, 65024, 65279, 65294, 65296, 65313, 65336, 65345, 65368, 65377, 65440, 113824, 117974, 117997, 118e3, 119155, 119808, 119831, 119834, 119857, 119860, 119883, 119886, 119909, 119912, 119935, 119938, 119961, 119964, 119966, 119987, 119990, 119995, 120013, 120016, 120039, 120042, 120065, 120068, 120071, 120091, 120094, 120117, 120120, 120123, 120143, 120146, 120169, 120172, 120195, 120198, 120221, 120224, 120247, 120250, 120273, 120276, 120299, 120302, 120325, 120328, 120351, 120354, 120377, 120380, 120403, 120406, 120429, 120432, 120455, 120458, 120481, 120782, 120792, 120802, 120812, 120822, 127275, 127277, 127280, 127303, 130032, 917760]);
-    var ipMappingLast = /* @__PURE__ */ new Uint32Array([170, 173, 179, 185, 739, 847, 4448, 6069, 6159, 7468, 7470, 7473, 7491, 7495, 7497, 7580, 7584, 8203, 8292, 8303, 8304, 8313, 8329, 8336, 8337, 8339, 8450, 8493, 8495, 8497, 8517, 8519, 8553, 8558, 8569, 8574, 9320, 9331, 9403, 9421, 9429, 9447, 9450, 12290, 12644, 12895, 12991, 13170, 13252, 13253, 13256, 42994, 42995, 64256, 65039, 65279, 65294, 65305, 65318, 65336, 65350, 65368, 65377, 65440, 113827, 117979, 117997, 118009, 119162, 119813, 119831, 119839, 119857, 119865, 119883, 119891, 119909, 119917, 119935, 119943, 119961, 119964, 119967, 119987, 119993, 119995, 120013, 120021, 120039, 120047, 120065, 120069, 120073, 120091, 120099, 120117, 120121, 120125, 120143, 120151, 120169, 120177, 120195, 120203, 120221, 120229, 120247, 120255, 120273, 120281, 120299, 120307, 120325, 120333, 120351, 120359, 120377, 120385, 120403, 120411, 120429, 120437, 120455, 120463, 120481, 120791, 120801, 120811, 120821, 120831, 127275, 127277, 127285, 127303, 130041, 917999]);
-    var ipMappingValue = /* @__PURE__ */ new Uint16Array([97, 0, 50, 49, 120, 0, 0, 0, 0, 97, 98, 100, 97, 98, 100, 99, 102, 0, 0, 0, 48, 52, 48, 97, 101, 120, 99, 98, 101, 101, 100, 100, 120, 99, 120, 99, 49, 1010, 97, 120, 97, 120, 48, 46, 0, 1021, 1036, 25697, 25443, 25444, 25698, 99, 102, 26214, 0, 0, 46, 48, 97, 120, 97, 120, 46, 0, 0, 97, 120, 48, 0, 97, 120, 97, 120, 97, 120, 97, 120, 97, 120, 97, 120, 97, 99, 120, 97, 102, 120, 97, 120, 97, 120, 97, 100, 120, 97, 120, 97, 100, 120, 97, 120, 97, 120, 97, 120, 97, 120, 97, 120, 97, 120, 97, 120, 97, 120, 97, 120, 97, 120, 97, 120, 97, 120, 97, 120, 48, 48, 48, 48, 48, 99, 25444, 97, 120, 48, 0]);
-    var ipMappingBlocks = /* @__PURE__ */ new Uint32Array([562167821, 983059, 0, 0, 0, 128, 0, 3355443200]);
-    function hexValue(code) {
-      if (code >= 48 && code <= 57) {
-        return code - 48;
-      }
-      const letter = code | 32;
-      return letter >= 97 && letter <= 102 ? letter - 87 : 16;
-    }
-    function isIpv4(hostname2) {
-      const end = hostname2.length;
-      let i = 0;
-      for (let numbers = 1; numbers <= 4; numbers += 1) {
-        let radix = 10;
-        if (i + 1 < end && hostname2.charCodeAt(i) === 48) {
-          radix = 8;
-          if ((hostname2.charCodeAt(i + 1) | 32) === 120) {
-            radix = 16;
-            i += 2;
-          }
-        }
-        const start = i;
-        let value = 0;
-        for (; i < end; i += 1) {
-          const code = hostname2.charCodeAt(i);
-          if (code === 46) {
-            break;
-          }
-          const digit = hexValue(code);
-          if (digit >= radix) {
-            return false;
-          }
-          value = value * radix + digit;
-        }
-        if (i === start && radix !== 16) {
-          return false;
-        }
-        if (i === end) {
-          return value <= 4294967295 >>> 8 * (numbers - 1);
-        }
-        if (value > 255) {
-          return false;
-        }
-        i += 1;
-      }
-      return false;
-    }
-    function isDottedDecimal(hostname2, i, end) {
-      for (let numbers = 1; numbers <= 4; numbers += 1) {
-        const start = i;
-        let value = 0;
-        for (; i < end; i += 1) {
-          const digit = hostname2.charCodeAt(i) - 48;
-          if (digit < 0 || digit > 9) {
-            break;
-          }
-          value = value * 10 + digit;
-          if (value > 255 || value < 10 && i !== start) {
-            return false;
-          }
-        }
-        if (i === start) {
-          return false;
-        }
-        if (numbers < 4) {
-          if (hostname2.charCodeAt(i) !== 46) {
-            return false;
-          }
-          i += 1;
-        }
-      }
-      return i === end;
-    }
-    function isIpv6(hostname2) {
-      let i = 0;
-      let end = hostname2.length;
-      if (hostname2.charCodeAt(0) === 91) {
-        if (hostname2.charCodeAt(end - 1) !== 93) {
-          return false;
-        }
-        i = 1;
-        end -= 1;
-      }
-      if (i < end && hostname2.charCodeAt(i) === 58) {
-        if (i + 1 === end || hostname2.charCodeAt(i + 1) !== 58) {
-          return false;
-        }
-        i += 1;
-      }
-      let groups = 0;
-      let compressed = false;
-      while (i < end && groups < 8) {
-        if (hostname2.charCodeAt(i) === 58) {
-          if (compressed) {
-            return false;
-          }
-          compressed = true;
-          groups += 1;
-          i += 1;
-          continue;
-        }
-        const start = i;
-        while (i < end && i - start < 4 && hexValue(hostname2.charCodeAt(i)) !== 16) {
-          i += 1;
-        }
-        if (i === start) {
-          return false;
-        }
-        if (i === end) {
-          return compressed || groups === 7;
-        }
-        if (hostname2.charCodeAt(i) === 46) {
-          return (compressed ? groups <= 6 : groups === 6) && isDottedDecimal(hostname2, start, end);
-        }
-        if (hostname2.charCodeAt(i) !== 58 || i + 1 === end) {
-          return false;
-        }
-        groups += 1;
-        i += 1;
-      }
-      return compressed && i === end;
-    }
-    function mapCodePoint(cp) {
-      if (cp < 65536 && (ipMappingBlocks[cp >> 13] >>> (cp >> 8 & 31) & 1) === 0) {
-        return "g";
-      }
-      let low = 0;
-      let high = ipMappingFirst.length - 1;
-      while (low <= high) {
-        const mid = low + high >>> 1;
-        if (cp < ipMappingFirst[mid]) {
-          high = mid - 1;
-        } else if (cp > ipMappingLast[mid]) {
-          low = mid + 1;
-        } else {
-          const value = ipMappingValue[mid];
-          const offset = cp - ipMappingFirst[mid];
-          if (value === 0) {
-            return "";
-          }
-          if (value < 128) {
-            return String.fromCharCode(value + offset);
-          }
-          if (value < 2e3) {
-            return String(value - 1e3 + offset);
-          }
-          return String.fromCharCode(value >> 8, value & 255);
-        }
-      }
-      return "g";
-    }
-    function isMappedIp(hostname2) {
-      for (let i = hostname2.length - 1; i >= 0; i -= 1) {
-        let cp = hostname2.charCodeAt(i);
-        if (cp === 46) {
-          break;
-        }
-        if (cp < 128) {
-          if (hexValue(cp) === 16 && (cp | 32) !== 120) {
-            return false;
-          }
-          continue;
-        }
-        if (cp < 55296 && (ipMappingBlocks[cp >> 13] >>> (cp >> 8 & 31) & 1) === 0) {
-          return false;
-        }
-        if (cp >= 56320 && cp <= 57343 && i > 0) {
-          const high = hostname2.charCodeAt(i - 1);
-          if (high >= 55296 && high <= 56319) {
-            cp = (high - 55296) * 1024 + (cp - 56320) + 65536;
-            i -= 1;
-          }
-        }
-        const mapped = mapCodePoint(cp);
-        if (mapped === "g") {
-          return false;
-        }
-        if (mapped === ".") {
-          break;
-        }
-      }
-      if (hostname2.includes(":")) {
-        return false;
-      }
-      let ascii = "";
-      for (let i = 0; i < hostname2.length; i += 1) {
-        const code = hostname2.charCodeAt(i);
-        if (code < 128) {
-          ascii += hostname2.charAt(i);
-        } else {
-          let cp = code;
-          if (code >= 55296 && code <= 56319) {
-            const low = hostname2.charCodeAt(i + 1);
-            if (low >= 56320 && low <= 57343) {
-              cp = (code - 55296) * 1024 + (low - 56320) + 65536;
-              i += 1;
-            }
-          }
-          ascii += mapCodePoint(cp);
-        }
-      }
-      let end = ascii.length;
-      while (end > 1 && ascii.charCodeAt(end - 1) === 46) {
-        end -= 1;
-      }
-      return isIp(ascii.slice(0, end));
-    }
-    function isNonAsciiIp(hostname2) {
-      for (let i = 0; i < hostname2.length; i += 1) {
-        if (hostname2.charCodeAt(i) >= 128) {
-          return isMappedIp(hostname2);
-        }
-      }
-      return null;
-    }
-    function isIp(hostname2) {
-      const last = hostname2.length - 1;
-      let i = last;
-      let code = hostname2.charCodeAt(i);
-      while (code >= 48 && code <= 57) {
-        i -= 1;
-        code = hostname2.charCodeAt(i);
-      }
-      const decimal = i;
-      while (hexValue(code) !== 16) {
-        i -= 1;
-        code = hostname2.charCodeAt(i);
-      }
-      if (code === 58 || code === 93) {
-        return isIpv6(hostname2);
-      }
-      if (i === decimal && i !== last && (code === 46 || i === -1) || (code | 32) === 120 && hostname2.charCodeAt(i - 1) === 48 && (i === 1 || hostname2.charCodeAt(i - 2) === 46)) {
-        return isIpv4(hostname2) || isIpv6(hostname2) ? true : isNonAsciiIp(hostname2);
-      }
-      return code >= 128 || (code | 32) === 120 && (hostname2.charCodeAt(i - 1) >= 128 || hostname2.charCodeAt(i - 2) >= 128) ? isMappedIp(hostname2) : false;
-    }
-    var SPECIAL_USE_DOMAINS = [
-      "test",
-      // RFC 6761
-      "localhost",
-      // RFC 6761
-      "invalid",
-      // RFC 6761
-      "example",
-      // RFC 6761
-      "example.com",
-      // RFC 6761
-      "example.net",
-      // RFC 6761
-      "example.org",
-      // RFC 6761
-      "local",
-      // RFC 6762 (mDNS)
-      "onion",
-      // RFC 7686 (Tor)
-      "alt",
-      // RFC 9476
-      "home.arpa",
-      // RFC 8375
-      "ipv4only.arpa",
-      // RFC 8880
-      "resolver.arpa",
-      // RFC 9462
-      "service.arpa",
-      // RFC 9665
-      "6tisch.arpa",
-      // RFC 9031
-      "eap.arpa"
-      // RFC 9965
-    ];
-    function isSpecialUse(hostname2) {
-      for (const name of SPECIAL_USE_DOMAINS) {
-        if (hostname2.endsWith(name) && (hostname2.length === name.length || hostname2.charCodeAt(hostname2.length - name.length - 1) === 46)) {
-          return true;
-        }
-      }
-      return false;
-    }
-    var charCodeAt$1 = String.prototype.charCodeAt;
-    function isValidAscii(code) {
-      return code >= 97 && code <= 122 || code >= 48 && code <= 57 || code > 127;
-    }
-    function isValidHostname(hostname2) {
-      if (hostname2.length > 255) {
-        return false;
-      }
-      if (hostname2.length === 0) {
-        return false;
-      }
-      if (
-        /*@__INLINE__*/
-        !isValidAscii(charCodeAt$1.call(hostname2, 0)) && charCodeAt$1.call(hostname2, 0) !== 46 && // '.' (dot)
-        charCodeAt$1.call(hostname2, 0) !== 95
-      ) {
-        return false;
-      }
-      let lastDotIndex = -1;
-      let lastCharCode = -1;
-      const len = hostname2.length;
-      for (let i = 0; i < len; i += 1) {
-        const code = charCodeAt$1.call(hostname2, i);
-        if (code === 46) {
-          if (
-            // Check that previous label is < 63 bytes long (64 = 63 + '.')
-            i - lastDotIndex > 64 || // Check that previous character was not already a '.'
-            lastCharCode === 46 || // Check that the previous label does not end with '-' (RFC 1035 §2.3.1 LDH).
-            // '_' is intentionally NOT restricted: DNS allows any octet (RFC 2181 §11) and
-            // WHATWG URL does not treat '_' as a forbidden host code point.
-            lastCharCode === 45
-          ) {
-            return false;
-          }
-          lastDotIndex = i;
-        } else if (
-          // A forbidden character in the label...
-          // Keep these parens: they scope /*@__INLINE__*/ for terser.
-          // prettier-ignore
-          !/*@__INLINE__*/
-          (isValidAscii(code) || code === 45 || code === 95) || // ...or a '-' starting a label (the byte right after a '.'). A label must
-          // not begin with a hyphen (RFC 1034 §3.5 / RFC 1035 §2.3.1 LDH, as amended
-          // by RFC 1123 §2.1; cf. UTS #46 CheckHyphens). The first label is covered by
-          // the leading-character guard above; mirrors the trailing-'-' rule below.
-          code === 45 && lastCharCode === 46
-        ) {
-          return false;
-        }
-        lastCharCode = code;
-      }
-      return (
-        // Check that last label is shorter than 63 chars
-        len - lastDotIndex - 1 <= 63 && // Check that the last character is an allowed trailing label character.
-        // Since we already checked that the char is a valid hostname character,
-        // we only need to check that it's different from '-'.
-        lastCharCode !== 45
-      );
-    }
-    function extraSuffixLookup(hostname2, options, isException, out) {
-      const suffix = out.publicSuffix;
-      if (suffix === null) {
-        return;
-      }
-      const none = hostname2.length + 1;
-      let exception = none;
-      let exceptionIsIcann = false;
-      let rule = none;
-      let ruleIsIcann = false;
-      const extra = options.extraSuffixes;
-      for (let section = 0; section < 2; section += 1) {
-        const isIcann = section === 0;
-        const rules = isIcann ? options.allowIcannDomains && extra.icann : options.allowPrivateDomains && extra.private;
-        if (!Array.isArray(rules)) {
-          continue;
-        }
-        for (const r of rules) {
-          if (typeof r !== "string") {
-            continue;
-          }
-          const exceptionRule = r.startsWith("!");
-          const wildcard = r.startsWith("*.");
-          const body = exceptionRule ? r.slice(1) : wildcard ? r.slice(2) : r;
-          if (body === "" || exceptionRule && !body.includes(".") || !shareSameDomainSuffix(hostname2, body)) {
-            continue;
-          }
-          let start = hostname2.length - body.length;
-          if (exceptionRule) {
-            if (start < exception) {
-              exception = start;
-              exceptionIsIcann = isIcann;
-            }
-            continue;
-          }
-          if (wildcard && start > 1 && hostname2.charCodeAt(start - 2) !== 46) {
-            start = hostname2.lastIndexOf(".", start - 2) + 1;
-          }
-          if (start < rule) {
-            rule = start;
-            ruleIsIcann = isIcann;
-          }
-        }
-      }
-      const suffixStart = hostname2.length - suffix.length;
-      const builtin = isException ? hostname2.lastIndexOf(".", suffixStart - 2) + 1 : suffixStart;
-      if (exception <= rule && (isException ? exception < builtin : exception <= builtin)) {
-        out.publicSuffix = hostname2.slice(hostname2.indexOf(".", exception) + 1);
-        out.isIcann = exceptionIsIcann;
-        out.isPrivate = !exceptionIsIcann;
-      } else if (rule < builtin || rule === builtin && !out.isIcann && !out.isPrivate) {
-        out.publicSuffix = hostname2.slice(rule);
-        out.isIcann = ruleIsIcann;
-        out.isPrivate = !ruleIsIcann;
-      }
-    }
-    function setDefaultsImpl({ allowIcannDomains = true, allowPrivateDomains = false, detectIp = true, detectSpecialUse = false, extraSuffixes = null, extractHostname: extractHostname2 = true, mixedInputs = true, validHosts = null, validateHostname = true }) {
-      return {
-        allowIcannDomains,
-        allowPrivateDomains,
-        detectIp,
-        detectSpecialUse,
-        extraSuffixes,
-        extractHostname: extractHostname2,
-        mixedInputs,
-        validHosts,
-        validateHostname
-      };
-    }
-    var DEFAULT_OPTIONS = (
-      /*@__INLINE__*/
-      setDefaultsImpl({})
-    );
-    function setDefaults(options) {
-      if (options === void 0 || options === null) {
-        return DEFAULT_OPTIONS;
-      }
-      return (
-        /*@__INLINE__*/
-        setDefaultsImpl(options)
-      );
-    }
-    function getSubdomain$1(hostname2, domain) {
-      if (domain.length === hostname2.length) {
-        return "";
-      }
-      return hostname2.slice(0, -domain.length - 1);
-    }
-    function getEmptyResult() {
-      return {
-        domain: null,
-        domainWithoutSuffix: null,
-        hostname: null,
-        isIcann: null,
-        isIp: null,
-        isPrivate: null,
-        isSpecialUse: null,
-        publicSuffix: null,
-        subdomain: null
-      };
-    }
-    function resetResult(result2) {
-      result2.domain = null;
-      result2.domainWithoutSuffix = null;
-      result2.hostname = null;
-      result2.isIcann = null;
-      result2.isIp = null;
-      result2.isPrivate = null;
-      result2.isSpecialUse = null;
-      result2.publicSuffix = null;
-      result2.subdomain = null;
-    }
-    function parseImpl(url, step, suffixLookup2, partialOptions, result2) {
-      const options = (
-        /*@__INLINE__*/
-        setDefaults(partialOptions)
-      );
-      if (typeof url !== "string") {
-        return result2;
-      }
-      let urlIsValid = false;
-      if (!options.extractHostname) {
-        let end = url.length;
-        while (end > 1 && url.charCodeAt(end - 1) === 46) {
-          end -= 1;
-        }
-        result2.hostname = end === url.length ? url : url.slice(0, end);
-      } else if (options.mixedInputs) {
-        urlIsValid = isValidHostname(url);
-        result2.hostname = extractHostname(url, urlIsValid, options.validateHostname);
-      } else {
-        result2.hostname = extractHostname(url, false, options.validateHostname);
-      }
-      if (options.extractHostname && extractedBracketedHost && result2.hostname !== null) {
-        if (isIp(result2.hostname) !== true || !result2.hostname.includes(":")) {
-          result2.hostname = null;
-          return result2;
-        }
-        if (options.detectIp) {
-          result2.isIp = true;
-          return result2;
-        }
-      }
-      if (options.detectIp && result2.hostname !== null) {
-        const isIpAddress = isIp(result2.hostname);
-        result2.isIp = isIpAddress === true;
-        if (result2.isIp) {
-          return result2;
-        }
-        if (isIpAddress === null && options.validateHostname && options.extractHostname) {
-          result2.hostname = null;
-          return result2;
-        }
-      }
-      if (options.validateHostname && options.extractHostname && result2.hostname !== null && // Skip the re-scan when `url` was already validated and extractHostname
-      // returned it unchanged (same reference => identical string, still valid).
-      !(urlIsValid && result2.hostname === url) && // Skip the re-scan when extractHostname already validated the host inline
-      // (a confirmed-valid simple authority — see extract-hostname.ts).
-      !extractedHostnameValidated && !isValidHostname(result2.hostname)) {
-        result2.hostname = null;
-        return result2;
-      }
-      if (step === 0 || result2.hostname === null) {
-        return result2;
-      }
-      if (step === 5 && options.detectSpecialUse) {
-        result2.isSpecialUse = isSpecialUse(result2.hostname);
-      }
-      const isException = suffixLookup2(result2.hostname, options, result2);
-      if (options.extraSuffixes !== null) {
-        extraSuffixLookup(result2.hostname, options, isException === true, result2);
-      }
-      if (step === 2 || result2.publicSuffix === null) {
-        return result2;
-      }
-      result2.domain = getDomain$1(result2.publicSuffix, result2.hostname, options);
-      if (step === 3 || result2.domain === null) {
-        return result2;
-      }
-      result2.subdomain = getSubdomain$1(result2.hostname, result2.domain);
-      if (step === 4) {
-        return result2;
-      }
-      result2.domainWithoutSuffix = getDomainWithoutSuffix$1(result2.domain, result2.publicSuffix);
-      return result2;
-    }
-    function fastPathLookup(hostname2, options, out) {
-      if (!options.allowPrivateDomains && options.allowIcannDomains && hostname2.length > 3) {
-        const last = hostname2.length - 1;
-        const c3 = hostname2.charCodeAt(last);
-        const c2 = hostname2.charCodeAt(last - 1);
-        const c1 = hostname2.charCodeAt(last - 2);
-        const c0 = hostname2.charCodeAt(last - 3);
-        if (c3 === 109 && c2 === 111 && c1 === 99 && c0 === 46) {
-          out.isIcann = true;
-          out.isPrivate = false;
-          out.publicSuffix = "com";
-          return true;
-        } else if (c3 === 103 && c2 === 114 && c1 === 111 && c0 === 46) {
-          out.isIcann = true;
-          out.isPrivate = false;
-          out.publicSuffix = "org";
-          return true;
-        } else if (c3 === 117 && c2 === 100 && c1 === 101 && c0 === 46) {
-          out.isIcann = true;
-          out.isPrivate = false;
-          out.publicSuffix = "edu";
-          return true;
-        } else if (c3 === 118 && c2 === 111 && c1 === 103 && c0 === 46) {
-          out.isIcann = true;
-          out.isPrivate = false;
-          out.publicSuffix = "gov";
-          return true;
-        } else if (c3 === 116 && c2 === 101 && c1 === 110 && c0 === 46) {
-          out.isIcann = true;
-          out.isPrivate = false;
-          out.publicSuffix = "net";
-          return true;
-        } else if (c3 === 101 && c2 === 100 && c1 === 46) {
-          out.isIcann = true;
-          out.isPrivate = false;
-          out.publicSuffix = "de";
-          return true;
-        }
-      }
-      return false;
-    }
-    var nodeFlags = /* @__PURE__ */ new Uint8Array([1, 2, 1, 1, 1, 1, 1, 1, 2, 0, 1, 1, 1, 1, 2, 2, 2, 0, 2, 2, 2, 2, 0, 2, 2, 2, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 2, 0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 0, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 0, 1, 1, 0, 0, 2, 0, 0, 0, 1, 1, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2, 2, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 2, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 2, 2, 0, 0, 2, 0, 0, 2, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 1, 0, 2, 2, 0, 0, 0, 2, 0, 1, 1, 0, 2, 0, 2, 2, 2, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2, 2, 0, 2, 2, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 2, 2, 0, 2, 2, 2, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0, 0, 2, 2, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 2, 2, 0, 0, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 2, 2, 1, 2, 1, 1, 1, 2, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0]);
-    var edgeStart = /* @__PURE__ */ new Uint16Array([0, 0, 0, 10, 11, 18, 106, 111, 117, 118, 119, 128, 134, 141, 150, 151, 152, 153, 154, 155, 157, 158, 160, 161, 162, 164, 166, 242, 255, 257, 258, 259, 274, 276, 283, 284, 287, 288, 289, 292, 294, 313, 314, 316, 325, 330, 347, 348, 351, 352, 354, 356, 392, 393, 395, 398, 399, 403, 405, 409, 412, 444, 447, 460, 461, 469, 470, 472, 482, 496, 497, 498, 499, 508, 509, 546, 551, 567, 587, 593, 635, 637, 638, 639, 640, 667, 694, 695, 843, 849, 852, 853, 854, 859, 864, 873, 895, 896, 897, 898, 899, 900, 901, 921, 923, 924, 927, 929, 930, 932, 934, 949, 966, 971, 972, 974, 975, 976, 977, 978, 980, 983, 988, 989, 990, 992, 993, 996, 999, 1e3, 1001, 1014, 1016, 1028, 1039, 1047, 1049, 1089, 1092, 1096, 1097, 1099, 1102, 1113, 1115, 1125, 1127, 1133, 1135, 1136, 1138, 1141, 1142, 1143, 1196, 1198, 1200, 1220, 1221, 1222, 1223, 1225, 1236, 1267, 1278, 1279, 1292, 1302, 1311, 1319, 1320, 1325, 1339, 1350, 1362, 1374, 1388, 1389, 1400, 1434, 1435, 1436, 1452, 1468, 1480, 1553, 1554, 1556, 1557, 1593, 1612, 1613, 1614, 1615, 1617, 1618, 1619, 1622, 1626, 1629, 1631, 1665, 1666, 1674, 1675, 1676, 1677, 1678, 1680, 1682, 1684, 1685, 1689, 1690, 1691, 1693, 1695, 1696, 1698, 1699, 1700, 1711, 1713, 1714, 1718, 1719, 1722, 1729, 1730, 1735, 1739, 1740, 1742, 1743, 1744, 1745, 1746, 1747, 1748, 1749, 1750, 1751, 1752, 1753, 1754, 1755, 1757, 1758, 1759, 1760, 2228, 2231, 2232, 2234, 2241, 2248, 2258, 2262, 2273, 2274, 2275, 2287, 2288, 2290, 2292, 2293, 2300, 2301, 2303, 2304, 2306, 2307, 2308, 2309, 2310, 2385, 2387, 2408, 2409, 2410, 2412, 2413, 2415, 2416, 2471, 2472, 2473, 2480, 2486, 2496, 2506, 2559, 2560, 2561, 2571, 2585, 2586, 2589, 2596, 2597, 2605, 2607, 2608, 2609, 2610, 2621, 2622, 2623, 2625, 2626, 2628, 2629, 2638, 2650, 2656, 2658, 2690, 2694, 2696, 2697, 2699, 2700, 2712, 2713, 2715, 2723, 2730, 2736, 2741, 2742, 2748, 2751, 2757, 2764, 2771, 2779, 2780, 2781, 2819, 2825, 2829, 2845, 2846, 2851, 2869, 2900, 2918, 2920, 2923, 2931, 2933, 2940, 2992, 3016, 3017, 3018, 3019, 3020, 3021, 3022, 3029, 3030, 3031, 3032, 3033, 3034, 3036, 3037, 3041, 3125, 3138, 3139, 3576, 3580, 3594, 3646, 3674, 3696, 3754, 3776, 3791, 3854, 3905, 3943, 3979, 4004, 4146, 4192, 4243, 4262, 4296, 4311, 4331, 4361, 4392, 4415, 4446, 4476, 4508, 4535, 4610, 4632, 4670, 4680, 4714, 4733, 4759, 4801, 4851, 4877, 4946, 4947, 4949, 4972, 4995, 5031, 5062, 5079, 5136, 5149, 5173, 5202, 5204, 5238, 5254, 5282, 5587, 5596, 5606, 5613, 5630, 5634, 5640, 5641, 5680, 5682, 5689, 5696, 5705, 5712, 5713, 5714, 5727, 5730, 5745, 5746, 5755, 5756, 5765, 5774, 5780, 5782, 5783, 5784, 5822, 5823, 5825, 5833, 5840, 5853, 5857, 5859, 5860, 5866, 5873, 5887, 5897, 5902, 5910, 5918, 5924, 5925, 5929, 5931, 5932, 5944, 6016, 6017, 6018, 6019, 6021, 6022, 6025, 6027, 6030, 6034, 6035, 6036, 6042, 6043, 6044, 6046, 6048, 6050, 6051, 6052, 6055, 6057, 6060, 6061, 6063, 6261, 6268, 6269, 6270, 6280, 6285, 6302, 6316, 6325, 6326, 6327, 6331, 6332, 6334, 6336, 6342, 6343, 6346, 6347, 6349, 6350, 6351, 7251, 7254, 7258, 7276, 7285, 7288, 7294, 7295, 7297, 7298, 7299, 7301, 7353, 7354, 7357, 7358, 7477, 7478, 7489, 7508, 7515, 7518, 7527, 7528, 7529, 7544, 7599, 7791, 7793, 7795, 7796, 7798, 7803, 7816, 7817, 7833, 7840, 7849, 7852, 7855, 7862, 7870, 7874, 7875, 7876, 7890, 7895, 7904, 7905, 7906, 7910, 7945, 7946, 7967, 7974, 7982, 7983, 7988, 7996, 8040, 8041, 8047, 8050, 8063, 8068, 8069, 8071, 8073, 8114, 8115, 8121, 8128, 8129, 8139, 8148, 8163, 8167, 8169, 8221, 8222, 8227, 8228, 8231, 8233, 8234, 8235, 8244, 8258, 8266, 8280, 8291, 8292, 8294, 8296, 8318, 8329, 8335, 8336, 8348, 8360, 8447, 8459, 8466, 8469, 8475, 8500, 8503, 8504, 8505, 8506, 8508, 8511, 8514, 8525, 8527, 8529, 8557, 8631, 8638, 8642, 8643, 8652, 8674, 8675, 8680, 8681, 8763, 8765, 8766, 8775, 8779, 8785, 8791, 8797, 8807, 8812, 8813, 8831, 8842, 8847, 8852, 8862, 8868, 8872, 8878, 8884, 10490, 10491, 10492, 10499, 10501]);
-    var edgeLength = /* @__PURE__ */ new Uint8Array([3, 3, 3, 3, 3, 3, 3, 3, 5, 8, 8, 2, 2, 3, 3, 3, 3, 3, 8, 5, 5, 5, 5, 5, 3, 3, 5, 5, 9, 12, 19, 8, 19, 8, 11, 9, 9, 8, 7, 7, 6, 8, 9, 16, 10, 7, 7, 11, 8, 6, 6, 9, 7, 11, 7, 14, 4, 4, 4, 4, 4, 4, 10, 7, 6, 6, 6, 6, 10, 10, 6, 10, 10, 22, 11, 9, 10, 10, 10, 9, 10, 8, 7, 7, 7, 8, 21, 13, 11, 11, 9, 10, 9, 13, 10, 8, 8, 9, 12, 9, 7, 10, 7, 7, 13, 7, 3, 3, 3, 3, 3, 2, 3, 3, 3, 3, 3, 1, 4, 3, 3, 3, 3, 3, 8, 7, 4, 6, 3, 3, 3, 3, 3, 3, 2, 5, 3, 3, 3, 3, 7, 2, 2, 2, 2, 2, 2, 3, 3, 3, 1, 7, 8, 5, 2, 2, 7, 4, 5, 7, 2, 2, 1, 4, 1, 11, 9, 9, 5, 5, 8, 5, 5, 5, 5, 5, 5, 5, 3, 3, 3, 3, 3, 5, 5, 11, 9, 9, 8, 9, 9, 13, 7, 14, 7, 6, 6, 6, 7, 6, 6, 6, 6, 6, 6, 10, 7, 11, 9, 4, 4, 4, 4, 4, 6, 6, 6, 6, 13, 6, 8, 7, 10, 10, 9, 9, 7, 9, 8, 8, 9, 8, 7, 10, 6, 9, 8, 10, 9, 10, 7, 8, 1, 9, 10, 12, 12, 12, 10, 9, 9, 10, 10, 9, 9, 1, 1, 5, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 6, 6, 6, 4, 2, 3, 3, 3, 3, 7, 4, 4, 4, 3, 3, 6, 7, 3, 4, 1, 2, 2, 2, 6, 1, 2, 2, 2, 2, 2, 12, 5, 3, 8, 9, 13, 4, 4, 13, 9, 9, 11, 7, 3, 12, 9, 2, 2, 2, 3, 3, 3, 3, 3, 8, 2, 2, 3, 3, 3, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 3, 7, 10, 15, 15, 7, 15, 20, 15, 9, 10, 10, 12, 14, 14, 14, 12, 12, 12, 12, 12, 14, 14, 10, 10, 10, 10, 14, 9, 9, 9, 9, 10, 14, 14, 14, 13, 13, 14, 9, 9, 9, 9, 9, 9, 7, 8, 6, 8, 8, 6, 8, 13, 8, 8, 6, 13, 8, 11, 13, 8, 6, 13, 8, 6, 9, 10, 10, 12, 14, 14, 14, 12, 12, 12, 12, 14, 14, 10, 10, 10, 10, 9, 9, 9, 10, 14, 14, 11, 13, 13, 9, 9, 9, 9, 9, 9, 2, 6, 9, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 2, 3, 3, 3, 3, 3, 3, 7, 7, 2, 3, 2, 2, 5, 3, 3, 3, 3, 3, 3, 4, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 4, 5, 7, 4, 2, 2, 12, 8, 10, 8, 10, 7, 18, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 5, 2, 2, 3, 3, 3, 5, 5, 3, 8, 8, 6, 8, 6, 6, 4, 6, 7, 7, 7, 10, 11, 2, 5, 5, 3, 3, 3, 3, 3, 3, 5, 5, 6, 11, 10, 7, 7, 7, 4, 4, 4, 2, 3, 3, 3, 3, 3, 2, 2, 7, 5, 5, 3, 3, 3, 3, 3, 3, 3, 3, 7, 7, 7, 11, 7, 6, 9, 6, 6, 8, 10, 8, 6, 8, 13, 4, 4, 4, 4, 4, 10, 8, 11, 8, 8, 8, 10, 10, 7, 5, 4, 4, 4, 10, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 2, 2, 2, 2, 2, 2, 5, 5, 5, 5, 5, 5, 5, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 7, 10, 13, 7, 8, 7, 11, 8, 8, 6, 9, 8, 8, 6, 6, 6, 8, 8, 6, 6, 6, 6, 6, 9, 7, 6, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 9, 7, 8, 10, 8, 8, 2, 3, 3, 3, 3, 3, 2, 8, 9, 9, 2, 2, 2, 3, 3, 3, 2, 3, 3, 3, 9, 2, 2, 3, 3, 3, 3, 3, 3, 5, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 12, 5, 5, 3, 5, 4, 2, 3, 2, 4, 3, 9, 2, 2, 2, 2, 2, 5, 5, 3, 3, 3, 8, 8, 13, 6, 10, 9, 4, 7, 9, 11, 2, 3, 7, 3, 3, 4, 1, 3, 4, 2, 9, 3, 3, 12, 5, 3, 7, 10, 10, 7, 4, 4, 6, 14, 7, 9, 7, 13, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 8, 15, 4, 4, 2, 3, 3, 3, 7, 4, 9, 9, 2, 3, 3, 3, 5, 3, 2, 2, 7, 2, 7, 6, 6, 7, 2, 4, 2, 2, 2, 2, 2, 2, 8, 8, 8, 9, 5, 2, 3, 3, 3, 3, 3, 3, 10, 7, 4, 4, 4, 4, 3, 4, 2, 3, 3, 3, 3, 3, 10, 7, 4, 4, 4, 4, 2, 3, 3, 3, 3, 10, 7, 4, 4, 4, 4, 3, 9, 6, 6, 6, 9, 13, 9, 2, 2, 2, 8, 7, 9, 5, 3, 3, 3, 5, 5, 13, 12, 9, 10, 7, 8, 7, 8, 6, 11, 12, 7, 10, 4, 4, 4, 7, 8, 11, 6, 7, 9, 8, 7, 10, 8, 9, 15, 7, 8, 5, 4, 7, 2, 3, 3, 3, 2, 14, 10, 2, 14, 10, 2, 14, 3, 9, 13, 13, 10, 14, 16, 17, 11, 2, 14, 2, 14, 3, 9, 13, 10, 14, 16, 17, 11, 14, 10, 14, 2, 7, 3, 10, 7, 14, 10, 2, 14, 10, 9, 9, 17, 6, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 10, 10, 10, 12, 9, 4, 10, 10, 11, 8, 8, 8, 7, 9, 5, 3, 3, 3, 3, 3, 3, 3, 3, 5, 8, 4, 4, 4, 4, 4, 4, 6, 16, 3, 3, 14, 3, 14, 2, 14, 9, 13, 10, 10, 14, 16, 17, 11, 6, 9, 10, 10, 12, 14, 14, 14, 12, 12, 12, 12, 14, 14, 10, 10, 10, 10, 14, 9, 9, 9, 10, 14, 14, 14, 9, 9, 9, 9, 9, 9, 2, 14, 9, 13, 10, 10, 14, 16, 17, 11, 6, 14, 2, 14, 9, 17, 13, 10, 10, 14, 17, 16, 17, 11, 6, 2, 14, 9, 13, 10, 14, 17, 16, 17, 11, 2, 14, 9, 13, 10, 14, 16, 17, 11, 2, 14, 9, 13, 10, 17, 16, 11, 17, 2, 14, 10, 19, 7, 2, 14, 9, 13, 10, 19, 10, 7, 14, 17, 16, 17, 11, 6, 2, 14, 9, 13, 10, 19, 7, 14, 16, 17, 11, 2, 14, 9, 13, 10, 10, 14, 17, 16, 17, 11, 6, 2, 14, 9, 13, 10, 10, 14, 17, 16, 17, 11, 6, 2, 14, 9, 13, 17, 13, 10, 10, 14, 17, 16, 17, 11, 6, 3, 2, 14, 9, 13, 10, 10, 14, 16, 17, 11, 6, 9, 10, 12, 14, 14, 14, 12, 12, 12, 12, 12, 14, 14, 14, 10, 10, 10, 14, 9, 9, 9, 9, 14, 14, 14, 13, 13, 14, 9, 9, 9, 9, 9, 9, 4, 11, 2, 14, 9, 13, 17, 13, 10, 19, 10, 7, 14, 17, 16, 17, 11, 6, 2, 14, 9, 13, 17, 13, 10, 19, 10, 7, 14, 17, 16, 17, 11, 6, 2, 14, 9, 13, 10, 19, 7, 14, 17, 16, 17, 11, 2, 9, 10, 10, 7, 17, 3, 3, 12, 12, 16, 15, 15, 12, 14, 14, 14, 20, 20, 13, 12, 12, 12, 12, 12, 12, 20, 25, 14, 14, 12, 12, 10, 10, 10, 10, 14, 9, 9, 9, 25, 4, 9, 17, 10, 7, 14, 16, 21, 13, 13, 14, 20, 14, 13, 17, 24, 9, 12, 13, 25, 13, 21, 20, 17, 9, 9, 9, 9, 9, 9, 12, 17, 4, 4, 9, 9, 9, 10, 10, 12, 14, 14, 14, 12, 12, 12, 12, 12, 14, 14, 10, 10, 10, 10, 14, 9, 9, 9, 9, 10, 14, 14, 14, 13, 13, 14, 9, 9, 9, 9, 9, 9, 9, 10, 14, 12, 12, 14, 14, 10, 9, 9, 9, 10, 14, 14, 14, 9, 9, 9, 9, 2, 1, 5, 1, 6, 5, 8, 7, 11, 11, 1, 3, 3, 3, 5, 3, 3, 4, 8, 9, 10, 10, 12, 14, 14, 14, 12, 12, 12, 12, 14, 14, 10, 10, 10, 10, 14, 9, 9, 9, 10, 14, 14, 14, 13, 13, 14, 9, 9, 9, 9, 9, 9, 7, 4, 4, 4, 4, 4, 4, 4, 4, 10, 2, 2, 6, 7, 6, 2, 3, 2, 3, 6, 2, 7, 6, 10, 7, 4, 9, 12, 6, 14, 4, 12, 7, 2, 2, 1, 2, 7, 6, 4, 4, 4, 6, 8, 8, 7, 2, 2, 13, 2, 2, 2, 2, 6, 2, 8, 12, 2, 7, 7, 6, 8, 10, 12, 2, 2, 2, 3, 3, 13, 2, 2, 3, 3, 6, 7, 6, 4, 5, 6, 3, 3, 3, 3, 4, 16, 8, 5, 4, 3, 3, 3, 5, 7, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 11, 12, 7, 7, 13, 9, 10, 17, 12, 8, 9, 7, 17, 17, 8, 5, 12, 10, 13, 14, 5, 5, 5, 13, 5, 5, 5, 3, 3, 3, 5, 16, 5, 5, 5, 5, 7, 12, 14, 8, 12, 8, 10, 12, 9, 11, 7, 9, 7, 10, 7, 13, 13, 9, 7, 12, 8, 17, 7, 7, 16, 10, 13, 13, 8, 10, 10, 14, 17, 7, 16, 16, 15, 8, 10, 10, 12, 17, 17, 7, 17, 14, 7, 10, 17, 8, 7, 7, 7, 8, 15, 15, 7, 14, 10, 10, 10, 11, 11, 7, 7, 13, 8, 10, 7, 16, 7, 8, 7, 14, 17, 12, 10, 11, 21, 8, 9, 7, 13, 9, 8, 6, 13, 6, 12, 7, 6, 13, 10, 10, 10, 8, 18, 9, 17, 13, 10, 12, 6, 13, 6, 11, 8, 13, 10, 13, 18, 10, 13, 11, 13, 8, 16, 7, 10, 8, 16, 12, 10, 8, 8, 14, 11, 8, 15, 8, 8, 7, 7, 12, 7, 8, 9, 14, 15, 8, 9, 10, 9, 15, 7, 8, 8, 12, 13, 12, 9, 10, 15, 13, 7, 10, 10, 20, 7, 6, 9, 6, 6, 14, 11, 14, 11, 12, 9, 10, 16, 16, 12, 7, 11, 28, 8, 11, 10, 7, 21, 8, 7, 9, 4, 4, 4, 17, 7, 8, 6, 9, 6, 6, 13, 6, 6, 6, 6, 18, 20, 14, 8, 11, 12, 9, 10, 13, 15, 15, 19, 8, 9, 12, 7, 10, 16, 12, 9, 9, 9, 14, 12, 11, 10, 9, 12, 11, 18, 9, 9, 9, 10, 7, 7, 16, 8, 9, 7, 13, 12, 10, 14, 18, 7, 8, 11, 10, 7, 7, 8, 8, 13, 7, 7, 7, 11, 15, 13, 11, 7, 8, 15, 11, 7, 8, 18, 8, 14, 13, 18, 15, 10, 12, 12, 9, 7, 11, 11, 8, 7, 10, 8, 14, 12, 10, 18, 7, 10, 9, 7, 8, 13, 10, 14, 10, 8, 8, 23, 7, 7, 11, 12, 12, 17, 7, 7, 11, 11, 17, 16, 16, 25, 7, 8, 11, 14, 14, 8, 10, 7, 15, 7, 16, 16, 13, 9, 11, 9, 15, 15, 11, 11, 7, 7, 14, 7, 9, 7, 7, 16, 10, 13, 10, 11, 14, 7, 11, 10, 11, 7, 11, 10, 11, 15, 10, 11, 15, 10, 12, 10, 14, 13, 11, 11, 12, 13, 10, 7, 13, 16, 12, 21, 15, 9, 10, 10, 7, 11, 14, 17, 7, 7, 8, 11, 13, 12, 8, 15, 14, 14, 8, 17, 12, 10, 10, 7, 9, 19, 11, 7, 10, 7, 11, 18, 7, 11, 7, 12, 11, 8, 8, 14, 12, 7, 8, 15, 3, 7, 7, 5, 2, 9, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 2, 5, 3, 3, 3, 3, 3, 3, 4, 4, 3, 3, 3, 3, 3, 3, 5, 11, 6, 4, 7, 10, 7, 7, 11, 1, 10, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 5, 7, 3, 5, 6, 3, 3, 5, 2, 2, 5, 3, 4, 13, 11, 3, 3, 6, 3, 5, 14, 2, 2, 3, 8, 2, 2, 12, 5, 18, 5, 3, 3, 3, 3, 16, 5, 5, 5, 10, 7, 13, 12, 13, 9, 12, 14, 19, 9, 9, 21, 9, 9, 10, 6, 9, 6, 15, 10, 6, 12, 8, 6, 10, 15, 4, 4, 6, 6, 9, 9, 12, 16, 14, 23, 7, 7, 7, 14, 9, 7, 7, 11, 14, 10, 7, 10, 10, 10, 12, 6, 11, 10, 13, 11, 15, 11, 7, 12, 10, 3, 7, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 4, 3, 7, 5, 1, 5, 2, 2, 2, 5, 5, 5, 5, 5, 5, 3, 3, 3, 3, 3, 5, 5, 10, 9, 11, 8, 7, 12, 8, 9, 7, 6, 13, 11, 6, 13, 7, 9, 9, 4, 4, 4, 4, 4, 6, 10, 7, 8, 13, 11, 8, 8, 9, 14, 7, 14, 10, 7, 9, 7, 7, 9, 6, 9, 2, 12, 5, 3, 3, 13, 4, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 3, 3, 3, 3, 3, 3, 3, 3, 4, 5, 5, 5, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 8, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 9, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 2, 2, 2, 5, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 1, 7, 6, 4, 12, 3, 3, 3, 3, 3, 8, 7, 3, 3, 3, 3, 3, 3, 4, 4, 11, 15, 14, 2, 8, 3, 5, 5, 8, 10, 8, 6, 4, 7, 17, 7, 4, 5, 2, 6, 3, 5, 4, 2, 2, 12, 5, 5, 3, 15, 13, 8, 11, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 5, 3, 3, 3, 3, 4, 2, 3, 18, 2, 12, 5, 3, 3, 3, 3, 3, 5, 16, 8, 8, 9, 6, 6, 4, 4, 4, 4, 31, 6, 6, 10, 11, 21, 10, 9, 7, 10, 7, 7, 2, 4, 4, 4, 4, 6, 5, 3, 3, 4, 3, 3, 3, 3, 3, 3, 3, 3, 3, 6, 6, 4, 6, 2, 2, 2, 5, 3, 3, 3, 7, 7, 4, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 3, 3, 3, 3, 8, 2, 3, 3, 3, 3, 3, 5, 9, 11, 3, 3, 3, 3, 4, 4, 3, 3, 3, 3, 3, 5, 10, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 2, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 11, 10, 10, 10, 10, 10, 11, 10, 11, 10, 11, 10, 9, 9, 11, 3, 3, 3, 3, 3, 3, 2, 2, 3, 3, 5, 5, 3, 7, 8, 7, 6, 6, 11, 4, 4, 4, 4, 7, 8, 9, 9, 2, 3, 7, 4, 4, 2, 5, 5, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 2, 2, 5, 5, 5, 5, 5, 3, 3, 5, 5, 5, 7, 7, 6, 6, 6, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 8, 8, 1, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 4, 4, 6, 9, 12, 3, 7, 10, 7, 2, 2, 3, 3, 3, 3, 3, 4, 3, 3, 2, 2, 2, 2, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 5, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 5, 5, 8, 8, 6, 6, 8, 6, 7, 4, 4, 4, 4, 4, 4, 6, 7, 5, 5, 20, 19, 8, 10, 9, 7, 10, 6, 8, 11, 6, 6, 6, 6, 13, 12, 8, 6, 7, 14, 11, 9, 2, 5, 3, 6, 2, 3, 2, 2, 2, 2, 2, 2, 2, 5, 4, 3, 7, 6, 4, 7, 4, 3, 6, 4, 7, 2, 2, 7, 7, 7, 5, 5, 5, 5, 3, 3, 3, 3, 3, 3, 3, 3, 3, 5, 9, 10, 10, 10, 11, 7, 8, 20, 7, 9, 8, 9, 8, 12, 6, 6, 6, 8, 9, 8, 12, 6, 6, 8, 13, 10, 12, 6, 6, 7, 7, 9, 6, 4, 4, 4, 4, 4, 4, 10, 6, 6, 6, 7, 14, 11, 10, 7, 8, 10, 8, 11, 14, 11, 11, 9, 7, 9, 8, 11, 13, 9, 17, 10, 9, 2, 2, 2, 9, 3, 3, 3, 3, 15, 14, 9, 5, 5, 2, 8, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 15, 12, 22, 19, 17, 18, 18, 19, 21, 7, 16, 16, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 7, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 9, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 5, 7, 16, 11, 11, 7, 7, 7, 7, 17, 7, 8, 12, 15, 9, 19, 7, 19, 8, 21, 11, 12, 19, 14, 22, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 16, 16, 19, 24, 12, 7, 14, 7, 12, 7, 8, 10, 10, 13, 7, 12, 12, 7, 7, 10, 18, 15, 12, 16, 7, 14, 12, 17, 10, 16, 17, 12, 17, 25, 7, 7, 7, 13, 6, 9, 6, 9, 18, 6, 6, 11, 20, 10, 6, 6, 6, 6, 6, 6, 17, 6, 6, 6, 15, 6, 6, 6, 6, 6, 8, 14, 11, 12, 11, 15, 13, 19, 17, 21, 7, 18, 8, 13, 13, 8, 12, 8, 6, 6, 13, 6, 15, 15, 16, 6, 6, 16, 6, 6, 6, 14, 6, 18, 6, 6, 6, 17, 18, 9, 13, 15, 8, 19, 8, 15, 15, 18, 14, 16, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 6, 11, 10, 11, 6, 21, 23, 12, 17, 12, 11, 14, 13, 22, 15, 15, 11, 12, 14, 12, 7, 12, 8, 12, 14, 12, 18, 10, 8, 16, 19, 17, 12, 14, 15, 8, 19, 17, 12, 13, 13, 15, 18, 13, 23, 24, 23, 21, 17, 24, 8, 21, 8, 14, 14, 16, 20, 14, 8, 8, 15, 20, 8, 19, 21, 9, 8, 13, 12, 13, 15, 11, 8, 11, 9, 9, 8, 11, 8, 21, 14, 21, 15, 15, 13, 7, 19, 7, 7, 7, 7, 7, 7, 16, 12, 17, 18, 7, 7, 11, 11, 7, 9, 9, 2, 2, 3, 3, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 5, 5, 5, 5, 5, 5, 5, 5, 3, 3, 10, 10, 7, 9, 7, 7, 7, 6, 8, 6, 6, 6, 6, 6, 6, 6, 7, 6, 8, 6, 6, 9, 7, 7, 7, 4, 4, 4, 4, 4, 4, 4, 4, 8, 9, 8, 7, 8, 7, 8, 10, 7, 5, 5, 5, 5, 5, 5, 3, 9, 7, 7, 8, 6, 6, 6, 6, 6, 6, 6, 6, 9, 6, 6, 9, 11, 13, 7, 8, 9, 9, 5, 5, 5, 7, 8, 6, 6, 6, 6, 6, 6, 6, 7, 8, 9, 7, 10, 9, 10, 7, 8, 5, 5, 5, 5, 5, 5, 7, 7, 9, 8, 7, 7, 6, 6, 6, 6, 6, 6, 10, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 9, 10, 4, 4, 4, 4, 8, 7, 7, 10, 10, 9, 8, 8, 15, 9, 8, 8, 8, 8, 8, 9, 10, 9, 10, 7, 8, 13, 5, 5, 5, 5, 5, 3, 3, 7, 7, 8, 6, 6, 6, 4, 4, 11, 9, 7, 8, 9, 10, 7, 5, 5, 5, 5, 5, 3, 3, 7, 6, 6, 13, 7, 9, 8, 7, 5, 5, 5, 5, 5, 5, 5, 5, 3, 3, 3, 3, 7, 8, 7, 8, 13, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 8, 8, 6, 6, 6, 6, 7, 6, 7, 6, 6, 9, 7, 4, 4, 4, 4, 4, 4, 4, 7, 8, 7, 8, 9, 8, 8, 8, 7, 10, 7, 8, 5, 5, 5, 5, 5, 5, 5, 5, 3, 7, 7, 7, 7, 9, 7, 10, 9, 6, 6, 6, 6, 6, 8, 8, 6, 6, 6, 7, 6, 6, 6, 9, 9, 4, 4, 13, 7, 10, 9, 9, 12, 7, 8, 8, 10, 8, 8, 8, 8, 8, 8, 5, 5, 5, 5, 3, 7, 7, 11, 7, 9, 8, 8, 6, 6, 10, 6, 8, 8, 8, 6, 7, 6, 6, 12, 4, 4, 4, 4, 4, 4, 4, 4, 4, 9, 8, 8, 16, 8, 9, 8, 7, 5, 5, 5, 5, 5, 3, 3, 7, 7, 7, 10, 15, 8, 9, 8, 9, 9, 6, 6, 6, 6, 6, 6, 7, 4, 8, 7, 8, 8, 7, 8, 11, 8, 5, 5, 5, 5, 5, 3, 7, 7, 6, 11, 16, 7, 6, 4, 4, 4, 4, 9, 9, 8, 8, 8, 13, 12, 8, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 11, 7, 8, 8, 9, 13, 7, 7, 7, 9, 8, 8, 9, 12, 7, 12, 7, 12, 8, 7, 10, 12, 9, 9, 6, 6, 8, 8, 6, 6, 6, 6, 6, 6, 6, 9, 8, 9, 11, 8, 6, 6, 6, 6, 6, 12, 7, 6, 6, 6, 9, 7, 7, 6, 6, 6, 6, 6, 11, 9, 6, 6, 6, 6, 6, 7, 9, 4, 4, 4, 4, 4, 4, 4, 4, 9, 9, 9, 9, 7, 7, 7, 7, 7, 11, 7, 7, 8, 8, 8, 8, 8, 8, 9, 8, 9, 9, 7, 7, 11, 11, 7, 12, 8, 8, 8, 8, 8, 7, 8, 8, 8, 8, 8, 13, 12, 8, 8, 8, 8, 7, 7, 7, 9, 5, 5, 5, 5, 5, 5, 5, 3, 3, 7, 7, 11, 7, 8, 8, 8, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 10, 11, 6, 7, 9, 4, 4, 4, 4, 4, 4, 9, 9, 8, 9, 8, 8, 8, 7, 7, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 3, 3, 11, 7, 7, 7, 9, 6, 6, 11, 8, 10, 6, 6, 6, 12, 8, 8, 7, 6, 6, 8, 7, 4, 4, 4, 4, 4, 4, 4, 4, 9, 10, 9, 9, 8, 10, 9, 11, 8, 5, 5, 5, 7, 6, 6, 8, 7, 4, 4, 4, 4, 8, 7, 7, 8, 7, 8, 8, 5, 5, 5, 5, 7, 7, 8, 8, 8, 6, 6, 6, 6, 6, 10, 8, 9, 13, 6, 7, 6, 6, 8, 7, 8, 4, 4, 4, 4, 11, 8, 8, 8, 10, 5, 5, 8, 7, 8, 13, 8, 7, 6, 8, 6, 9, 7, 8, 7, 5, 5, 5, 5, 5, 5, 3, 3, 7, 8, 9, 6, 4, 8, 10, 10, 8, 12, 9, 13, 2, 7, 5, 5, 5, 5, 5, 7, 7, 10, 6, 6, 6, 6, 6, 6, 6, 8, 4, 4, 9, 8, 8, 8, 14, 8, 8, 8, 9, 8, 5, 5, 5, 5, 5, 3, 3, 9, 6, 6, 6, 6, 10, 12, 6, 6, 6, 6, 6, 6, 6, 4, 4, 4, 4, 11, 8, 7, 8, 8, 8, 5, 5, 3, 3, 3, 3, 7, 7, 6, 8, 6, 8, 11, 7, 6, 6, 6, 7, 4, 8, 11, 9, 10, 5, 5, 5, 3, 3, 3, 7, 7, 8, 9, 8, 15, 9, 6, 6, 6, 6, 6, 6, 11, 11, 4, 4, 4, 4, 4, 7, 9, 9, 10, 8, 7, 5, 5, 5, 5, 5, 5, 3, 3, 8, 6, 6, 6, 6, 6, 6, 6, 6, 6, 9, 7, 4, 4, 4, 4, 4, 9, 9, 8, 8, 10, 13, 5, 5, 5, 3, 17, 7, 7, 7, 7, 7, 8, 6, 8, 13, 6, 6, 6, 6, 6, 6, 6, 6, 4, 4, 4, 9, 10, 8, 8, 8, 5, 5, 5, 5, 3, 7, 7, 7, 8, 8, 6, 6, 6, 8, 8, 8, 9, 10, 8, 4, 8, 10, 9, 8, 8, 8, 9, 13, 10, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 3, 3, 7, 8, 9, 9, 7, 7, 7, 10, 9, 9, 8, 9, 8, 8, 8, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 8, 12, 6, 6, 6, 6, 6, 6, 6, 6, 6, 12, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 11, 8, 8, 9, 9, 10, 8, 9, 7, 7, 5, 5, 5, 5, 5, 5, 3, 7, 8, 7, 6, 6, 8, 6, 6, 10, 4, 7, 8, 9, 12, 8, 7, 7, 5, 5, 5, 5, 5, 5, 3, 3, 7, 14, 7, 9, 8, 8, 6, 6, 8, 12, 12, 6, 6, 7, 7, 10, 4, 4, 4, 4, 4, 9, 9, 14, 9, 13, 8, 7, 5, 5, 5, 6, 6, 6, 7, 4, 8, 7, 5, 5, 5, 5, 5, 5, 5, 5, 3, 3, 7, 7, 7, 8, 6, 6, 6, 6, 6, 6, 12, 6, 6, 6, 6, 4, 4, 9, 9, 8, 8, 11, 7, 7, 7, 5, 5, 5, 3, 9, 8, 6, 6, 7, 4, 4, 4, 4, 4, 4, 8, 8, 11, 5, 5, 5, 7, 7, 7, 9, 6, 6, 6, 6, 6, 6, 9, 8, 4, 4, 4, 4, 7, 12, 9, 8, 8, 8, 7, 10, 10, 5, 5, 5, 5, 5, 5, 5, 3, 11, 14, 8, 7, 8, 8, 6, 6, 6, 6, 6, 8, 7, 6, 6, 6, 7, 6, 8, 9, 4, 4, 4, 7, 8, 9, 7, 9, 7, 7, 9, 8, 5, 5, 5, 5, 5, 5, 5, 5, 5, 11, 3, 9, 7, 7, 12, 14, 8, 6, 6, 12, 11, 8, 6, 6, 6, 6, 6, 6, 6, 6, 6, 15, 7, 4, 4, 4, 16, 9, 9, 9, 8, 9, 9, 9, 9, 9, 8, 8, 8, 13, 11, 8, 5, 5, 5, 5, 3, 7, 6, 6, 8, 8, 8, 6, 6, 7, 10, 7, 4, 4, 4, 4, 9, 7, 8, 7, 7, 7, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 3, 7, 7, 7, 9, 6, 6, 6, 6, 6, 8, 8, 7, 7, 9, 6, 6, 6, 7, 6, 6, 6, 6, 6, 15, 4, 4, 4, 4, 4, 8, 8, 7, 8, 12, 9, 8, 8, 8, 8, 8, 9, 8, 8, 10, 8, 8, 8, 8, 16, 9, 10, 2, 5, 5, 5, 5, 5, 5, 5, 9, 7, 6, 8, 9, 4, 4, 4, 4, 4, 7, 8, 8, 8, 9, 8, 11, 10, 5, 5, 5, 5, 3, 7, 8, 6, 6, 6, 6, 6, 8, 6, 6, 6, 6, 4, 12, 10, 12, 7, 7, 7, 7, 7, 7, 7, 5, 5, 5, 5, 3, 3, 7, 7, 10, 8, 9, 7, 6, 10, 7, 6, 6, 4, 4, 8, 9, 7, 9, 9, 9, 9, 8, 8, 8, 8, 10, 5, 5, 5, 5, 5, 5, 8, 7, 6, 6, 6, 10, 6, 7, 10, 7, 4, 4, 4, 4, 4, 4, 4, 12, 9, 10, 7, 7, 10, 8, 10, 5, 12, 9, 6, 6, 6, 6, 6, 7, 6, 4, 4, 4, 10, 9, 9, 8, 7, 7, 5, 5, 5, 5, 5, 5, 3, 3, 13, 7, 7, 9, 7, 7, 7, 8, 9, 9, 7, 8, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 13, 9, 15, 15, 4, 4, 4, 4, 4, 10, 10, 9, 8, 9, 8, 8, 9, 7, 8, 7, 8, 5, 5, 7, 6, 6, 6, 4, 4, 4, 7, 8, 11, 8, 5, 5, 5, 5, 5, 5, 5, 7, 6, 6, 6, 6, 6, 6, 9, 11, 10, 7, 4, 4, 4, 9, 8, 8, 5, 5, 5, 5, 5, 9, 9, 6, 6, 6, 6, 6, 6, 6, 9, 9, 4, 4, 4, 4, 8, 8, 8, 9, 9, 8, 8, 8, 13, 2, 4, 2, 7, 5, 5, 5, 5, 5, 5, 9, 9, 6, 6, 6, 6, 10, 8, 8, 8, 6, 6, 6, 4, 4, 9, 8, 10, 8, 9, 8, 8, 8, 9, 8, 8, 5, 3, 3, 3, 11, 6, 6, 6, 7, 6, 6, 6, 4, 4, 9, 8, 5, 5, 5, 5, 5, 3, 11, 8, 6, 6, 6, 6, 6, 9, 7, 4, 4, 14, 10, 9, 8, 12, 8, 8, 8, 11, 15, 8, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 11, 11, 11, 10, 10, 7, 7, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 3, 3, 3, 7, 11, 7, 7, 11, 11, 7, 8, 9, 10, 7, 7, 9, 9, 9, 9, 7, 7, 10, 8, 13, 8, 8, 8, 8, 11, 10, 6, 6, 8, 10, 11, 14, 14, 6, 6, 6, 6, 6, 6, 9, 11, 7, 7, 6, 8, 12, 11, 11, 6, 6, 10, 6, 6, 6, 6, 6, 10, 7, 7, 6, 6, 11, 6, 6, 6, 11, 8, 9, 7, 6, 10, 11, 9, 10, 11, 7, 11, 8, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 8, 6, 6, 8, 9, 10, 9, 6, 6, 6, 10, 6, 6, 6, 6, 11, 10, 11, 10, 9, 8, 7, 7, 7, 7, 11, 14, 8, 10, 9, 9, 8, 8, 7, 11, 8, 8, 8, 11, 11, 10, 10, 9, 10, 8, 11, 10, 8, 11, 9, 12, 8, 10, 8, 11, 8, 9, 9, 11, 11, 10, 11, 13, 8, 7, 8, 8, 9, 7, 8, 8, 8, 8, 7, 8, 2, 2, 2, 2, 2, 2, 2, 4, 4, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 2, 3, 3, 3, 3, 3, 3, 3, 3, 8, 6, 4, 4, 4, 11, 7, 11, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 6, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 5, 5, 5, 5, 3, 3, 3, 3, 8, 7, 7, 8, 8, 4, 8, 7, 7, 7, 9, 7, 8, 9, 8, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 6, 3, 3, 3, 3, 3, 3, 3, 3, 4, 2, 2, 3, 3, 3, 3, 3, 3, 4, 5, 5, 3, 3, 8, 6, 8, 6, 9, 4, 4, 10, 7, 3, 3, 3, 2, 5, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 3, 2, 2, 2, 3, 3, 3, 3, 3, 4, 10, 2, 3, 3, 3, 3, 3, 3, 3, 4, 2, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 3, 3, 3, 5, 2, 4, 2, 6, 2, 2, 9, 5, 5, 3, 3, 3, 3, 3, 3, 3, 3, 5, 5, 5, 9, 8, 7, 9, 6, 6, 11, 4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 7, 7, 11, 8, 8, 6, 5, 11, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 2, 2, 3, 3, 3, 3, 3, 3, 6, 4, 4, 4, 4, 3, 3, 3, 3, 5, 7, 2, 3, 3, 3, 3, 3, 8, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 6, 4, 4, 4, 4, 2, 2, 3, 3, 3, 3, 3, 3, 3, 4, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 2, 2, 3, 3, 3, 3, 3, 3, 2, 3, 3, 3, 3, 3, 6, 3, 3, 8, 10, 3, 4, 4, 1, 1, 1, 1, 1, 1, 1, 8, 9, 10, 7, 7, 1, 14, 18, 13, 18, 13, 10, 10, 16, 13, 18, 16, 13, 16, 18, 13, 22, 16, 16, 16, 14, 21, 16, 9, 14, 16, 9, 9, 14, 10, 10, 14, 12, 14, 19, 12, 11, 18, 13, 17, 15, 15, 15, 15, 16, 14, 13, 19, 18, 15, 19, 18, 12, 18, 12, 11, 20, 14, 15, 10, 17, 17, 16, 19, 20, 21, 15, 13, 16, 15, 15, 15, 1, 1, 3, 8, 7, 7, 8, 8, 8, 1, 6, 1, 1, 6, 3, 3, 4, 7, 3, 3, 5, 5, 4, 4, 4, 4, 4, 2, 7, 7, 8, 12, 3, 4, 5, 1, 3, 4, 4, 10, 4, 3, 3, 3, 8, 7, 7, 2, 2, 2, 2, 2, 2, 2, 2, 2, 12, 9, 20, 7, 5, 5, 5, 9, 13, 5, 5, 5, 5, 5, 3, 3, 3, 16, 5, 5, 5, 13, 7, 8, 8, 11, 8, 7, 9, 7, 11, 12, 9, 9, 8, 8, 11, 10, 14, 7, 12, 10, 11, 13, 7, 9, 11, 17, 17, 14, 13, 7, 8, 7, 10, 10, 7, 16, 13, 7, 8, 17, 12, 9, 8, 6, 7, 10, 6, 6, 12, 6, 8, 10, 8, 8, 8, 6, 8, 6, 14, 6, 6, 6, 13, 6, 10, 6, 6, 7, 14, 8, 6, 6, 10, 11, 10, 9, 9, 7, 7, 6, 6, 6, 9, 9, 7, 9, 10, 9, 13, 12, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 8, 8, 6, 8, 9, 10, 9, 7, 10, 10, 8, 7, 8, 7, 10, 12, 9, 8, 15, 8, 7, 8, 8, 7, 7, 15, 13, 7, 10, 9, 14, 18, 16, 7, 24, 7, 8, 10, 11, 16, 8, 14, 7, 9, 9, 9, 13, 19, 14, 15, 14, 11, 7, 13, 9, 10, 7, 13, 9, 10, 11, 12, 8, 9, 2, 3, 5, 8, 7, 4, 4, 15, 10, 5, 3, 3, 3, 3, 3, 5, 4, 4, 4, 2, 2, 2, 2, 2, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 2, 12, 5, 3, 8, 10, 15, 6, 7, 2, 3, 2, 5, 5, 12, 2, 5, 5, 5, 5, 2, 2, 5, 5, 12, 9, 5, 2, 2, 9, 5, 5, 12, 12, 5, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 9, 12, 5, 8, 8, 9, 5, 5, 5, 8, 19, 7, 16, 15, 14, 9, 9, 9, 9, 7, 11, 11, 11, 7, 14, 10, 10, 5, 5, 5, 5, 5, 5, 5, 5, 5, 15, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 9, 9, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 14, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 15, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 5, 5, 5, 5, 5, 5, 5, 12, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 9, 9, 12, 9, 9, 12, 12, 12, 15, 7, 11, 7, 14, 11, 18, 13, 8, 18, 15, 18, 12, 14, 12, 8, 8, 8, 8, 9, 9, 9, 12, 7, 10, 10, 8, 8, 12, 12, 12, 7, 12, 12, 9, 7, 7, 7, 7, 7, 8, 15, 12, 9, 10, 10, 7, 10, 10, 13, 11, 10, 9, 22, 11, 9, 8, 8, 8, 8, 8, 13, 18, 13, 9, 15, 19, 9, 7, 7, 10, 7, 7, 7, 11, 8, 13, 17, 7, 7, 10, 10, 10, 7, 20, 16, 7, 7, 7, 7, 7, 7, 11, 21, 12, 12, 13, 11, 14, 16, 8, 8, 13, 11, 7, 7, 13, 7, 7, 14, 15, 15, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 13, 10, 18, 6, 6, 6, 6, 6, 6, 6, 6, 6, 11, 8, 8, 12, 12, 11, 11, 8, 12, 9, 9, 9, 13, 13, 9, 9, 9, 9, 9, 9, 6, 10, 12, 6, 6, 6, 6, 17, 11, 7, 7, 7, 7, 14, 14, 12, 6, 7, 7, 6, 6, 15, 10, 13, 10, 6, 8, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 13, 9, 9, 15, 13, 6, 12, 12, 6, 19, 11, 10, 7, 7, 16, 8, 19, 17, 9, 9, 9, 9, 9, 6, 6, 6, 10, 8, 16, 8, 6, 6, 9, 6, 6, 6, 6, 6, 6, 6, 6, 8, 8, 8, 6, 7, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 14, 6, 6, 6, 6, 20, 6, 9, 6, 14, 9, 9, 9, 6, 9, 8, 8, 12, 9, 8, 8, 8, 8, 7, 8, 12, 7, 8, 8, 8, 6, 8, 6, 6, 6, 6, 6, 6, 6, 9, 8, 8, 6, 6, 13, 9, 12, 13, 12, 14, 13, 12, 11, 11, 6, 8, 8, 8, 6, 13, 12, 11, 11, 12, 6, 11, 12, 11, 13, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 15, 6, 6, 6, 6, 6, 6, 6, 13, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 8, 8, 8, 8, 6, 18, 6, 12, 13, 13, 13, 9, 10, 15, 9, 12, 6, 6, 6, 6, 6, 6, 6, 6, 9, 15, 10, 9, 10, 13, 9, 19, 8, 18, 17, 10, 10, 8, 8, 6, 6, 6, 6, 6, 6, 10, 14, 8, 16, 16, 9, 8, 15, 8, 8, 10, 12, 14, 7, 7, 8, 8, 7, 7, 7, 7, 8, 13, 13, 11, 9, 9, 9, 12, 10, 17, 8, 11, 9, 7, 7, 14, 8, 14, 14, 7, 7, 7, 7, 7, 7, 14, 7, 7, 7, 7, 7, 10, 10, 8, 14, 7, 7, 7, 7, 8, 8, 8, 8, 8, 17, 9, 7, 15, 7, 8, 12, 7, 9, 14, 7, 7, 7, 9, 13, 8, 14, 7, 16, 18, 13, 15, 14, 12, 13, 10, 15, 9, 7, 7, 7, 10, 13, 15, 15, 9, 9, 9, 9, 19, 11, 7, 11, 11, 13, 8, 8, 8, 8, 7, 12, 19, 17, 9, 9, 13, 7, 7, 7, 9, 7, 7, 7, 12, 13, 15, 10, 8, 8, 14, 15, 12, 13, 13, 8, 12, 14, 7, 11, 7, 14, 15, 13, 12, 8, 8, 8, 8, 11, 13, 15, 15, 8, 13, 12, 8, 8, 8, 13, 10, 16, 14, 11, 8, 8, 12, 12, 9, 15, 15, 12, 12, 13, 8, 8, 9, 12, 13, 9, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 11, 12, 11, 7, 14, 7, 13, 13, 13, 12, 18, 16, 7, 12, 11, 10, 10, 15, 9, 9, 9, 21, 7, 7, 7, 11, 16, 8, 8, 11, 11, 7, 7, 7, 7, 7, 19, 7, 7, 7, 7, 7, 7, 7, 7, 7, 12, 8, 9, 12, 14, 11, 9, 9, 9, 22, 12, 3, 3, 4, 8, 8, 15, 4, 2, 2, 5, 5, 3, 3, 3, 3, 3, 3, 6, 6, 4, 4, 4, 12, 7, 10, 2, 3, 3, 3, 3, 3, 3, 3, 6, 7, 3, 7, 5, 14, 4, 4, 7, 10, 4, 1, 3, 3, 6, 2, 4, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 4, 2, 2, 5, 3, 4, 2, 2, 2, 2, 2, 2, 2, 11, 5, 5, 5, 11, 5, 5, 3, 5, 5, 5, 5, 11, 14, 13, 9, 11, 9, 12, 8, 11, 11, 8, 11, 16, 9, 9, 7, 10, 9, 12, 8, 15, 6, 6, 7, 6, 6, 13, 10, 8, 11, 8, 6, 6, 6, 12, 16, 6, 11, 7, 8, 9, 18, 6, 6, 9, 4, 4, 6, 13, 6, 6, 6, 6, 8, 8, 9, 16, 7, 7, 14, 7, 8, 8, 8, 7, 7, 7, 7, 7, 7, 15, 13, 7, 10, 7, 7, 10, 12, 16, 15, 7, 9, 9, 14, 11, 11, 10, 9, 10, 8, 12, 7, 8, 7, 7, 10, 12, 7, 12, 8, 7, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 5, 5, 3, 3, 5, 5, 5, 10, 8, 7, 4, 4, 4, 8, 7, 10, 9, 7, 9, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 3, 3, 3, 3, 3, 3, 3, 7, 4, 5, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 5, 5, 5, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 5, 6, 6, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 9, 8, 2, 2, 2, 8, 12, 7, 7, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 8, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 5, 5, 5, 7, 11, 9, 8, 8, 8, 7, 8, 9, 7, 7, 9, 7, 7, 7, 10, 7, 7, 10, 9, 10, 6, 6, 6, 6, 6, 6, 15, 7, 8, 9, 9, 8, 6, 6, 10, 9, 6, 8, 13, 9, 7, 6, 6, 6, 6, 6, 6, 12, 6, 6, 7, 6, 7, 6, 6, 6, 10, 10, 7, 6, 6, 6, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 6, 14, 6, 6, 7, 7, 9, 6, 6, 6, 6, 9, 9, 8, 9, 10, 9, 8, 9, 12, 7, 7, 7, 8, 7, 10, 12, 11, 9, 10, 7, 7, 7, 9, 10, 10, 8, 12, 9, 7, 7, 9, 8, 8, 8, 10, 7, 7, 8, 9, 9, 7, 7, 7, 8, 2, 4, 2, 4, 6, 3, 4, 2, 3, 3, 3, 3, 2, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 5, 5, 3, 3, 3, 3, 3, 3, 3, 3, 5, 5, 8, 6, 4, 7, 3, 3, 3, 3, 3, 3, 3, 12, 3, 3, 3, 3, 3, 3, 4, 4, 2, 3, 5, 3, 4, 7, 3, 3, 3, 3, 3, 3, 4, 3, 3, 3, 3, 3, 3, 3, 4, 3, 3, 6, 4, 3, 4, 2, 2, 2, 5, 3, 3, 3, 3, 3, 5, 4, 4, 4, 4, 2, 7, 6, 8, 9, 2, 2, 2, 2, 3, 3, 3, 5, 7, 2, 3, 3, 8, 7, 7, 2, 2, 8, 5, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 5, 5, 8, 8, 7, 7, 6, 10, 6, 9, 7, 11, 4, 6, 8, 8, 7, 8, 4, 2, 5, 5, 5, 5, 3, 3, 3, 11, 8, 9, 6, 6, 8, 7, 4, 4, 7, 6, 8, 7, 2, 2, 3, 3, 3, 3, 4, 3, 3, 3, 3, 3, 3, 3, 3, 7, 2, 2, 5, 3, 3, 2, 3, 3, 3, 3, 3, 3, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 12, 5, 5, 3, 3, 3, 5, 10, 12, 6, 15, 4, 6, 6, 7, 14, 9, 3, 3, 3, 3, 3, 8, 2, 2, 3, 5, 5, 3, 3, 3, 3, 3, 3, 8, 8, 6, 8, 7, 5, 8, 4, 6, 11, 2, 2, 7, 3, 3, 2, 9, 8, 8, 5, 5, 5, 3, 3, 3, 5, 5, 5, 7, 7, 6, 6, 10, 6, 8, 6, 8, 9, 7, 4, 4, 4, 4, 4, 7, 6, 6, 8, 7, 7, 10, 9, 9, 8, 11, 8, 3, 3, 3, 3, 3, 4, 4, 2, 3, 3, 3, 3, 3, 7, 6, 2, 5, 5, 6, 7, 6, 4, 8, 9, 11, 2, 2, 3, 3, 3, 3, 3, 3, 3, 2, 2, 5, 3, 3, 3, 3, 3, 9, 9, 6, 4, 8, 7, 7, 5, 9, 8, 6, 2, 6, 8, 7, 8, 5, 5, 5, 5, 5, 3, 3, 3, 16, 8, 7, 7, 7, 8, 7, 7, 7, 7, 9, 6, 9, 6, 10, 7, 7, 7, 6, 10, 8, 9, 11, 11, 8, 4, 4, 10, 8, 8, 6, 9, 6, 11, 8, 8, 8, 15, 7, 8, 9, 5, 3, 3, 3, 3, 3, 5, 2, 2, 3, 8, 9, 10, 3, 2, 2, 2, 2, 2, 2, 3, 6, 4, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 2, 3, 3, 3, 3, 3, 3, 3, 11, 5, 3, 3, 3, 3, 3, 3, 3, 3, 6, 7, 4, 4, 2, 3, 3, 3, 3, 3, 3, 3, 12, 7, 4, 12, 4, 6, 5, 4, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 2, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 11, 10, 6, 4, 6, 10, 8, 3, 3, 3, 3, 3, 3, 3, 3, 5, 4, 4, 4, 2, 2, 2, 2, 2, 2, 2, 2, 5, 3, 4, 4, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 10, 5, 5, 5, 5, 5, 5, 3, 3, 3, 3, 3, 3, 3, 3, 7, 8, 8, 7, 13, 12, 10, 10, 8, 8, 7, 7, 9, 12, 11, 6, 6, 8, 8, 9, 7, 7, 7, 10, 15, 10, 4, 4, 4, 4, 4, 11, 8, 8, 9, 7, 9, 14, 14, 12, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 12, 5, 5, 11, 10, 7, 9, 3, 8, 7, 3, 15, 13, 11, 4, 4, 2, 2, 2, 19, 7, 5, 5, 3, 3, 3, 3, 3, 3, 3, 5, 22, 18, 6, 14, 17, 4, 4, 19, 16, 18, 2, 3, 3, 7, 2, 3, 2, 3, 3, 6, 4, 2, 3, 3, 2, 5, 3, 3, 3, 3, 3, 3, 3, 9, 9, 2, 3, 2, 2, 2, 3, 3, 3, 5, 7, 14, 7, 7, 12, 9, 13, 6, 11, 6, 10, 9, 7, 7, 8, 12, 12, 8, 8, 8, 10, 7, 7, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 5, 10, 7, 8, 11, 8, 12, 9, 4, 14, 7, 7, 9, 13, 2, 3, 3, 3, 3, 3, 3, 2, 3, 3, 3, 1, 2, 2, 3, 3, 3, 3, 3, 3, 5, 2, 2, 5, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 8, 4, 4, 4, 3, 2, 3, 3, 3, 3, 5, 2, 2, 2, 2, 2, 2, 2, 5, 5, 5, 5, 3, 3, 3, 3, 3, 3, 3, 3, 3, 7, 7, 7, 7, 7, 8, 8, 8, 8, 8, 12, 9, 8, 8, 9, 8, 6, 17, 6, 6, 6, 8, 8, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 4, 4, 8, 8, 9, 9, 9, 7, 7, 7, 7, 7, 7, 7, 9, 9, 9, 7, 8, 8, 8, 10, 7, 13, 10, 8, 9, 3, 3, 5, 3, 3, 3, 3, 3, 7, 7, 6, 6, 10, 13, 11, 11, 8, 8, 9, 8, 9, 9, 10, 10, 10, 11, 10, 10, 13, 13, 16, 15, 11, 12, 9, 9, 10, 9, 11, 10, 9, 9, 14, 7, 8, 3, 10, 7, 7, 3, 2, 2, 2, 5, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 6, 7, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 4, 11, 6, 7, 4, 6, 2, 2, 3, 3, 3, 1, 3, 3, 3, 3, 3, 3, 6, 4, 4, 2, 2, 2, 3, 3, 3, 3, 4, 4, 6, 6, 6, 6, 5, 4, 4, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 9, 11, 6, 10, 9, 12, 7, 7, 11, 14, 9, 7, 12, 3, 3, 7, 12, 11, 12, 7, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 9, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 3, 3, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 11, 5, 5, 5, 5, 5, 5, 5, 5, 11, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 5, 5, 5, 5, 5, 5, 5, 3, 3, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 3, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 3, 10, 3, 3, 3, 11, 3, 5, 9, 11, 8, 12, 14, 9, 7, 8, 7, 7, 11, 11, 7, 7, 10, 9, 8, 10, 9, 7, 7, 7, 7, 7, 7, 8, 8, 7, 11, 8, 8, 8, 7, 7, 10, 8, 7, 13, 12, 7, 17, 10, 8, 8, 11, 7, 11, 11, 14, 7, 11, 7, 8, 6, 9, 20, 8, 7, 9, 16, 7, 10, 6, 11, 10, 8, 9, 7, 16, 11, 11, 9, 8, 9, 8, 8, 8, 11, 8, 15, 8, 8, 9, 7, 8, 8, 11, 10, 7, 5, 7, 10, 10, 15, 7, 7, 7, 8, 7, 8, 8, 10, 11, 10, 10, 10, 11, 11, 7, 8, 6, 8, 8, 10, 6, 8, 6, 6, 7, 8, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 16, 6, 15, 6, 7, 11, 11, 7, 9, 10, 11, 13, 10, 6, 16, 8, 10, 12, 11, 6, 6, 6, 6, 6, 6, 6, 10, 6, 10, 7, 7, 7, 11, 7, 11, 6, 6, 6, 6, 6, 6, 17, 7, 7, 6, 6, 12, 22, 6, 6, 6, 6, 6, 8, 6, 6, 6, 6, 7, 6, 6, 5, 6, 6, 8, 11, 6, 9, 14, 11, 9, 11, 7, 7, 8, 6, 6, 6, 8, 10, 9, 6, 6, 6, 6, 9, 7, 6, 6, 6, 6, 6, 15, 6, 4, 4, 4, 6, 4, 17, 8, 11, 6, 6, 9, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 6, 6, 6, 6, 10, 6, 10, 6, 6, 6, 6, 12, 8, 6, 6, 6, 6, 6, 6, 6, 6, 6, 9, 6, 6, 6, 6, 18, 6, 6, 6, 8, 9, 10, 7, 8, 9, 10, 11, 7, 13, 6, 8, 8, 6, 6, 14, 7, 7, 7, 7, 10, 7, 14, 9, 6, 6, 9, 15, 9, 7, 14, 6, 11, 14, 13, 7, 12, 8, 7, 7, 7, 7, 7, 12, 7, 10, 9, 16, 6, 8, 6, 5, 17, 6, 8, 10, 4, 6, 4, 10, 15, 17, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 8, 4, 4, 11, 7, 4, 4, 7, 7, 7, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 19, 17, 6, 10, 11, 6, 6, 6, 6, 18, 6, 6, 11, 4, 4, 4, 5, 6, 6, 6, 9, 5, 6, 4, 6, 6, 4, 6, 6, 6, 6, 10, 6, 6, 4, 6, 6, 10, 6, 10, 6, 6, 6, 6, 11, 6, 6, 10, 6, 6, 8, 6, 6, 6, 8, 6, 11, 4, 11, 9, 10, 9, 11, 4, 8, 4, 11, 12, 7, 9, 8, 6, 7, 7, 8, 12, 12, 11, 13, 10, 11, 7, 7, 7, 9, 7, 11, 10, 7, 7, 7, 16, 11, 10, 11, 17, 9, 9, 8, 8, 7, 7, 7, 9, 7, 7, 7, 14, 7, 13, 9, 11, 10, 14, 10, 10, 12, 11, 10, 7, 10, 5, 14, 8, 8, 8, 9, 7, 8, 7, 7, 9, 8, 7, 8, 7, 7, 7, 7, 7, 7, 7, 11, 8, 10, 8, 7, 8, 14, 11, 8, 9, 9, 9, 8, 24, 10, 10, 12, 7, 7, 15, 11, 8, 8, 12, 11, 8, 9, 9, 7, 8, 9, 10, 11, 10, 11, 7, 12, 7, 7, 11, 9, 8, 14, 13, 12, 8, 11, 10, 8, 8, 7, 7, 14, 9, 10, 8, 9, 11, 7, 14, 8, 8, 13, 8, 8, 12, 7, 10, 14, 14, 11, 9, 10, 9, 9, 7, 7, 11, 11, 13, 9, 13, 5, 5, 5, 7, 9, 5, 11, 12, 14, 8, 7, 7, 11, 10, 9, 7, 8, 8, 7, 10, 11, 11, 5, 5, 7, 5, 5, 5, 7, 7, 15, 7, 7, 8, 7, 15, 12, 12, 10, 7, 8, 7, 11, 7, 7, 7, 23, 11, 8, 8, 11, 10, 7, 8, 11, 7, 19, 7, 7, 6, 9, 9, 9, 11, 3, 4, 7, 8, 6, 6, 4, 10, 8, 2, 2]);
-    var edgeChild = /* @__PURE__ */ new Uint16Array([0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 1, 1, 8, 9, 1, 0, 0, 0, 0, 0, 0, 0, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 1, 1, 1, 1, 1, 18, 1, 1, 1, 1, 1, 1, 8, 1, 8, 1, 8, 14, 1, 1, 1, 1, 8, 1, 8, 1, 1, 1, 1, 1, 15, 24, 1, 1, 1, 1, 1, 1, 21, 1, 1, 1, 1, 22, 8, 1, 1, 1, 1, 1, 1, 1, 1, 23, 1, 1, 1, 17, 19, 1, 1, 16, 1, 1, 1, 1, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 25, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 1, 1, 20, 1, 1, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 1, 27, 28, 29, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 8, 8, 8, 8, 1, 36, 0, 0, 0, 1, 1, 1, 1, 39, 38, 1, 1, 1, 1, 1, 37, 1, 1, 1, 1, 41, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 0, 43, 44, 0, 0, 0, 0, 8, 1, 1, 1, 8, 1, 1, 1, 47, 49, 49, 49, 47, 49, 47, 47, 48, 49, 47, 49, 47, 47, 47, 47, 47, 47, 49, 47, 47, 48, 47, 47, 47, 47, 49, 50, 50, 48, 49, 47, 47, 47, 47, 47, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 53, 55, 53, 53, 53, 55, 53, 54, 53, 56, 53, 54, 54, 53, 53, 53, 54, 56, 54, 56, 53, 54, 54, 8, 58, 58, 57, 59, 54, 56, 53, 53, 51, 52, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 63, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 70, 71, 8, 1, 1, 69, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 80, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 85, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 83, 86, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 84, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 8, 1, 1, 1, 1, 96, 1, 98, 1, 1, 1, 1, 1, 1, 1, 1, 101, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 104, 104, 1, 1, 8, 1, 107, 1, 1, 1, 1, 1, 1, 1, 105, 1, 106, 1, 108, 1, 1, 1, 1, 1, 109, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 117, 118, 1, 1, 1, 1, 1, 1, 120, 120, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 128, 129, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 129, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 129, 1, 1, 1, 1, 1, 1, 1, 1, 1, 133, 130, 132, 127, 1, 131, 1, 1, 121, 1, 1, 1, 1, 124, 1, 134, 1, 1, 1, 1, 1, 1, 126, 1, 115, 116, 1, 8, 135, 113, 119, 1, 1, 8, 1, 1, 1, 114, 122, 1, 8, 8, 8, 125, 123, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 8, 8, 1, 1, 1, 1, 1, 8, 141, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 143, 1, 1, 1, 1, 1, 1, 1, 1, 144, 145, 8, 8, 142, 140, 49, 49, 147, 53, 53, 146, 149, 148, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 152, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 150, 0, 0, 0, 0, 1, 0, 151, 139, 1, 0, 1, 1, 8, 8, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 155, 154, 23, 1, 1, 8, 8, 1, 23, 8, 8, 1, 1, 1, 1, 1, 141, 1, 1, 159, 1, 1, 1, 1, 160, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 1, 1, 143, 1, 1, 159, 1, 1, 1, 1, 160, 1, 1, 1, 141, 1, 1, 1, 159, 1, 164, 1, 1, 1, 160, 1, 1, 141, 1, 1, 1, 164, 1, 1, 1, 1, 1, 141, 1, 1, 1, 1, 1, 1, 1, 1, 141, 1, 1, 164, 1, 1, 164, 1, 1, 1, 1, 1, 1, 1, 170, 1, 1, 1, 159, 1, 1, 164, 1, 1, 1, 160, 1, 1, 170, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 143, 1, 1, 159, 1, 164, 1, 1, 1, 160, 1, 1, 141, 1, 1, 159, 1, 164, 1, 1, 1, 160, 1, 1, 141, 1, 1, 1, 1, 159, 1, 164, 1, 1, 1, 160, 1, 1, 1, 141, 1, 1, 159, 1, 1, 1, 1, 176, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 1, 179, 1, 1, 170, 1, 1, 1, 1, 1, 159, 1, 1, 164, 1, 1, 1, 160, 1, 1, 170, 1, 1, 1, 1, 1, 159, 1, 1, 164, 1, 1, 1, 160, 1, 1, 170, 1, 1, 1, 1, 1, 164, 1, 1, 1, 1, 174, 166, 166, 8, 1, 8, 178, 1, 1, 1, 1, 1, 167, 167, 167, 161, 1, 1, 1, 165, 167, 171, 177, 1, 1, 1, 1, 165, 165, 1, 1, 163, 161, 174, 165, 169, 182, 173, 182, 1, 1, 180, 1, 173, 162, 165, 1, 1, 1, 1, 165, 1, 168, 1, 1, 1, 8, 1, 183, 1, 172, 1, 1, 1, 172, 171, 175, 181, 163, 174, 1, 1, 1, 1, 1, 1, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 186, 185, 185, 186, 185, 185, 185, 185, 187, 187, 185, 185, 186, 185, 186, 185, 185, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 189, 8, 1, 1, 8, 1, 8, 8, 8, 8, 1, 8, 8, 8, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 203, 1, 205, 206, 204, 203, 203, 1, 1, 209, 1, 210, 208, 1, 8, 1, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 221, 203, 203, 203, 203, 221, 1, 1, 1, 1, 224, 225, 223, 1, 1, 1, 1, 1, 1, 227, 227, 1, 1, 1, 227, 227, 229, 230, 228, 1, 232, 1, 1, 1, 1, 8, 238, 239, 240, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 207, 211, 1, 1, 1, 1, 158, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 235, 1, 1, 1, 9, 1, 1, 1, 1, 246, 1, 1, 243, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 1, 1, 1, 1, 194, 218, 1, 1, 1, 214, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 201, 1, 1, 1, 1, 1, 1, 1, 219, 1, 1, 1, 1, 234, 1, 1, 1, 1, 184, 1, 222, 1, 217, 1, 1, 1, 220, 1, 1, 1, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 199, 1, 8, 1, 1, 1, 8, 1, 1, 1, 1, 202, 1, 1, 1, 216, 1, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 1, 1, 248, 1, 1, 1, 1, 1, 192, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 233, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 1, 1, 1, 1, 191, 193, 1, 1, 1, 196, 8, 1, 1, 1, 1, 1, 1, 1, 237, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 195, 1, 1, 1, 1, 1, 1, 1, 242, 1, 1, 1, 200, 1, 1, 1, 215, 1, 193, 1, 231, 212, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 219, 1, 1, 1, 1, 198, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 188, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 213, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 244, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 1, 245, 1, 1, 193, 1, 1, 1, 1, 197, 1, 1, 1, 213, 1, 1, 1, 1, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 1, 1, 1, 236, 1, 1, 1, 190, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 226, 1, 1, 1, 8, 8, 1, 1, 1, 1, 1, 1, 1, 247, 1, 1, 241, 1, 1, 8, 1, 1, 1, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 258, 0, 0, 0, 0, 0, 259, 0, 0, 0, 0, 0, 0, 1, 8, 1, 1, 1, 263, 1, 1, 1, 0, 264, 261, 262, 1, 1, 1, 1, 1, 1, 269, 1, 271, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 267, 1, 1, 1, 1, 1, 273, 1, 1, 8, 1, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 272, 1, 1, 1, 8, 1, 1, 1, 1, 268, 1, 1, 1, 266, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 270, 1, 1, 1, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 1, 8, 1, 1, 1, 1, 8, 1, 1, 279, 1, 1, 14, 1, 1, 1, 8, 8, 276, 277, 1, 1, 1, 1, 278, 1, 1, 8, 1, 1, 1, 1, 1, 1, 1, 281, 1, 1, 8, 17, 1, 1, 1, 1, 1, 1, 282, 1, 1, 1, 280, 8, 8, 1, 1, 1, 1, 1, 1, 1, 282, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 291, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 295, 295, 1, 0, 0, 0, 0, 0, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0, 185, 1, 300, 301, 1, 8, 1, 1, 1, 1, 8, 303, 1, 1, 302, 1, 1, 305, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 310, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 8, 1, 1, 1, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 8, 0, 322, 0, 0, 323, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 339, 1, 1, 1, 1, 1, 1, 0, 0, 63, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 1, 1, 0, 347, 0, 0, 0, 0, 0, 0, 0, 0, 0, 349, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 1, 365, 365, 366, 365, 0, 1, 213, 1, 1, 14, 361, 1, 359, 0, 0, 0, 0, 0, 0, 0, 362, 1, 1, 367, 1, 1, 243, 1, 1, 1, 1, 360, 1, 1, 357, 1, 363, 1, 355, 1, 364, 1, 356, 1, 1, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 8, 358, 358, 1, 1, 1, 9, 1, 1, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 8, 1, 1, 1, 1, 1, 354, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 370, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 305, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 410, 410, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 402, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1, 1, 0, 1, 378, 389, 1, 1, 377, 412, 1, 383, 1, 1, 375, 407, 1, 1, 393, 374, 379, 1, 1, 1, 386, 417, 395, 1, 1, 1, 1, 1, 1, 396, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 405, 409, 0, 0, 86, 1, 1, 0, 403, 380, 416, 381, 384, 391, 1, 406, 0, 1, 0, 86, 400, 398, 1, 0, 0, 1, 1, 1, 0, 0, 0, 0, 419, 1, 1, 390, 1, 86, 1, 0, 1, 1, 1, 422, 1, 0, 0, 86, 397, 0, 1, 376, 1, 1, 1, 0, 1, 1, 399, 1, 0, 1, 1, 1, 0, 1, 424, 387, 1, 1, 0, 1, 0, 0, 415, 0, 1, 1, 1, 86, 408, 1, 1, 404, 401, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 382, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 414, 0, 86, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 418, 1, 1, 1, 0, 0, 421, 0, 0, 0, 1, 394, 1, 0, 86, 420, 1, 0, 0, 0, 0, 423, 1, 1, 0, 0, 1, 0, 1, 0, 392, 0, 388, 0, 1, 1, 1, 0, 1, 1, 0, 411, 385, 413, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 432, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 8, 1, 1, 1, 8, 440, 440, 1, 1, 1, 8, 8, 1, 440, 1, 1, 8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 452, 1, 1, 0, 1, 1, 1, 1, 243, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 470, 470, 1, 1, 0, 0, 355, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 483, 1, 482, 1, 1, 1, 1, 1, 1, 1, 1, 1, 487, 1, 8, 8, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 495, 1, 1, 1, 497, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 494, 1, 489, 1, 1, 1, 1, 476, 1, 1, 1, 1, 1, 1, 1, 1, 490, 8, 1, 1, 1, 1, 496, 1, 1, 1, 491, 485, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 355, 1, 473, 1, 1, 8, 493, 1, 1, 355, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 478, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 496, 1, 1, 1, 1, 355, 1, 492, 1, 1, 1, 486, 480, 1, 1, 1, 1, 1, 481, 1, 498, 484, 1, 1, 1, 1, 1, 479, 1, 1, 1, 1, 1, 1, 1, 1, 1, 474, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 488, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 477, 1, 1, 1, 1, 1, 475, 1, 258, 499, 1, 1, 1, 1, 1, 8, 1, 1, 1, 1, 8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 1, 0, 0, 0, 505, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 8, 1, 71, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 509, 0, 509, 509, 509, 509, 509, 509, 509, 0, 509, 509, 509, 509, 509, 1, 509, 509, 509, 0, 509, 509, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 514, 513, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 518, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 511, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 512, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 520, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 509, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 517, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 510, 0, 0, 521, 516, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 515, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 509, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 510, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 509, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 519, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 531, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 237, 237, 1, 535, 1, 1, 1, 534, 1, 1, 1, 1, 1, 530, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 532, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 536, 1, 1, 533, 1, 1, 1, 1, 1, 1, 1, 1, 410, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 537, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 548, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 1, 1, 8, 1, 551, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 556, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1, 63, 1, 1, 8, 8, 8, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 571, 1, 1, 1, 1, 1, 1, 1, 572, 1, 1, 1, 1, 1, 1, 1, 570, 1, 1, 1, 8, 1, 1, 574, 277, 1, 1, 1, 8, 8, 1, 1, 8, 1, 8, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 578, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 584, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 139, 1, 1, 8, 589, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 114, 1, 1, 1, 8, 1, 1, 1, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 594, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 151, 1, 1, 1, 266, 1, 1, 8, 34, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 619, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 258, 1, 366, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 624, 1, 1, 1, 1, 0, 626, 0, 86, 0, 625, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 8, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 633, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 628, 628, 0, 632, 630, 628, 628, 628, 628, 628, 634, 628, 628, 638, 628, 628, 628, 628, 628, 628, 628, 628, 628, 628, 635, 632, 628, 628, 632, 628, 628, 628, 628, 628, 628, 628, 628, 628, 628, 628, 628, 628, 630, 628, 628, 628, 628, 628, 636, 628, 628, 628, 628, 628, 628, 0, 0, 0, 1, 637, 1, 1, 1, 631, 1, 1, 1, 1, 1, 629, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 8, 642, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 8, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 8, 1, 1, 8, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 103, 68, 319, 345, 451, 580, 0, 4, 72, 274, 293, 321, 346, 372, 426, 453, 0, 542, 564, 581, 644, 11, 0, 64, 95, 437, 449, 469, 622, 0, 540, 563, 577, 659, 0, 34, 6, 0, 504, 543, 649, 607, 74, 0, 7, 324, 294, 427, 506, 456, 583, 86, 645, 0, 623, 348, 458, 508, 11, 112, 327, 549, 6, 34, 0, 350, 86, 429, 86, 526, 12, 6, 138, 287, 313, 0, 660, 553, 0, 610, 0, 67, 6, 6, 290, 102, 2, 472, 438, 450, 643, 0, 6, 0, 6, 325, 110, 6, 608, 544, 585, 0, 507, 428, 311, 326, 10, 75, 111, 646, 588, 430, 351, 338, 459, 153, 78, 329, 592, 554, 648, 611, 373, 368, 522, 6, 79, 156, 13, 314, 288, 567, 593, 612, 559, 597, 617, 658, 40, 6, 299, 333, 371, 343, 256, 34, 573, 600, 256, 45, 254, 304, 334, 344, 446, 463, 524, 312, 0, 77, 609, 0, 443, 457, 337, 86, 286, 86, 0, 627, 591, 547, 331, 461, 86, 431, 425, 0, 0, 0, 11, 602, 618, 255, 0, 464, 447, 576, 561, 620, 662, 92, 256, 46, 335, 435, 465, 616, 0, 555, 332, 315, 86, 253, 87, 31, 428, 34, 6, 433, 369, 342, 651, 639, 569, 596, 558, 0, 297, 88, 34, 445, 462, 0, 34, 466, 0, 257, 640, 562, 11, 448, 467, 256, 287, 93, 260, 641, 621, 604, 525, 468, 436, 289, 265, 94, 62, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 667, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 454, 0, 0, 0, 0, 0, 0, 0, 0, 89, 0, 136, 0, 0, 550, 595, 0, 0, 0, 0, 0, 0, 0, 30, 0, 598, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 454, 0, 0, 0, 0, 546, 0, 296, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 285, 0, 0, 0, 0, 0, 0, 0, 664, 0, 0, 0, 0, 0, 663, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 434, 0, 0, 0, 527, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 73, 0, 0, 0, 0, 0, 0, 538, 0, 0, 0, 0, 0, 0, 444, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 249, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 560, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 539, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 308, 320, 0, 0, 0, 0, 0, 575, 316, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 557, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 500, 0, 0, 0, 353, 0, 0, 0, 0, 81, 0, 292, 0, 0, 0, 0, 0, 0, 26, 0, 0, 0, 0, 615, 0, 0, 0, 0, 647, 566, 0, 0, 0, 0, 283, 0, 0, 0, 0, 0, 0, 502, 0, 0, 523, 0, 0, 0, 0, 0, 65, 0, 0, 0, 306, 61, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 82, 0, 0, 0, 0, 0, 0, 0, 285, 0, 0, 0, 0, 0, 318, 657, 0, 76, 0, 0, 0, 0, 0, 0, 0, 0, 0, 666, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 157, 0, 317, 0, 0, 0, 0, 0, 0, 614, 0, 0, 0, 0, 0, 0, 568, 0, 0, 0, 0, 0, 0, 0, 0, 0, 613, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 66, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 251, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 91, 0, 545, 0, 0, 0, 0, 0, 601, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 91, 90, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 529, 0, 528, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 298, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 501, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 328, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 582, 0, 0, 0, 0, 0, 0, 0, 0, 336, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 73, 275, 0, 0, 0, 0, 0, 0, 0, 0, 0, 91, 0, 653, 0, 0, 599, 0, 0, 0, 0, 0, 0, 0, 0, 0, 284, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 656, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 565, 0, 0, 0, 91, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 541, 0, 661, 0, 0, 471, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 442, 0, 0, 0, 590, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 35, 0, 0, 0, 0, 0, 0, 33, 99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 330, 0, 0, 0, 252, 0, 0, 0, 0, 0, 0, 605, 0, 0, 0, 0, 137, 0, 0, 0, 0, 0, 606, 0, 0, 0, 0, 0, 0, 0, 454, 460, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 439, 0, 352, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 309, 0, 0, 340, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 579, 0, 0, 0, 455, 0, 0, 441, 0, 0, 0, 0, 0, 0, 650, 0, 0, 0, 586, 0, 0, 97, 0, 587, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 552, 503, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0, 32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 307, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 454, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 655, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 654, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 665, 0, 0, 0, 0, 0, 603, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 341, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 652, 0, 0, 250, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 670, 670, 670, 670, 670, 670, 670, 669, 671]);
-    var labelText2 = "orgmilcomschnetedugovdrrformsfeedbackofficialaccoorgmilschnetgovmagazinemediaunioncargopilotgroupcaarespressworksaerodromeworkinggroupair-traffic-controlaircraftaccident-preventioneducatormarketplaceambulanceinsurancecateringairportrepbodyenginesoftwaremodellingair-surveillanceconsultingchartertrainermaintenanceservicesdesignflightskydivingfreightassociationstudentgroundhandlingdgcafuelclubtaxicrewshowballooningexpresstraderbrokerauthoragentsairtrafficjournalistsafetyconsultantmicrolightaccident-investigationparachutingequipmentproductionfederationrecreationscientistnavigationengineertradingglidingleasingresearchpassenger-associationentertainmentparaglidinghangglidingaerobaticrotorcraftemergencycertificationgovernmentaeroclubexchangelogisticschampionshiphomebuiltcouncilconferencecontrolairlinecivilaviationjournalorgcomnetedugovcoorgcomnomnetobj*appsofforgcomnetuwukiloappsairoappdevsframerorgmilcomnetedugovcoradio2naorgcomnetcommuneedogpbcoitgvorgedugovspreviewfrontendrelayononstagingauthcloudsandboxupid*mtls*privatelinktypedreamdeveloperbravemochawindsurfaivenmirenupsunwnextbegetngrokclerkwale2bwebcsbrunputercrbtsflutterflowcloudzyrospawnbasesliplanemodelenceshiptodaymagicpatternsnetlifyondigitaloceanrailwayhostedclaudehasurabotdashretoolvercelgithubluyanigadgetreplitcloudflaretelebitedgecomputeevervaultexponyatnoopencrpplxzeaburwasmerframerzeropsrocketpreviewconvexmedusajsspritesagilevibesonherculeseasypanelstreamlitglideossnowflakefastedgemesserliloginlinehackclubcodepennorthflankbase44corespeedleapcellngrok-freeblacktopsclerkstagelovableon-fleek*us-west-3ap-south-2us-central-2us-central-1eu-central-1ap-south-1us-west-2us-east-2eu-north-1ap-north-1us-west-1us-east-1*rcloudintsegorgmilcomgobbetnetintedugovturmusicasenasamutualcoopv6dnsip6uriurnin-addre164homeirisgovdixdaemoncloudnssthwien*inexexkunden4accogvormymyspreadshop4lima2ixortsinfofuturecmsfuturehosting12hpprivfuturemailinglima-cityfunkfeuer123webseitednshomemelmyspreadshopcloudletswasantqldvicactnswtascatholicwasaqldvictasidwasantozqldorgcomvicasnactnetedugovnswtasconfcomairflowlambda-urltransfer-webapptransfer-webappairflowtransfer-webapptransfer-webapp-fipstransfer-webappeu-west-3ap-south-2eu-south-2eu-central-2ap-southeast-3ap-southeast-4ap-northeast-3eu-central-1mx-central-1me-central-1ca-central-1il-central-1ap-northeast-1ap-southeast-1me-south-1af-south-1eu-south-1ap-south-1ap-southeast-7us-west-2eu-west-2ap-east-2us-east-2eu-north-1ap-southeast-2ap-northeast-2ap-southeast-5us-gov-west-1us-gov-east-1ap-southeast-6ca-west-1us-west-1eu-west-1us-east-1ap-east-1sa-east-1privatenotebookstudiolabelingnotebookstudionotebooknotebook-fipslabelingnotebookstudionotebook-fipsnotebookstudio-fipsnotebook-fipsnotebookstudionotebook-fipsnotebookstudioeu-west-3ap-south-2eu-south-2eu-central-2ap-southeast-3ap-southeast-4ap-northeast-3eu-central-1me-central-1ca-central-1il-central-1ap-northeast-1ap-southeast-1me-south-1af-south-1eu-south-1ap-south-1us-west-2eu-west-2us-east-2eu-north-1ap-southeast-2ap-northeast-2experimentsus-gov-west-1us-gov-east-1ca-west-1us-west-1eu-west-1us-east-1ap-east-1sa-east-1onrepostsagemakercopporgmilcompronetintedugovbiznameinfoshoprsorgmilcomnetedugovbrendlyresolvenzauscotvstoreorgcomnetedugovbizinfoidacaicoittvorgmilcomschnetedugovinfocloudezproxysiteacmymyspreadshopkuleuvenwebhostingtransurl123websitecloudnsinterhostsolutionsddns5476103298edgfacbmlonihkjutwvqpsryxzbarsycoororgcomedumyftpno-iporxcloud-ipfor-somemmafanfor-morewebhopselfipjozidyndnscloudnsdscloudfor-thefor-betteractivetrailcoeconorestooteorgcomeconeteduassurmoneyafricaarchitectesrestaurantloisirstourismavocatsinfoagrounivcoorgcomnetedugoviatvdeportesaludtksatorgmilcomwebgobnetinteducienciaboliviarevistacooperativaempresanombreindustriamusicapatriamedicinademocraciapoliticapuebloindigenaplurinacionalarteblogwikiinfoagrotransportenoticiasprofesionalacademiaeconomiaecologiamovimientotecnologianaturalpagesappsgroksailsimplesitecepesebamapadfmgalampbacscpirngorotomtrjspaprrprrsesmscepesebamapadfmgalampbacscpirngorotomtrjspaprrprrsesms*biaamfmtcmptvfeirasampajampanatalbelemananiradiog12medindfndbmdtrdthepoaggfjdfdefinfenflegsegongengcngorgzlgslglogppgmillelqslcimcomnomadmjabimbbibbsbabcrectecsjcetcpscpvhudieticriapipsiecnbiorioecogeoteoodoproatoartfstmatvetdetbetnetcntnotfotgrueduajuespappreptmpemparqsrvadvdevgovntrturagrjorfarjusmusdesvixxyzcozfozslzbhzmaringasantamariacampinagrandegoianiasorocabafloripasaobernardocuritibaboavistarecifeaparecidasaogoncasalvadorcuiabamorenamacapalondrinacontagemsocialfortalmaceioleilaoosascoriobranconiteroi9guacutcheblogflogvlogwikitaxicoopmanauspalmascaxiasjoinvillebaruericampinassantoandreribeiraoriopretoweorgcomnetedugovv0windsurfshiptodaycloudsitecoaccoorgnetgovofmilcomgovmediatechzacoorgcomnetedugsjgovmydnspenfnlabnbmbgcbcqconcontnuyksknsmyspreadshopno-ipawdevboxbarsyonidatemfuinabusavinstanceseceuguukussryzespawnpvfloccsxcloud-ipmyphotosfantasyleaguetwmailcleverappsscrappingccwucloudnsftpaccessgame-serverccgovobjectsrmalpgcust*svcalp1aeappenginermalpgmyspreadshop4lima2ixsquare7cloudscale123websitefirenet12hpflowgotdnslinkyard-cloudcloudnslima-citydnskingobjectstorageedaccogooruskzorgcomnetinteduxyzaéroportxn--aroport-byaassogouvcomilgobgovcloudnses-1eu-west-1us-east-1euvipit1eurarubait1s3lbwebsites3websiteru-spbru-mskelasticcsrunstnukukcaukusnl-ams-1fr-par-1fr-par-2functionsnodess3ddlwhmrdbfnck8sifrs3-websitecockpitscblmgdbdtwhkafkpubprivs3ddlwhmrdbk8sifrs3-websitecockpitscblmgdbdtwhkafks3ddlrdbk8sifrs3-websitecockpitscblmgdbdtwhkafkk8sscalebookpl-wawfr-parnl-amsbaremetalsmartlabelinginstancesdechk2kuleuvenlaravelvoorloperurownoxazapscwhstgrvaporonline-serverobservablehqelementorantagonistreclaimjoteluluencowayjelasticmatlabmagentositetrendhostingaxarnetjenv-arubajelejotehostravendbemergenttrafficplexconvexkeliwebserveboltbegetcdnstaticson-rancherprimetelonstackitunison-servicesdnshomelinkyardbarsyjelecloudnscocomnetgovmycn-northwest-1cn-north-1s3s3-accesspoints3-websites3s3-accesspointrdsdualstacks3-deprecatedemrappui-prods3-websiteemrstudio-prods3-object-lambdaemrnotebooks-prodexecute-apis3s3-accesspoints3s3-accesspointrdsdualstackemrappui-prods3-websiteemrstudio-prods3-object-lambdaemrnotebooks-prodexecute-apicn-northwest-1cn-north-1cn-northwest-1ebcomputeelbcn-north-1airflowcn-northwest-1cn-north-1oncn-northwest-1cn-north-1amazonawssagemakeramazonwebservicesdirectasgdsdhehahljlnmhbacscahqhshhihnlnynsnmofjbjzjxjtjhkcqtwgsjssxnxjxgxxzgz網絡网络公司orgmilcomnetedugovxn--55qx5dcanva-appsxn--io0a7iquickconnectcanvasitekhsjxn--od0algcanva-codemyqnapcloudsrvrlessclustersrealtimestorageleadpagescarrdcrdorgmilcomnomnetedugovhidnssupabaserdpareplmypiumsoxmitotaplpagesfirewalledreplitowodevwebview-assetsvfswebview-assetss3s3-accesspointdualstackemrappui-prods3-websiteaws-cloud9emrstudio-prods3-object-lambdaemrnotebooks-prodexecute-apicloud9eu-west-3ap-south-2eu-south-2eu-central-2ap-southeast-3ap-southeast-4ap-northeast-3eu-central-1me-central-1ca-central-1il-central-1ap-northeast-1ap-southeast-1me-south-1af-south-1eu-south-1ap-south-1ap-southeast-7us-west-2eu-west-2us-east-2eu-north-1ap-southeast-2ap-northeast-2ap-southeast-5ca-west-1us-west-1eu-west-1us-east-1ap-east-1sa-east-1s3s3-accesspointdualstackemrappui-prods3-websiteaws-cloud9emrstudio-prods3-object-lambdaemrnotebooks-prodexecute-apicloud9consent-portals3s3-accesspointdualstackanalytics-gatewayemrappui-prods3-websiteaws-cloud9emrstudio-prodbedrock-agentcores3-object-lambdaemrnotebooks-prodexecute-apicloud9s3s3-accesspointdualstackemrappui-prods3-websiteemrstudio-prodbedrock-agentcores3-object-lambdaemrnotebooks-prodexecute-apis3s3-accesspointdualstackemrappui-prods3-websiteemrstudio-prods3-object-lambdaemrnotebooks-prodexecute-apis3s3-accesspointdualstacks3-deprecateds3-websitebedrock-agentcores3-object-lambdaexecute-apibedrock-agentcores3s3-accesspoints3-websites3-accesspoint-fipss3-fipss3s3-accesspointdualstackemrappui-prods3-websites3-accesspoint-fipsaws-cloud9s3-fipsemrstudio-prodbedrock-agentcores3-object-lambdaemrnotebooks-prodexecute-apicloud9s3s3-accesspointdualstackemrappui-prods3-websites3-accesspoint-fipss3-fipsemrstudio-prods3-object-lambdaemrnotebooks-prodexecute-apis3s3-accesspointdualstackemrappui-prods3-websiteaws-cloud9emrstudio-prodbedrock-agentcores3-object-lambdaemrnotebooks-prodexecute-apicloud9s3s3-accesspointdualstackemrappui-prods3-websiteaws-cloud9emrstudio-prodbedrock-agentcores3-object-lambdaemrnotebooks-prodexecute-apicloud9s3s3-accesspointdualstacks3-deprecatedanalytics-gatewayemrappui-prods3-websiteaws-cloud9emrstudio-prodbedrock-agentcores3-object-lambdaemrnotebooks-prodexecute-apicloud9vfss3s3-accesspointdualstackemrappui-prods3-websiteaws-cloud9emrstudio-prods3-object-lambdaemrnotebooks-prodexecute-apicloud9eu-west-3ap-south-2eu-central-2ap-southeast-3ap-southeast-4ap-northeast-3eu-central-1mx-central-1me-central-1ca-central-1il-central-1ap-northeast-1us-northeast-1ap-southeast-1me-south-1af-south-1ap-south-1ap-southeast-7us-west-2eu-west-2ap-east-2us-east-2ap-southeast-2ap-northeast-2ap-southeast-5us-gov-west-1us-gov-east-1ap-southeast-6ca-west-1us-west-1eu-west-1us-east-1ap-east-1sa-east-1mrapaccesspoints3s3-accesspointdualstacks3-deprecatedanalytics-gatewayemrappui-prods3-websites3-accesspoint-fipsaws-cloud9s3-fipsemrstudio-prodbedrock-agentcores3-object-lambdaemrnotebooks-prodexecute-apicloud9s3s3-accesspointdualstacks3-deprecatedanalytics-gatewayemrappui-prods3-websites3-accesspoint-fipsaws-cloud9s3-fipsemrstudio-prodbedrock-agentcores3-object-lambdaemrnotebooks-prodexecute-apicloud9s3s3-accesspointdualstackemrappui-prods3-websites3-accesspoint-fipss3-fipsemrstudio-prodbedrock-agentcores3-object-lambdaemrnotebooks-prodexecute-apis3eu-west-3ap-south-2eu-south-2computes3-ap-northeast-2elbrdss3-ap-east-1s3-sa-east-1s3-us-gov-west-1s3-eu-central-1s3-ca-central-1eu-central-2ap-southeast-3ap-southeast-4ap-northeast-3s3-website-us-west-2s3-website-eu-west-1s3-external-1eu-central-1me-central-1ca-central-1il-central-1s3-us-west-1s3-eu-west-1s3-website-sa-east-1s3-website-ap-southeast-2ap-northeast-1ap-southeast-1s3-us-west-2s3-eu-west-2me-south-1af-south-1eu-south-1ap-south-1ap-southeast-7us-west-2eu-west-2us-east-2s3-website-ap-southeast-1s3-1s3-globals3-ap-northeast-3eu-north-1airflowap-southeast-2s3-us-gov-east-1s3-fips-us-gov-east-1s3-me-south-1s3-ap-south-1ap-northeast-2s3-website-us-west-1ap-southeast-5s3-eu-north-1s3-ap-southeast-1s3-website-us-gov-west-1compute-1s3-eu-west-3us-gov-west-1s3-website-ap-northeast-1us-gov-east-1s3-fips-us-gov-west-1s3-website-us-east-1s3-ap-southeast-2ca-west-1us-west-1eu-west-1us-east-1ap-east-1sa-east-1s3-us-east-2s3-ap-northeast-1authauthauth-fipsauth-fipseu-west-3ap-south-2eu-south-2eu-central-2ap-southeast-3ap-southeast-4ap-northeast-3eu-central-1mx-central-1me-central-1ca-central-1il-central-1ap-northeast-1ap-southeast-1me-south-1af-south-1eu-south-1ap-south-1ap-southeast-7us-west-2eu-west-2ap-east-2us-east-2eu-north-1ap-southeast-2ap-northeast-2ap-southeast-5us-gov-west-1us-gov-east-1ap-southeast-6ca-west-1us-west-1eu-west-1us-east-1ap-east-1sa-east-1eu-west-3eu-south-2ap-southeast-3eu-central-1ca-central-1ap-northeast-1ap-southeast-1ap-south-1us-west-2eu-west-2us-east-2eu-north-1ap-southeast-2ap-northeast-2ap-southeast-5eu-west-1us-east-1ap-east-1sa-east-1csrsites*sharedframeservicesbuilderstg-builderdev-builder*ociocpocsazuregcpawsdemoinstanceeu-west-3ap-south-2eu-south-2eu-central-2ap-southeast-3ap-southeast-4ap-northeast-3eu-central-1me-central-1ca-central-1il-central-1ap-northeast-1ap-southeast-1me-south-1af-south-1eu-south-1ap-south-1ap-southeast-7us-west-2eu-west-2us-east-2eu-north-1ap-southeast-2ap-northeast-2ap-southeast-5us-gov-west-1us-gov-east-1ap-southeast-6ca-west-1us-west-1eu-west-1us-east-1ap-east-1sa-east-1previeweu-4us-4us-1eu-1us-2eu-2us-3eu-3s3-websitekrkrobjectprivateobjectkrkrskrkrsobjectkrprivateobjectkr-privatecomputepaasrag-cloudrag-cloud-chjcloudjcloud-ver-jpcdemonodebalancermembersipeuxvsoncillaocelotonzayalilynxsphinxfentigercustomercaracalsgkrobjectstoragedesgkrusobjectkrkr-naverkr-naver-devkrprivatewebsiteobjectkr-naverkr-privatekr-naver-devjpjpkrjp4jp5s3-website-jpjpkrjp4jp5objectprivateobjecto365cloudstaticxendevapp001testcode-builder-stgplatformmediasiteprojedrydpagesstagingjsx0desazacncoitrueu4uhkukgrbrushatenadiarymyspreadshopfrom-flfrom-wvwebspace-hosttheworkpchatenablogcursorusercontentservesarcasmapplinzisakuratanwixsitefin-ncloudstoragegov-ncloudstorageappchizigiizeis-into-carsdnsiskinkyadobeaemcloudis-a-therapistpgfogmyvncdojinis-an-actress1kappfldrvkozowqa2jpnmexprgmrfirewall-gatewaydynnscafjsfbsbxooguyfrom-gawoltlab-demois-a-anarchistwiardwebteaches-yogadattowebtb-hostinglive-websiteservegamegotpantheonfrom-nhsubsc-payfrom-ohvipsinaappfrom-cadyndns-officeztna-dingtalkhomelinuxfrom-mahercules-appservebbsstreakusercontentfrom-okfrom-wyfastly-terrariumis-a-llamaqualyhqportalserveexchangeon-vaporvivenushopciscofreakgrayjayleaguesmetaaiusercontentfrom-iais-a-libertariansaves-the-whalestaveusercontentyolasiteoperaunitepoint2thisis-a-catererclaudeusercontentlinodeusercontentfrom-vagithubusercontentsells-for-lesshosteurcanva-appsplaystation-cloudddnsfreefrom-pafrom-prfrom-waddnskingoutsystemscloudhotelwithflightmydattois-a-nascarfanmydbserverminiserverdamnserverservehumouris-a-playerfrom-nvfrom-nmemergentagentgentappsamplifyappfrom-kyis-an-accountantnfshostserveircfrom-akpythonanywherestackhero-networkpostman-echolikescandydyndns-mailobservableusercontentserveftpfreeboxosfrom-utcdn77-storageamazonawsneat-urlnclouddyndns-serverlinodeis-a-teacherfrom-vtgleezemythic-beastsus1-pleniteu1-plenitla1-plenitpaywhirlservecounterstrikejdevcloudhealth-carereformis-into-animegoogleapisis-a-painterafricaisa-hockeynutatmetais-an-actora2hostedis-a-democratdatadetectest-le-patrondigitaloceanspacesonhomemadeis-a-designeris-a-hunterlinodeobjectstemp-dnsissmarterthanyoufrom-arsimplesiteevennodetownnews-stagingis-a-liberalgooglecodejelasticservemp3qualyhqpartnerdyndns-free1cooldnsest-a-la-masiondrayddnsdynuddnsfrom-orfrom-miis-a-bloggerfrom-himydobisscanvacodeis-an-engineerest-a-la-maisonupsunappdevinappswafflecellmyasustorwpenginepoweredfrom-ctservep2psame-appmyshopblocksthingdustdataaspirethemeslikes-piediscordsezis-with-thebandlpusercontentis-leetshopitsite3utilitiesis-a-personaltrainersinaappladeskis-a-cheflogoipselfipbase44-sandboxnospamproxyalibabacloudcsmesswithdnsauthgearappsiamallamawithgooglelutrausercontentmochausercontentframercanvasmytabitdyndns-homew-credentialless-staticblitzcpserverdiscordsaysis-a-nurseappspotatlassian-isolated-3premotewdfrom-mtwixstudiocode0emm180rmyactivedirectoryawsappsmytuleapdnsabrpolyspaceqbuserrenderbuiltwithdarkboutirgotdnsabrdnsdopaascanva-hosted-embedawsglobalacceleratorhomesecuritypcmyiphostditchyouripclever-clouddyndns-ipon-aptibleis-a-musicianhosted-by-filessecuritytacticsappspaceusercontenthomeunixstrapiappsame-previewcf-ipfsmycloudnaselasticbeanstalkis-certifieddontexistkasserverik-serverdrive-platformatlassian-3pfirebaseappncpstorageherokuappawsapprunnerbarsycenteris-a-cubicle-slaveservehttpmyshopifyis-a-guruquicksytessiiitesorsitesmagicpatternsappis-a-cpameteorappfrom-wiis-a-rockstarbumbleshrimpdattolocaldatabricksappsreadthedocs-hostedfrom-rifamilydsdyndns-picsmyoxypagesplesknsbplaceddnsaliasdynaliasdyndns-remotedoomdnsip-ddnsblogdnsis-a-doctorroutingthecloudamazoncognitobarsyonlinedsmynasddnsgurucloudflare-ipfsdeus-canvasfrom-idsmushcdnpagespeedmobilizergcorecdndyndns-at-homeunusualpersonhosted-by-previderis-a-republicandyn-o-saurstreamlitappworkisboringonthewificprapidqualifioappis-uberleetis-slickgetmyipwpdevcloudtypeformdyndns-at-workgentlentapismynascloudw-corp-staticblitzfrom-ingeekgalaxyservebeerfrom-mdonrenderspace-to-rentaivencloudappspacehostedwafaicloudcodespotblogspotatlassian-3p-us-gov-modfrom-ndfrom-msis-a-techieis-a-studentcustomer-ociis-a-photographerdurumisfrom-ksmassivegriddyndns-wikiis-an-entertaineris-a-hard-workermysecuritycameraprairielearn-user-contentfrom-mnrackmazedyndns-blogis-a-bulls-fanwritesthisblogfreemyipsimple-urlfrom-sdninjaneer-sitesreservdauthgear-stagingest-mon-blogueuris-into-gamesrice-labsxtooldevicesakurawebis-an-anarchistoraclecloudappsdyndns-worksells-for-urhcloudfrom-dcfastvps-serverwpmucdnis-a-geekscrysecfrom-txis-into-cartoonsmodelscapetrycloudflarelocaltonetstreak-linkbalena-devicesfrom-njforgeblocksfreebox-oswebadorsitefrom-ncdoesntexisthobby-sitestreaklinkshomesecuritymacshipstaticownprovidertuleap-partnersdattorelaywphostedmailservequakeis-a-socialistservehalflifepivohostingdynuhostingquipelementsw-staticblitzdyndns-webfrom-deproject-studyis-not-certifiedhercules-devis-a-financialadvisoramazonlightsailservepicsis-a-greenloseyouripfrom-ilwithyoutubemwcloudnonprodwiredbladehostingdnsdojofrom-tnpixolinomyqnapcloudncloudstorageis-an-artisthostedpiis-a-landscaperauiusercontentoaiusercontenton-forgeis-a-conservativedreamhostersnet-freaksapps-1and1is-goneencoreapiwordsmithmcpcontentfastly-edgefrom-nesalesforcefrom-scdeployagentoraclegovcloudappsfrom-alis-a-lawyercechirevultrobjectsstufftoreadisa-geekddnsgeeklovableprojecttry-snowplowfrom-moblogsyteis-a-bookkeepernogmyforumravendbmyboxdeelementoredsaacficogoorinforgcomgobnatneteduidstoreorgcomnetintedudevnomepublorgcomneteduathgovtestscalculatorspaynowinfoquizzesresearchedcloudnsfunnelsassessmentsjscaleforcetmacltdorgmilcompronetgovbizpresseklogesrsccloudcustomfltusrcloude4corealmgovmunicontentproxy9metacentrumdyndyndyndnsdynpagespages-researchitionoccustomercomymyspreadshopipv64diskussionsbereich4limacomrubgov2ixfirewall-gatewayddnssspdnsbarsykeymachinesquare7myhome-serverspeedpartnercommunity-proschuldockxenonconnectgünstigliefernbwcloud-os-instancedyndnssecmy-routerxn--gnstigliefern-wobin-butterl-o-g-i-nisteingeekin-dslin-berlinin-brbfuettertdasnetzleitungsenin-vpnlcube-serverdyn-ip24logoipdyn-berlinruhr-uni-bochum12hpgoipsrvdnsfruskygit-repossvn-reposinternet-dnsgünstigbestellenhome-webserverxn--gnstigbestellen-zvbbplacedheimdnscosidnswebspaceconfiglima-citydyndns1istmeinvirtualuserschulplattformmy-gatewayddnsseclebtimnetztest-iservmein-iservvirtual-userhome64iservschuletaifun-dnstraeumtgeradeschulserverdynamisches-dns123webseitednshomehs-heilbronndnsupdaterbssgraphicdwadpdwdaepeweaawapaafpfwfabwbpbacwcpcciwebuserapiobjectssites*teamst3r2lpuncldabymebravepanelngrokiservstglclcrmerpflypagesbarsyvivenushoplocalcertlocalplayerbearbloggatewaydeno-stagingis-not-ais-a-goodbotdashvercelmocha-sandboxplatter-appreplitgithubpreviewworkersinbrowserevervaultis-ahrsndenoxmitmodxmyaddrstorageapipayloadgrebedocruncontainersreliantlabsstgstagelclstageloginlineis-a-fullstackcodepenreliantpreviewngrok-freeis-coolpagelemonstoragewebharemediatechlibp2pdiscoursecomyspreadshopstoreregbiz123hjemmesidefirmcoorgcomnetedugovsldorgmilcomwebgobartnetedugovtmorgpolcomsocartnetedugovassoagrondiscoodontk12medcuegyecpaabgengorgmilgalsaltulcomadmesmgobpubdocmonfindgnriouioproartlatvetnetfotedulojgovntrturibrbarxxxofficialbasechefprofmktgpsictechinfoarqtcontdentrrpppsiqgit-pagesritmedfieorgcomlibprieduaipgovriikmeactvsportorgmilcomscieunnetedugovnameinfopintouchtawktotawkmyspreadshoporgcomnomgobedu123miwebcomputeorgcomnetedugovbiznameinfocognito-idptransfer-webappeusc-de-east-1onjelasticnxaspdnsbarsydirectwpdeuxfleurstransurldogadoprvwcloudnsamazonwebservicesdnshomeuserpartycokoobinmkmspaceviewfidymyspreadshopalandkapsiikixn--hkkinen-5wacloudplatformhäkkinen123kotisivuidacorgmilcompronetedugovbiznameinforadioorgcomneteduusercocomexperts-comptablestmmyspreadshopgretaprdcomnomynhccifbxoshuissier-justicenotairesaeroportfreeboxoson-webavocatassoportgouvkdnschirurgiens-dentistes-en-franceavouesfbx-os123sitewebveterinairechirurgiens-dentistespharmacienchambagrimedecinfreebox-osdediboxgoupilemszicpyicpvicppleysheezypagesedugovcnpyorgcomcybllcpvtnetedugovtnxonlineschoolddnsdaemond6atcopanelorgnetplybotdashstackitkaasorgmilcomnetedugovbizmodltdorgcomedugovcoorgcomneteduappwriteacorgcomnetedugovcloudtranslateusercontentorgcomnetedumobiassoorgcomnetedugovbarsysimplesiteindorgmilcomgobneteduorgcomwebnetedugovguaminfonxhra教育敎育網絡网絡组織組織网络網络组织組织公司政府個人个人箇人ltdorgcomincneteduidvgovxn--uc0ay4axn--55qx5dxn--mk0axixn--io0a7ixn--uc0atvxn--zf0avxxn--lcvr32dxn--od0algxn--wcvs22dxn--gmqw5axn--od0aq3bxn--mxtq1mxn--ciqpnxn--tn0agxn--gmq050iorgmilcomgobnetedufngocdnappvoatiiservwp2tempurlfreesitewpmudevmyfastgadgetcloudaccessjeleambahalfboltfastvpsemergenteasypanelopencraftizcombrendlynamefromrtpersoadultmedorgpolrelcomproartnetedufirminfoassoshopcoopgouvtmcomediahotelforumvideosportorgsexagrargameslakaseroticaerotikatozsdereklamcasino2000filmsuliinfoboltshopprivnewsszexcityutazasjogaszkonyveloingatlaneacaicogoormyᬩᬮᬶmilwebschnetkopbizzonedesaponpesxn--9tfkymyspreadshopgovmytabittabitorderravpageaccok12idforgnetgovmuniltdplcaccotttvorgcomnetmeca6g5gpgamubacaicniocoukuptverdruscsdelhiindorgmilcomwebnicfingenpronetintedugovresbizbiharbarsyinternetbusinessschooltravelsupabasealumnigujaratfirminfoaeropostbankcoopindevscloudnsno-ipbarsybarrell-of-knowledgebarrel-of-knowledgensupdategroks-thisdnsupdatefor-ourknowsitalldvrcammittwalddynamic-dnsv-infowebhopselfipdyndnshere-for-moreilovecollegemayfirstforumzcloudnsmittwaldservertypo3servergroks-theeusekd1cdndyndnsidrawsainaueuapjpusstagemocksysdevicesclientcustreservdcustdevdisrecprodtestingcowzbeebyteutwenteboxfusebravepstmndedynngrokorgmilcomnomnetedugovqcxqzzbarsythingdustmailerpagemo-siemensrb-hostingfh-muenstergitbookbluebitecloudbeesusercontentnodeartterramindkiloappsforgerockdarklangresinstagingapigeebubbleb-datascryptedhypernodedappnodepantheonsitegitlabgithubkeeneticvirtualservercleverappshostyhostingon-rioedugitticketstelebitwixstudioon-k3sicp0icp12038jeleqotolairbubbleappsmyaddrstolosmyrdbxwebflowdrive-platformbeagleboardhasura-applolipopdefinimavaporcloudmusicianwebflowtestazurecontainerresindevicereadthedocsloginlineeditorxmoonscalesandcatsbasicserversubscribepagewebthingsbrowsersafetymarkbeebyteappbitbucketidaccovistablogorgschnetgovxn--mgba3a4f16axn--mgba3a4fraarvanedgeايرانایرانjclaspeziapdudcefegelemeperetevebacanatavaparasabgagfgogrgpgalclblimfmrmcbmbvbfclcmcvcrcpcchlimifibicivipirisimncnbnanenrnpntnnolomobocoaogorosopotoptvtatctbtmtltotpusulunutpspapaqsvpvvvtvavvrtrsrprgrfrcrbrarorkrvstsssbscsmsispzczbzbozen-suedtirolmyspreadshopxn--bulsan-sdtirol-nsbxn--valledaoste-ebbtrentinoaltoadigetrentin-sued-tirolxn--forlcesena-c8axn--forl-cesena-fcbxn--bozen-sdtirol-2obtriestetrentinsuedtiroltrentino-s-tirollecceudineaostesienaparmaluccapaviagenoapaduaaostamonzaabruzzoternirietiturinmilanbozenlaziofermoleccocuneonuoropratola-speziavdataaligfvgpugmolcalcamlomumbsicpmnvenvaoedugovabrsarmaremrbastoslazibxosfirenzetrentinosüdtirolval-d-aostavalle-aostamessinacremonaravennatoscanatrentin-suedtirolbolognacalabriaurbinopesarofriuli-v-giuliaogliastraxn--valle-aoste-ebblaquilaandriatranibarlettasyncloudxn--valle-d-aoste-ehbaostavalleyvalled-aostatrentino-alto-adigevallee-d-aostexn--balsan-sdtirol-nsbpistoiasicilialucaniacataniaiserniaperugiabresciaveneziagorizialiguriaimperiabulsan-suedtirolbalsan-suedtirolbarlettatraniandriaxn--trentino-sdtirol-szbforlì-cesenatuscanyvallée-d-aostemantovavallée-aostecasertapiemontevalleaostaval-daostafriulivgiuliatrevisoforli-cesenavalléedaosteferrarapescaravald-aostatrentino-altoadigefriuli-vegiuliavallee-aostecarboniaiglesiastarantomediocampidanovalleedaostetrentinosud-tirolcampobassotrentinsüd-tiroltrentinosüd-tirolmonzabrianzatrentino-südtirolxn--trentino-sd-tirol-c3bpotenzacosenzavicenzaemiliaromagnavenicefrosinonemarchepordenonetrentinosued-tirolvaresemolisevalléeaostefriuli-veneziagiuliabasilicatalatinaanconasavonaveronamodenabiellabolzano-altoadigepugliafoggiaumbriatrentino-stirolgenovapadovamateranovararagusapiacenzatrentinostirolvalleeaostetempio-olbiasudsardegnatrentinsudtirolmassa-carrarafriuliveneziagiuliatrentinosuedtirolandria-barletta-tranitrapanixn--cesenaforl-i8amaceratacaltanissettaascoli-picenobrindisicarraramassacagliaririmininapolivibo-valentiachietibulsan-sudtirolbalsan-sudtiroltrentino-a-adigebulsanbalsaniglesiascarboniamilanotorinoteramodell-ogliastraarezzotrentinoalto-adigerovigotrentovenetoiglesias-carboniatrentino-sud-tirolaltoadigereggio-emiliareggio-calabriasardegnatranibarlettaandriapiedmontxn--sdtirol-n2amedio-campidanotrentino-süd-tirolfriuli-vgiuliafriuli-ve-giuliaromeennaromapisa32-b16-b64-blodiastibarineencomonaplesforlicesenailiadboxosalessandriasicilytrani-barletta-andriaxn--trentin-sdtirol-7vbpesarourbinotrentinsued-tirolcesena-forliforlìcesenaemilia-romagnamonzaebrianzaxn--trentinsdtirol-nsbtrentinos-tiroltrentinsüdtirolvalledaostaolbia-tempiocampidanomediovibovalentiasassarivalle-daostalombardysud-sardegnafriulivegiuliareggioemiliamonzaedellabrianzaalto-adigevercellitrentin-sudtiroltraniandriabarlettatrentino-sudtirolascolipicenobozen-südtirolfriulive-giuliaflorencexn--cesena-forl-mcbcarbonia-iglesiasaosta-valleycarrara-massadellogliastratrentinoa-adigexn--valleaoste-e7apesaro-urbinoxn--trentinosdtirol-7vbxn--trentin-sd-tirol-rzbxn--trentinsd-tirol-6vbtrani-andria-barlettatrentin-süd-tirolxn--trentinosd-tirol-rzbgrossetomonza-e-della-brianzasüdtirolreggiocalabriatrentinoaadigetrentin-südtirolverbano-cusio-ossolafriuliv-giuliaverbaniacampaniatrentino-aadigefriulivenezia-giuliasardiniaandriabarlettatranibarletta-trani-andriacatanzarooristanourbino-pesarocesena-forlìvalle-d-aostacampidano-medio123homepagesiracusatempioolbiasuedtirollombardiaavellinocesenaforlìtrentinofriuli-venezia-giuliabozen-sudtirolandria-trani-barlettabulsan-südtirolbalsan-südtirolmonza-brianzabolzanotrentino-sued-tirolbellunosalernolivornocrotonesondriodnshometrentinsud-tirolmassacarraratrentin-sud-tiroltrentino-suedtirolviterbobergamocesenaforliolbiatempiopalermobeneventoagrigentoofcoorgnetfmaitvphdengorgmilcomschnetedugovperagrikanieasukehandachitatokaiaisaikonanoharuamaobuhigashiuraowariasahiinuyamatobishimaiwakurashitarainazawatoyonegamagorimihamatoyotataharakariyayatomioguchikomakimiyoshinishiotokonamekiyosuchiryutoyohashiokazakiisshikikasugaikotakiratoeianjotogofusosetohazutsushimashinshirotakahamanisshinshikatsuhekinantoyokawaichinomiyatoyoakeodateogataakitaikawakyowahonjoogayurihonjonoshirokamiokakatagamimitanegojomeyokotekosakadaisenkazunonikahohonjyomoriyoshimisatohappoukamikoanihachirogatahigashinarusesembokufujisatokitaakitaitayanagiowanitakkomutsutsurutahirosakigonoheoirasetowadamisawanohejiaomorishingohiranairokunohehashikamitsugarushichinohehachinohenakadomarisannohekuroishisakaeisumiasahiotakiinzaiabikomatsudoyachiyomutsuzawakujukuriomigawakashiwatoganemihamanaritasakuranagaramobarahanamigawachoshishiroichoseikozakishisuikatorimidorichonankyonanfuttsuonjukufunabashinagareyamanodasosatakochuotohnoshourayasukimitsuyokaichibayotsukaidosodegauratateyamakamagayayokoshibahikariyachimatakatsuuratomisatokisarazukamogawaichikawanarashinoichinomiyashimofusaminamibososhirakoichiharaoamishirasatoikatahonaiainansaijoseiyoiyoozuuwajimaniihamanamikatamasakiuchikokihokutobetoonshikokuchuomatsuyamaimabarikamijimakumakogenyawatahamamatsunosabaeikedaobamasakaifukuiohionotsurugamihamawakasaminamiechizeneiheijikatsuyamatakahamaechizensoedaukihaomutaokawanishiogoribuzenonojosueumiokiotochikugosasagurisaigawamizumakishinyoshitomikurumekurateyamadakasuganakamamiyamanogatatakatahakataiizukakawaratagawakasuyaashiyainatsukimunakataminamitsuikishonaikurogifukuchikeisenhigashimiyakoshinguyukuhashiokagakiyamekogaongausuikahotohochuotoyotsumiyawakadazaifuhisayamatachiaraiyanagawanakagawahirokawachikujochikushinochikuhochikuzennamieotamaokumashowateneiiwakikoorinangoononishigoshimogoomotegomishimafukushimaasakawakagamiishishirakawaiitatefutabahiratayugawahanawakitakatakawamatakunimiyabukibandaihigashihironoyamatomiharuyamatsuriaizubangedatesomaaizuwakamatsuyanaizuaizumisatonishiaizuizumizakikitashiobarataishinkaneyamakoriyamainawashirotanagurafurudonosamegawasukagawaishikawatamakawaikedaogakitaruiginanenahashimahichisonakatsugawaibigawashirakawamizunamiminokamomitakekawauesekigaharatomikasakahogikitagatayamagatatajimianpachimotosuyaotsukakamigaharahidakanisekitokigujominogodoyorogifukasamatsutakayamawanouchihigashishirakawakasaharashimonitatsumagoichiyodakannakanrashowameiwakiryuotaoratomiokafujiokaitakuranaganoharahigashiagatsumatakasakishibukawaminakamikatashinatsukiyonokawabanumataannakaoizumimidorishintoisesakiuenoyoshiokakusatsutakayamanakanojonanmokutamamuratatebayashimaebashiotakekaitadaiwahongofuchukuietajimashobaramiharahatsukaichihigashihiroshimamiyoshikumanokurenakasakaseraseranishiasaminamifukuyamashinichionomichiosakikamijimajinsekikogentakeharaotobenanaeikedatohmaozoraobiraabirakyowaeniwataikibibaisharirebunerimohiroooketootarupippunishiokoppechitosefurubirahakodateshiranukakitahiroshimakushiroobihironanporoiwamizawaniikappukunneppufukushimanakasatsunaitoyourakuromatsunaiakabirakamisunagawashibechaurakawakamifuranonakatombetsuasahikawashimokawakayabeokoppebiratoriabashirisaromaatsumanumatahidakabifukamukawamikasahorokanaitoyotomisarufutsuhigashikawaishikarikitamiyoichiesashiiwanaitomariminamifuranoakkeshifuranotoyakoyakumootoineppushikaoishiraoinemuronayorohaboroashorobihororishirifujiutashinaihokutotakasuebetsuurausuassabukikonaishimamakinaiedatetoyabieinikiesanuryuoumuteshikagarikubetsuashibetsukimobetsuaibetsutobetsusobetsuembetsushimizuchippubetsurishirihokuryuhoronobeshintokutsubetsushibetsuhonbetsumombetsutsukigatakuriyamakoshimizushiriuchikutchanmurorannoboribetsukamishihorowassamushinshinotsukembuchiwakkanaikamoenaikiyosatotakinoueshikabesunagawafukagawanakagawatakikawakamikawahigashikagurahamatonbetsumatsumaemoseushirankoshishakotanimakanemashikeotofuketomakomaisandatambaitamiawajikasaiasagoshisoonoakoyashirotoyookaminamiawajiinagawafukusakitakasagokamigorikasugaharimayokawaashiyahimejiakashitaishiaogakisannantakinosumototakarazukanishinomiyashingugoshikinishiwakiyokatakaaioimikisayoyabukawanishiamagasakisasayamashinonsenkakogawaichikawakamikawatatsunotsukubaiwamaogawaasahisakaitokaioaraiitakobandodaigosuifuinaamikasumigaurakashimaomitamayachiyoshimodatetomobetoridehitachinakainashikisakuragawakasamayawaramoriyahitachiomiyanamegatayamagatahitachikamisuushikutakahagiibarakitonekoganakasowayukimihojosomitoryugasakishimotsumafujishirotsuchiurachikuseihitachiotashirosatotamatsukuriuchiharashikahakuinanaotsubatawajimakahokukawakitatsurugikaganominotosuzuuchinadakomatsuanamizunakanotohakusannonoichikanazawaiwateshiwafudaikawaimoriokaofunatohanamakikuzumakikitakamininohekunoheyamadayahabasumitaichinosekitanohatahiraizumirikuzentakatajobojiotsuchihironomiyakoiwaizumikarumaiichinohenodakujitonooshushizukuishifujisawamizusawakamaishikanegasakimannoutazukotohiraayagawazentsujihigashikagawauchinomikanonjisanukimarugamemitoyotakamatsutadotsunaoshimatonoshoakuneamamiizumihiokiyusuikinkoisasookouyamanakatanekagoshimakanoyaisenkawanabeminamitanemakurazakitarumizunishinoomotematsumotosatsumasendaioimatsudaayaseebinamiurazushinakaiodawaraiseharasagamiharahakoneaikawakaiseiatsugitsukuihadanoyamatoyamakitazamaoisochigasakininomiyayokosukakamakuraminamiashigarafujisawasamukawakiyokawahiratsukayugawaraokawaumajikochitsunootoyoakiinonishitosayasudahidakamiharasakawaniyodogawahigashitsunokagamigeiseisusakiotsukinaharisukumomurototosakamiochitoyotosashimizumotoyamanankokunakamurakitagawayusuharaogunichoyoukiasoutoozugyokutoamakusamifunetakamoriyamagaminamataminamiogunikikuchisumotoyamatonagasumashikiaraokumamotokamiamakusanishiharayatsushiroayabeseikasakyoideineujinakagyokameokakyotangokyotanabekyotambaminamiyamashiroyamashinatanabeyawatawazukaminaminantanmiyazuhigashiyamafukuchiyamakitamukokamojoyokizumaizuruujitawaraoyamazakinagaokakyokumiyamakawagoeinabeshimameiwaasahitaikiudonoisetsukisosakikuwanamihamamiyamasuzukatamakimisuginabarikumanokomonominamiisewataraitobakiwatakikihotadomatsusakayokkaichikameyamaureshinoishinomakishichikashukuohirataiwaosakizaohigashimatsushimashikamaiwanumashibataogawaraonagawakawasakiseminemarumoriminamisanrikukakudamuratawakuyatomiyanatoriwataritagajomisatotomekamirifushiroishimatsushimayamamotoshiogamafurukawahyugaebinotsunosaitoayakushimanobeokakitauramiyazakitakazakigokaseshiibamimatashintomikunitomikitakatakobayashikawaminamitakaharukijotakanabemiyakonojonishimeranichinankitagawakadogawamorotsukakisofukushimaminamimakisakaeobuseikedaogawamiasaokayaasahiotakiotarichinoinaomichikumakomaganechikuhokukaruizawayasuokaooshikaikusakaminamiaikitogakushimatsukawakawakamitateshinatakamorikitaaikishiojirimiyadahakubaiizunaiijimaiiyamamiyotasuzakayasakatoguraookuwanagawaminowahirayayamagataminamiminowafujimiomachisakakitakaginaganonakanosakuhokomoronagisoshinanomachiwadauedaiidaharasuwatomiachiaokianankisosakunozawaonsenagematsutakayamashimosuwamatsumotoyamanouchinakagawamochizukiazuminotatsunoobamaomuraseihiunzenosetofutsuikichijiwanagasakiisahayahasamisaikaikawatanasasebohiradokuchinotsugototogitsutsushimashimabarashinkamigotomatsuurayamazoekashibaikomakawaitenrioyodosangokoryoudaojiikarugayamatokoriyamatenkawakatsuragikurotakikawakamimiyakemitsuetakatorikamikitayamayamatotakadahegurishinjokanmakisakuraitawaramotogoseoudanarasoniandokawanishishimoichihigashiyoshinokashiharashimokitayamanosegawayoshinomintsivorytopazsakuragehirnsumomoaseinetopalmail-boxmokurenyoitamuikaojiyagosensanjoaganomyokoseiroagaomishibataniigatanagaokamurakamiuonumayuzawakariwatagamitainaitsunanminamiuonumatochioyahikojoetsuseiroukamosadoizumozakitokamachiitoigawasekikawakashiwazakitsubamemitsukekokonoesaikiusukibeppuusahimeshimakunisakihasamataketatsukumihitaoitahijikusuyufukujukamitsuebungoonobungotakadaibaraniimibizentsuyamaokayamakasaokahayashimayakagemaniwaakaiwamisakishinjotamanotakahashikibichuowakesojanagishookumenannishiawakurakurashikiasakuchisetouchikagaminosatoshotomigusukunakagusukuyaeseizenaurumaiheyaaguniogiminanjokinminamidaitokitanakagusukuyonaguniokinawaishigakikunigamiurasoekadenataramahiraraginozataketomishimojizamamitonakiitomanhigashimotobuyonabarugushikamionnanahanagohaebarukumejimakitadaitonakijinnishiharayomitanginowantokashikiishikawaikedasuitaminohizuminishisakaikananabenodaitoosakasayamayaokishiwadatadaokakaizukatondabayashichihayaakasakakumatorikadomasayamahigashiosakashijonawatehirakatataishimisakitajirihannansennankatanotoyonominatosettsuhigashiyodogawaibarakinosekitachuohigashisumiyoshifujiiderakashiwaraizumiotsutoyonakamatsubaramoriguchiizumisanoshimamototakatsukineyagawahabikinotakaishikawachinaganoyoshinogarikamiminearitaouchiimarihizenogikashimaariakekiyamafukudomikitagatakitahataomachigenkaikanzakinishiaritakyuragisagataratosutakushiroishikaratsuhamatamakouhokukawagoeyoshidasatteogoseirumaasakaurawaogawaniizaomiyayoriiotakishikihonjooganohannohanyuinasaitamaokegawaarakawayoshikawayokozehasudasayamahidakafukayachichibuiwatsukiryokamiyoshimikamiizumifujimiwarabiranzanmiyoshiminanoyashiosakadosugitomisatohigashichichibutodasokakukiyonokazoshiraokakasukabekounosukawajimatsurugashimamiyashirokitamotohatoyamamoroyamahatogayakumagayakawaguchinagatorokamisatomatsubushinamegawatokigawakamikawafujiminohigashimatsuyamakoshigayatokorozawas3isk01isk02ryuohkoseikonanaishorittotakashimamaibarahikonetorahimenishiazaikokagamokotoyasuotsukusatsunagahamamoriyamatoyosatotakatsukinotogawaomihachimanhigashiomiakagiunnanizumogotsuamayatsukakakinokimatsuehamadamasudahikawahikimiokuizumoyasugiyakumomisatotamayuohdahigashiizumookinoshimanishinoshimatsuwanoshimaneshimadafujiedayoshidashimodagotembaiwataatamikosaiyaizuitoizumishimahaibaramakinoharaomaezakikawanehonkannamisusonohigashiizufukuroinumazukawazufujiaraishizuokahamamatsushimizuizunokunimatsuzakimorimachiminamiizunishiizukikugawakakegawafujikawafujinomiyaujiietsugaoyamayaitaohiranikkoashikagakuroisokanumasakurashioyakarasuyamamotegiichikaikaminokawatochigihagamokanogisanobatonasumibunasushiobaranishikatautsunomiyaiwafunemashikoshimotsukeohtawaratakanezawaitanokomatsushimatokushimaichibaminamiaizumiwajikikainanmiyoshinarutomimamugiananmatsushigesanagochishishikuinakagawamachidachiyodakomaefussainagitaitochofufuchuomeotahigashiyamatotoshimaokutamaaogashimakodairaedogawaarakawahachiojishinagawatachikawashibuyasuginamihinodekiyosesumidaoshimanerimamitakahamuraadachinakanomizuhobunkyomegurominatokoganeihigashikurumekokubunjihigashimurayamamusashimurayamatamakitahinochuokotokatsushikakouzushimaogasawaraakishimakunitachishinjukusetagayamusashinohachijoitabashiakirunohinoharachizunanbukotouramisasawakasayonagokogehinoyazutottorinichinansakaiminatokawaharaoyabetairainamiasahinantoimizufuchutakaokakurobeyamadajohanatoyamatonaminyuzenfunahashinakaniikawanamerikawaunazukitogahimiuozufukumitsutateyamakamiichiiwadearidayuasainamitaijikatsuragiaridagawatanabemihamahidakakainankiminomisatoshingushirahamakamitondayurakozakoyagobokitayamawakayamakudoyamahashimotokushimotokozagawahirogawakinokawanachikatsuurarsuseroeoishidasagaeoguniasahinagaitendonanyoobanazawanishikawasakataohkuratozawamikawamamurogawayamagatafunagatatakahatashonaishinjokahokuiideyuzakawanishitsuruokakaminoyamayamanobeshiratakamurayamanakayamakaneyamahigashineyonezawasakegawamitouubeyuuabushimonosekitabuseoshimatoyotaiwakunihikarishunannagatohagihofukudamatsutokuyamashowadoshitsurunanbukoshukaiminami-alpsnirasakikosugeotsukioshinohokutominobuyamanashifuefukichuokofuichikawamisatoyamanakakonakamichitabayamanishikatsuranarusawafujikawahayakawafujiyoshidafujikawaguchikouenohara長野京都岐阜大阪三重群馬千葉滋賀佐賀奈良adednelgaccogogror秋田愛知高知埼玉沖縄栃木熊本岩手青森山梨新潟島根鳥取長崎香川宮城石川大分宮崎茨城山口兵庫山形徳島広島福島福岡岡山富山静岡愛媛福井東京xn--4it168dhatenadiaryxn--vgu402ckawaiishophatenablogcocottenamaste北海道penneehimeiwateversestabachibashigagonnagunmapermahaccaakitaosakauh-ohblushkochiaichifukuikuroncapooitigohyogotokyokyotopunyuthickcheap0t00g00j0mie2-ddaapyawjg0amfemsubxiiboomoobutchueekpgwrgrherskrboyrdyupperunderflierchipsmydnsheavyangryhippygirlyrulez神奈川鹿児島和歌山bambinaxn--nit225kokayamasaitamaxn--k7yn95exn--1lqs03nsapporoparasitelolipopmcxn--efvn9sniigatafukuokatokushimafukushimahiroshimakagoshimafakefurokinawaxn--8pvr4ucoolblogxn--0trq7p7nnkawasakinagasakimiyazakichilloutxn--8ltr62kxn--klty5xpeeweezombiecutegirlxn--rny31hxn--uuwu58axn--ntso0iqx3axn--djrs72d6uytoyamanikitanyantakagawamimozanagoyaboyfriendxn--2m4a15egreaterchowderegoismyamagatafashionstorexn--elqq16hxn--pssu33lsendaimiyagixn--rht27zpecoriaomorisaloonwatsonvivianxn--djty4knobushipigboatnaganopinokoxn--f6qx53asadistvelvetsecretxn--5js045dchicappayamanashiibarakidigickgirlfriendxn--1lqs71dmongolianxn--c3s14mxn--qqqt11mtochigixn--5rtq34kparallelo0o0mondkobesagabonadecaoitanarafoolkilldecimainhiholomosblokilociaoundopupugifutankcrapflopnooroopsmodsholyjeezstripperpepperbittershizuokaxn--rht3dkitakyushureadymadeicurusversusmatrixxn--rht61ehungryfloppygloomycrankyhandcraftedlittlestarxn--klt787dxn--kltx9awhitesnowsunnydaytottorilovepoptheshopbuyshopxn--5rtp49cxn--d5qv7z876cwebaccelxn--kbrq7oxn--4pvxsxn--1ctwolovesickkumamotocatfoodxn--tor131oyokohamawakayamatonkotsuxn--ehqz56nxn--uist22hxn--6btw5axn--kltp7dyamaguchifrenchkisspussycatxn--4it797kxn--uisz3gbabybluexn--zbx025dnetgamersxn--7t0a264ckanagawaxn--6orx2rishikawaxn--ntsq17ghalfmoonschoolbusjellybeanxn--mkru45iusercontentlolitapunkxn--32vp30hsakurastoragehokkaidoshimanecandypopbabymilksupersaleweblikeraindropbackdropwebsozaikikirarahateblodaynightmeneacsccogoormobiinfoaefjusxxorgmilcomnetedugovorgcomnetedugovbizinfotmprdorgmilcomnomedugovassnotairespresseassocoopgouvveterinairemedecinpharmaciensorgnetedugovtraorgcomedurepgovipdiskmeneperekgacscaiiocogoitoresmshsseoulbusanulsandaeguc01milvkimmvchungnamjeonnamjeonbukeliv-dnsgyeonggijejueliv-cdnincheondaejeongangwongyeongbukgwangjuchungbukgyeongnameliv-apicoeduindorgcomembnetedugovorgmilcomnetedugovjcloudorgcomnetintedugovperbnrinfocooyorgcomnetedugovethipfscanvamypepethw3sstorachafaablekeeneticjoinmcinbrowserdwebcyonnftstoragemyfritzaemewphlxachotelltdorgcomwebsocschngonetintedugrpgovassnomgacsccoorgnetedugovbizinfo123websiteidorgmilcomasnnetedugovconfidmedorgcomplcschnetedugovaccoorgnetgovpresstmassoirseproxaccosoundcasthoptocraftvp4c66orgnetedugovitsxwxmcdirmyboxbarsyedgestacksynologylogintoopencloudnohostwebhopdiskstationi234tcp4hoocgroknoipprivmydsddnsdnsforlohmustransipdscloudfilegear-sgbrasiliafilegearframerbarsybarsyonlinecoprdorgmilcomnomedugovinforgcomnetedugovnameacprorgcomartnetedugovpresseinfoassoinstgouvorgnycedugovbarsydscloudjuorgcomnetedugovminisiteaccoororgcomnetgovorgmilcompronetintedugovbizmuseumnameinfoaerocoopaccoorgcomnetintedugovbizcooporgcomgobneteduorgmilcomnetedugovbiznameaccoorgmilneteduadvgovcoorgcomnetaltgovforgotherhiskeeneticispmanagernomassoprod5476132eastasiacentraluswesteuropewestus2eastus2pnortheurope-01newzealandnorth-01southindia-01southcentralus2-01norwaywest-01eastus2-01westus2-01australiaeast-01italynorth-01israelnorthwest-01swedencentral-01westeurope-01centraluseuap-01taiwannorthwest-01uaecentral-01northcentralusstage-01israelcentral-01mexicocentral-01canadacentral-01austriaeast-01germanywestcentral-01francecentral-01ukwest-01denmarkeast-01polandcentral-01eastus-01westus-01swedensouth-01eastus3-01westus3-01brazilsouth-01centralus-01francesouth-01australiacentral-01westindia-01uaenorth-01jioindiacentral-01canadaeast-01belgiumcentral-01spaincentral-01koreacentral-01chilecentral-01qatarcentral-01westcentralus-01eastus2euap-01norwayeast-01southafricanorth-01brazilsoutheast-01germanynorth-01switzerlandnorth-01switzerlandwest-01japanwest-01southafricawest-01japaneast-01eastasia-01indiasouthcentral-01taiwannorth-01centralindia-01uksouth-01southcentralus-01northcentralus-01eastasiastage-01indonesiacentral-01australiacentral2-01australiasoutheast-01malaysiawest-01koreasouth-01southeastasia-01southeastus5-01northeastus5-01jioindiawest-01rucdnwest1-usfra1-desandboxjls-sto1jls-sto3jls-sto2aglobalabglobalsslmapprodfreetlsmapvpslon-1lon-2ny-1fr-1sg-1ny-2paassnwebpaashostingjelasticnordeste-idcsocuserpagescwebfileblobservicebuscoreatlricnjsjelasticwebsitestoragesezagbinruhuukjptsmyspreadshopmynetnameakamaiorigin-stagingfrom-coipv64dynv6cdn77serveblogadobeaemcloudhicamsprytdnsupno-ipownipde5ovhicpfirewall-gatewaysytesmypsxbarsyusgovcloudapimyamazemyradwebakamaihdsaveincloudfastlylbfrom-lasubsc-paysquare7in-the-bandblackbaudcdnhomelinuxoninfernoctfcloudservebbsdns-dynamiccloudfrontakamai-stagingipifonyham-radio-opsenseeringclickrisingcommunity-profrom-nylocalcertgrafana-devedgesuite-stagingcloudflareanycasteating-organicatlassian-devmydattofeste-iplocaltotorprojectknx-serveredgekeycloudflareglobalcloudyclustercasacamserveftpakamaized-stagingakamaiorigindns-cloudmyeffectboomlabotdashbuyshousestwmailhetemlazure-mobilein-dslthruhereredirectmedynuddnsbouncemesupabaseluyanicloudappakamaicloudfunctionsdebiannhlfanpgafanstatic-accessin-vpnmysynologymafeloappudohomeftptrafficmanagersiteleafseidatmemsetcloudflarecloudaccesskeyword-onazure-apiis-a-chefdoes-itgets-itwebhopselfiphomeipkicks-assedgesuitewindowsserver-ontunnelmolemydissentscrapper-sitecloudflarecnuni5srcfggffiobbzabchrsndenodynuopikddnsvpndnsakadnselastxkinghostvps-hostfastlyhomeunixazureedgeshopselectdontexistmyfritzcloudjiffyalwaysdatasells-itsquaresbroke-itazurefddattolocalat-band-campmeinforumfamilydsazurestaticappsdefinimabplaceddnsaliasdynaliasnow-dnsblogdnsroutingthecloudendofinternetdsmynasakamaiedgemymediapcadobeio-staticakamaiedge-stagingakamaihd-stagingddns-ipprivatizehealthinsurancelive-onkrellianschokokeksmassivegridmysecuritycamerarackmazeserveminecraftfrom-azis-a-geekakamaizedmoonscaleoffice-on-theusgovtrafficmanageradobeioruntimeedgekey-stagingreserve-onlinechannelsdvrdnsdojousgovcloudappcdn77-sslapps-1and1podzoneazurewebsitesdynathomescaleforceyandexcloudvusercontentisa-geekcdn-edgescoaemalcesappwriteazimuthtlonarvobuiltwithrocketnoticeablestorecomwebrecnetperotherfirminfoartslgdloncogoiltdorgmilcolcomplcschgenngonetedugovbiznamefirmmobiacincoorgmilcomnomwebgobnetintedubizinfocomyspreadshopdemongovtransurl123websitehosting-clusterkhplaycistrongsnesosvalervålerxn--vler-qoaossandeheroysandeherøybøboheroyherøyxn--hery-iraxn--b-5gavalerbøboxn--b-5gasandesandexn--hery-iraxn--vler-qoavålerhåreålaahavaofsfvfhlolnlalrlhmfmtmahcostntbuåstrmreigersundmyspreadshopgálsáeidsvolltingvollgildeskalflorøvadsøvardøvanylvenxn--bhccavuotna-k7astrandaxn--kvnangen-k0axn--sknland-fxaxn--mosjen-eyarakkestadhyllestadnannestadvevelstadvaapstenordre-landsondre-landsøndre-landtjieltexn--vrggt-xqadsør-aurdalsor-aurdalheradstordmoldefordeførdeseljefedjeryggehemnexn--krehamn-dxasognegranesøgnebrynetjomevallebykletokkegiskedovretjømehobølvoldasaudatolgasømnaviknadønnasomnadonnatranafrananesnaraumasmolatrænafrænalesjasmølaørstaorstahitrafloraaukraloppafrøyarissasnasahalsagalsaromsaraisaráisafroyasnåsagronghobolfjelltydalårdalardalaskimharamkraanghkekråanghkesorumbarumhurumbærumsørummodumsálátbálátfrognbjugnvåganvagangulenskienløtenlotenstrynvefsnxn--merker-kuaskaunsveiobømlobomloskjåkvardoflorovadsosalatbalatsálatklæbuklabuselbubarduulvikskjakklepprisørxn--nttery-byaeflåeidflahofmilgolholsellomskifetvikdepvgsfhsaskerrisorhamarasnesåsnesrørosrorosxn--slat-5namasoynaroyvaroyluroydyroyaskoyradoyandoyrodoymeloyradøyandøyrødøymeløyaskøylurøydyrøymåsøyværøynærøyhoylandethøylandetdivtasvuodnalørenskoglorenskognesoddtangenxn--tjme-hraxn--smla-hraxn--stjrdal-s1aunjargalillehammerunjárgaxn--hamary-fyadavvenjargaxn--bearalvhki-y4a123hjemmesidegjerdrumxn--brnnysund-m8acxn--tnsberg-q1axn--mlatvuopmi-s4axn--snsa-roaxn--skierv-utaxn--brum-voatysfjordkvafjordeidfjordkvæfjordsongdalenmjondalenmjøndalenxn--gls-elackragerogáŋgaviikagangaviikasørreisasorreisasør-varangersor-varangerxn--risr-iraskiervaxn--frna-woaxn--trna-woakvinesdalleksvikleirvikrøyrvikroyrviksvelvikvenneslaevje-og-hornnessandnessjøenmarnardalvindafjordsandefjordenebakksnillfjordullensvangxn--trany-yuabrønnøysundnamsskoganaustevollxn--stjrdalshalsen-sqbnord-aurdalnord-frontrøgstadtrogstadgrimstadflakstadgjerstadxn--sandy-yuaxn--leagaviika-52bnore-og-uvdalvegarsheixn--rlingen-mxaxn--ggaviika-8ya47hvegårsheikarlsoykvitsoymasfjordenhamaroyinderoyosteroydavvenjárgasauheradguovdageaidnuxn--vre-eiker-k8abronnoysiellakkrødsheradkrodsheradkvinnheradbrønnøyxn--mtta-vrjjat-k7afxn--lrenskog-54akvitsøyvárggátkarlsøyosterøyinderøyhamarøybronnoysundxn--aurskog-hland-jnbbahccavuotnabáhccavuotnagiehtavuoatnastor-elvdalmidtre-gauldalxn--gildeskl-g0akarasjokevenassixn--bievt-0qaxn--yer-znalebesbynessebyxn--hbmer-xqamalselvmålselvxn--unjrga-rtamøre-og-romsdalmore-og-romsdalhareidmelandørlandorlandstrandålgårdsolundalgardafjordåfjorddielddanuorrikautokeinoxn--stre-toten-zcbskodjeaejriestangeliernebamblestokkefauskesnåasesnaasekongsvingerlangevagberlevagxn--flor-jrahattfjelldalostre-totenøstre-totenvestfoldxn--mely-iraálaheadjualaheadjunordreisaxn--troms-zuaxn--lgrd-poacporsangerflatangerstavangerleikangerbremangersamnangergieldakarasjohkaxn--rdy-0nabfrostautsirasnoasatromsaxn--sr-aurdal-l8aflekkefjordjølsterjolsteraremarkhedmarknååmesjevuemienaamesjevuemiexn--vard-jrarollagmeråkermerakerorskogørskogxn--bdddj-mrabdákŋoluoktaxn--osyro-wuaaknoluoktatrysilskjervøymandaljondalbindalrindalmeldalsuldalorkdalsigdalalvdallærdalhurdalsirdalverdallerdallardaloppdalåseralaseralhadselkragerødivttasvuotnaoverhallasteinkjerxn--hnefoss-q1askedsmokorsettromsøxn--dyry-iravestre-totenmuseumxn--sandnessjen-ogbrahkkeravjufylkesbiblbájddarbajddarxn--laheadju-7yarennesøyxn--koluokta-7ya57hxn--hgebostad-g3aleirfjordstorfjordbalsfjordbåtsfjordbatsfjordmuosátbievátloabátkárášjohkanøtterøyxn--mjndalen-64anordkappláhppilahppialstahaugsiljanverranrøykenroykenhaldenlyngenbergenhortenhønefosshonefosstroandinbeiarnvarggatosoyroosøyrotromsoidrettmuosatbievatruovatloabatvoagattynsetnessetxn--indery-fyaskánitskanitraholtråholtxn--ystre-slidre-ujbandebusarpsborgbearduxn--karlsy-fyahordalandjorpelandjørpelanddeatnuringsakersør-odalsor-odalxn--slt-elabringerikeaudnedalnittedalnissedalhemsedalslattumsurnadalxn--blt-elabelverumstjørdalnaustdalhjartdalgjøvikfyresdalhasviknarviklarvikgjovikmalvikgamviklenvikporsgrunnstjordalengerdaldrobakdrøbakxn--msy-ula0hvestvagoyxn--vgan-qoaxn--ryken-vuaxn--lten-graxn--stfold-9xaxn--hpmir-xqaxn--lury-iramálatvuopmimalatvuopmitysværkirkenesbirkenesmoskenesbáidárxn--fjord-lraxn--rdal-poabahcavuotnabáhcavuotnaxn--frde-gralindåsbearalvahkixn--hobl-iraráhkkerávjuxn--loabt-0qavågåáltábodøsundlundraderådeetnetimeholeauregrueoddavagavegaranatanaarnasolasulaaltalekafusavangbergkvamåmliamlibokntinnroangranosenoslobodorøstroststatåmotamotivguprivøyeroyerliermossvossxn--nvuotna-hwalusterlunnermarkerhábmerhabmerhvalerfjalerxn--rholt-mratysvarbaidarfitjargaularhápmirhapmirmelhusfosnesøksnesoksnestysneshemnesevenesflesbergeidsbergtonsbergtønsberglindasxn--sndre-land-0cbnamsosxn--srum-graøystre-slidreoystre-slidrevestre-slidretrondheimbalestrandxn--langevg-jxaaustrheimxn--skjk-soavagsoyaveroysandoykarmoyfinnoytranoyvestbytranbysykkylvenxn--hyanger-q1aspjelkavikandasuoloxn--fl-ziaxn--drbak-wuastathellexn--sr-varanger-ggbtelemarkxn--bhcavuotna-s4axn--porsgu-sta26fčáhcesuolocahcesuoloakrehamnåkrehamnsandøykarmøyfinnøytranøyvågsøyaverøynamdalseidxn--lesund-huabadaddjaxn--vegrshei-c0axn--btsfjord-9zagildeskålporsanguxn--trgstad-r1anávuotnanavuotnahammerfestxn--sgne-graxn--brnny-wuacibestadharstadnarviikaevenáššivestnesgjemnessandnesagdenesrennesoyxn--avery-yuaxn--tysvr-vrabearalváhkikongsbergspydebergrandabergxn--andy-iradavvesiidaxn--krdsherad-m8aporsáŋgufredrikstadbjerkreimringeburennebuaurskog-holandnotteroyxn--vgsy-qoa0jxn--rmskog-byaskierváivelandbyglandfrolandaurlandforsandxn--bjddar-ptamidsundålesundalesundfetsundfarsundovre-eikerøvre-eikerakershusxn--moreke-juasørfoldøstfoldostfoldsorfoldhøyangerhoyangerlevangerorkangertanangerxn--vestvgy-ixa6olillesandulsteinxn--rennesy-v1agranvinskjervoyxn--klbu-woalavagisxn--h-2faxn--ryrvik-byakafjordkåfjordseljordfolkebiblxn--gjvik-wuajevnakerxn--kfjord-iuabudejjuxn--kranghke-b0axn--davvenjrga-y4axn--rland-uuaxn--ldingen-q1axn--mlselv-iuaxn--rady-iraxn--linds-prabrumunddalxn--ygarden-p1amo-i-ranaeidskogrømskogromskoghjelmelandxn--finny-yuaxn--sr-odal-q1axn--skjervy-v1aballangenkvanangenkvænangengratangenxn--hmmrfeasta-s4acvossevangensuohkanxn--rde-ulaxn--mli-tlaxn--ksnes-uuanordlandskanlandskånlandsortlandfuoiskuxn--rros-graxn--hcesuolo-7ya35bxn--eveni-0qa01gagaivuotnagáivuotnaxn--seral-lradrammenmodalenmosjoenjan-mayentorskensteigengloppenxn--snes-poamatta-varjjatxn--sr-fron-q1aomasvuotnajessheimbådåddjåxn--krager-gyaxn--kvfjord-nxaxn--asky-iraxn--snase-nraxn--bidr-5nacholtålenxn--vads-jraxn--jlster-byamosjøenxn--rst-0nastavernxn--ostery-fyaxn--oppegrd-ixaxn--sknit-yqaxn--risa-5naoppegårdskiptvetrendalenholtalenxn--mot-tlaxn--lhppi-xqaxn--holtlen-hxaxn--srreisa-q1akopervikxn--muost-0qaxn--bmlo-grahokksundkvalsundegersundxn--karmy-yuaullensakerxn--hylandet-54axn--kvitsy-fyaxn--bod-2nalangevågberlevågkristiansandxn--rsta-frahornindalstjørdalshalsenstjordalshalsensandnessjoenhámmárfeastaxn--lrdal-srasør-fronsor-fronnord-odalkristiansundmátta-várjjatvestvågøynesoddennotoddenbuskerudøygardenoygardensalangenlavangenralingenrælingenlodingenlødingenleaŋgaviikalaakesvuemieleangaviikauenorgexn--srfold-byaaskvollxn--rskog-uuaxn--nry-yla5gxn--vry-yla5ghammarfeastaxn--rhkkervju-01afxn--givuotna-8yakommunekrokstadelvanedre-eikerhagebostadhægebostadxn--berlevg-jxakviteseidxn--s-1faxn--l-1faxn--nmesjevuemie-tcbafuosskomoårekemoarekexn--lt-liacxn--jrpeland-54asvalbardoppegardholmestrandtvedestrandsogndalsokndalarendalsunndalfolldalxn--krjohka-hwab49jlyngdaletnedalnorddalsaltdalgausdalskedsmovaksdalgjesdalstordalxn--frya-hraaarbortedrangedalxn--smna-graaurskog-hølandxn--vg-yiabtjeldsundhaugesundlindesnesxn--mre-og-romsdal-qqbxn--dnna-gradyntmpheremerseineshacknetenterprisecloudmineaccomaorimāoriorgmilcriiwigennetschoolhealthkiwigovtgeekxn--mori-qsacloudnsparliamentcomedorgcompronetedugovmuseumwebsitekinservicebarsywebsitebuildereerobookheimdnseero-stagetechcrscsslorigingohomecdbedeeeiemesecabgngilnlalplchfisiincnnoroptatitmtltruauhulumkdkukskjplvtrgrfrkrhrusesismycynzcznetinteduassoososcloudstgbetaaezaeuhkusjswzhatenadiarycdn77hoptozaptois-a-knightmyftpno-ipjpnddnssdpdnsspdnsbarsysweetpepperis-a-bruinsfanis-very-sweetservegameis-a-soxfanhomelinuxcdn77-secureservebbsmisconfusedwebredirectblogsitefreedesktopcouchpotatofriestoolforgeaccesscamis-lostreadmyblogsmall-webfedorapeopleserveftpis-a-celticsfaniptimemywirepotagertwmailin-dslsellsyourhomeread-booksfreeddnscable-modemis-savednflfanufcfanmlbfanstuff-4-saleendoftheinternetin-vpnmy-firewallhomeftpis-localis-a-chefboldlygoingnowherewebhopselfipkicks-assroxatunkcamdvrfedoraprojectgotdnsdvrdnsdyndnspubtlspimientahomeunixdontexistfedorainfracloudwmflabsfspagesbmoattachmentsteckidsfamilydsdnsaliasdynaliasnow-dnscloudnsdoomdnsduckdnsblogdnshomednsroutingthecloudendofinternetdsmynasip-dynamicpoivronhttpbinmyfirewallis-very-evilmysecuritycamerais-a-linux-userwmcloudis-a-geektuxfamilyis-a-candidatedoesntexistis-very-badhobby-sitegame-hostaltervistais-foundis-a-patsfandnsdojohepforgepodzonedynservcollegefanis-very-goodfrom-meis-very-niceisa-geeknerdpolacmedsldingorgcomnomgobabonetedugintapleskaemhlxmyboxrockyprvcydeuxfleurssolidresvibekitprodomgspdnscodebergheyflowstatichostlinkyhostmymagicblacktopsorgmilcomnomgobneteduorgcomeduiorgmilcomngonetedugovcloudns1337ngrokacorggogfamcomwebgobnetedugokgopgkpgovgosbizpasaugumicsopozpapuwmwsrprusiskwpspkppspkmpspokeoiawsawifoumsdnskokwpmuppuppsppiwwiwoowuzswkzoschrzpisdnwzmiuwwitdpssewsseumigugimoirmpinbwinbwiihupporzgwgriwupowwskrwioswuozstarostwokonsulattmpccopruszkowmyspreadshopostrodakartuzyopolegminamediaustkazgorajgoraolawailawalomzawloclradombytomjaworznotargilubinkoninzagantorunkutnokepnonakloczestsopotsanokturekplockslasksklepzarowlukowmedaidgdaorgmilrelcomnomatmgsmartneteduelkgovwawsossexbiztgorysejnytychypomorzeboleslawiechomesklepsdscloudunicloudzakopanelegnicarawa-mazbydgoszczswidnikkrasnikwloclawekbielawamragowograjeworealestatebeskidykaszubymalopolskaprzeworskswiebodzinlecznadfirmaszkolawarmiagdyniamiastakazimierz-dolnymalborkswidnicadlugolekaostrolekapodlasieelblagtravelsimplesitezachpomormielecszczecinnieruchomosciwalbrzychlezajsklublinbedzinpoznanwielunmielnooleckostarachowicedkontopowiatwroclawrybniksuwalkileborkslupskgdanskostrowwlkptarnobrzegtourismwegrowkrakowglogowyou2pilanysamailwrocinfoagroautobeepshoppriviqhslapypiszlodzcfolksecommerce-shopmazurypulawyskoczowrzeszowpomorskiezgierzkaliszolkuszlowiczostrowiecsosnowiecmazowszewodzislawbialowiezazgorzeleckatowicepabianicejelenia-gorawolominkarpaczsieradznowarudaczeladzkonskowolaskierniewiceswinoujscieturystykabieszczadycieszynketrzynolsztynbialystokbabia-goraprochowicewarszawastalowa-wolapolkowicegorlicegliwiceponiatowalimanowalubartowaugustowkobierzyceopocznognieznoszczytnokolobrzegshoparenapodhalebielskoklodzkostargardcoshipatwithplayitownnamecoorgnetedugovacorgcomproestnetedugovbiznameislaprofinfoprodrechtngrokmedaaaacacpaenglawjurbarenterbarsykeeneticavocatacctcloudnsorgcomsecplonetedugov123paginaweborgcomnetintedugovnomepublidkinbarsygovx443cloudnsorgmilcomnetedugovcooporgmilcomschnetedugovnamecomcannetlibassoaemclantmcontstoreorgcomnomrecwwwbarsyfirminfoshopartsv6stackitmyddnswebspacelima-cityacincooxorgedugovbarsybrendlyhbvpsvpsspectrumlandinghostingacppmordoviamcprecbgorgmilcomspbnetintedumsknovgovbirrasmcdirmytismircloudvladimirnalchikadygeyamarinepyatigorskmyjinobashkiriaeurodirvladikavkazna4ugroznykustanaikalmykiacldmaildagestaniransmbuildcloudcanvaliaravalrwxwixdevelopmentappwritemigrationneedleverceldatabasestackitcodereplravendbsanityonporterlovableaccoorgmilnetgovcoopmedorgcompubschnetedugovservicemecomygovorggovtvmedorgcomnetedugovinfoedgfacbmlonihkutwpsryxzbdtmacfhppmyspreadshopbrandpartiorgcomfhvpress123minsidaitcouldbeworlanbibkommunalforbundfhskiopsyskomvuxkomforbnaturbruksgymnloginlineorgcomnetedugovenscaledeuusentsurgebotdaorgmilcomnetgovnowteleporthashbangbearlyplatformlovablebarsyshopwarebasehoplixbarsyonlinemsf5gitpagewawamscofigma-govgreybullcaffeinefigmacanvaceerosoltstscwputernippybarsysupportchatgptsquareomniweopensocialcpanelplaycodenotionnovecorewpsquaredpreviewjelecyonbyensrhtklivfastvpspieboxconvexmedusajsjouwwebheyflowplatformshdocsflowyloginlinemadethissourcecraftclouderaorgorgcomartedugouvunivmeorgcomnetedugovsurveysstatichfheiyumanusxs4allprojectmyfastubervibehostapp-ionosdeployagentmecoorgcomschnetedugovbizcncostoreorgmilcomneteduembaixadaconsuladokiraranohoprincipesaotomeheliohobarsystorebaseshopwaresellfyaisanityabkhaziavologdamordoviapenzalenugsochinavoiexnetspbmsknovnorth-kazakhstanashgabadkareliaarmeniageorgiavladimirnalchikivanovobukharaadygeyakhakassiakalugakrasnodarjambylaktyubinsktroitskbryanskobninskkurganazerbaijanpokrovskbashkiriatselinogradvladikavkazmurmansktulatuvamangyshlaktashkentchimkentgroznykaragandatermezarkhangelskkustanaikalmykiabalashoveast-kazakhstankaracoldagestantogliattibarsyredorgcomgobedumirenaccoorgjelasticdiscoursecleverappsschacmiincogoornetonlineshopcogoorgmilcomwebnicnetintedugovbiznametestcoorgmilcomnomnetedugovorangecloudpersoindorgcomfinnatnetgovensmincomtourismintlinfox0611orgmilcomnetedugovquickconnectvpnplusnettprequalifymeaddrmyaddrntdllwadlnctvavdrk12orgmilpolbeltelcomwebgennetedutskkepgovbbsbiznameinfocoorgmilcompronetedugovbiznameinfobetter-thanworse-thansakurafromdyndnson-the-webmymailerorgmilurlcomneteduidvgovmydnsgameclubebizmeneacsccogotvorhotelmilmobiinfovodteiflgplkmsmsbcckhincndnvncoztltmkckppzpdprvcvkvlvcrkrkscxuzchernovtsyrivneyaltaodesavolynrovnolutskltdinforgcomnetedugovbizvinnicazhitomirternopilpoltavakropyvnytskyizaporizhzhiasevastopolsebastopoluzhgoroduzhhorodkharkovkharkivvinnytsiakhmelnytskyizaporizhzhecrimeaodessazhytomyrnikolaevcherkassydonetskluganskluhanskkirovogradivano-frankivskchernivtsikrymkievkyivlvivsumyzakarpattiamykolaivcherkasychernigovkhersonchernihivdnipropetrovskdnepropetrovskkhmelnitskiyneacsccogoorusorgmilcomedugovmyspreadshopno-ipbarsybarsyonlinelayershiftnh-servretrosnubapicampaignservicelugaffinitylotteryweeklylotteryraffleentrygluglugsmeaccoindependent-inquestnimsitecopropymntltdorgplcschnetgovnhsbarsyindependent-commissionindependent-reviewpolicepublic-inquiryindependent-panelconnhospindependent-inquiryroyal-commissionoraclegovcloudappscck12libaws-govccphxcclibpvtparochchtrcck12libcceatonk12coglibtecgendstmusann-arborwashtenawcck12glghcck12sealibforksolympiabainbridge-islkeyporthoquiamyarrow-pointcentraliaport-townsendsequimport-ludlowrentonsilverdalebremertonredmondsheltonbellevueport-orchardport-angeleskingstonchehalisaberdeengig-harborseattlepoulsboidmdndsddemenegacalamaiavawapailalflnmdcncscohnhmihiviwiriinmntnmocoutvtctmtgunjokakwvnvprarorasmskstxwynykyazisadninsnngosrvis-byservernamepointtoenscaledland-4-salefreeddnsstuff-4-saleazure-apinoipdatabricksappscloudnsgolffanheliohostazurewebsitesgvorgmilcomgubneteducoorgcomnetd0egvorgmilcomnetedugovmydnsiacostoree12orgmilcomnomwebgobbibrectecnetintedugovraremprendefirminfoartseducok12orgcomnethidnsadidacaionioapsonlahanamhanoicamauhueorgcompronetintedugovbizbacninhtayninhhoabinhnamdinhtravinhhaiphongvinhlonghaiduongquangnamquangtrithuathienhuequangninhbacgianghaugiangquangbinhsoctrangbentrethanhphohochiminhdanangkontumhatinhkhanhhoathanhhoahealthgialailaocaiyenbaibackanngheanlonganphuyenphuthocanthodaklakdongnainameinfovinhphucdongthapkiengiangtiengiangquangngailaichaulangsonlamdongdaknonghagiangangiangcaobangbinhduongninhthuanbinhthuanbaclieuthaibinhninhbinhbinhdinhtuyenquanghungyenbaria-vungtauthainguyendienbienbinhphuocschbizputerorgcomnetedugovcloud66advisormypetsdyndnsxn--8dbq2axn--4dbgdty6cxn--5dbhl8dxn--hebda8bxn--80auxn--d1atxn--c1avgxn--o1acxn--o1achxn--90azhxn--55qx5dxn--uc0atvxn--od0algxn--wcvs22dxn--gmqw5axn--mxtq1mxn--12c1fe0brxn--h3cuzk1dixn--12co0c3b4evaxn--12cfi8ixb8lxn--o3cyx2axn--m3ch0j3axn--j1adpxn--90amcxn--90a1afxn--h1ahnxn--j1ael8bxn--h1alizxn--c1avgxn--j1aefxn--80aaa0cvacxn--41acaffeineexeopentunnelbotdashtelebitorgtmaccoagricorgmilnomwebnicngonetaltedugovlawnisschoolgrondaraccoorgmilcomschnetedugovbizinfoprg1-zeropstritonstackitlimazeropsaccoorgmilgovяспборгкоммскбизмирсамаракрымсочиакодпроргобрупрצהלממשלישובאקדמיהองค์กรธุรกิจรัฐบาลศึกษาทหารเน็ต教育網絡組織公司政府個人닷넷한국澳门新闻澳門联通家電嘉里招聘通販닷컴삼성コムგეбгрфеюadcdbdgdidmdsdtdaebedeeegeiejekemenepereseveyegabacalamanauavapaqasazacfbfafgfnfpfwftfbgcgagggegkgngmgsgpgvgtgugilmlnlalclglplsltlhmimjmkmmmomambmcmdmfmgmzmpmsmtmgbbblbsbecccacnclcmcvctcscmhkhghchbhthphshlinikifigiaibicivisikninhnmncnbngnsnpnvntnjoionomobocoaofodorosotoptstttytatbtetgtithtmtltrusuvuaucueuguhulumunufjdjbjtjsjlkmkhkfkdkcktkukskpkgpmpnpkpjpgqaqmqiqsvtvcvbvmvlvrwpwtwzwbwcwawgwkwmwtrsrprgrfrercrbrarnrmrlrkrirhrwsusrssspsgsesbsaslsmsissxmxaxcxuypysylymykygybycyuztzsznzmzkzdzczbzazελευ世界台灣购物公益点看臺灣网络書籍在线网站手机机构大拿游戏信息台湾谷歌慈善商标香港中国餐厅网址中國商城食品微博政务移动集团公司八卦商店健康网店政府时尚佛山中信娱乐广东企业homedepotengineeringاماراتrepublicankuokgroupversicherungchannelcitadelxn--pgbs0dhxn--b4w605ferdstatebankwebsitexn--mgb9awbf亚马逊淡马锡alibabaxn--ngbc5azdxn--mgbbh1axn--45br5cyltoshibabuildworldcloudtradeguideplacespacedancemoviephoneprimesmilebiblestyleappleazurestoreskypegripexn--l1accdrivelottehorsehouseleasechasereisestadahondaomegaaetnaamicaninjanokiamediadeltavodkaedekaosakapizzaslingemailgmailtirolshelltmallfinallegaltotalhotelamfamforumrehabmusicciticricohcoachwatchboschearthfaithirishmiamiarchidubaiguccipraxiみんなストアセールcanonsalononionnikonepsonkoelngreensevencrownikanoradioaudioweiboglobopromogalloyahoociscorodeovideomangobingotokyovolvolottokyotophotosmartsportquesttrusthyattjetztadultcymrubaidutushuxn--kprw13dubankclickblackmerckgroupsharpcheapnowtvxn--h2brj9cקוםհայоргсрбмонкомбелмкдқазрусукрمصرقطرعربكومdadcfdmedwedredphdthdbidpidkrdmsdltdiceonewmeglemoerwecfageacbanbambaaaammakianraspacpaaxawtfbcgaegongingaigvigorgdogdhlmilrilonlaolloluoljllcalgalnflafltelsrlfrllplkimibmcamcombommomifmabbjcbscbwebcabnabtabmlbpubabcbbcnecincpncllcstcwtcpwcnyckfhbzhovhmoiskiobisbitcifyituipinvinwinxincbnbcnmanfangdnmenrenkpnmtnyunrunfununobiojioriohbogmofooboooooacoecoceongoproartistottnttbbtcateatlatvetpetbetnethktmitfitintjothotgotdotbotprueduicujnjyouinknhktdkappsapgapmapdnptopgopllpjmpzipvipripesqtrvdtvitvdevmovgovhivnrwlawsewnewbmwwownowhowdvrftrmtrsfrbarcartvscrseusawsupsubssbsadsddsldssasbmsmlsxxxboxfoxgmxtjxsextaxbuyflydiysoyjoyskypaydaygayxyzanzbizwebersenerpokerlameractortatarsolarລາວคอมไทยtourslocusnexuslexusgiftsbeatsboatspartspressglassswissकॉमनेटtiresgivescodeshomesgamestunesshoescardswalesloansvegastoolsdealsautosparisファッションworkssucksrocksxeroxforexfedexpartylillymoneystudyrugbytoraytoday中文网xn--unup4y天主教飞利浦新加坡enterprises我爱你嘉里大酒店christmasxn--fct429kholdingsxn--8y0a063axn--mgbx4cd0ablifestyleabogadoallstatenetbankكاثوليكxn--s9brj9cxn--gk3at1ebestbuycharityxn--55qx5dmicrosoftpropertybasketballhomegoodscorsicajewelrygallerygrocerysurgerycountrybrusselsverisignferreroxn--czr694bhdfcbankcommbanksoftbankپاكستانپاکستانnextdirectالسعوديهالعليانxn--h2brj9c8cxn--80adxhksshikshaxn--mgbai9azgqp6jcuisinellabarclayscatholicxn--kpry57dcompanyxn--xhq521bblackfridayxn--mgba3a3ejtsandvikxn--d1acj3bacademydownloadمليسياxn--j1amhxn--w4r85el8fhu5dnraipirangaathletaxn--fhbeixn--mgbqly7cvafrzuerichxn--c2br7gஇலங்கைcontractorsxn--io0a7igraphicsinsurancetemasekxn--xkc2al3hye2amotorcyclesphotographydirectoryplumbingxn--vhquvclothingtrainingcleaningwilliamhilllightingxn--mgba3a4f16ashoppingcateringeducationokinawapicturesventuresproductionsxn--9et52uwalmartഭാരതംsupportrealestatecapitalonexn--nqv7fs00emaauspostfloristdentistxn--qxamgodaddybradescobargainsmitsubishikerryhotelsxn--9dbq2axn--3pxu8kimmobilienxn--fjq720axn--mgbtx2bholidaymckinseymadridbusinessbuildersxn--4gbrimмоскваالسعودیةcoffeedegreelacaixapartnersalsaceofficeabbvievoyageorangegeorgeonlinechromemobilekindlegoogleoraclecircleschulesecureinsurexn--mgba7c0bbn0aestatexn--mgbc0a9azcgcruisehangoutxn--vuq861bxn--42c2d9arexrothfirestoneuniversityxn--nnx388alifeinsuranceextraspaceонлайнvermögensberatersoftwarexn--fiqs8sxn--mgbab2bdxn--w4rs40ltiendaभारतम्africatoyotaotsukasakuracameracreditcardnagoyaconsultingnetworktheatermonsterprogressivepioneerxn--55qw42gracingdatingvotingvikinglivinggivingxn--bck1b9a5dre4cbrotherweatherjoburgفلسطينlplfinancialxn--clchc0ea0b2g2a9gcdfutbolschoolsocialglobaldentalwoodsidechanelairtelmatteltravelrealtorwebcamstreamభారత్unicomalstomxn--nodexn--6frz82gmuseumfurniturexn--rvc1e0am3exn--mix891faccenturexn--11b4c3dismailineustardiscountquebeccomsecclinicservicesxn--y9a3aqxn--c1avgswatchchurchsearchالاردنmarketingcontacthealthmonashshoujisanofitaipeiamericanexpresssuzukiアマゾンクラウドポイントbhartiグーグルxn--mgberp4a5d4armemorialxn--1qqw23alondonmormoninstitutevisionbostonnortoncouponmaisonamazonvirginberlindesigndurbanolayannissananquanhitachikaufengardenreisenbayerntechnologydatsunxn--90a3aclatinocasinostudiophysioxn--ngbe9e0apharmacytattootaobaoaramcoexpertreportabbottdirectselectimamatfairwindspictettargetmarketintuittravelersinsurancecreditdupontryukyusuppliesxn--tckwebnpparibasschmidtmerckmsdyodobashirestaurantbridgestonecricketxn--fpcrj9c3dbostikbroadwayattorneylefrakemerckxn--fiq228c5hscareersfarmerswinnersflowersxn--wgbh1cguitarsxn--54b7fta0ccxn--p1acfmakeupgalluplandroverxn--kcrx77d1x4agoldpointbauhausxn--mgbayh7gpahiphopplaystationxn--mgba3a4fraxn--eckvdtc9dhyundaixn--gckr3f0fistanbulticketsmarketsflightschintaireviewsxn--3e0b707ewindowsxn--fiqz9sfinancialxn--fzys8d69uvgmابوظبيdiscoverreviewবাংলাxn--5su34j936bgsgmoscowobserverapartmentsдетиارامكوсайтeurovisionxn--i1b6b1a6a2exn--xkc2dl3a5ee0hتونسموقعبارتڀارتشبكةعمانبيتكعراقreadkredbondlandbandfundfoodprodgoldfordtubecafesafelifeggeeieeefreefagepagegugezonewinememenamegamesaleablebikenikelikecarecbreherefiresaveloveliveblueartedatesitevotecaseluxebofamodaltdaasdatiaayogasinavanashiaasiajavabbvatevavivadatazaraarpacasavisasncfprofmaifsurfgolfdvagsongbingpingwangkpmggoogblogpohlfailcooldellcalldeallidlsarlfilmteamroomfarmimdbarabclubhdfcicbchsbcgmbhrichtechfishdishcashminiernikddiaudiwikimobitaxicitikiwidesiqponskinloanakdnwienopenporncerntownimmolimoolloinfonicofidolegosaxozeroaerovivoautovotomotofastbestresthostpostnextlgbtchatseatgiftmeetdietreitmintrentgentspotscotguruitausohumenucyoubanklinkpinkdclktalksilkbookseekworkrsvpaarpjeepshopcoophelpcamppccwshowbeerstarruhrflirweirhaircarsparsjprshausplusnewstipstoysjobskidsfanspicsdocsxboxamexsexynavycitysonyarmyallybabyplaydeliverybuzzgbizlamborghiniphilipsලංකාಭಾರತfitnessexpresslanxesspfizercenterwalterlawyersoccercareerkosherbrokerlockerdealerdoctorauthorxn--mgbqly7c0a67fbcvermögensberatungjaguarxn--pssy2uxn--hxt814eflickrrepairrogersairbusxn--mgbai9a5eva00beventsyachtsxn--t60b56aভাৰতভারতभारतभारोतviajeshermeshughesxn--j1aefसंगठनvillasଭାରତclaimshotelsભારતzapposphotosjuegoscondostatamotorsgratistennisਭਾਰਤtkmaxxtjmaxxschaeffleryandexxn--80aswgrealtysafetybeautyluxuryxn--3ds443gsupplyfamilyxn--o3cw4hhockeysydneyxn--90aenissayalipayenergycomputeragencyxn--rovu88b電訊盈科xn--gecrj9cstatefarmaccountantaquarelleolayangroup香格里拉xn--p1ai组织机构xn--1ck2e1bxn--mgbt3dhdschwarzموريتانياabudhabinowruzkomatsufujitsuhospitalxn--80asehdbxn--mgbtf8flxn--j6w193gxn--yfro4i67oprudentialxn--flw351ecruisescoursesrecipesxn--e1a4cferrarixn--ses554gxn--wgbl6awatchesstaplessinglesxn--mgbcpq6gpa1axn--otu796dpropertiescreditunionxn--mgbah1a3hjkrdstockholmhisamitsuالسعوديةstcgroupdomainsoriginscouponsbloombergclubmedfroganslimitedxn--80aqecdr1aexposedinternationalequipmentbarclaycardxn--q7ce6axn--mgbi4ecexpprotectionassociatesconstructionxn--cck2b3bxn--45q11candroidfoundationישראלxn--mgbca7dzdocliniqueboutiqueengineerxn--qxa6asystemsfirmdalefashionauctionxn--nqv7finfinitirentalsreliancetradingweddingfishinghostinggentingbookingcookingxn--3hcrj9cgraingerxn--czrs0tdemocratsamsungyokohamaxn--h2breg3evexn--nyqy26alundbeckmelbournevacationssolutionsfrontierxn--vermgensberatung-pwbmanagementxn--cg4bkixn--mgb2ddeslincolnhamburgsandvikcoromantblockbusterairforcebarefootxn--4dbrk0ceinvestmentsfeedbackcommunityxn--ngbrxالبحرينdiamondsamsterdamhealthcareredumbrellaxn--mxtq1mxn--2scrj9cagakhanxn--mgbpl2fhкатоликcaravanசிங்கப்பூர்richardlimortgageamericanfamilyxn--fzc2c9e2cscholarshipssaarlandxn--imr513nvlaanderensamsclubgoodyearkitchenஇந்தியாweatherchannelallfinanzxn--kput3iالسعودیۃxn--90aisxn--efvy88hالجزائرxn--mgbaam7a8hexchangejpmorganxn--tiq49xqyjfidelitysecurityxn--mk1bu44cwanggouxn--fiq64bxn--6qq986b3xlxn--mgbbh1a71exn--80ao21amarshallsxn--5tzm5gtravelerspanasoniclatrobeyoutubeaccountantsxn--rhqv96gxn--cckwcxetdanalyticsxn--ygbi2ammxبازاربھارتسوريةorganicfreseniusسورياxn--9krt00axn--qcka1pmcxn--jlq480n2rgdeloittesciencefinancexn--jvr189mxn--30rr7yhomesensehotmailbaseballfootballleclercboehringerxn--q9jyb4cxn--mix082fاليمنهمراهpolitieسودانايرانایرانnetflixyamaxunxn--lgbbat1ad8jcollegestoragecapetowncolognekerrypropertiesxn--mgbgu82axn--ogbpf8flxn--czru2dwhoswhociprianilasallexn--g2xx48cforsalebanamexaudiblexn--vermgensberater-ctbxn--zfr164bericssonvanguardxn--45brj9cindustriestheatremarriottxn--3bst00mcomparexn--mgberp4a5d4a87gcapitaldigitalالمغربbarcelonashangrilaxn--d1alfcalvinkleinwwwcitysapporokawasakinagoyasendaikobekitakyushuyokohamackjp";
-    var rulesRoot = 668;
-    var exceptionsRoot = 672;
-    var charCodeAt = String.prototype.charCodeAt;
-    var numberOfNodes = nodeFlags.length;
-    var numberOfEdges = edgeLength.length;
-    var edgeOffset = new Uint32Array(numberOfEdges);
-    var edgeHash = new Uint32Array(numberOfEdges);
-    var wildcardEdge = new Int32Array(numberOfNodes).fill(-1);
-    for (let node = 0, offset = 0; node < numberOfNodes; node += 1) {
-      for (let edge = edgeStart[node]; edge < edgeStart[node + 1]; edge += 1) {
-        edgeOffset[edge] = offset;
-        const end = offset + edgeLength[edge];
-        let hash = 5381;
-        for (let i = end - 1; i >= offset; i -= 1) {
-          hash = hash * 33 ^ labelText2.charCodeAt(i);
-        }
-        edgeHash[edge] = hash >>> 0;
-        if (edgeLength[edge] === 1 && labelText2.charCodeAt(offset) === 42) {
-          wildcardEdge[node] = edge;
-        }
-        offset = end;
-      }
-    }
-    var matchNode = -1;
-    var matchStart = 0;
-    var matchEnd = 0;
-    function labelEquals(edge, hostname2, start, length) {
-      if (edgeLength[edge] !== length) {
-        return false;
-      }
-      const offset = edgeOffset[edge];
-      for (let i = 0; i < length; i += 1) {
-        if (labelText2.charCodeAt(offset + i) !== hostname2.charCodeAt(start + i)) {
-          return false;
-        }
-      }
-      return true;
-    }
-    function findEdge(node, hash, hostname2, start, length) {
-      let lo = edgeStart[node];
-      let hi = edgeStart[node + 1];
-      while (lo < hi) {
-        const mid = lo + hi >>> 1;
-        const value = edgeHash[mid];
-        if (value < hash) {
-          lo = mid + 1;
-        } else if (value > hash) {
-          hi = mid;
-        } else {
-          for (let e = mid; e >= lo && edgeHash[e] === hash; e -= 1) {
-            if (labelEquals(e, hostname2, start, length))
-              return e;
-          }
-          for (let e = mid + 1; e < hi && edgeHash[e] === hash; e += 1) {
-            if (labelEquals(e, hostname2, start, length))
-              return e;
-          }
-          return -1;
-        }
-      }
-      return -1;
-    }
-    function walk(hostname2, root, allowedMask) {
-      let node = root;
-      let end = hostname2.length;
-      let hash = 5381;
-      matchNode = -1;
-      for (let i = hostname2.length - 1; i >= 0; i -= 1) {
-        const code = charCodeAt.call(hostname2, i);
-        if (code === 46) {
-          const start = i + 1;
-          let edge2 = findEdge(node, hash >>> 0, hostname2, start, end - start);
-          if (edge2 === -1 && end !== start) {
-            edge2 = wildcardEdge[node];
-          }
-          if (edge2 === -1) {
-            return matchNode !== -1;
-          }
-          node = edgeChild[edge2];
-          if ((nodeFlags[node] & allowedMask) !== 0) {
-            matchNode = node;
-            matchStart = start;
-            matchEnd = end;
-          }
-          end = i;
-          hash = 5381;
-        } else {
-          hash = hash * 33 ^ code;
-        }
-      }
-      let edge = findEdge(node, hash >>> 0, hostname2, 0, end);
-      if (edge === -1 && end !== 0) {
-        edge = wildcardEdge[node];
-      }
-      if (edge !== -1) {
-        node = edgeChild[edge];
-        if ((nodeFlags[node] & allowedMask) !== 0) {
-          matchNode = node;
-          matchStart = 0;
-          matchEnd = end;
-        }
-      }
-      return matchNode !== -1;
-    }
-    function suffixLookup(hostname2, options, out) {
-      if (fastPathLookup(hostname2, options, out)) {
-        return false;
-      }
-      const allowedMask = (options.allowPrivateDomains ? 2 : 0) | (options.allowIcannDomains ? 1 : 0);
-      if (walk(hostname2, exceptionsRoot, allowedMask)) {
-        out.isIcann = (nodeFlags[matchNode] & 1) !== 0;
-        out.isPrivate = (nodeFlags[matchNode] & 2) !== 0;
-        out.publicSuffix = hostname2.slice(matchEnd + 1);
-        return true;
-      }
-      if (walk(hostname2, rulesRoot, allowedMask)) {
-        out.isIcann = (nodeFlags[matchNode] & 1) !== 0;
-        out.isPrivate = (nodeFlags[matchNode] & 2) !== 0;
-        out.publicSuffix = hostname2.slice(matchStart);
-        return false;
-      }
-      out.isIcann = false;
-      out.isPrivate = false;
-      const lastDot = hostname2.lastIndexOf(".");
-      out.publicSuffix = lastDot === -1 ? hostname2 : hostname2.slice(lastDot + 1);
-      return false;
-    }
-    var RESULT = getEmptyResult();
-    function parse(url, options) {
-      return parseImpl(url, 5, suffixLookup, options, getEmptyResult());
-    }
-    function getHostname(url, options) {
-      resetResult(RESULT);
-      return parseImpl(url, 0, suffixLookup, options, RESULT).hostname;
-    }
-    function getPublicSuffix(url, options) {
-      resetResult(RESULT);
-      return parseImpl(url, 2, suffixLookup, options, RESULT).publicSuffix;
-    }
-    function getDomain2(url, options) {
-      resetResult(RESULT);
-      return parseImpl(url, 3, suffixLookup, options, RESULT).domain;
-    }
-    function getFullDomain(url, options) {
-      resetResult(RESULT);
-      const result2 = parseImpl(url, 3, suffixLookup, options, RESULT);
-      return result2.domain === null ? null : result2.hostname;
-    }
-    function getSubdomain(url, options) {
-      resetResult(RESULT);
-      return parseImpl(url, 4, suffixLookup, options, RESULT).subdomain;
-    }
-    function getDomainWithoutSuffix(url, options) {
-      resetResult(RESULT);
-      return parseImpl(url, 5, suffixLookup, options, RESULT).domainWithoutSuffix;
-    }
-    exports.getDomain = getDomain2;
-    exports.getDomainWithoutSuffix = getDomainWithoutSuffix;
-    exports.getFullDomain = getFullDomain;
-    exports.getHostname = getHostname;
-    exports.getPublicSuffix = getPublicSuffix;
-    exports.getSubdomain = getSubdomain;
-    exports.parse = parse;
-  }
-});
-
 // node_modules/ipaddr.js/lib/ipaddr.js
 var require_ipaddr = __commonJS({
   "node_modules/ipaddr.js/lib/ipaddr.js"(exports, module) {
@@ -6085,11 +5056,11 @@ var require_syntax = __commonJS({
       if (!tokens.length) {
         throw syntaxError("Empty domain-spec");
       }
-      let last = tokens[tokens.length - 1];
-      if (last.expand) {
+      let last2 = tokens[tokens.length - 1];
+      if (last2.expand) {
         return;
       }
-      let literal = last.literal.replace(/\.$/, "");
+      let literal = last2.literal.replace(/\.$/, "");
       let dotPos = literal.lastIndexOf(".");
       if (dotPos < 0 || !TOPLABEL2.test(literal.substring(dotPos + 1))) {
         throw syntaxError(`Invalid domain-spec "${input}"`);
@@ -8629,15 +7600,15 @@ var require_dbcs_codec = __commonJS({
       this.nodeIdx = 0;
       return ret;
     };
-    function findIdx(table, val) {
-      if (table[0] > val) {
+    function findIdx(table2, val) {
+      if (table2[0] > val) {
         return -1;
       }
       var l = 0;
-      var r = table.length;
+      var r = table2.length;
       while (l < r - 1) {
         var mid = l + (r - l + 1 >> 1);
-        if (table[mid] <= val) {
+        if (table2[mid] <= val) {
           l = mid;
         } else {
           r = mid;
@@ -30036,7 +29007,7 @@ var require_libmime = __commonJS({
             return left2 + "__\0JOIN\0__";
           }
           return match;
-        }).replace(/(\?=)?__\x00JOIN\x00__(=\?([^?]+)\?[QqBb]\?)?/g, "").replace(/(=\?[^?]+\?[QqBb]\?[^?]*\?=)\s+(?==\?[^?]+\?[QqBb]\?[^?]*\?=)/g, "$1").replace(/=\?([\w_\-*]+)\?([QqBb])\?([^?]*)\?=/g, (m, charset, encoding, text) => this.decodeWord(charset, encoding, text));
+        }).replace(/(\?=)?__\x00JOIN\x00__(=\?([^?]+)\?[QqBb]\?)?/g, "").replace(/(=\?[^?]+\?[QqBb]\?[^?]*\?=)\s+(?==\?[^?]+\?[QqBb]\?[^?]*\?=)/g, "$1").replace(/=\?([\w_\-*]+)\?([QqBb])\?([^?]*)\?=/g, (m, charset, encoding, text2) => this.decodeWord(charset, encoding, text2));
       }
       getHex(c) {
         if (c >= 48 && c <= 57 || c >= 97 && c <= 102 || c >= 65 && c <= 70) {
@@ -30944,7 +29915,7 @@ var require_parse_dkim_headers = __commonJS({
 });
 
 // node_modules/mailauth/node_modules/tldts/dist/cjs/index.js
-var require_cjs2 = __commonJS({
+var require_cjs = __commonJS({
   "node_modules/mailauth/node_modules/tldts/dist/cjs/index.js"(exports) {
     "use strict";
     init_define_MAILAUDIT_BUNDLE();
@@ -31516,11 +30487,11 @@ var require_cjs2 = __commonJS({
     }
     function fastPathLookup(hostname2, options, out) {
       if (!options.allowPrivateDomains && hostname2.length > 3) {
-        const last = hostname2.length - 1;
-        const c3 = hostname2.charCodeAt(last);
-        const c2 = hostname2.charCodeAt(last - 1);
-        const c1 = hostname2.charCodeAt(last - 2);
-        const c0 = hostname2.charCodeAt(last - 3);
+        const last2 = hostname2.length - 1;
+        const c3 = hostname2.charCodeAt(last2);
+        const c2 = hostname2.charCodeAt(last2 - 1);
+        const c1 = hostname2.charCodeAt(last2 - 2);
+        const c0 = hostname2.charCodeAt(last2 - 3);
         if (c3 === 109 && c2 === 111 && c1 === 99 && c0 === 46) {
           out.isIcann = true;
           out.isPrivate = false;
@@ -31697,7 +30668,7 @@ var require_cjs2 = __commonJS({
       resetResult(RESULT);
       return parseImpl(url, 2, suffixLookup, options, RESULT).publicSuffix;
     }
-    function getDomain2(url, options) {
+    function getDomain(url, options) {
       resetResult(RESULT);
       return parseImpl(url, 3, suffixLookup, options, RESULT).domain;
     }
@@ -31714,7 +30685,7 @@ var require_cjs2 = __commonJS({
       resetResult(RESULT);
       return parseImpl(url, 5, suffixLookup, options, RESULT).domainWithoutSuffix;
     }
-    exports.getDomain = getDomain2;
+    exports.getDomain = getDomain;
     exports.getDomainWithoutSuffix = getDomainWithoutSuffix;
     exports.getFullDomain = getFullDomain;
     exports.getHostname = getHostname;
@@ -32574,7 +31545,7 @@ var require_contain = __commonJS({
         !options.once && !values.some((v) => v !== "");
       }
       const map = /* @__PURE__ */ new Map();
-      const patterns = [];
+      const patterns2 = [];
       for (const value of values) {
         Assert(typeof value === "string", "Cannot compare string reference to non-string value");
         if (value) {
@@ -32583,16 +31554,16 @@ var require_contain = __commonJS({
             ++existing.allowed;
           } else {
             map.set(value, { allowed: 1, hits: 0 });
-            patterns.push(EscapeRegex(value));
+            patterns2.push(EscapeRegex(value));
           }
         } else if (options.once || options.only) {
           return false;
         }
       }
-      if (!patterns.length) {
+      if (!patterns2.length) {
         return true;
       }
-      const regex2 = new RegExp(`(${patterns.join("|")})`, "g");
+      const regex2 = new RegExp(`(${patterns2.join("|")})`, "g");
       const leftovers = ref.replace(regex2, ($0, $1) => {
         ++map.get($1).hits;
         return "";
@@ -33260,13 +32231,13 @@ var require_lib3 = __commonJS({
           if (parenthesis) {
             throw new Error("Formula missing closing parenthesis");
           }
-          const last = parts.length ? parts[parts.length - 1] : null;
+          const last2 = parts.length ? parts[parts.length - 1] : null;
           if (!literal && !current && !inner) {
             return;
           }
-          if (last && last.type === "reference" && inner === ")") {
-            last.type = "function";
-            last.value = this._subFormula(current, last.value);
+          if (last2 && last2.type === "reference" && inner === ")") {
+            last2.type = "function";
+            last2.value = this._subFormula(current, last2.value);
             current = "";
             return;
           }
@@ -33281,8 +32252,8 @@ var require_lib3 = __commonJS({
             }
             parts.push({ type: "literal", value: current });
           } else if (internals.operatorCharacters.includes(current)) {
-            if (last && last.type === "operator" && internals.operators.includes(last.value + current)) {
-              last.value += current;
+            if (last2 && last2.type === "operator" && internals.operators.includes(last2.value + current)) {
+              last2.value += current;
             } else {
               parts.push({ type: "operator", value: current });
             }
@@ -35015,8 +33986,8 @@ var require_compile = __commonJS({
       };
       for (let i = 0; i < options.switch.length; ++i) {
         const test = options.switch[i];
-        const last = i === options.switch.length - 1;
-        Common.assertOptions(test, last ? ["is", "then", "otherwise"] : ["is", "then"]);
+        const last2 = i === options.switch.length - 1;
+        Common.assertOptions(test, last2 ? ["is", "then", "otherwise"] : ["is", "then"]);
         assert(test.is !== void 0, 'Switch statement missing "is"');
         assert(test.then !== void 0, 'Switch statement missing "then"');
         const item = {
@@ -35026,7 +33997,7 @@ var require_compile = __commonJS({
         if (!Ref.isRef(test.is) && !Common.isSchema(test.is)) {
           item.is = item.is.required();
         }
-        if (last) {
+        if (last2) {
           assert(options.otherwise === void 0 || test.otherwise === void 0, 'Cannot specify "otherwise" inside and outside a "switch"');
           const otherwise = options.otherwise !== void 0 ? options.otherwise : test.otherwise;
           if (otherwise !== void 0) {
@@ -39391,15 +38362,15 @@ var require_keys = __commonJS({
         }
         if (schema.$_terms.patterns) {
           const patternProperties = {};
-          for (const pattern2 of schema.$_terms.patterns) {
-            if (pattern2.regex) {
-              patternProperties[pattern2.regex.source] = pattern2.rule.$_jsonSchema(mode, options);
+          for (const pattern3 of schema.$_terms.patterns) {
+            if (pattern3.regex) {
+              patternProperties[pattern3.regex.source] = pattern3.rule.$_jsonSchema(mode, options);
             } else {
-              const isAny = pattern2.schema.type === "any";
+              const isAny = pattern3.schema.type === "any";
               if (isAny) {
-                res.additionalProperties = pattern2.rule.$_jsonSchema(mode, options);
+                res.additionalProperties = pattern3.rule.$_jsonSchema(mode, options);
               } else {
-                patternProperties[".*"] = pattern2.rule.$_jsonSchema(mode, options);
+                patternProperties[".*"] = pattern3.rule.$_jsonSchema(mode, options);
               }
             }
           }
@@ -39609,20 +38580,20 @@ var require_keys = __commonJS({
           }
         },
         pattern: {
-          method(pattern2, schema, options = {}) {
-            const isRegExp = pattern2 instanceof RegExp;
+          method(pattern3, schema, options = {}) {
+            const isRegExp = pattern3 instanceof RegExp;
             if (!isRegExp) {
-              pattern2 = this.$_compile(pattern2, { appendPath: true });
+              pattern3 = this.$_compile(pattern3, { appendPath: true });
             }
             assert(schema !== void 0, "Invalid rule");
             Common.assertOptions(options, ["fallthrough", "matches"]);
             if (isRegExp) {
-              assert(!pattern2.flags.includes("g") && !pattern2.flags.includes("y"), "pattern should not use global or sticky mode");
+              assert(!pattern3.flags.includes("g") && !pattern3.flags.includes("y"), "pattern should not use global or sticky mode");
             }
             schema = this.$_compile(schema, { appendPath: true });
             const obj = this.clone();
             obj.$_terms.patterns = obj.$_terms.patterns || [];
-            const config = { [isRegExp ? "regex" : "schema"]: pattern2, rule: schema };
+            const config = { [isRegExp ? "regex" : "schema"]: pattern3, rule: schema };
             if (options.matches) {
               config.matches = this.$_compile(options.matches);
               if (config.matches.type !== "array") {
@@ -39735,8 +38706,8 @@ var require_keys = __commonJS({
             }
           }
           if (this.$_terms.patterns?.length) {
-            for (const pattern2 of this.$_terms.patterns) {
-              if (pattern2.rule.isAsync()) {
+            for (const pattern3 of this.$_terms.patterns) {
+              if (pattern3.rule.isAsync()) {
                 return true;
               }
             }
@@ -39994,8 +38965,8 @@ var require_keys = __commonJS({
       const renamed = {};
       for (const rename of schema.$_terms.renames) {
         const matches = [];
-        const pattern2 = typeof rename.from !== "string";
-        if (!pattern2) {
+        const pattern3 = typeof rename.from !== "string";
+        if (!pattern3) {
           if (Object.prototype.hasOwnProperty.call(value, rename.from) && (value[rename.from] !== void 0 || !rename.options.ignoreUndefined)) {
             matches.push(rename);
           }
@@ -40024,19 +38995,19 @@ var require_keys = __commonJS({
             continue;
           }
           if (!rename.options.multiple && renamed[to]) {
-            errors.push(schema.$_createError("object.rename.multiple", value, { from, to, pattern: pattern2 }, state, prefs));
+            errors.push(schema.$_createError("object.rename.multiple", value, { from, to, pattern: pattern3 }, state, prefs));
             if (prefs.abortEarly) {
               return false;
             }
           }
           if (Object.prototype.hasOwnProperty.call(value, to) && !rename.options.override && !renamed[to]) {
-            errors.push(schema.$_createError("object.rename.override", value, { from, to, pattern: pattern2 }, state, prefs));
+            errors.push(schema.$_createError("object.rename.override", value, { from, to, pattern: pattern3 }, state, prefs));
             if (prefs.abortEarly) {
               return false;
             }
           }
           if (to === "__proto__") {
-            errors.push(schema.$_createError("object.rename.proto", value, { from, to, pattern: pattern2 }, state, prefs));
+            errors.push(schema.$_createError("object.rename.proto", value, { from, to, pattern: pattern3 }, state, prefs));
             if (prefs.abortEarly) {
               return false;
             }
@@ -40058,8 +39029,8 @@ var require_keys = __commonJS({
     internals.unknown = function(schema, value, unprocessed, errors, state, prefs) {
       if (schema.$_terms.patterns) {
         let hasMatches = false;
-        const matches = schema.$_terms.patterns.map((pattern2) => {
-          if (pattern2.matches) {
+        const matches = schema.$_terms.patterns.map((pattern3) => {
+          if (pattern3.matches) {
             hasMatches = true;
             return [];
           }
@@ -40069,32 +39040,32 @@ var require_keys = __commonJS({
           const item = value[key];
           const path = [...state.path, key];
           for (let i = 0; i < schema.$_terms.patterns.length; ++i) {
-            const pattern2 = schema.$_terms.patterns[i];
-            if (pattern2.regex) {
-              const match = pattern2.regex.test(key);
+            const pattern3 = schema.$_terms.patterns[i];
+            if (pattern3.regex) {
+              const match = pattern3.regex.test(key);
               state.mainstay.tracer.debug(state, "rule", `pattern.${i}`, match ? "pass" : "error");
               if (!match) {
                 continue;
               }
             } else {
-              if (!pattern2.schema.$_match(key, state.nest(pattern2.schema, `pattern.${i}`), prefs)) {
+              if (!pattern3.schema.$_match(key, state.nest(pattern3.schema, `pattern.${i}`), prefs)) {
                 continue;
               }
             }
             unprocessed.delete(key);
-            const localState = state.localize(path, ancestors, { schema: pattern2.rule, key });
-            const result2 = pattern2.rule.$_validate(item, localState, prefs);
+            const localState = state.localize(path, ancestors, { schema: pattern3.rule, key });
+            const result2 = pattern3.rule.$_validate(item, localState, prefs);
             if (result2.errors) {
               if (prefs.abortEarly) {
                 return { value, errors: result2.errors };
               }
               errors.push(...result2.errors);
             }
-            if (pattern2.matches) {
+            if (pattern3.matches) {
               matches[i].push(key);
             }
             value[key] = result2.value;
-            if (!pattern2.fallthrough) {
+            if (!pattern3.fallthrough) {
               break;
             }
           }
@@ -41031,9 +40002,9 @@ var require_uri = __commonJS({
       const IPLiteral = "\\[(?:" + rfc39862.ipv6address + "|" + rfc39862.ipvFuture + ")\\]";
       const regName = "[" + unreserved + pctEncoded + subDelims + "]{1,255}";
       const host = "(?:" + IPLiteral + "|" + rfc39862.ipv4address + "|" + regName + ")";
-      const port2 = "\\d*";
-      const authority = "(?:" + userinfo + "@)?" + host + "(?::" + port2 + ")?";
-      const authorityCapture = "(?:" + userinfo + "@)?(" + host + ")(?::" + port2 + ")?";
+      const port = "\\d*";
+      const authority = "(?:" + userinfo + "@)?" + host + "(?::" + port + ")?";
+      const authorityCapture = "(?:" + userinfo + "@)?(" + host + ")(?::" + port + ")?";
       const segment = pcharOnly + "*";
       const segmentNz = pcharOnly + "+";
       const segmentNzNc = "[" + unreserved + pctEncoded + subDelims + "@]+";
@@ -41573,7 +40544,7 @@ var require_decode = __commonJS({
         return string;
       }
       let decoded = "";
-      let last = 0;
+      let last2 = 0;
       let codepoint = 0;
       let startOfOctets = percentPos;
       let state = UTF8.accept;
@@ -41585,11 +40556,11 @@ var require_decode = __commonJS({
         state = UTF8.data[256 + state + type];
         codepoint = codepoint << 6 | byte & UTF8.data[364 + type];
         if (state === UTF8.accept) {
-          decoded += string.slice(last, startOfOctets);
+          decoded += string.slice(last2, startOfOctets);
           decoded += codepoint <= 65535 ? String.fromCharCode(codepoint) : String.fromCharCode(55232 + (codepoint >> 10), 56320 + (codepoint & 1023));
           codepoint = 0;
-          last = percentPos + 3;
-          percentPos = string.indexOf("%", last);
+          last2 = percentPos + 3;
+          percentPos = string.indexOf("%", last2);
           startOfOctets = percentPos;
           continue;
         }
@@ -41601,7 +40572,7 @@ var require_decode = __commonJS({
           return null;
         }
       }
-      return decoded + string.slice(last);
+      return decoded + string.slice(last2);
     }
     exports.uriDecode = uriDecode;
     function resolveHex(char, shift) {
@@ -43627,14 +42598,14 @@ var require_string = __commonJS({
             return helpers.error(errorCode, { name: options.name, regex: regex2, value });
           },
           jsonSchema(rule, res) {
-            const pattern2 = rule.args.regex.source;
+            const pattern3 = rule.args.regex.source;
             if (res.allOf) {
-              res.allOf.push({ pattern: pattern2 });
+              res.allOf.push({ pattern: pattern3 });
             } else if (res.pattern !== void 0) {
-              res.allOf = [{ pattern: res.pattern }, { pattern: pattern2 }];
+              res.allOf = [{ pattern: res.pattern }, { pattern: pattern3 }];
               delete res.pattern;
             } else {
-              res.pattern = pattern2;
+              res.pattern = pattern3;
             }
             return res;
           },
@@ -43642,17 +42613,17 @@ var require_string = __commonJS({
           multi: true
         },
         replace: {
-          method(pattern2, replacement) {
-            if (typeof pattern2 === "string") {
-              pattern2 = new RegExp(escapeRegex(pattern2), "g");
+          method(pattern3, replacement) {
+            if (typeof pattern3 === "string") {
+              pattern3 = new RegExp(escapeRegex(pattern3), "g");
             }
-            assert(pattern2 instanceof RegExp, "pattern must be a RegExp");
+            assert(pattern3 instanceof RegExp, "pattern must be a RegExp");
             assert(typeof replacement === "string", "replacement must be a String");
             const obj = this.clone();
             if (!obj.$_terms.replacements) {
               obj.$_terms.replacements = [];
             }
-            obj.$_terms.replacements.push({ pattern: pattern2, replacement });
+            obj.$_terms.replacements.push({ pattern: pattern3, replacement });
             return obj;
           }
         },
@@ -43741,8 +42712,8 @@ var require_string = __commonJS({
       manifest: {
         build(obj, desc) {
           if (desc.replacements) {
-            for (const { pattern: pattern2, replacement } of desc.replacements) {
-              obj = obj.replace(pattern2, replacement);
+            for (const { pattern: pattern3, replacement } of desc.replacements) {
+              obj = obj.replace(pattern3, replacement);
             }
           }
           return obj;
@@ -44256,7 +43227,7 @@ var require_tools = __commonJS({
     var packageData = require_package2();
     var parseDkimHeaders = require_parse_dkim_headers();
     var { parseTagList } = parseDkimHeaders;
-    var tldts = require_cjs2();
+    var tldts = require_cjs();
     var Joi = require_lib6();
     var { DOMAIN_NAME } = require_syntax2();
     var base64Schema = Joi.string().base64({ paddingRequired: false });
@@ -45076,9 +44047,9 @@ var require_spf_verify = __commonJS({
     var LIMIT_PTR_RESOLVE_RECORDS = 10;
     var isFatalError = (err) => !!(err && (err.spfResult && err.spfResult.error === "permerror" || err.code === "ESPFTIMELIMIT"));
     var usesMacro = (input, letters) => (input || "").toString().replace(/%%/g, "").split("%{").slice(1).some((part) => letters.includes(part.charAt(0).toLowerCase()));
-    var permError = (text) => {
+    var permError = (text2) => {
       let err = new Error("SPF failure");
-      err.spfResult = { error: "permerror", text };
+      err.spfResult = { error: "permerror", text: text2 };
       return err;
     };
     var matchIp = (addr, range) => {
@@ -45505,15 +44476,15 @@ var require_spf_verify = __commonJS({
           if (!Array.isArray(records) || records.length !== 1) {
             return false;
           }
-          let text = [].concat(records[0] || []).join("");
-          if (!text || /[^\x20-\x7E]/.test(text)) {
+          let text2 = [].concat(records[0] || []).join("");
+          if (!text2 || /[^\x20-\x7E]/.test(text2)) {
             return false;
           }
-          parseMacroString(text, { explain: true });
-          if (usesMacro(text, "sl") && nonAsciiLocalPart && strict) {
+          parseMacroString(text2, { explain: true });
+          if (usesMacro(text2, "sl") && nonAsciiLocalPart && strict) {
             return false;
           }
-          return macro(text, usesMacro(text, "p") ? await withPtr(expResolver, expResolver) : macroValues);
+          return macro(text2, usesMacro(text2, "p") ? await withPtr(expResolver, expResolver) : macroValues);
         } catch (err) {
           return false;
         }
@@ -45992,6 +44963,5936 @@ var require_spf = __commonJS({
       return response;
     };
     module.exports = { spf: verify };
+  }
+});
+
+// src/engine/load.ts
+import { readFileSync as readFileSync3, readdirSync } from "node:fs";
+import { basename as basename2, dirname as dirname2, join as join3, relative } from "node:path";
+import { createRequire } from "node:module";
+function ruleFiles(dir) {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".json") && basename2(f) !== "rule.schema.json").map((f) => join3(dir, f)).sort();
+}
+function describe(validate3) {
+  return (validate3.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}`).join("; ");
+}
+function schemaValidator(dir) {
+  const { Ajv: Ajv2 } = createRequire(import.meta.url)("ajv");
+  const ajv = new Ajv2({ allErrors: true, strict: false });
+  ajv.addFormat("regex", { validate: (s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  } });
+  return ajv.compile(JSON.parse(readFileSync3(join3(dir, "rule.schema.json"), "utf8")));
+}
+function loadRules(dir = RULES_DIR, options = {}) {
+  const validate3 = options.validate === false ? void 0 : schemaValidator(dir);
+  const seen = /* @__PURE__ */ new Map();
+  const rules = [];
+  for (const file of ruleFiles(dir)) {
+    const shown = relative(process.cwd(), file) || file;
+    let data;
+    try {
+      data = JSON.parse(readFileSync3(file, "utf8"));
+    } catch (err) {
+      throw new RuleLoadError(`rule file ${shown}: ${err.message}`);
+    }
+    if (validate3 && !validate3(data)) throw new RuleLoadError(`rule file ${shown}: ${describe(validate3)}`);
+    const rule = data;
+    if (rule.id !== basename2(file, ".json")) throw new RuleLoadError(`rule file ${shown}: id "${rule.id}" must match the file name`);
+    if (rule.category !== basename2(dirname2(file))) {
+      throw new RuleLoadError(`rule file ${shown}: category "${rule.category}" must match its folder`);
+    }
+    if (seen.has(rule.id)) throw new RuleLoadError(`rule file ${shown}: id "${rule.id}" also in ${seen.get(rule.id)}`);
+    seen.set(rule.id, shown);
+    rules.push(rule);
+  }
+  return rules;
+}
+function builtinRules() {
+  cached ??= loadRules(RULES_DIR, { validate: false });
+  return cached;
+}
+var RuleLoadError, cached;
+var init_load = __esm({
+  "src/engine/load.ts"() {
+    "use strict";
+    init_define_MAILAUDIT_BUNDLE();
+    init_paths();
+    RuleLoadError = class extends Error {
+      name = "RuleLoadError";
+    };
+  }
+});
+
+// node_modules/cliui/build/lib/index.js
+function addBorder(col, ts, style) {
+  if (col.border) {
+    if (/[.']-+[.']/.test(ts)) {
+      return "";
+    }
+    if (ts.trim().length !== 0) {
+      return style;
+    }
+    return "  ";
+  }
+  return "";
+}
+function _minWidth(col) {
+  const padding = col.padding || [];
+  const minWidth = 1 + (padding[left] || 0) + (padding[right] || 0);
+  if (col.border) {
+    return minWidth + 4;
+  }
+  return minWidth;
+}
+function getWindowWidth() {
+  if (typeof process === "object" && process.stdout && process.stdout.columns) {
+    return process.stdout.columns;
+  }
+  return 80;
+}
+function alignRight(str, width) {
+  str = str.trim();
+  const strWidth = mixin.stringWidth(str);
+  if (strWidth < width) {
+    return " ".repeat(width - strWidth) + str;
+  }
+  return str;
+}
+function alignCenter(str, width) {
+  str = str.trim();
+  const strWidth = mixin.stringWidth(str);
+  if (strWidth >= width) {
+    return str;
+  }
+  return " ".repeat(width - strWidth >> 1) + str;
+}
+function cliui(opts, _mixin) {
+  mixin = _mixin;
+  return new UI({
+    width: (opts === null || opts === void 0 ? void 0 : opts.width) || getWindowWidth(),
+    wrap: opts === null || opts === void 0 ? void 0 : opts.wrap
+  });
+}
+var align, top, right, bottom, left, UI, mixin;
+var init_lib = __esm({
+  "node_modules/cliui/build/lib/index.js"() {
+    "use strict";
+    init_define_MAILAUDIT_BUNDLE();
+    align = {
+      right: alignRight,
+      center: alignCenter
+    };
+    top = 0;
+    right = 1;
+    bottom = 2;
+    left = 3;
+    UI = class {
+      constructor(opts) {
+        var _a2;
+        this.width = opts.width;
+        this.wrap = (_a2 = opts.wrap) !== null && _a2 !== void 0 ? _a2 : true;
+        this.rows = [];
+      }
+      span(...args) {
+        const cols = this.div(...args);
+        cols.span = true;
+      }
+      resetOutput() {
+        this.rows = [];
+      }
+      div(...args) {
+        if (args.length === 0) {
+          this.div("");
+        }
+        if (this.wrap && this.shouldApplyLayoutDSL(...args) && typeof args[0] === "string") {
+          return this.applyLayoutDSL(args[0]);
+        }
+        const cols = args.map((arg) => {
+          if (typeof arg === "string") {
+            return this.colFromString(arg);
+          }
+          return arg;
+        });
+        this.rows.push(cols);
+        return cols;
+      }
+      shouldApplyLayoutDSL(...args) {
+        return args.length === 1 && typeof args[0] === "string" && /[\t\n]/.test(args[0]);
+      }
+      applyLayoutDSL(str) {
+        const rows = str.split("\n").map((row) => row.split("	"));
+        let leftColumnWidth = 0;
+        rows.forEach((columns) => {
+          if (columns.length > 1 && mixin.stringWidth(columns[0]) > leftColumnWidth) {
+            leftColumnWidth = Math.min(Math.floor(this.width * 0.5), mixin.stringWidth(columns[0]));
+          }
+        });
+        rows.forEach((columns) => {
+          this.div(...columns.map((r, i) => {
+            return {
+              text: r.trim(),
+              padding: this.measurePadding(r),
+              width: i === 0 && columns.length > 1 ? leftColumnWidth : void 0
+            };
+          }));
+        });
+        return this.rows[this.rows.length - 1];
+      }
+      colFromString(text2) {
+        return {
+          text: text2,
+          padding: this.measurePadding(text2)
+        };
+      }
+      measurePadding(str) {
+        const noAnsi = mixin.stripAnsi(str);
+        return [0, noAnsi.match(/\s*$/)[0].length, 0, noAnsi.match(/^\s*/)[0].length];
+      }
+      toString() {
+        const lines = [];
+        this.rows.forEach((row) => {
+          this.rowToString(row, lines);
+        });
+        return lines.filter((line) => !line.hidden).map((line) => line.text).join("\n");
+      }
+      rowToString(row, lines) {
+        this.rasterize(row).forEach((rrow, r) => {
+          let str = "";
+          rrow.forEach((col, c) => {
+            const { width } = row[c];
+            const wrapWidth = this.negatePadding(row[c]);
+            let ts = col;
+            if (wrapWidth > mixin.stringWidth(col)) {
+              ts += " ".repeat(wrapWidth - mixin.stringWidth(col));
+            }
+            if (row[c].align && row[c].align !== "left" && this.wrap) {
+              const fn = align[row[c].align];
+              ts = fn(ts, wrapWidth);
+              if (mixin.stringWidth(ts) < wrapWidth) {
+                ts += " ".repeat((width || 0) - mixin.stringWidth(ts) - 1);
+              }
+            }
+            const padding = row[c].padding || [0, 0, 0, 0];
+            if (padding[left]) {
+              str += " ".repeat(padding[left]);
+            }
+            str += addBorder(row[c], ts, "| ");
+            str += ts;
+            str += addBorder(row[c], ts, " |");
+            if (padding[right]) {
+              str += " ".repeat(padding[right]);
+            }
+            if (r === 0 && lines.length > 0) {
+              str = this.renderInline(str, lines[lines.length - 1]);
+            }
+          });
+          lines.push({
+            text: str.replace(/ +$/, ""),
+            span: row.span
+          });
+        });
+        return lines;
+      }
+      // if the full 'source' can render in
+      // the target line, do so.
+      renderInline(source, previousLine) {
+        const match = source.match(/^ */);
+        const leadingWhitespace = match ? match[0].length : 0;
+        const target = previousLine.text;
+        const targetTextWidth = mixin.stringWidth(target.trimRight());
+        if (!previousLine.span) {
+          return source;
+        }
+        if (!this.wrap) {
+          previousLine.hidden = true;
+          return target + source;
+        }
+        if (leadingWhitespace < targetTextWidth) {
+          return source;
+        }
+        previousLine.hidden = true;
+        return target.trimRight() + " ".repeat(leadingWhitespace - targetTextWidth) + source.trimLeft();
+      }
+      rasterize(row) {
+        const rrows = [];
+        const widths = this.columnWidths(row);
+        let wrapped;
+        row.forEach((col, c) => {
+          col.width = widths[c];
+          if (this.wrap) {
+            wrapped = mixin.wrap(col.text, this.negatePadding(col), { hard: true }).split("\n");
+          } else {
+            wrapped = col.text.split("\n");
+          }
+          if (col.border) {
+            wrapped.unshift("." + "-".repeat(this.negatePadding(col) + 2) + ".");
+            wrapped.push("'" + "-".repeat(this.negatePadding(col) + 2) + "'");
+          }
+          if (col.padding) {
+            wrapped.unshift(...new Array(col.padding[top] || 0).fill(""));
+            wrapped.push(...new Array(col.padding[bottom] || 0).fill(""));
+          }
+          wrapped.forEach((str, r) => {
+            if (!rrows[r]) {
+              rrows.push([]);
+            }
+            const rrow = rrows[r];
+            for (let i = 0; i < c; i++) {
+              if (rrow[i] === void 0) {
+                rrow.push("");
+              }
+            }
+            rrow.push(str);
+          });
+        });
+        return rrows;
+      }
+      negatePadding(col) {
+        let wrapWidth = col.width || 0;
+        if (col.padding) {
+          wrapWidth -= (col.padding[left] || 0) + (col.padding[right] || 0);
+        }
+        if (col.border) {
+          wrapWidth -= 4;
+        }
+        return wrapWidth;
+      }
+      columnWidths(row) {
+        if (!this.wrap) {
+          return row.map((col) => {
+            return col.width || mixin.stringWidth(col.text);
+          });
+        }
+        let unset = row.length;
+        let remainingWidth = this.width;
+        const widths = row.map((col) => {
+          if (col.width) {
+            unset--;
+            remainingWidth -= col.width;
+            return col.width;
+          }
+          return void 0;
+        });
+        const unsetWidth = unset ? Math.floor(remainingWidth / unset) : 0;
+        return widths.map((w, i) => {
+          if (w === void 0) {
+            return Math.max(unsetWidth, _minWidth(row[i]));
+          }
+          return w;
+        });
+      }
+    };
+  }
+});
+
+// node_modules/ansi-regex/index.js
+function ansiRegex({ onlyFirst = false } = {}) {
+  return new RegExp(pattern2, onlyFirst ? void 0 : "g");
+}
+var ST, stringControls, osc, controlString, linuxPalette, csi, escape2, pattern2;
+var init_ansi_regex = __esm({
+  "node_modules/ansi-regex/index.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    ST = String.raw`(?:\u001B\u005C|\u009C)`;
+    stringControls = String.raw`\u0018\u001A\u001B\u0080-\u009F`;
+    osc = String.raw`(?:\u001B\]|\u009D)[^\u0007${stringControls}]*(?:\u0007|${ST})`;
+    controlString = String.raw`(?:\u001B[PX^_k]|[\u0090\u0098\u009E\u009F])[^${stringControls}]*${ST}`;
+    linuxPalette = String.raw`\u001B\](?:P[\dA-Fa-f]{7}|R)(?:\u0007|${ST})?`;
+    csi = String.raw`(?:\u001B\[|\u009B)[\u0030-\u003F]*[\u0020-\u002F]*[\u0040-\u007E]`;
+    escape2 = String.raw`\u001B(?:[\u0020-\u002F]+[\u0030-\u007E]|[\dA-PR-TZcf-oq-uy=><~|}])`;
+    pattern2 = `${linuxPalette}|${osc}|${controlString}|${csi}|${escape2}`;
+  }
+});
+
+// node_modules/strip-ansi/index.js
+function stripAnsi(string) {
+  if (typeof string !== "string") {
+    throw new TypeError(`Expected a \`string\`, got \`${typeof string}\``);
+  }
+  if (!string.includes("\x1B") && !string.includes("")) {
+    return string;
+  }
+  return string.replace(regex, "");
+}
+var regex;
+var init_strip_ansi = __esm({
+  "node_modules/strip-ansi/index.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_ansi_regex();
+    regex = ansiRegex();
+  }
+});
+
+// node_modules/get-east-asian-width/lookup-data.js
+var ambiguousMinimalCodePoint, ambiguousMaximumCodePoint, ambiguousRanges, fullwidthMinimalCodePoint, fullwidthMaximumCodePoint, fullwidthRanges, wideMinimalCodePoint, wideMaximumCodePoint, wideRanges;
+var init_lookup_data = __esm({
+  "node_modules/get-east-asian-width/lookup-data.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    ambiguousMinimalCodePoint = 161;
+    ambiguousMaximumCodePoint = 1114109;
+    ambiguousRanges = [161, 161, 164, 164, 167, 168, 170, 170, 173, 174, 176, 180, 182, 186, 188, 191, 198, 198, 208, 208, 215, 216, 222, 225, 230, 230, 232, 234, 236, 237, 240, 240, 242, 243, 247, 250, 252, 252, 254, 254, 257, 257, 273, 273, 275, 275, 283, 283, 294, 295, 299, 299, 305, 307, 312, 312, 319, 322, 324, 324, 328, 331, 333, 333, 338, 339, 358, 359, 363, 363, 462, 462, 464, 464, 466, 466, 468, 468, 470, 470, 472, 472, 474, 474, 476, 476, 593, 593, 609, 609, 708, 708, 711, 711, 713, 715, 717, 717, 720, 720, 728, 731, 733, 733, 735, 735, 768, 879, 913, 929, 931, 937, 945, 961, 963, 969, 1025, 1025, 1040, 1103, 1105, 1105, 8208, 8208, 8211, 8214, 8216, 8217, 8220, 8221, 8224, 8226, 8228, 8231, 8240, 8240, 8242, 8243, 8245, 8245, 8251, 8251, 8254, 8254, 8308, 8308, 8319, 8319, 8321, 8324, 8364, 8364, 8451, 8451, 8453, 8453, 8457, 8457, 8467, 8467, 8470, 8470, 8481, 8482, 8486, 8486, 8491, 8491, 8531, 8532, 8539, 8542, 8544, 8555, 8560, 8569, 8585, 8585, 8592, 8601, 8632, 8633, 8658, 8658, 8660, 8660, 8679, 8679, 8704, 8704, 8706, 8707, 8711, 8712, 8715, 8715, 8719, 8719, 8721, 8721, 8725, 8725, 8730, 8730, 8733, 8736, 8739, 8739, 8741, 8741, 8743, 8748, 8750, 8750, 8756, 8759, 8764, 8765, 8776, 8776, 8780, 8780, 8786, 8786, 8800, 8801, 8804, 8807, 8810, 8811, 8814, 8815, 8834, 8835, 8838, 8839, 8853, 8853, 8857, 8857, 8869, 8869, 8895, 8895, 8978, 8978, 9312, 9449, 9451, 9547, 9552, 9587, 9600, 9615, 9618, 9621, 9632, 9633, 9635, 9641, 9650, 9651, 9654, 9655, 9660, 9661, 9664, 9665, 9670, 9672, 9675, 9675, 9678, 9681, 9698, 9701, 9711, 9711, 9733, 9734, 9737, 9737, 9742, 9743, 9756, 9756, 9758, 9758, 9792, 9792, 9794, 9794, 9824, 9825, 9827, 9829, 9831, 9834, 9836, 9837, 9839, 9839, 9886, 9887, 9919, 9919, 9926, 9933, 9935, 9939, 9941, 9953, 9955, 9955, 9960, 9961, 9963, 9969, 9972, 9972, 9974, 9977, 9979, 9980, 9982, 9983, 10045, 10045, 10102, 10111, 11094, 11097, 12872, 12879, 57344, 63743, 65024, 65039, 65533, 65533, 127232, 127242, 127248, 127277, 127280, 127337, 127344, 127373, 127375, 127376, 127387, 127404, 917760, 917999, 983040, 1048573, 1048576, 1114109];
+    fullwidthMinimalCodePoint = 12288;
+    fullwidthMaximumCodePoint = 65510;
+    fullwidthRanges = [12288, 12288, 65281, 65376, 65504, 65510];
+    wideMinimalCodePoint = 4352;
+    wideMaximumCodePoint = 262141;
+    wideRanges = [4352, 4447, 8986, 8987, 9001, 9002, 9193, 9196, 9200, 9200, 9203, 9203, 9725, 9726, 9748, 9749, 9776, 9783, 9800, 9811, 9855, 9855, 9866, 9871, 9875, 9875, 9889, 9889, 9898, 9899, 9917, 9918, 9924, 9925, 9934, 9934, 9940, 9940, 9962, 9962, 9970, 9971, 9973, 9973, 9978, 9978, 9981, 9981, 9989, 9989, 9994, 9995, 10024, 10024, 10060, 10060, 10062, 10062, 10067, 10069, 10071, 10071, 10133, 10135, 10160, 10160, 10175, 10175, 11035, 11036, 11088, 11088, 11093, 11093, 11904, 11929, 11931, 12019, 12032, 12245, 12272, 12287, 12289, 12350, 12353, 12438, 12441, 12543, 12549, 12591, 12593, 12686, 12688, 12773, 12783, 12830, 12832, 12871, 12880, 42124, 42128, 42182, 43360, 43388, 44032, 55203, 63744, 64255, 65040, 65049, 65072, 65106, 65108, 65126, 65128, 65131, 94176, 94180, 94192, 94198, 94208, 101594, 101631, 101664, 101760, 101874, 101888, 102801, 102816, 102866, 110576, 110579, 110581, 110587, 110589, 110590, 110592, 110888, 110898, 110898, 110928, 110930, 110933, 110933, 110948, 110952, 110960, 111355, 119552, 119638, 119648, 119670, 126980, 126980, 127183, 127183, 127374, 127374, 127377, 127386, 127406, 127406, 127488, 127490, 127504, 127547, 127552, 127560, 127568, 127569, 127584, 127589, 127744, 127776, 127789, 127797, 127799, 127868, 127870, 127891, 127904, 127946, 127951, 127955, 127968, 127984, 127988, 127988, 127992, 128062, 128064, 128064, 128066, 128252, 128255, 128317, 128331, 128334, 128336, 128359, 128378, 128378, 128405, 128406, 128420, 128420, 128507, 128591, 128640, 128709, 128716, 128716, 128720, 128722, 128725, 128729, 128732, 128735, 128747, 128748, 128756, 128764, 128986, 128986, 128992, 129003, 129008, 129008, 129292, 129338, 129340, 129349, 129351, 129535, 129648, 129660, 129664, 129734, 129736, 129736, 129740, 129757, 129759, 129771, 129775, 129786, 131072, 196605, 196608, 262141];
+  }
+});
+
+// node_modules/get-east-asian-width/utilities.js
+var isInRange;
+var init_utilities = __esm({
+  "node_modules/get-east-asian-width/utilities.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    isInRange = (ranges, codePoint) => {
+      let low = 0;
+      let high = Math.floor(ranges.length / 2) - 1;
+      while (low <= high) {
+        const mid = Math.floor((low + high) / 2);
+        const i = mid * 2;
+        if (codePoint < ranges[i]) {
+          high = mid - 1;
+        } else if (codePoint > ranges[i + 1]) {
+          low = mid + 1;
+        } else {
+          return true;
+        }
+      }
+      return false;
+    };
+  }
+});
+
+// node_modules/get-east-asian-width/lookup.js
+function findWideFastPathRange(ranges) {
+  let fastPathStart = ranges[0];
+  let fastPathEnd = ranges[1];
+  for (let index = 0; index < ranges.length; index += 2) {
+    const start = ranges[index];
+    const end = ranges[index + 1];
+    if (commonCjkCodePoint >= start && commonCjkCodePoint <= end) {
+      return [start, end];
+    }
+    if (end - start > fastPathEnd - fastPathStart) {
+      fastPathStart = start;
+      fastPathEnd = end;
+    }
+  }
+  return [fastPathStart, fastPathEnd];
+}
+var commonCjkCodePoint, wideFastPathStart, wideFastPathEnd, isAmbiguous, isFullwidth, isWide;
+var init_lookup = __esm({
+  "node_modules/get-east-asian-width/lookup.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_lookup_data();
+    init_utilities();
+    commonCjkCodePoint = 19968;
+    [wideFastPathStart, wideFastPathEnd] = /* @__PURE__ */ findWideFastPathRange(wideRanges);
+    isAmbiguous = (codePoint) => {
+      if (codePoint < ambiguousMinimalCodePoint || codePoint > ambiguousMaximumCodePoint) {
+        return false;
+      }
+      return isInRange(ambiguousRanges, codePoint);
+    };
+    isFullwidth = (codePoint) => {
+      if (codePoint < fullwidthMinimalCodePoint || codePoint > fullwidthMaximumCodePoint) {
+        return false;
+      }
+      return isInRange(fullwidthRanges, codePoint);
+    };
+    isWide = (codePoint) => {
+      if (codePoint >= wideFastPathStart && codePoint <= wideFastPathEnd) {
+        return true;
+      }
+      if (codePoint < wideMinimalCodePoint || codePoint > wideMaximumCodePoint) {
+        return false;
+      }
+      return isInRange(wideRanges, codePoint);
+    };
+  }
+});
+
+// node_modules/get-east-asian-width/index.js
+function validate(codePoint) {
+  if (!Number.isSafeInteger(codePoint)) {
+    throw new TypeError(`Expected a code point, got \`${typeof codePoint}\`.`);
+  }
+}
+function eastAsianWidth(codePoint, { ambiguousAsWide = false } = {}) {
+  validate(codePoint);
+  if (isFullwidth(codePoint) || isWide(codePoint) || ambiguousAsWide && isAmbiguous(codePoint)) {
+    return 2;
+  }
+  return 1;
+}
+var init_get_east_asian_width = __esm({
+  "node_modules/get-east-asian-width/index.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_lookup();
+  }
+});
+
+// node_modules/emoji-regex/index.js
+var require_emoji_regex = __commonJS({
+  "node_modules/emoji-regex/index.js"(exports, module) {
+    init_define_MAILAUDIT_BUNDLE();
+    module.exports = () => {
+      return /[#*0-9]\uFE0F?\u20E3|[\xA9\xAE\u203C\u2049\u2122\u2139\u2194-\u2199\u21A9\u21AA\u231A\u231B\u2328\u23CF\u23ED-\u23EF\u23F1\u23F2\u23F8-\u23FA\u24C2\u25AA\u25AB\u25B6\u25C0\u25FB\u25FC\u25FE\u2600-\u2604\u260E\u2611\u2614\u2615\u2618\u2620\u2622\u2623\u2626\u262A\u262E\u262F\u2638-\u263A\u2640\u2642\u2648-\u2653\u265F\u2660\u2663\u2665\u2666\u2668\u267B\u267E\u267F\u2692\u2694-\u2697\u2699\u269B\u269C\u26A0\u26A7\u26AA\u26B0\u26B1\u26BD\u26BE\u26C4\u26C8\u26CF\u26D1\u26E9\u26F0-\u26F5\u26F7\u26F8\u26FA\u2702\u2708\u2709\u270F\u2712\u2714\u2716\u271D\u2721\u2733\u2734\u2744\u2747\u2757\u2763\u27A1\u2934\u2935\u2B05-\u2B07\u2B1B\u2B1C\u2B55\u3030\u303D\u3297\u3299]\uFE0F?|[\u261D\u270C\u270D](?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?|[\u270A\u270B](?:\uD83C[\uDFFB-\uDFFF])?|[\u23E9-\u23EC\u23F0\u23F3\u25FD\u2693\u26A1\u26AB\u26C5\u26CE\u26D4\u26EA\u26FD\u2705\u2728\u274C\u274E\u2753-\u2755\u2795-\u2797\u27B0\u27BF\u2B50]|\u26D3\uFE0F?(?:\u200D\uD83D\uDCA5)?|\u26F9(?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?(?:\u200D[\u2640\u2642]\uFE0F?)?|\u2764\uFE0F?(?:\u200D(?:\uD83D\uDD25|\uD83E\uDE79))?|\uD83C(?:[\uDC04\uDD70\uDD71\uDD7E\uDD7F\uDE02\uDE37\uDF21\uDF24-\uDF2C\uDF36\uDF7D\uDF96\uDF97\uDF99-\uDF9B\uDF9E\uDF9F\uDFCD\uDFCE\uDFD4-\uDFDF\uDFF5\uDFF7]\uFE0F?|[\uDF85\uDFC2\uDFC7](?:\uD83C[\uDFFB-\uDFFF])?|[\uDFC4\uDFCA](?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDFCB\uDFCC](?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDCCF\uDD8E\uDD91-\uDD9A\uDE01\uDE1A\uDE2F\uDE32-\uDE36\uDE38-\uDE3A\uDE50\uDE51\uDF00-\uDF20\uDF2D-\uDF35\uDF37-\uDF43\uDF45-\uDF4A\uDF4C-\uDF7C\uDF7E-\uDF84\uDF86-\uDF93\uDFA0-\uDFC1\uDFC5\uDFC6\uDFC8\uDFC9\uDFCF-\uDFD3\uDFE0-\uDFF0\uDFF8-\uDFFF]|\uDDE6\uD83C[\uDDE8-\uDDEC\uDDEE\uDDF1\uDDF2\uDDF4\uDDF6-\uDDFA\uDDFC\uDDFD\uDDFF]|\uDDE7\uD83C[\uDDE6\uDDE7\uDDE9-\uDDEF\uDDF1-\uDDF4\uDDF6-\uDDF9\uDDFB\uDDFC\uDDFE\uDDFF]|\uDDE8\uD83C[\uDDE6\uDDE8\uDDE9\uDDEB-\uDDEE\uDDF0-\uDDF7\uDDFA-\uDDFF]|\uDDE9\uD83C[\uDDEA\uDDEC\uDDEF\uDDF0\uDDF2\uDDF4\uDDFF]|\uDDEA\uD83C[\uDDE6\uDDE8\uDDEA\uDDEC\uDDED\uDDF7-\uDDFA]|\uDDEB\uD83C[\uDDEE-\uDDF0\uDDF2\uDDF4\uDDF7]|\uDDEC\uD83C[\uDDE6\uDDE7\uDDE9-\uDDEE\uDDF1-\uDDF3\uDDF5-\uDDFA\uDDFC\uDDFE]|\uDDED\uD83C[\uDDF0\uDDF2\uDDF3\uDDF7\uDDF9\uDDFA]|\uDDEE\uD83C[\uDDE8-\uDDEA\uDDF1-\uDDF4\uDDF6-\uDDF9]|\uDDEF\uD83C[\uDDEA\uDDF2\uDDF4\uDDF5]|\uDDF0\uD83C[\uDDEA\uDDEC-\uDDEE\uDDF2\uDDF3\uDDF5\uDDF7\uDDFC\uDDFE\uDDFF]|\uDDF1\uD83C[\uDDE6-\uDDE8\uDDEE\uDDF0\uDDF7-\uDDFB\uDDFE]|\uDDF2\uD83C[\uDDE6\uDDE8-\uDDED\uDDF0-\uDDFF]|\uDDF3\uD83C[\uDDE6\uDDE8\uDDEA-\uDDEC\uDDEE\uDDF1\uDDF4\uDDF5\uDDF7\uDDFA\uDDFF]|\uDDF4\uD83C\uDDF2|\uDDF5\uD83C[\uDDE6\uDDEA-\uDDED\uDDF0-\uDDF3\uDDF7-\uDDF9\uDDFC\uDDFE]|\uDDF6\uD83C\uDDE6|\uDDF7\uD83C[\uDDEA\uDDF4\uDDF8\uDDFA\uDDFC]|\uDDF8\uD83C[\uDDE6-\uDDEA\uDDEC-\uDDF4\uDDF7-\uDDF9\uDDFB\uDDFD-\uDDFF]|\uDDF9\uD83C[\uDDE6\uDDE8\uDDE9\uDDEB-\uDDED\uDDEF-\uDDF4\uDDF7\uDDF9\uDDFB\uDDFC\uDDFF]|\uDDFA\uD83C[\uDDE6\uDDEC\uDDF2\uDDF3\uDDF8\uDDFE\uDDFF]|\uDDFB\uD83C[\uDDE6\uDDE8\uDDEA\uDDEC\uDDEE\uDDF3\uDDFA]|\uDDFC\uD83C[\uDDEB\uDDF8]|\uDDFD\uD83C\uDDF0|\uDDFE\uD83C[\uDDEA\uDDF9]|\uDDFF\uD83C[\uDDE6\uDDF2\uDDFC]|\uDF44(?:\u200D\uD83D\uDFEB)?|\uDF4B(?:\u200D\uD83D\uDFE9)?|\uDFC3(?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D(?:[\u2640\u2642]\uFE0F?(?:\u200D\u27A1\uFE0F?)?|\u27A1\uFE0F?))?|\uDFF3\uFE0F?(?:\u200D(?:\u26A7\uFE0F?|\uD83C\uDF08))?|\uDFF4(?:\u200D\u2620\uFE0F?|\uDB40\uDC67\uDB40\uDC62\uDB40(?:\uDC65\uDB40\uDC6E\uDB40\uDC67|\uDC73\uDB40\uDC63\uDB40\uDC74|\uDC77\uDB40\uDC6C\uDB40\uDC73)\uDB40\uDC7F)?)|\uD83D(?:[\uDC3F\uDCFD\uDD49\uDD4A\uDD6F\uDD70\uDD73\uDD76-\uDD79\uDD87\uDD8A-\uDD8D\uDDA5\uDDA8\uDDB1\uDDB2\uDDBC\uDDC2-\uDDC4\uDDD1-\uDDD3\uDDDC-\uDDDE\uDDE1\uDDE3\uDDE8\uDDEF\uDDF3\uDDFA\uDECB\uDECD-\uDECF\uDEE0-\uDEE5\uDEE9\uDEF0\uDEF3]\uFE0F?|[\uDC42\uDC43\uDC46-\uDC50\uDC66\uDC67\uDC6B-\uDC6D\uDC72\uDC74-\uDC76\uDC78\uDC7C\uDC83\uDC85\uDC8F\uDC91\uDCAA\uDD7A\uDD95\uDD96\uDE4C\uDE4F\uDEC0\uDECC](?:\uD83C[\uDFFB-\uDFFF])?|[\uDC6E-\uDC71\uDC73\uDC77\uDC81\uDC82\uDC86\uDC87\uDE45-\uDE47\uDE4B\uDE4D\uDE4E\uDEA3\uDEB4\uDEB5](?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDD74\uDD90](?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?|[\uDC00-\uDC07\uDC09-\uDC14\uDC16-\uDC25\uDC27-\uDC3A\uDC3C-\uDC3E\uDC40\uDC44\uDC45\uDC51-\uDC65\uDC6A\uDC79-\uDC7B\uDC7D-\uDC80\uDC84\uDC88-\uDC8E\uDC90\uDC92-\uDCA9\uDCAB-\uDCFC\uDCFF-\uDD3D\uDD4B-\uDD4E\uDD50-\uDD67\uDDA4\uDDFB-\uDE2D\uDE2F-\uDE34\uDE37-\uDE41\uDE43\uDE44\uDE48-\uDE4A\uDE80-\uDEA2\uDEA4-\uDEB3\uDEB7-\uDEBF\uDEC1-\uDEC5\uDED0-\uDED2\uDED5-\uDED8\uDEDC-\uDEDF\uDEEB\uDEEC\uDEF4-\uDEFC\uDFE0-\uDFEB\uDFF0]|\uDC08(?:\u200D\u2B1B)?|\uDC15(?:\u200D\uD83E\uDDBA)?|\uDC26(?:\u200D(?:\u2B1B|\uD83D\uDD25))?|\uDC3B(?:\u200D\u2744\uFE0F?)?|\uDC41\uFE0F?(?:\u200D\uD83D\uDDE8\uFE0F?)?|\uDC68(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDC68\uDC69]\u200D\uD83D(?:\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?)|[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?)|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]))|\uD83C(?:\uDFFB(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFC-\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFC-\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFC(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFD-\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFD-\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFD(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFE(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFD\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFD\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFF(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFE])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFE]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?))?|\uDC69(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?[\uDC68\uDC69]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?|\uDC69\u200D\uD83D(?:\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?))|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]))|\uD83C(?:\uDFFB(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFC-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFC-\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFC-\uDFFF])))?|\uDFFC(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFD-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB\uDFFD-\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFD-\uDFFF])))?|\uDFFD(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])))?|\uDFFE(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFD\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB-\uDFFD\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFD\uDFFF])))?|\uDFFF(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFE])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB-\uDFFE]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFE])))?))?|\uDD75(?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?(?:\u200D[\u2640\u2642]\uFE0F?)?|\uDE2E(?:\u200D\uD83D\uDCA8)?|\uDE35(?:\u200D\uD83D\uDCAB)?|\uDE36(?:\u200D\uD83C\uDF2B\uFE0F?)?|\uDE42(?:\u200D[\u2194\u2195]\uFE0F?)?|\uDEB6(?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D(?:[\u2640\u2642]\uFE0F?(?:\u200D\u27A1\uFE0F?)?|\u27A1\uFE0F?))?)|\uD83E(?:[\uDD0C\uDD0F\uDD18-\uDD1F\uDD30-\uDD34\uDD36\uDD77\uDDB5\uDDB6\uDDBB\uDDD2\uDDD3\uDDD5\uDEC3-\uDEC5\uDEF0\uDEF2-\uDEF8](?:\uD83C[\uDFFB-\uDFFF])?|[\uDD26\uDD35\uDD37-\uDD39\uDD3C-\uDD3E\uDDB8\uDDB9\uDDCD\uDDCF\uDDD4\uDDD6-\uDDDD](?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDDDE\uDDDF](?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDD0D\uDD0E\uDD10-\uDD17\uDD20-\uDD25\uDD27-\uDD2F\uDD3A\uDD3F-\uDD45\uDD47-\uDD76\uDD78-\uDDB4\uDDB7\uDDBA\uDDBC-\uDDCC\uDDD0\uDDE0-\uDDFF\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC2\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF]|\uDDCE(?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D(?:[\u2640\u2642]\uFE0F?(?:\u200D\u27A1\uFE0F?)?|\u27A1\uFE0F?))?|\uDDD1(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1|\uDDD1\u200D\uD83E\uDDD2(?:\u200D\uD83E\uDDD2)?|\uDDD2(?:\u200D\uD83E\uDDD2)?))|\uD83C(?:\uDFFB(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFC-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFC-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFC-\uDFFF])))?|\uDFFC(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB\uDFFD-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFD-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFD-\uDFFF])))?|\uDFFD(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])))?|\uDFFE(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB-\uDFFD\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFD\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFD\uDFFF])))?|\uDFFF(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB-\uDFFE]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFE])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFE])))?))?|\uDEF1(?:\uD83C(?:\uDFFB(?:\u200D\uD83E\uDEF2\uD83C[\uDFFC-\uDFFF])?|\uDFFC(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB\uDFFD-\uDFFF])?|\uDFFD(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])?|\uDFFE(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB-\uDFFD\uDFFF])?|\uDFFF(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB-\uDFFE])?))?)/g;
+    };
+  }
+});
+
+// node_modules/cliui/node_modules/string-width/index.js
+function stringWidth(string, options = {}) {
+  if (typeof string !== "string" || string.length === 0) {
+    return 0;
+  }
+  const {
+    ambiguousIsNarrow = true,
+    countAnsiEscapeCodes = false
+  } = options;
+  if (!countAnsiEscapeCodes) {
+    string = stripAnsi(string);
+  }
+  if (string.length === 0) {
+    return 0;
+  }
+  let width = 0;
+  const eastAsianWidthOptions = { ambiguousAsWide: !ambiguousIsNarrow };
+  for (const { segment: character } of segmenter.segment(string)) {
+    const codePoint = character.codePointAt(0);
+    if (codePoint <= 31 || codePoint >= 127 && codePoint <= 159) {
+      continue;
+    }
+    if (codePoint >= 8203 && codePoint <= 8207 || codePoint === 65279) {
+      continue;
+    }
+    if (codePoint >= 768 && codePoint <= 879 || codePoint >= 6832 && codePoint <= 6911 || codePoint >= 7616 && codePoint <= 7679 || codePoint >= 8400 && codePoint <= 8447 || codePoint >= 65056 && codePoint <= 65071) {
+      continue;
+    }
+    if (codePoint >= 55296 && codePoint <= 57343) {
+      continue;
+    }
+    if (codePoint >= 65024 && codePoint <= 65039) {
+      continue;
+    }
+    if (defaultIgnorableCodePointRegex.test(character)) {
+      continue;
+    }
+    if ((0, import_emoji_regex.default)().test(character)) {
+      width += 2;
+      continue;
+    }
+    width += eastAsianWidth(codePoint, eastAsianWidthOptions);
+  }
+  return width;
+}
+var import_emoji_regex, segmenter, defaultIgnorableCodePointRegex;
+var init_string_width = __esm({
+  "node_modules/cliui/node_modules/string-width/index.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_strip_ansi();
+    init_get_east_asian_width();
+    import_emoji_regex = __toESM(require_emoji_regex(), 1);
+    segmenter = new Intl.Segmenter();
+    defaultIgnorableCodePointRegex = new RegExp("^\\p{Default_Ignorable_Code_Point}$", "u");
+  }
+});
+
+// node_modules/wrap-ansi/node_modules/string-width/index.js
+function stringWidth2(string, options = {}) {
+  if (typeof string !== "string" || string.length === 0) {
+    return 0;
+  }
+  const {
+    ambiguousIsNarrow = true,
+    countAnsiEscapeCodes = false
+  } = options;
+  if (!countAnsiEscapeCodes) {
+    string = stripAnsi(string);
+  }
+  if (string.length === 0) {
+    return 0;
+  }
+  let width = 0;
+  const eastAsianWidthOptions = { ambiguousAsWide: !ambiguousIsNarrow };
+  for (const { segment: character } of segmenter2.segment(string)) {
+    const codePoint = character.codePointAt(0);
+    if (codePoint <= 31 || codePoint >= 127 && codePoint <= 159) {
+      continue;
+    }
+    if (codePoint >= 8203 && codePoint <= 8207 || codePoint === 65279) {
+      continue;
+    }
+    if (codePoint >= 768 && codePoint <= 879 || codePoint >= 6832 && codePoint <= 6911 || codePoint >= 7616 && codePoint <= 7679 || codePoint >= 8400 && codePoint <= 8447 || codePoint >= 65056 && codePoint <= 65071) {
+      continue;
+    }
+    if (codePoint >= 55296 && codePoint <= 57343) {
+      continue;
+    }
+    if (codePoint >= 65024 && codePoint <= 65039) {
+      continue;
+    }
+    if (defaultIgnorableCodePointRegex2.test(character)) {
+      continue;
+    }
+    if ((0, import_emoji_regex2.default)().test(character)) {
+      width += 2;
+      continue;
+    }
+    width += eastAsianWidth(codePoint, eastAsianWidthOptions);
+  }
+  return width;
+}
+var import_emoji_regex2, segmenter2, defaultIgnorableCodePointRegex2;
+var init_string_width2 = __esm({
+  "node_modules/wrap-ansi/node_modules/string-width/index.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_strip_ansi();
+    init_get_east_asian_width();
+    import_emoji_regex2 = __toESM(require_emoji_regex(), 1);
+    segmenter2 = new Intl.Segmenter();
+    defaultIgnorableCodePointRegex2 = new RegExp("^\\p{Default_Ignorable_Code_Point}$", "u");
+  }
+});
+
+// node_modules/ansi-styles/index.js
+function assembleStyles() {
+  const codes = /* @__PURE__ */ new Map();
+  for (const [groupName, group] of Object.entries(styles)) {
+    for (const [styleName, style] of Object.entries(group)) {
+      styles[styleName] = {
+        open: `\x1B[${style[0]}m`,
+        close: `\x1B[${style[1]}m`
+      };
+      group[styleName] = styles[styleName];
+      codes.set(style[0], style[1]);
+    }
+    Object.defineProperty(styles, groupName, {
+      value: group,
+      enumerable: false
+    });
+  }
+  Object.defineProperty(styles, "codes", {
+    value: codes,
+    enumerable: false
+  });
+  styles.color.close = "\x1B[39m";
+  styles.bgColor.close = "\x1B[49m";
+  styles.color.ansi = wrapAnsi16();
+  styles.color.ansi256 = wrapAnsi256();
+  styles.color.ansi16m = wrapAnsi16m();
+  styles.bgColor.ansi = wrapAnsi16(ANSI_BACKGROUND_OFFSET);
+  styles.bgColor.ansi256 = wrapAnsi256(ANSI_BACKGROUND_OFFSET);
+  styles.bgColor.ansi16m = wrapAnsi16m(ANSI_BACKGROUND_OFFSET);
+  Object.defineProperties(styles, {
+    rgbToAnsi256: {
+      value(red, green, blue) {
+        if (red === green && green === blue) {
+          if (red < 8) {
+            return 16;
+          }
+          if (red > 248) {
+            return 231;
+          }
+          return Math.round((red - 8) / 247 * 24) + 232;
+        }
+        return 16 + 36 * Math.round(red / 255 * 5) + 6 * Math.round(green / 255 * 5) + Math.round(blue / 255 * 5);
+      },
+      enumerable: false
+    },
+    hexToRgb: {
+      value(hex2) {
+        const matches = /[a-f\d]{6}|[a-f\d]{3}/i.exec(hex2.toString(16));
+        if (!matches) {
+          return [0, 0, 0];
+        }
+        let [colorString] = matches;
+        if (colorString.length === 3) {
+          colorString = [...colorString].map((character) => character + character).join("");
+        }
+        const integer = Number.parseInt(colorString, 16);
+        return [
+          /* eslint-disable no-bitwise */
+          integer >> 16 & 255,
+          integer >> 8 & 255,
+          integer & 255
+          /* eslint-enable no-bitwise */
+        ];
+      },
+      enumerable: false
+    },
+    hexToAnsi256: {
+      value: (hex2) => styles.rgbToAnsi256(...styles.hexToRgb(hex2)),
+      enumerable: false
+    },
+    ansi256ToAnsi: {
+      value(code) {
+        if (code < 8) {
+          return 30 + code;
+        }
+        if (code < 16) {
+          return 90 + (code - 8);
+        }
+        let red;
+        let green;
+        let blue;
+        if (code >= 232) {
+          red = ((code - 232) * 10 + 8) / 255;
+          green = red;
+          blue = red;
+        } else {
+          code -= 16;
+          const remainder = code % 36;
+          red = Math.floor(code / 36) / 5;
+          green = Math.floor(remainder / 6) / 5;
+          blue = remainder % 6 / 5;
+        }
+        const value = Math.max(red, green, blue) * 2;
+        if (value === 0) {
+          return 30;
+        }
+        let result2 = 30 + (Math.round(blue) << 2 | Math.round(green) << 1 | Math.round(red));
+        if (value === 2) {
+          result2 += 60;
+        }
+        return result2;
+      },
+      enumerable: false
+    },
+    rgbToAnsi: {
+      value: (red, green, blue) => styles.ansi256ToAnsi(styles.rgbToAnsi256(red, green, blue)),
+      enumerable: false
+    },
+    hexToAnsi: {
+      value: (hex2) => styles.ansi256ToAnsi(styles.hexToAnsi256(hex2)),
+      enumerable: false
+    }
+  });
+  return styles;
+}
+var ANSI_BACKGROUND_OFFSET, wrapAnsi16, wrapAnsi256, wrapAnsi16m, styles, modifierNames, foregroundColorNames, backgroundColorNames, colorNames, ansiStyles, ansi_styles_default;
+var init_ansi_styles = __esm({
+  "node_modules/ansi-styles/index.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    ANSI_BACKGROUND_OFFSET = 10;
+    wrapAnsi16 = (offset = 0) => (code) => `\x1B[${code + offset}m`;
+    wrapAnsi256 = (offset = 0) => (code) => `\x1B[${38 + offset};5;${code}m`;
+    wrapAnsi16m = (offset = 0) => (red, green, blue) => `\x1B[${38 + offset};2;${red};${green};${blue}m`;
+    styles = {
+      modifier: {
+        reset: [0, 0],
+        // 21 isn't widely supported and 22 does the same thing
+        bold: [1, 22],
+        dim: [2, 22],
+        italic: [3, 23],
+        underline: [4, 24],
+        overline: [53, 55],
+        inverse: [7, 27],
+        hidden: [8, 28],
+        strikethrough: [9, 29]
+      },
+      color: {
+        black: [30, 39],
+        red: [31, 39],
+        green: [32, 39],
+        yellow: [33, 39],
+        blue: [34, 39],
+        magenta: [35, 39],
+        cyan: [36, 39],
+        white: [37, 39],
+        // Bright color
+        blackBright: [90, 39],
+        gray: [90, 39],
+        // Alias of `blackBright`
+        grey: [90, 39],
+        // Alias of `blackBright`
+        redBright: [91, 39],
+        greenBright: [92, 39],
+        yellowBright: [93, 39],
+        blueBright: [94, 39],
+        magentaBright: [95, 39],
+        cyanBright: [96, 39],
+        whiteBright: [97, 39]
+      },
+      bgColor: {
+        bgBlack: [40, 49],
+        bgRed: [41, 49],
+        bgGreen: [42, 49],
+        bgYellow: [43, 49],
+        bgBlue: [44, 49],
+        bgMagenta: [45, 49],
+        bgCyan: [46, 49],
+        bgWhite: [47, 49],
+        // Bright color
+        bgBlackBright: [100, 49],
+        bgGray: [100, 49],
+        // Alias of `bgBlackBright`
+        bgGrey: [100, 49],
+        // Alias of `bgBlackBright`
+        bgRedBright: [101, 49],
+        bgGreenBright: [102, 49],
+        bgYellowBright: [103, 49],
+        bgBlueBright: [104, 49],
+        bgMagentaBright: [105, 49],
+        bgCyanBright: [106, 49],
+        bgWhiteBright: [107, 49]
+      }
+    };
+    modifierNames = Object.keys(styles.modifier);
+    foregroundColorNames = Object.keys(styles.color);
+    backgroundColorNames = Object.keys(styles.bgColor);
+    colorNames = [...foregroundColorNames, ...backgroundColorNames];
+    ansiStyles = assembleStyles();
+    ansi_styles_default = ansiStyles;
+  }
+});
+
+// node_modules/wrap-ansi/index.js
+function wrapAnsi(string, columns, options) {
+  return String(string).normalize().replaceAll("\r\n", "\n").split("\n").map((line) => exec(line, columns, options)).join("\n");
+}
+var ESCAPES, END_CODE, ANSI_ESCAPE_BELL, ANSI_CSI, ANSI_OSC, ANSI_SGR_TERMINATOR, ANSI_ESCAPE_LINK, wrapAnsiCode, wrapAnsiHyperlink, wordLengths, wrapWord, stringVisibleTrimSpacesRight, exec;
+var init_wrap_ansi = __esm({
+  "node_modules/wrap-ansi/index.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_string_width2();
+    init_strip_ansi();
+    init_ansi_styles();
+    ESCAPES = /* @__PURE__ */ new Set([
+      "\x1B",
+      ""
+    ]);
+    END_CODE = 39;
+    ANSI_ESCAPE_BELL = "\x07";
+    ANSI_CSI = "[";
+    ANSI_OSC = "]";
+    ANSI_SGR_TERMINATOR = "m";
+    ANSI_ESCAPE_LINK = `${ANSI_OSC}8;;`;
+    wrapAnsiCode = (code) => `${ESCAPES.values().next().value}${ANSI_CSI}${code}${ANSI_SGR_TERMINATOR}`;
+    wrapAnsiHyperlink = (url) => `${ESCAPES.values().next().value}${ANSI_ESCAPE_LINK}${url}${ANSI_ESCAPE_BELL}`;
+    wordLengths = (string) => string.split(" ").map((character) => stringWidth2(character));
+    wrapWord = (rows, word, columns) => {
+      const characters = [...word];
+      let isInsideEscape = false;
+      let isInsideLinkEscape = false;
+      let visible = stringWidth2(stripAnsi(rows.at(-1)));
+      for (const [index, character] of characters.entries()) {
+        const characterLength = stringWidth2(character);
+        if (visible + characterLength <= columns) {
+          rows[rows.length - 1] += character;
+        } else {
+          rows.push(character);
+          visible = 0;
+        }
+        if (ESCAPES.has(character)) {
+          isInsideEscape = true;
+          const ansiEscapeLinkCandidate = characters.slice(index + 1, index + 1 + ANSI_ESCAPE_LINK.length).join("");
+          isInsideLinkEscape = ansiEscapeLinkCandidate === ANSI_ESCAPE_LINK;
+        }
+        if (isInsideEscape) {
+          if (isInsideLinkEscape) {
+            if (character === ANSI_ESCAPE_BELL) {
+              isInsideEscape = false;
+              isInsideLinkEscape = false;
+            }
+          } else if (character === ANSI_SGR_TERMINATOR) {
+            isInsideEscape = false;
+          }
+          continue;
+        }
+        visible += characterLength;
+        if (visible === columns && index < characters.length - 1) {
+          rows.push("");
+          visible = 0;
+        }
+      }
+      if (!visible && rows.at(-1).length > 0 && rows.length > 1) {
+        rows[rows.length - 2] += rows.pop();
+      }
+    };
+    stringVisibleTrimSpacesRight = (string) => {
+      const words = string.split(" ");
+      let last2 = words.length;
+      while (last2 > 0) {
+        if (stringWidth2(words[last2 - 1]) > 0) {
+          break;
+        }
+        last2--;
+      }
+      if (last2 === words.length) {
+        return string;
+      }
+      return words.slice(0, last2).join(" ") + words.slice(last2).join("");
+    };
+    exec = (string, columns, options = {}) => {
+      if (options.trim !== false && string.trim() === "") {
+        return "";
+      }
+      let returnValue = "";
+      let escapeCode;
+      let escapeUrl;
+      const lengths = wordLengths(string);
+      let rows = [""];
+      for (const [index, word] of string.split(" ").entries()) {
+        if (options.trim !== false) {
+          rows[rows.length - 1] = rows.at(-1).trimStart();
+        }
+        let rowLength = stringWidth2(rows.at(-1));
+        if (index !== 0) {
+          if (rowLength >= columns && (options.wordWrap === false || options.trim === false)) {
+            rows.push("");
+            rowLength = 0;
+          }
+          if (rowLength > 0 || options.trim === false) {
+            rows[rows.length - 1] += " ";
+            rowLength++;
+          }
+        }
+        if (options.hard && lengths[index] > columns) {
+          const remainingColumns = columns - rowLength;
+          const breaksStartingThisLine = 1 + Math.floor((lengths[index] - remainingColumns - 1) / columns);
+          const breaksStartingNextLine = Math.floor((lengths[index] - 1) / columns);
+          if (breaksStartingNextLine < breaksStartingThisLine) {
+            rows.push("");
+          }
+          wrapWord(rows, word, columns);
+          continue;
+        }
+        if (rowLength + lengths[index] > columns && rowLength > 0 && lengths[index] > 0) {
+          if (options.wordWrap === false && rowLength < columns) {
+            wrapWord(rows, word, columns);
+            continue;
+          }
+          rows.push("");
+        }
+        if (rowLength + lengths[index] > columns && options.wordWrap === false) {
+          wrapWord(rows, word, columns);
+          continue;
+        }
+        rows[rows.length - 1] += word;
+      }
+      if (options.trim !== false) {
+        rows = rows.map((row) => stringVisibleTrimSpacesRight(row));
+      }
+      const preString = rows.join("\n");
+      const pre = [...preString];
+      let preStringIndex = 0;
+      for (const [index, character] of pre.entries()) {
+        returnValue += character;
+        if (ESCAPES.has(character)) {
+          const { groups } = new RegExp(`(?:\\${ANSI_CSI}(?<code>\\d+)m|\\${ANSI_ESCAPE_LINK}(?<uri>.*)${ANSI_ESCAPE_BELL})`).exec(preString.slice(preStringIndex)) || { groups: {} };
+          if (groups.code !== void 0) {
+            const code2 = Number.parseFloat(groups.code);
+            escapeCode = code2 === END_CODE ? void 0 : code2;
+          } else if (groups.uri !== void 0) {
+            escapeUrl = groups.uri.length === 0 ? void 0 : groups.uri;
+          }
+        }
+        const code = ansi_styles_default.codes.get(Number(escapeCode));
+        if (pre[index + 1] === "\n") {
+          if (escapeUrl) {
+            returnValue += wrapAnsiHyperlink("");
+          }
+          if (escapeCode && code) {
+            returnValue += wrapAnsiCode(code);
+          }
+        } else if (character === "\n") {
+          if (escapeCode && code) {
+            returnValue += wrapAnsiCode(escapeCode);
+          }
+          if (escapeUrl) {
+            returnValue += wrapAnsiHyperlink(escapeUrl);
+          }
+        }
+        preStringIndex += character.length;
+      }
+      return returnValue;
+    };
+  }
+});
+
+// node_modules/cliui/index.mjs
+function ui(opts) {
+  return cliui(opts, {
+    stringWidth,
+    stripAnsi,
+    wrap: wrapAnsi
+  });
+}
+var init_cliui = __esm({
+  "node_modules/cliui/index.mjs"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_lib();
+    init_string_width();
+    init_strip_ansi();
+    init_wrap_ansi();
+  }
+});
+
+// node_modules/escalade/sync/index.mjs
+import { dirname as dirname3, resolve as resolve2 } from "path";
+import { readdirSync as readdirSync2, statSync } from "fs";
+function sync_default(start, callback) {
+  let dir = resolve2(".", start);
+  let tmp, stats = statSync(dir);
+  if (!stats.isDirectory()) {
+    dir = dirname3(dir);
+  }
+  while (true) {
+    tmp = callback(dir, readdirSync2(dir));
+    if (tmp) return resolve2(dir, tmp);
+    dir = dirname3(tmp = dir);
+    if (tmp === dir) break;
+  }
+}
+var init_sync = __esm({
+  "node_modules/escalade/sync/index.mjs"() {
+    init_define_MAILAUDIT_BUNDLE();
+  }
+});
+
+// node_modules/yargs-parser/build/lib/string-utils.js
+function camelCase(str) {
+  const isCamelCase = str !== str.toLowerCase() && str !== str.toUpperCase();
+  if (!isCamelCase) {
+    str = str.toLowerCase();
+  }
+  if (str.indexOf("-") === -1 && str.indexOf("_") === -1) {
+    return str;
+  } else {
+    let camelcase = "";
+    let nextChrUpper = false;
+    const leadingHyphens = str.match(/^-+/);
+    for (let i = leadingHyphens ? leadingHyphens[0].length : 0; i < str.length; i++) {
+      let chr = str.charAt(i);
+      if (nextChrUpper) {
+        nextChrUpper = false;
+        chr = chr.toUpperCase();
+      }
+      if (i !== 0 && (chr === "-" || chr === "_")) {
+        nextChrUpper = true;
+      } else if (chr !== "-" && chr !== "_") {
+        camelcase += chr;
+      }
+    }
+    return camelcase;
+  }
+}
+function decamelize(str, joinString) {
+  const lowercase = str.toLowerCase();
+  joinString = joinString || "-";
+  let notCamelcase = "";
+  for (let i = 0; i < str.length; i++) {
+    const chrLower = lowercase.charAt(i);
+    const chrString = str.charAt(i);
+    if (chrLower !== chrString && i > 0) {
+      notCamelcase += `${joinString}${lowercase.charAt(i)}`;
+    } else {
+      notCamelcase += chrString;
+    }
+  }
+  return notCamelcase;
+}
+function looksLikeNumber(x) {
+  if (x === null || x === void 0)
+    return false;
+  if (typeof x === "number")
+    return true;
+  if (/^0x[0-9a-f]+$/i.test(x))
+    return true;
+  if (/^0[^.]/.test(x))
+    return false;
+  return /^[-]?(?:\d+(?:\.\d*)?|\.\d+)(e[-+]?\d+)?$/.test(x);
+}
+var init_string_utils = __esm({
+  "node_modules/yargs-parser/build/lib/string-utils.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+  }
+});
+
+// node_modules/yargs-parser/build/lib/tokenize-arg-string.js
+function tokenizeArgString(argString) {
+  if (Array.isArray(argString)) {
+    return argString.map((e) => typeof e !== "string" ? e + "" : e);
+  }
+  argString = argString.trim();
+  let i = 0;
+  let prevC = null;
+  let c = null;
+  let opening = null;
+  const args = [];
+  for (let ii = 0; ii < argString.length; ii++) {
+    prevC = c;
+    c = argString.charAt(ii);
+    if (c === " " && !opening) {
+      if (!(prevC === " ")) {
+        i++;
+      }
+      continue;
+    }
+    if (c === opening) {
+      opening = null;
+    } else if ((c === "'" || c === '"') && !opening) {
+      opening = c;
+    }
+    if (!args[i])
+      args[i] = "";
+    args[i] += c;
+  }
+  return args;
+}
+var init_tokenize_arg_string = __esm({
+  "node_modules/yargs-parser/build/lib/tokenize-arg-string.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+  }
+});
+
+// node_modules/yargs-parser/build/lib/yargs-parser-types.js
+var DefaultValuesForTypeKey;
+var init_yargs_parser_types = __esm({
+  "node_modules/yargs-parser/build/lib/yargs-parser-types.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    (function(DefaultValuesForTypeKey2) {
+      DefaultValuesForTypeKey2["BOOLEAN"] = "boolean";
+      DefaultValuesForTypeKey2["STRING"] = "string";
+      DefaultValuesForTypeKey2["NUMBER"] = "number";
+      DefaultValuesForTypeKey2["ARRAY"] = "array";
+    })(DefaultValuesForTypeKey || (DefaultValuesForTypeKey = {}));
+  }
+});
+
+// node_modules/yargs-parser/build/lib/yargs-parser.js
+function combineAliases(aliases) {
+  const aliasArrays = [];
+  const combined = /* @__PURE__ */ Object.create(null);
+  let change = true;
+  Object.keys(aliases).forEach(function(key) {
+    aliasArrays.push([].concat(aliases[key], key));
+  });
+  while (change) {
+    change = false;
+    for (let i = 0; i < aliasArrays.length; i++) {
+      for (let ii = i + 1; ii < aliasArrays.length; ii++) {
+        const intersect = aliasArrays[i].filter(function(v) {
+          return aliasArrays[ii].indexOf(v) !== -1;
+        });
+        if (intersect.length) {
+          aliasArrays[i] = aliasArrays[i].concat(aliasArrays[ii]);
+          aliasArrays.splice(ii, 1);
+          change = true;
+          break;
+        }
+      }
+    }
+  }
+  aliasArrays.forEach(function(aliasArray) {
+    aliasArray = aliasArray.filter(function(v, i, self) {
+      return self.indexOf(v) === i;
+    });
+    const lastAlias = aliasArray.pop();
+    if (lastAlias !== void 0 && typeof lastAlias === "string") {
+      combined[lastAlias] = aliasArray;
+    }
+  });
+  return combined;
+}
+function increment(orig) {
+  return orig !== void 0 ? orig + 1 : 1;
+}
+function sanitizeKey(key) {
+  if (key === "__proto__")
+    return "___proto___";
+  return key;
+}
+function stripQuotes(val) {
+  return typeof val === "string" && (val[0] === "'" || val[0] === '"') && val[val.length - 1] === val[0] ? val.substring(1, val.length - 1) : val;
+}
+var mixin2, YargsParser;
+var init_yargs_parser = __esm({
+  "node_modules/yargs-parser/build/lib/yargs-parser.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_tokenize_arg_string();
+    init_yargs_parser_types();
+    init_string_utils();
+    YargsParser = class {
+      constructor(_mixin) {
+        mixin2 = _mixin;
+      }
+      parse(argsInput, options) {
+        const opts = Object.assign({
+          alias: void 0,
+          array: void 0,
+          boolean: void 0,
+          config: void 0,
+          configObjects: void 0,
+          configuration: void 0,
+          coerce: void 0,
+          count: void 0,
+          default: void 0,
+          envPrefix: void 0,
+          narg: void 0,
+          normalize: void 0,
+          string: void 0,
+          number: void 0,
+          __: void 0,
+          key: void 0
+        }, options);
+        const args = tokenizeArgString(argsInput);
+        const inputIsString = typeof argsInput === "string";
+        const aliases = combineAliases(Object.assign(/* @__PURE__ */ Object.create(null), opts.alias));
+        const configuration = Object.assign({
+          "boolean-negation": true,
+          "camel-case-expansion": true,
+          "combine-arrays": false,
+          "dot-notation": true,
+          "duplicate-arguments-array": true,
+          "flatten-duplicate-arrays": true,
+          "greedy-arrays": true,
+          "halt-at-non-option": false,
+          "nargs-eats-options": false,
+          "negation-prefix": "no-",
+          "parse-numbers": true,
+          "parse-positional-numbers": true,
+          "populate--": false,
+          "set-placeholder-key": false,
+          "short-option-groups": true,
+          "strip-aliased": false,
+          "strip-dashed": false,
+          "unknown-options-as-args": false
+        }, opts.configuration);
+        const defaults = Object.assign(/* @__PURE__ */ Object.create(null), opts.default);
+        const configObjects = opts.configObjects || [];
+        const envPrefix = opts.envPrefix;
+        const notFlagsOption = configuration["populate--"];
+        const notFlagsArgv = notFlagsOption ? "--" : "_";
+        const newAliases = /* @__PURE__ */ Object.create(null);
+        const defaulted = /* @__PURE__ */ Object.create(null);
+        const __ = opts.__ || mixin2.format;
+        const flags = {
+          aliases: /* @__PURE__ */ Object.create(null),
+          arrays: /* @__PURE__ */ Object.create(null),
+          bools: /* @__PURE__ */ Object.create(null),
+          strings: /* @__PURE__ */ Object.create(null),
+          numbers: /* @__PURE__ */ Object.create(null),
+          counts: /* @__PURE__ */ Object.create(null),
+          normalize: /* @__PURE__ */ Object.create(null),
+          configs: /* @__PURE__ */ Object.create(null),
+          nargs: /* @__PURE__ */ Object.create(null),
+          coercions: /* @__PURE__ */ Object.create(null),
+          keys: []
+        };
+        const negative = /^-([0-9]+(\.[0-9]+)?|\.[0-9]+)$/;
+        const negatedBoolean = new RegExp("^--" + configuration["negation-prefix"] + "(.+)");
+        [].concat(opts.array || []).filter(Boolean).forEach(function(opt) {
+          const key = typeof opt === "object" ? opt.key : opt;
+          const assignment = Object.keys(opt).map(function(key2) {
+            const arrayFlagKeys = {
+              boolean: "bools",
+              string: "strings",
+              number: "numbers"
+            };
+            return arrayFlagKeys[key2];
+          }).filter(Boolean).pop();
+          if (assignment) {
+            flags[assignment][key] = true;
+          }
+          flags.arrays[key] = true;
+          flags.keys.push(key);
+        });
+        [].concat(opts.boolean || []).filter(Boolean).forEach(function(key) {
+          flags.bools[key] = true;
+          flags.keys.push(key);
+        });
+        [].concat(opts.string || []).filter(Boolean).forEach(function(key) {
+          flags.strings[key] = true;
+          flags.keys.push(key);
+        });
+        [].concat(opts.number || []).filter(Boolean).forEach(function(key) {
+          flags.numbers[key] = true;
+          flags.keys.push(key);
+        });
+        [].concat(opts.count || []).filter(Boolean).forEach(function(key) {
+          flags.counts[key] = true;
+          flags.keys.push(key);
+        });
+        [].concat(opts.normalize || []).filter(Boolean).forEach(function(key) {
+          flags.normalize[key] = true;
+          flags.keys.push(key);
+        });
+        if (typeof opts.narg === "object") {
+          Object.entries(opts.narg).forEach(([key, value]) => {
+            if (typeof value === "number") {
+              flags.nargs[key] = value;
+              flags.keys.push(key);
+            }
+          });
+        }
+        if (typeof opts.coerce === "object") {
+          Object.entries(opts.coerce).forEach(([key, value]) => {
+            if (typeof value === "function") {
+              flags.coercions[key] = value;
+              flags.keys.push(key);
+            }
+          });
+        }
+        if (typeof opts.config !== "undefined") {
+          if (Array.isArray(opts.config) || typeof opts.config === "string") {
+            ;
+            [].concat(opts.config).filter(Boolean).forEach(function(key) {
+              flags.configs[key] = true;
+            });
+          } else if (typeof opts.config === "object") {
+            Object.entries(opts.config).forEach(([key, value]) => {
+              if (typeof value === "boolean" || typeof value === "function") {
+                flags.configs[key] = value;
+              }
+            });
+          }
+        }
+        extendAliases(opts.key, aliases, opts.default, flags.arrays);
+        Object.keys(defaults).forEach(function(key) {
+          (flags.aliases[key] || []).forEach(function(alias) {
+            defaults[alias] = defaults[key];
+          });
+        });
+        let error = null;
+        checkConfiguration();
+        let notFlags = [];
+        const argv = Object.assign(/* @__PURE__ */ Object.create(null), { _: [] });
+        const argvReturn = {};
+        for (let i = 0; i < args.length; i++) {
+          const arg = args[i];
+          const truncatedArg = arg.replace(/^-{3,}/, "---");
+          let broken;
+          let key;
+          let letters;
+          let m;
+          let next;
+          let value;
+          if (arg !== "--" && /^-/.test(arg) && isUnknownOptionAsArg(arg)) {
+            pushPositional(arg);
+          } else if (truncatedArg.match(/^---+(=|$)/)) {
+            pushPositional(arg);
+            continue;
+          } else if (arg.match(/^--.+=/) || !configuration["short-option-groups"] && arg.match(/^-.+=/)) {
+            m = arg.match(/^--?([^=]+)=([\s\S]*)$/);
+            if (m !== null && Array.isArray(m) && m.length >= 3) {
+              if (checkAllAliases(m[1], flags.arrays)) {
+                i = eatArray(i, m[1], args, m[2]);
+              } else if (checkAllAliases(m[1], flags.nargs) !== false) {
+                i = eatNargs(i, m[1], args, m[2]);
+              } else {
+                setArg(m[1], m[2], true);
+              }
+            }
+          } else if (arg.match(negatedBoolean) && configuration["boolean-negation"]) {
+            m = arg.match(negatedBoolean);
+            if (m !== null && Array.isArray(m) && m.length >= 2) {
+              key = m[1];
+              setArg(key, checkAllAliases(key, flags.arrays) ? [false] : false);
+            }
+          } else if (arg.match(/^--.+/) || !configuration["short-option-groups"] && arg.match(/^-[^-]+/)) {
+            m = arg.match(/^--?(.+)/);
+            if (m !== null && Array.isArray(m) && m.length >= 2) {
+              key = m[1];
+              if (checkAllAliases(key, flags.arrays)) {
+                i = eatArray(i, key, args);
+              } else if (checkAllAliases(key, flags.nargs) !== false) {
+                i = eatNargs(i, key, args);
+              } else {
+                next = args[i + 1];
+                if (next !== void 0 && (!next.match(/^-/) || next.match(negative)) && !checkAllAliases(key, flags.bools) && !checkAllAliases(key, flags.counts)) {
+                  setArg(key, next);
+                  i++;
+                } else if (/^(true|false)$/.test(next)) {
+                  setArg(key, next);
+                  i++;
+                } else {
+                  setArg(key, defaultValue(key));
+                }
+              }
+            }
+          } else if (arg.match(/^-.\..+=/)) {
+            m = arg.match(/^-([^=]+)=([\s\S]*)$/);
+            if (m !== null && Array.isArray(m) && m.length >= 3) {
+              setArg(m[1], m[2]);
+            }
+          } else if (arg.match(/^-.\..+/) && !arg.match(negative)) {
+            next = args[i + 1];
+            m = arg.match(/^-(.\..+)/);
+            if (m !== null && Array.isArray(m) && m.length >= 2) {
+              key = m[1];
+              if (next !== void 0 && !next.match(/^-/) && !checkAllAliases(key, flags.bools) && !checkAllAliases(key, flags.counts)) {
+                setArg(key, next);
+                i++;
+              } else {
+                setArg(key, defaultValue(key));
+              }
+            }
+          } else if (arg.match(/^-[^-]+/) && !arg.match(negative)) {
+            letters = arg.slice(1, -1).split("");
+            broken = false;
+            for (let j = 0; j < letters.length; j++) {
+              next = arg.slice(j + 2);
+              if (letters[j + 1] && letters[j + 1] === "=") {
+                value = arg.slice(j + 3);
+                key = letters[j];
+                if (checkAllAliases(key, flags.arrays)) {
+                  i = eatArray(i, key, args, value);
+                } else if (checkAllAliases(key, flags.nargs) !== false) {
+                  i = eatNargs(i, key, args, value);
+                } else {
+                  setArg(key, value);
+                }
+                broken = true;
+                break;
+              }
+              if (next === "-") {
+                setArg(letters[j], next);
+                continue;
+              }
+              if (/[A-Za-z]/.test(letters[j]) && /^-?\d+(\.\d*)?(e-?\d+)?$/.test(next) && checkAllAliases(next, flags.bools) === false) {
+                setArg(letters[j], next);
+                broken = true;
+                break;
+              }
+              if (letters[j + 1] && letters[j + 1].match(/\W/)) {
+                setArg(letters[j], next);
+                broken = true;
+                break;
+              } else {
+                setArg(letters[j], defaultValue(letters[j]));
+              }
+            }
+            key = arg.slice(-1)[0];
+            if (!broken && key !== "-") {
+              if (checkAllAliases(key, flags.arrays)) {
+                i = eatArray(i, key, args);
+              } else if (checkAllAliases(key, flags.nargs) !== false) {
+                i = eatNargs(i, key, args);
+              } else {
+                next = args[i + 1];
+                if (next !== void 0 && (!/^(-|--)[^-]/.test(next) || next.match(negative)) && !checkAllAliases(key, flags.bools) && !checkAllAliases(key, flags.counts)) {
+                  setArg(key, next);
+                  i++;
+                } else if (/^(true|false)$/.test(next)) {
+                  setArg(key, next);
+                  i++;
+                } else {
+                  setArg(key, defaultValue(key));
+                }
+              }
+            }
+          } else if (arg.match(/^-[0-9]$/) && arg.match(negative) && checkAllAliases(arg.slice(1), flags.bools)) {
+            key = arg.slice(1);
+            setArg(key, defaultValue(key));
+          } else if (arg === "--") {
+            notFlags = args.slice(i + 1);
+            break;
+          } else if (configuration["halt-at-non-option"]) {
+            notFlags = args.slice(i);
+            break;
+          } else {
+            pushPositional(arg);
+          }
+        }
+        applyEnvVars(argv, true);
+        applyEnvVars(argv, false);
+        setConfig(argv);
+        setConfigObjects();
+        applyDefaultsAndAliases(argv, flags.aliases, defaults, true);
+        applyCoercions(argv);
+        if (configuration["set-placeholder-key"])
+          setPlaceholderKeys(argv);
+        Object.keys(flags.counts).forEach(function(key) {
+          if (!hasKey(argv, key.split(".")))
+            setArg(key, 0);
+        });
+        if (notFlagsOption && notFlags.length)
+          argv[notFlagsArgv] = [];
+        notFlags.forEach(function(key) {
+          argv[notFlagsArgv].push(key);
+        });
+        if (configuration["camel-case-expansion"] && configuration["strip-dashed"]) {
+          Object.keys(argv).filter((key) => key !== "--" && key.includes("-")).forEach((key) => {
+            delete argv[key];
+          });
+        }
+        if (configuration["strip-aliased"]) {
+          ;
+          [].concat(...Object.keys(aliases).map((k) => aliases[k])).forEach((alias) => {
+            if (configuration["camel-case-expansion"] && alias.includes("-")) {
+              delete argv[alias.split(".").map((prop) => camelCase(prop)).join(".")];
+            }
+            delete argv[alias];
+          });
+        }
+        function pushPositional(arg) {
+          const maybeCoercedNumber = maybeCoerceNumber("_", arg);
+          if (typeof maybeCoercedNumber === "string" || typeof maybeCoercedNumber === "number") {
+            argv._.push(maybeCoercedNumber);
+          }
+        }
+        function eatNargs(i, key, args2, argAfterEqualSign) {
+          let ii;
+          let toEat = checkAllAliases(key, flags.nargs);
+          toEat = typeof toEat !== "number" || isNaN(toEat) ? 1 : toEat;
+          if (toEat === 0) {
+            if (!isUndefined(argAfterEqualSign)) {
+              error = Error(__("Argument unexpected for: %s", key));
+            }
+            setArg(key, defaultValue(key));
+            return i;
+          }
+          let available = isUndefined(argAfterEqualSign) ? 0 : 1;
+          if (configuration["nargs-eats-options"]) {
+            if (args2.length - (i + 1) + available < toEat) {
+              error = Error(__("Not enough arguments following: %s", key));
+            }
+            available = toEat;
+          } else {
+            for (ii = i + 1; ii < args2.length; ii++) {
+              if (!args2[ii].match(/^-[^0-9]/) || args2[ii].match(negative) || isUnknownOptionAsArg(args2[ii]))
+                available++;
+              else
+                break;
+            }
+            if (available < toEat)
+              error = Error(__("Not enough arguments following: %s", key));
+          }
+          let consumed = Math.min(available, toEat);
+          if (!isUndefined(argAfterEqualSign) && consumed > 0) {
+            setArg(key, argAfterEqualSign);
+            consumed--;
+          }
+          for (ii = i + 1; ii < consumed + i + 1; ii++) {
+            setArg(key, args2[ii]);
+          }
+          return i + consumed;
+        }
+        function eatArray(i, key, args2, argAfterEqualSign) {
+          let argsToSet = [];
+          let next = argAfterEqualSign || args2[i + 1];
+          const nargsCount = checkAllAliases(key, flags.nargs);
+          if (checkAllAliases(key, flags.bools) && !/^(true|false)$/.test(next)) {
+            argsToSet.push(true);
+          } else if (isUndefined(next) || isUndefined(argAfterEqualSign) && /^-/.test(next) && !negative.test(next) && !isUnknownOptionAsArg(next)) {
+            if (defaults[key] !== void 0) {
+              const defVal = defaults[key];
+              argsToSet = Array.isArray(defVal) ? defVal : [defVal];
+            }
+          } else {
+            if (!isUndefined(argAfterEqualSign)) {
+              argsToSet.push(processValue(key, argAfterEqualSign, true));
+            }
+            for (let ii = i + 1; ii < args2.length; ii++) {
+              if (!configuration["greedy-arrays"] && argsToSet.length > 0 || nargsCount && typeof nargsCount === "number" && argsToSet.length >= nargsCount)
+                break;
+              next = args2[ii];
+              if (/^-/.test(next) && !negative.test(next) && !isUnknownOptionAsArg(next))
+                break;
+              i = ii;
+              argsToSet.push(processValue(key, next, inputIsString));
+            }
+          }
+          if (typeof nargsCount === "number" && (nargsCount && argsToSet.length < nargsCount || isNaN(nargsCount) && argsToSet.length === 0)) {
+            error = Error(__("Not enough arguments following: %s", key));
+          }
+          setArg(key, argsToSet);
+          return i;
+        }
+        function setArg(key, val, shouldStripQuotes = inputIsString) {
+          if (/-/.test(key) && configuration["camel-case-expansion"]) {
+            const alias = key.split(".").map(function(prop) {
+              return camelCase(prop);
+            }).join(".");
+            addNewAlias(key, alias);
+          }
+          const value = processValue(key, val, shouldStripQuotes);
+          const splitKey = key.split(".");
+          setKey(argv, splitKey, value);
+          if (flags.aliases[key]) {
+            flags.aliases[key].forEach(function(x) {
+              const keyProperties = x.split(".");
+              setKey(argv, keyProperties, value);
+            });
+          }
+          if (splitKey.length > 1 && configuration["dot-notation"]) {
+            ;
+            (flags.aliases[splitKey[0]] || []).forEach(function(x) {
+              let keyProperties = x.split(".");
+              const a = [].concat(splitKey);
+              a.shift();
+              keyProperties = keyProperties.concat(a);
+              if (!(flags.aliases[key] || []).includes(keyProperties.join("."))) {
+                setKey(argv, keyProperties, value);
+              }
+            });
+          }
+          if (checkAllAliases(key, flags.normalize) && !checkAllAliases(key, flags.arrays)) {
+            const keys = [key].concat(flags.aliases[key] || []);
+            keys.forEach(function(key2) {
+              Object.defineProperty(argvReturn, key2, {
+                enumerable: true,
+                get() {
+                  return val;
+                },
+                set(value2) {
+                  val = typeof value2 === "string" ? mixin2.normalize(value2) : value2;
+                }
+              });
+            });
+          }
+        }
+        function addNewAlias(key, alias) {
+          if (!(flags.aliases[key] && flags.aliases[key].length)) {
+            flags.aliases[key] = [alias];
+            newAliases[alias] = true;
+          }
+          if (!(flags.aliases[alias] && flags.aliases[alias].length)) {
+            addNewAlias(alias, key);
+          }
+        }
+        function processValue(key, val, shouldStripQuotes) {
+          if (shouldStripQuotes) {
+            val = stripQuotes(val);
+          }
+          if (checkAllAliases(key, flags.bools) || checkAllAliases(key, flags.counts)) {
+            if (typeof val === "string")
+              val = val === "true";
+          }
+          let value = Array.isArray(val) ? val.map(function(v) {
+            return maybeCoerceNumber(key, v);
+          }) : maybeCoerceNumber(key, val);
+          if (checkAllAliases(key, flags.counts) && (isUndefined(value) || typeof value === "boolean")) {
+            value = increment();
+          }
+          if (checkAllAliases(key, flags.normalize) && checkAllAliases(key, flags.arrays)) {
+            if (Array.isArray(val))
+              value = val.map((val2) => {
+                return mixin2.normalize(val2);
+              });
+            else
+              value = mixin2.normalize(val);
+          }
+          return value;
+        }
+        function maybeCoerceNumber(key, value) {
+          if (!configuration["parse-positional-numbers"] && key === "_")
+            return value;
+          if (!checkAllAliases(key, flags.strings) && !checkAllAliases(key, flags.bools) && !Array.isArray(value)) {
+            const shouldCoerceNumber = looksLikeNumber(value) && configuration["parse-numbers"] && Number.isSafeInteger(Math.floor(parseFloat(`${value}`)));
+            if (shouldCoerceNumber || !isUndefined(value) && checkAllAliases(key, flags.numbers)) {
+              value = Number(value);
+            }
+          }
+          return value;
+        }
+        function setConfig(argv2) {
+          const configLookup = /* @__PURE__ */ Object.create(null);
+          applyDefaultsAndAliases(configLookup, flags.aliases, defaults);
+          Object.keys(flags.configs).forEach(function(configKey) {
+            const configPath = argv2[configKey] || configLookup[configKey];
+            if (configPath) {
+              try {
+                let config = null;
+                const resolvedConfigPath = mixin2.resolve(mixin2.cwd(), configPath);
+                const resolveConfig = flags.configs[configKey];
+                if (typeof resolveConfig === "function") {
+                  try {
+                    config = resolveConfig(resolvedConfigPath);
+                  } catch (e) {
+                    config = e;
+                  }
+                  if (config instanceof Error) {
+                    error = config;
+                    return;
+                  }
+                } else {
+                  config = mixin2.require(resolvedConfigPath);
+                }
+                setConfigObject(config);
+              } catch (ex) {
+                if (ex.name === "PermissionDenied")
+                  error = ex;
+                else if (argv2[configKey])
+                  error = Error(__("Invalid JSON config file: %s", configPath));
+              }
+            }
+          });
+        }
+        function setConfigObject(config, prev) {
+          Object.keys(config).forEach(function(key) {
+            const value = config[key];
+            const fullKey = prev ? prev + "." + key : key;
+            if (typeof value === "object" && value !== null && !Array.isArray(value) && configuration["dot-notation"]) {
+              setConfigObject(value, fullKey);
+            } else {
+              if (!hasKey(argv, fullKey.split(".")) || checkAllAliases(fullKey, flags.arrays) && configuration["combine-arrays"]) {
+                setArg(fullKey, value);
+              }
+            }
+          });
+        }
+        function setConfigObjects() {
+          if (typeof configObjects !== "undefined") {
+            configObjects.forEach(function(configObject) {
+              setConfigObject(configObject);
+            });
+          }
+        }
+        function applyEnvVars(argv2, configOnly) {
+          if (typeof envPrefix === "undefined")
+            return;
+          const prefix = typeof envPrefix === "string" ? envPrefix : "";
+          const env2 = mixin2.env();
+          Object.keys(env2).forEach(function(envVar) {
+            if (prefix === "" || envVar.lastIndexOf(prefix, 0) === 0) {
+              const keys = envVar.split("__").map(function(key, i) {
+                if (i === 0) {
+                  key = key.substring(prefix.length);
+                }
+                return camelCase(key);
+              });
+              if ((configOnly && flags.configs[keys.join(".")] || !configOnly) && !hasKey(argv2, keys)) {
+                setArg(keys.join("."), env2[envVar]);
+              }
+            }
+          });
+        }
+        function applyCoercions(argv2) {
+          let coerce;
+          const applied = /* @__PURE__ */ new Set();
+          Object.keys(argv2).forEach(function(key) {
+            if (!applied.has(key)) {
+              coerce = checkAllAliases(key, flags.coercions);
+              if (typeof coerce === "function") {
+                try {
+                  const value = maybeCoerceNumber(key, coerce(argv2[key]));
+                  [].concat(flags.aliases[key] || [], key).forEach((ali) => {
+                    applied.add(ali);
+                    argv2[ali] = value;
+                  });
+                } catch (err) {
+                  error = err;
+                }
+              }
+            }
+          });
+        }
+        function setPlaceholderKeys(argv2) {
+          flags.keys.forEach((key) => {
+            if (~key.indexOf("."))
+              return;
+            if (typeof argv2[key] === "undefined")
+              argv2[key] = void 0;
+          });
+          return argv2;
+        }
+        function applyDefaultsAndAliases(obj, aliases2, defaults2, canLog = false) {
+          Object.keys(defaults2).forEach(function(key) {
+            if (!hasKey(obj, key.split("."))) {
+              setKey(obj, key.split("."), defaults2[key]);
+              if (canLog)
+                defaulted[key] = true;
+              (aliases2[key] || []).forEach(function(x) {
+                if (hasKey(obj, x.split(".")))
+                  return;
+                setKey(obj, x.split("."), defaults2[key]);
+              });
+            }
+          });
+        }
+        function hasKey(obj, keys) {
+          let o = obj;
+          if (!configuration["dot-notation"])
+            keys = [keys.join(".")];
+          keys.slice(0, -1).forEach(function(key2) {
+            o = o[key2] || {};
+          });
+          const key = keys[keys.length - 1];
+          if (typeof o !== "object")
+            return false;
+          else
+            return key in o;
+        }
+        function setKey(obj, keys, value) {
+          let o = obj;
+          if (!configuration["dot-notation"])
+            keys = [keys.join(".")];
+          keys.slice(0, -1).forEach(function(key2) {
+            key2 = sanitizeKey(key2);
+            if (typeof o === "object" && o[key2] === void 0) {
+              o[key2] = {};
+            }
+            if (typeof o[key2] !== "object" || Array.isArray(o[key2])) {
+              if (Array.isArray(o[key2])) {
+                o[key2].push({});
+              } else {
+                o[key2] = [o[key2], {}];
+              }
+              o = o[key2][o[key2].length - 1];
+            } else {
+              o = o[key2];
+            }
+          });
+          const key = sanitizeKey(keys[keys.length - 1]);
+          const isTypeArray = checkAllAliases(keys.join("."), flags.arrays);
+          const isValueArray = Array.isArray(value);
+          let duplicate = configuration["duplicate-arguments-array"];
+          if (!duplicate && checkAllAliases(key, flags.nargs)) {
+            duplicate = true;
+            if (!isUndefined(o[key]) && flags.nargs[key] === 1 || Array.isArray(o[key]) && o[key].length === flags.nargs[key]) {
+              o[key] = void 0;
+            }
+          }
+          if (value === increment()) {
+            o[key] = increment(o[key]);
+          } else if (Array.isArray(o[key])) {
+            if (duplicate && isTypeArray && isValueArray) {
+              o[key] = configuration["flatten-duplicate-arrays"] ? o[key].concat(value) : (Array.isArray(o[key][0]) ? o[key] : [o[key]]).concat([value]);
+            } else if (!duplicate && Boolean(isTypeArray) === Boolean(isValueArray)) {
+              o[key] = value;
+            } else {
+              o[key] = o[key].concat([value]);
+            }
+          } else if (o[key] === void 0 && isTypeArray) {
+            o[key] = isValueArray ? value : [value];
+          } else if (duplicate && !(o[key] === void 0 || checkAllAliases(key, flags.counts) || checkAllAliases(key, flags.bools))) {
+            o[key] = [o[key], value];
+          } else {
+            o[key] = value;
+          }
+        }
+        function extendAliases(...args2) {
+          args2.forEach(function(obj) {
+            Object.keys(obj || {}).forEach(function(key) {
+              if (flags.aliases[key])
+                return;
+              flags.aliases[key] = [].concat(aliases[key] || []);
+              flags.aliases[key].concat(key).forEach(function(x) {
+                if (/-/.test(x) && configuration["camel-case-expansion"]) {
+                  const c = camelCase(x);
+                  if (c !== key && flags.aliases[key].indexOf(c) === -1) {
+                    flags.aliases[key].push(c);
+                    newAliases[c] = true;
+                  }
+                }
+              });
+              flags.aliases[key].concat(key).forEach(function(x) {
+                if (x.length > 1 && /[A-Z]/.test(x) && configuration["camel-case-expansion"]) {
+                  const c = decamelize(x, "-");
+                  if (c !== key && flags.aliases[key].indexOf(c) === -1) {
+                    flags.aliases[key].push(c);
+                    newAliases[c] = true;
+                  }
+                }
+              });
+              flags.aliases[key].forEach(function(x) {
+                flags.aliases[x] = [key].concat(flags.aliases[key].filter(function(y) {
+                  return x !== y;
+                }));
+              });
+            });
+          });
+        }
+        function checkAllAliases(key, flag) {
+          const toCheck = [].concat(flags.aliases[key] || [], key);
+          const keys = Object.keys(flag);
+          const setAlias = toCheck.find((key2) => keys.includes(key2));
+          return setAlias ? flag[setAlias] : false;
+        }
+        function hasAnyFlag(key) {
+          const flagsKeys = Object.keys(flags);
+          const toCheck = [].concat(flagsKeys.map((k) => flags[k]));
+          return toCheck.some(function(flag) {
+            return Array.isArray(flag) ? flag.includes(key) : flag[key];
+          });
+        }
+        function hasFlagsMatching(arg, ...patterns2) {
+          const toCheck = [].concat(...patterns2);
+          return toCheck.some(function(pattern3) {
+            const match = arg.match(pattern3);
+            return match && hasAnyFlag(match[1]);
+          });
+        }
+        function hasAllShortFlags(arg) {
+          if (arg.match(negative) || !arg.match(/^-[^-]+/)) {
+            return false;
+          }
+          let hasAllFlags = true;
+          let next;
+          const letters = arg.slice(1).split("");
+          for (let j = 0; j < letters.length; j++) {
+            next = arg.slice(j + 2);
+            if (!hasAnyFlag(letters[j])) {
+              hasAllFlags = false;
+              break;
+            }
+            if (letters[j + 1] && letters[j + 1] === "=" || next === "-" || /[A-Za-z]/.test(letters[j]) && /^-?\d+(\.\d*)?(e-?\d+)?$/.test(next) || letters[j + 1] && letters[j + 1].match(/\W/)) {
+              break;
+            }
+          }
+          return hasAllFlags;
+        }
+        function isUnknownOptionAsArg(arg) {
+          return configuration["unknown-options-as-args"] && isUnknownOption(arg);
+        }
+        function isUnknownOption(arg) {
+          arg = arg.replace(/^-{3,}/, "--");
+          if (arg.match(negative)) {
+            return false;
+          }
+          if (hasAllShortFlags(arg)) {
+            return false;
+          }
+          const flagWithEquals = /^-+([^=]+?)=[\s\S]*$/;
+          const normalFlag = /^-+([^=]+?)$/;
+          const flagEndingInHyphen = /^-+([^=]+?)-$/;
+          const flagEndingInDigits = /^-+([^=]+?\d+)$/;
+          const flagEndingInNonWordCharacters = /^-+([^=]+?)\W+.*$/;
+          return !hasFlagsMatching(arg, flagWithEquals, negatedBoolean, normalFlag, flagEndingInHyphen, flagEndingInDigits, flagEndingInNonWordCharacters);
+        }
+        function defaultValue(key) {
+          if (!checkAllAliases(key, flags.bools) && !checkAllAliases(key, flags.counts) && `${key}` in defaults) {
+            return defaults[key];
+          } else {
+            return defaultForType(guessType2(key));
+          }
+        }
+        function defaultForType(type) {
+          const def = {
+            [DefaultValuesForTypeKey.BOOLEAN]: true,
+            [DefaultValuesForTypeKey.STRING]: "",
+            [DefaultValuesForTypeKey.NUMBER]: void 0,
+            [DefaultValuesForTypeKey.ARRAY]: []
+          };
+          return def[type];
+        }
+        function guessType2(key) {
+          let type = DefaultValuesForTypeKey.BOOLEAN;
+          if (checkAllAliases(key, flags.strings))
+            type = DefaultValuesForTypeKey.STRING;
+          else if (checkAllAliases(key, flags.numbers))
+            type = DefaultValuesForTypeKey.NUMBER;
+          else if (checkAllAliases(key, flags.bools))
+            type = DefaultValuesForTypeKey.BOOLEAN;
+          else if (checkAllAliases(key, flags.arrays))
+            type = DefaultValuesForTypeKey.ARRAY;
+          return type;
+        }
+        function isUndefined(num) {
+          return num === void 0;
+        }
+        function checkConfiguration() {
+          Object.keys(flags.counts).find((key) => {
+            if (checkAllAliases(key, flags.arrays)) {
+              error = Error(__("Invalid configuration: %s, opts.count excludes opts.array.", key));
+              return true;
+            } else if (checkAllAliases(key, flags.nargs)) {
+              error = Error(__("Invalid configuration: %s, opts.count excludes opts.narg.", key));
+              return true;
+            }
+            return false;
+          });
+        }
+        return {
+          aliases: Object.assign({}, flags.aliases),
+          argv: Object.assign(argvReturn, argv),
+          configuration,
+          defaulted: Object.assign({}, defaulted),
+          error,
+          newAliases: Object.assign({}, newAliases)
+        };
+      }
+    };
+  }
+});
+
+// node_modules/yargs-parser/build/lib/index.js
+import { format } from "util";
+import { normalize, resolve as resolve3 } from "path";
+import { readFileSync as readFileSync4 } from "fs";
+import { createRequire as createRequire2 } from "node:module";
+var _a, _b, _c, minNodeVersion, nodeVersion, env, require2, parser, yargsParser, lib_default;
+var init_lib2 = __esm({
+  "node_modules/yargs-parser/build/lib/index.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_string_utils();
+    init_yargs_parser();
+    minNodeVersion = process && process.env && process.env.YARGS_MIN_NODE_VERSION ? Number(process.env.YARGS_MIN_NODE_VERSION) : 20;
+    nodeVersion = (_b = (_a = process === null || process === void 0 ? void 0 : process.versions) === null || _a === void 0 ? void 0 : _a.node) !== null && _b !== void 0 ? _b : (_c = process === null || process === void 0 ? void 0 : process.version) === null || _c === void 0 ? void 0 : _c.slice(1);
+    if (nodeVersion) {
+      const major = Number(nodeVersion.match(/^([^.]+)/)[1]);
+      if (major < minNodeVersion) {
+        throw Error(`yargs parser supports a minimum Node.js version of ${minNodeVersion}. Read our version support policy: https://github.com/yargs/yargs-parser#supported-nodejs-versions`);
+      }
+    }
+    env = process ? process.env : {};
+    require2 = createRequire2 ? createRequire2(import.meta.url) : void 0;
+    parser = new YargsParser({
+      cwd: process.cwd,
+      env: () => {
+        return env;
+      },
+      format,
+      normalize,
+      resolve: resolve3,
+      require: (path) => {
+        if (typeof require2 !== "undefined") {
+          return require2(path);
+        } else if (path.match(/\.json$/)) {
+          return JSON.parse(readFileSync4(path, "utf8"));
+        } else {
+          throw Error("only .json config files are supported in ESM");
+        }
+      }
+    });
+    yargsParser = function Parser(args, opts) {
+      const result2 = parser.parse(args.slice(), opts);
+      return result2.argv;
+    };
+    yargsParser.detailed = function(args, opts) {
+      return parser.parse(args.slice(), opts);
+    };
+    yargsParser.camelCase = camelCase;
+    yargsParser.decamelize = decamelize;
+    yargsParser.looksLikeNumber = looksLikeNumber;
+    lib_default = yargsParser;
+  }
+});
+
+// node_modules/yargs/build/lib/utils/process-argv.js
+function getProcessArgvBinIndex() {
+  if (isBundledElectronApp())
+    return 0;
+  return 1;
+}
+function isBundledElectronApp() {
+  return isElectronApp() && !process.defaultApp;
+}
+function isElectronApp() {
+  return !!process.versions.electron;
+}
+function getProcessArgvBin() {
+  return process.argv[getProcessArgvBinIndex()];
+}
+var init_process_argv = __esm({
+  "node_modules/yargs/build/lib/utils/process-argv.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+  }
+});
+
+// node_modules/string-width/index.js
+function isDoubleWidthNonRgiEmojiSequence(segment) {
+  if (segment.length > 50) {
+    return false;
+  }
+  if (unqualifiedKeycapRegex.test(segment)) {
+    return true;
+  }
+  if (segment.includes("‍")) {
+    const pictographics = segment.match(extendedPictographicRegex);
+    return pictographics !== null && pictographics.length >= 2;
+  }
+  return false;
+}
+function baseVisible(segment) {
+  const index = segment.search(visibleCharacterRegex);
+  return index === -1 ? void 0 : segment.slice(index);
+}
+function isHangulLeadingJamo(codePoint) {
+  return codePoint >= 4352 && codePoint <= 4447 || codePoint >= 43360 && codePoint <= 43388;
+}
+function isHangulVowelJamo(codePoint) {
+  return codePoint >= 4448 && codePoint <= 4519 || codePoint >= 55216 && codePoint <= 55238;
+}
+function isHangulTrailingJamo(codePoint) {
+  return codePoint >= 4520 && codePoint <= 4607 || codePoint >= 55243 && codePoint <= 55291;
+}
+function isHangulJamo(codePoint) {
+  return isHangulLeadingJamo(codePoint) || isHangulVowelJamo(codePoint) || isHangulTrailingJamo(codePoint);
+}
+function hangulClusterWidth(visibleSegment, eastAsianWidthOptions) {
+  const codePoints = [];
+  for (const character of visibleSegment) {
+    if (!visibleCharacterRegex.test(character)) {
+      continue;
+    }
+    codePoints.push(character.codePointAt(0));
+  }
+  if (codePoints.length === 0) {
+    return void 0;
+  }
+  let width = 0;
+  for (let index = 0; index < codePoints.length; index++) {
+    const codePoint = codePoints[index];
+    if (!isHangulJamo(codePoint)) {
+      if (width === 0) {
+        return void 0;
+      }
+      for (let remaining = index; remaining < codePoints.length; remaining++) {
+        width += eastAsianWidth(codePoints[remaining], eastAsianWidthOptions);
+      }
+      return width;
+    }
+    if (isHangulLeadingJamo(codePoint) && isHangulVowelJamo(codePoints[index + 1])) {
+      width += 2;
+      index += isHangulTrailingJamo(codePoints[index + 2]) ? 2 : 1;
+      continue;
+    }
+    width += eastAsianWidth(codePoint, eastAsianWidthOptions);
+  }
+  return width;
+}
+function trailingWidth(visibleSegment, eastAsianWidthOptions) {
+  let extra = 0;
+  let first = true;
+  for (const character of visibleSegment) {
+    if (first) {
+      first = false;
+      continue;
+    }
+    if (spacingMarkRegex.test(character) || character >= "＀" && character <= "￯") {
+      extra += eastAsianWidth(character.codePointAt(0), eastAsianWidthOptions);
+    }
+  }
+  return extra;
+}
+function stringWidth3(input, options = {}) {
+  if (typeof input !== "string" || input.length === 0) {
+    return 0;
+  }
+  const {
+    ambiguousIsNarrow = true,
+    countAnsiEscapeCodes = false
+  } = options;
+  let string = input;
+  if (!countAnsiEscapeCodes && (string.includes("\x1B") || string.includes(""))) {
+    string = stripAnsi(string);
+  }
+  if (string.length === 0) {
+    return 0;
+  }
+  if (/^[\u0020-\u007E]*$/.test(string)) {
+    return string.length;
+  }
+  let width = 0;
+  const eastAsianWidthOptions = { ambiguousAsWide: !ambiguousIsNarrow };
+  for (const { segment } of segmenter3.segment(string)) {
+    const visibleSegment = baseVisible(segment);
+    if (visibleSegment === void 0) {
+      continue;
+    }
+    if (rgiEmojiRegex.test(segment) || isDoubleWidthNonRgiEmojiSequence(segment)) {
+      width += 2;
+      continue;
+    }
+    const hangulWidth = hangulClusterWidth(visibleSegment, eastAsianWidthOptions);
+    if (hangulWidth !== void 0) {
+      width += hangulWidth;
+      continue;
+    }
+    const codePoint = visibleSegment.codePointAt(0);
+    width += eastAsianWidth(codePoint, eastAsianWidthOptions);
+    width += trailingWidth(visibleSegment, eastAsianWidthOptions);
+  }
+  return width;
+}
+var segmenter3, visibleCharacterRegex, spacingMarkRegex, rgiEmojiRegex, unqualifiedKeycapRegex, extendedPictographicRegex;
+var init_string_width3 = __esm({
+  "node_modules/string-width/index.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_strip_ansi();
+    init_get_east_asian_width();
+    segmenter3 = new Intl.Segmenter();
+    visibleCharacterRegex = new RegExp("[^\\p{Default_Ignorable_Code_Point}\\p{Control}\\p{Format}\\p{Nonspacing_Mark}\\p{Enclosing_Mark}\\p{Surrogate}]", "v");
+    spacingMarkRegex = new RegExp("\\p{Spacing_Mark}", "v");
+    rgiEmojiRegex = new RegExp("^\\p{RGI_Emoji}$", "v");
+    unqualifiedKeycapRegex = /^[\d#*]\u20E3$/;
+    extendedPictographicRegex = new RegExp("\\p{Extended_Pictographic}", "gu");
+  }
+});
+
+// node_modules/y18n/build/lib/platform-shims/node.js
+import { readFileSync as readFileSync5, statSync as statSync2, writeFile } from "fs";
+import { format as format2 } from "util";
+import { resolve as resolve4 } from "path";
+var node_default;
+var init_node = __esm({
+  "node_modules/y18n/build/lib/platform-shims/node.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    node_default = {
+      fs: {
+        readFileSync: readFileSync5,
+        writeFile
+      },
+      format: format2,
+      resolve: resolve4,
+      exists: (file) => {
+        try {
+          return statSync2(file).isFile();
+        } catch (err) {
+          return false;
+        }
+      }
+    };
+  }
+});
+
+// node_modules/y18n/build/lib/index.js
+function y18n(opts, _shim) {
+  shim = _shim;
+  const y18n3 = new Y18N(opts);
+  return {
+    __: y18n3.__.bind(y18n3),
+    __n: y18n3.__n.bind(y18n3),
+    setLocale: y18n3.setLocale.bind(y18n3),
+    getLocale: y18n3.getLocale.bind(y18n3),
+    updateLocale: y18n3.updateLocale.bind(y18n3),
+    locale: y18n3.locale
+  };
+}
+var shim, Y18N;
+var init_lib3 = __esm({
+  "node_modules/y18n/build/lib/index.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    Y18N = class {
+      constructor(opts) {
+        opts = opts || {};
+        this.directory = opts.directory || "./locales";
+        this.updateFiles = typeof opts.updateFiles === "boolean" ? opts.updateFiles : true;
+        this.locale = opts.locale || "en";
+        this.fallbackToLanguage = typeof opts.fallbackToLanguage === "boolean" ? opts.fallbackToLanguage : true;
+        this.cache = /* @__PURE__ */ Object.create(null);
+        this.writeQueue = [];
+      }
+      __(...args) {
+        if (typeof arguments[0] !== "string") {
+          return this._taggedLiteral(arguments[0], ...arguments);
+        }
+        const str = args.shift();
+        let cb = function() {
+        };
+        if (typeof args[args.length - 1] === "function")
+          cb = args.pop();
+        cb = cb || function() {
+        };
+        if (!this.cache[this.locale])
+          this._readLocaleFile();
+        if (!this.cache[this.locale][str] && this.updateFiles) {
+          this.cache[this.locale][str] = str;
+          this._enqueueWrite({
+            directory: this.directory,
+            locale: this.locale,
+            cb
+          });
+        } else {
+          cb();
+        }
+        return shim.format.apply(shim.format, [this.cache[this.locale][str] || str].concat(args));
+      }
+      __n() {
+        const args = Array.prototype.slice.call(arguments);
+        const singular = args.shift();
+        const plural3 = args.shift();
+        const quantity = args.shift();
+        let cb = function() {
+        };
+        if (typeof args[args.length - 1] === "function")
+          cb = args.pop();
+        if (!this.cache[this.locale])
+          this._readLocaleFile();
+        let str = quantity === 1 ? singular : plural3;
+        if (this.cache[this.locale][singular]) {
+          const entry = this.cache[this.locale][singular];
+          str = entry[quantity === 1 ? "one" : "other"];
+        }
+        if (!this.cache[this.locale][singular] && this.updateFiles) {
+          this.cache[this.locale][singular] = {
+            one: singular,
+            other: plural3
+          };
+          this._enqueueWrite({
+            directory: this.directory,
+            locale: this.locale,
+            cb
+          });
+        } else {
+          cb();
+        }
+        const values = [str];
+        if (~str.indexOf("%d"))
+          values.push(quantity);
+        return shim.format.apply(shim.format, values.concat(args));
+      }
+      setLocale(locale) {
+        this.locale = locale;
+      }
+      getLocale() {
+        return this.locale;
+      }
+      updateLocale(obj) {
+        if (!this.cache[this.locale])
+          this._readLocaleFile();
+        for (const key in obj) {
+          if (Object.prototype.hasOwnProperty.call(obj, key)) {
+            this.cache[this.locale][key] = obj[key];
+          }
+        }
+      }
+      _taggedLiteral(parts, ...args) {
+        let str = "";
+        parts.forEach(function(part, i) {
+          const arg = args[i + 1];
+          str += part;
+          if (typeof arg !== "undefined") {
+            str += "%s";
+          }
+        });
+        return this.__.apply(this, [str].concat([].slice.call(args, 1)));
+      }
+      _enqueueWrite(work) {
+        this.writeQueue.push(work);
+        if (this.writeQueue.length === 1)
+          this._processWriteQueue();
+      }
+      _processWriteQueue() {
+        const _this = this;
+        const work = this.writeQueue[0];
+        const directory = work.directory;
+        const locale = work.locale;
+        const cb = work.cb;
+        const languageFile = this._resolveLocaleFile(directory, locale);
+        const serializedLocale = JSON.stringify(this.cache[locale], null, 2);
+        shim.fs.writeFile(languageFile, serializedLocale, "utf-8", function(err) {
+          _this.writeQueue.shift();
+          if (_this.writeQueue.length > 0)
+            _this._processWriteQueue();
+          cb(err);
+        });
+      }
+      _readLocaleFile() {
+        let localeLookup = {};
+        const languageFile = this._resolveLocaleFile(this.directory, this.locale);
+        try {
+          if (shim.fs.readFileSync) {
+            localeLookup = JSON.parse(shim.fs.readFileSync(languageFile, "utf-8"));
+          }
+        } catch (err) {
+          if (err instanceof SyntaxError) {
+            err.message = "syntax error in " + languageFile;
+          }
+          if (err.code === "ENOENT")
+            localeLookup = {};
+          else
+            throw err;
+        }
+        this.cache[this.locale] = localeLookup;
+      }
+      _resolveLocaleFile(directory, locale) {
+        let file = shim.resolve(directory, "./", locale + ".json");
+        if (this.fallbackToLanguage && !this._fileExistsSync(file) && ~locale.lastIndexOf("_")) {
+          const languageFile = shim.resolve(directory, "./", locale.split("_")[0] + ".json");
+          if (this._fileExistsSync(languageFile))
+            file = languageFile;
+        }
+        return file;
+      }
+      _fileExistsSync(file) {
+        return shim.exists(file);
+      }
+    };
+  }
+});
+
+// node_modules/y18n/index.mjs
+var y18n2, y18n_default;
+var init_y18n = __esm({
+  "node_modules/y18n/index.mjs"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_node();
+    init_lib3();
+    y18n2 = (opts) => {
+      return y18n(opts, node_default);
+    };
+    y18n_default = y18n2;
+  }
+});
+
+// node_modules/get-caller-file/index.js
+var require_get_caller_file = __commonJS({
+  "node_modules/get-caller-file/index.js"(exports, module) {
+    "use strict";
+    init_define_MAILAUDIT_BUNDLE();
+    module.exports = function getCallerFile2(position) {
+      if (position === void 0) {
+        position = 2;
+      }
+      if (position >= Error.stackTraceLimit) {
+        throw new TypeError("getCallerFile(position) requires position be less then Error.stackTraceLimit but position was: `" + position + "` and Error.stackTraceLimit was: `" + Error.stackTraceLimit + "`");
+      }
+      var oldPrepareStackTrace = Error.prepareStackTrace;
+      Error.prepareStackTrace = function(_, stack2) {
+        return stack2;
+      };
+      var stack = new Error().stack;
+      Error.prepareStackTrace = oldPrepareStackTrace;
+      if (stack !== null && typeof stack === "object") {
+        return stack[position] ? stack[position].getFileName() : void 0;
+      }
+    };
+  }
+});
+
+// node_modules/yargs/lib/platform-shims/esm.mjs
+import { notStrictEqual, strictEqual } from "assert";
+import { inspect } from "util";
+import { fileURLToPath as fileURLToPath2 } from "url";
+import { basename as basename3, dirname as dirname4, extname, relative as relative2, resolve as resolve5, join as join4 } from "path";
+import { createRequire as createRequire3 } from "node:module";
+import { readFileSync as readFileSync6, readdirSync as readdirSync3 } from "node:fs";
+var import_get_caller_file, __dirname, mainFilename, require3, esm_default;
+var init_esm = __esm({
+  "node_modules/yargs/lib/platform-shims/esm.mjs"() {
+    "use strict";
+    init_define_MAILAUDIT_BUNDLE();
+    init_cliui();
+    init_sync();
+    init_lib2();
+    init_process_argv();
+    init_string_width3();
+    init_y18n();
+    import_get_caller_file = __toESM(require_get_caller_file(), 1);
+    __dirname = fileURLToPath2(import.meta.url);
+    mainFilename = __dirname.substring(0, __dirname.lastIndexOf("node_modules"));
+    require3 = createRequire3(import.meta.url);
+    esm_default = {
+      assert: {
+        notStrictEqual,
+        strictEqual
+      },
+      cliui: ui,
+      findUp: sync_default,
+      getEnv: (key) => {
+        return process.env[key];
+      },
+      inspect,
+      getProcessArgvBin,
+      mainFilename: mainFilename || process.cwd(),
+      Parser: lib_default,
+      path: {
+        basename: basename3,
+        dirname: dirname4,
+        extname,
+        relative: relative2,
+        resolve: resolve5,
+        join: join4
+      },
+      process: {
+        argv: () => process.argv,
+        cwd: process.cwd,
+        emitWarning: (warning, type) => process.emitWarning(warning, type),
+        execPath: () => process.execPath,
+        exit: (code) => {
+          process.exit(code);
+        },
+        nextTick: process.nextTick,
+        stdColumns: typeof process.stdout.columns !== "undefined" ? process.stdout.columns : null
+      },
+      readFileSync: readFileSync6,
+      readdirSync: readdirSync3,
+      require: require3,
+      getCallerFile: () => {
+        const callerFile = (0, import_get_caller_file.default)(3);
+        return callerFile.match(/^file:\/\//) ? fileURLToPath2(callerFile) : callerFile;
+      },
+      stringWidth: stringWidth3,
+      y18n: y18n_default({
+        directory: resolve5(__dirname, "../../../locales"),
+        updateFiles: false
+      })
+    };
+  }
+});
+
+// node_modules/yargs/build/lib/typings/common-types.js
+function assertNotStrictEqual(actual, expected, shim3, message) {
+  shim3.assert.notStrictEqual(actual, expected, message);
+}
+function assertSingleKey(actual, shim3) {
+  shim3.assert.strictEqual(typeof actual, "string");
+}
+function objectKeys(object) {
+  return Object.keys(object);
+}
+var init_common_types = __esm({
+  "node_modules/yargs/build/lib/typings/common-types.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+  }
+});
+
+// node_modules/yargs/build/lib/utils/is-promise.js
+function isPromise(maybePromise) {
+  return !!maybePromise && !!maybePromise.then && typeof maybePromise.then === "function";
+}
+var init_is_promise = __esm({
+  "node_modules/yargs/build/lib/utils/is-promise.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+  }
+});
+
+// node_modules/yargs/build/lib/yerror.js
+var YError;
+var init_yerror = __esm({
+  "node_modules/yargs/build/lib/yerror.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    YError = class _YError extends Error {
+      constructor(msg) {
+        super(msg || "yargs error");
+        this.name = "YError";
+        if (Error.captureStackTrace) {
+          Error.captureStackTrace(this, _YError);
+        }
+      }
+    };
+  }
+});
+
+// node_modules/yargs/build/lib/parse-command.js
+function parseCommand(cmd) {
+  const extraSpacesStrippedCommand = cmd.replace(/\s{2,}/g, " ");
+  const splitCommand = extraSpacesStrippedCommand.split(/\s+(?![^[]*]|[^<]*>)/);
+  const bregex = /\.*[\][<>]/g;
+  const firstCommand = splitCommand.shift();
+  if (!firstCommand)
+    throw new Error(`No command found in: ${cmd}`);
+  const parsedCommand = {
+    cmd: firstCommand.replace(bregex, ""),
+    demanded: [],
+    optional: []
+  };
+  splitCommand.forEach((cmd2, i) => {
+    let variadic = false;
+    cmd2 = cmd2.replace(/\s/g, "");
+    if (/\.+[\]>]/.test(cmd2) && i === splitCommand.length - 1)
+      variadic = true;
+    if (/^\[/.test(cmd2)) {
+      parsedCommand.optional.push({
+        cmd: cmd2.replace(bregex, "").split("|"),
+        variadic
+      });
+    } else {
+      parsedCommand.demanded.push({
+        cmd: cmd2.replace(bregex, "").split("|"),
+        variadic
+      });
+    }
+  });
+  return parsedCommand;
+}
+var init_parse_command = __esm({
+  "node_modules/yargs/build/lib/parse-command.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+  }
+});
+
+// node_modules/yargs/build/lib/argsert.js
+function argsert(arg1, arg2, arg3) {
+  function parseArgs() {
+    return typeof arg1 === "object" ? [{ demanded: [], optional: [] }, arg1, arg2] : [
+      parseCommand(`cmd ${arg1}`),
+      arg2,
+      arg3
+    ];
+  }
+  try {
+    let position = 0;
+    const [parsed, callerArguments, _length] = parseArgs();
+    const args = [].slice.call(callerArguments);
+    while (args.length && args[args.length - 1] === void 0)
+      args.pop();
+    const length = _length || args.length;
+    if (length < parsed.demanded.length) {
+      throw new YError(`Not enough arguments provided. Expected ${parsed.demanded.length} but received ${args.length}.`);
+    }
+    const totalCommands = parsed.demanded.length + parsed.optional.length;
+    if (length > totalCommands) {
+      throw new YError(`Too many arguments provided. Expected max ${totalCommands} but received ${length}.`);
+    }
+    parsed.demanded.forEach((demanded) => {
+      const arg = args.shift();
+      const observedType = guessType(arg);
+      const matchingTypes = demanded.cmd.filter((type) => type === observedType || type === "*");
+      if (matchingTypes.length === 0)
+        argumentTypeError(observedType, demanded.cmd, position);
+      position += 1;
+    });
+    parsed.optional.forEach((optional) => {
+      if (args.length === 0)
+        return;
+      const arg = args.shift();
+      const observedType = guessType(arg);
+      const matchingTypes = optional.cmd.filter((type) => type === observedType || type === "*");
+      if (matchingTypes.length === 0)
+        argumentTypeError(observedType, optional.cmd, position);
+      position += 1;
+    });
+  } catch (err) {
+    console.warn(err.stack);
+  }
+}
+function guessType(arg) {
+  if (Array.isArray(arg)) {
+    return "array";
+  } else if (arg === null) {
+    return "null";
+  }
+  return typeof arg;
+}
+function argumentTypeError(observedType, allowedTypes, position) {
+  throw new YError(`Invalid ${positionName[position] || "manyith"} argument. Expected ${allowedTypes.join(" or ")} but received ${observedType}.`);
+}
+var positionName;
+var init_argsert = __esm({
+  "node_modules/yargs/build/lib/argsert.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_yerror();
+    init_parse_command();
+    positionName = ["first", "second", "third", "fourth", "fifth", "sixth"];
+  }
+});
+
+// node_modules/yargs/build/lib/middleware.js
+function commandMiddlewareFactory(commandMiddleware) {
+  if (!commandMiddleware)
+    return [];
+  return commandMiddleware.map((middleware) => {
+    middleware.applyBeforeValidation = false;
+    return middleware;
+  });
+}
+function applyMiddleware(argv, yargs, middlewares, beforeValidation) {
+  return middlewares.reduce((acc, middleware) => {
+    if (middleware.applyBeforeValidation !== beforeValidation) {
+      return acc;
+    }
+    if (middleware.mutates) {
+      if (middleware.applied)
+        return acc;
+      middleware.applied = true;
+    }
+    if (isPromise(acc)) {
+      return acc.then((initialObj) => Promise.all([initialObj, middleware(initialObj, yargs)])).then(([initialObj, middlewareObj]) => Object.assign(initialObj, middlewareObj));
+    } else {
+      const result2 = middleware(acc, yargs);
+      return isPromise(result2) ? result2.then((middlewareObj) => Object.assign(acc, middlewareObj)) : Object.assign(acc, result2);
+    }
+  }, argv);
+}
+var GlobalMiddleware;
+var init_middleware = __esm({
+  "node_modules/yargs/build/lib/middleware.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_argsert();
+    init_is_promise();
+    GlobalMiddleware = class {
+      constructor(yargs) {
+        this.globalMiddleware = [];
+        this.frozens = [];
+        this.yargs = yargs;
+      }
+      addMiddleware(callback, applyBeforeValidation, global = true, mutates = false) {
+        argsert("<array|function> [boolean] [boolean] [boolean]", [callback, applyBeforeValidation, global], arguments.length);
+        if (Array.isArray(callback)) {
+          for (let i = 0; i < callback.length; i++) {
+            if (typeof callback[i] !== "function") {
+              throw Error("middleware must be a function");
+            }
+            const m = callback[i];
+            m.applyBeforeValidation = applyBeforeValidation;
+            m.global = global;
+          }
+          Array.prototype.push.apply(this.globalMiddleware, callback);
+        } else if (typeof callback === "function") {
+          const m = callback;
+          m.applyBeforeValidation = applyBeforeValidation;
+          m.global = global;
+          m.mutates = mutates;
+          this.globalMiddleware.push(callback);
+        }
+        return this.yargs;
+      }
+      addCoerceMiddleware(callback, option) {
+        const aliases = this.yargs.getAliases();
+        this.globalMiddleware = this.globalMiddleware.filter((m) => {
+          const toCheck = [...aliases[option] || [], option];
+          if (!m.option)
+            return true;
+          else
+            return !toCheck.includes(m.option);
+        });
+        callback.option = option;
+        return this.addMiddleware(callback, true, true, true);
+      }
+      getMiddleware() {
+        return this.globalMiddleware;
+      }
+      freeze() {
+        this.frozens.push([...this.globalMiddleware]);
+      }
+      unfreeze() {
+        const frozen = this.frozens.pop();
+        if (frozen !== void 0)
+          this.globalMiddleware = frozen;
+      }
+      reset() {
+        this.globalMiddleware = this.globalMiddleware.filter((m) => m.global);
+      }
+    };
+  }
+});
+
+// node_modules/yargs/build/lib/utils/maybe-async-result.js
+function maybeAsyncResult(getResult, resultHandler, errorHandler = (err) => {
+  throw err;
+}) {
+  try {
+    const result2 = isFunction(getResult) ? getResult() : getResult;
+    return isPromise(result2) ? result2.then((result3) => resultHandler(result3)) : resultHandler(result2);
+  } catch (err) {
+    return errorHandler(err);
+  }
+}
+function isFunction(arg) {
+  return typeof arg === "function";
+}
+var init_maybe_async_result = __esm({
+  "node_modules/yargs/build/lib/utils/maybe-async-result.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_is_promise();
+  }
+});
+
+// node_modules/yargs/build/lib/command.js
+function command(usage2, validation2, globalMiddleware, shim3) {
+  return new CommandInstance(usage2, validation2, globalMiddleware, shim3);
+}
+function isCommandBuilderDefinition(builder) {
+  return typeof builder === "object" && !!builder.builder && typeof builder.handler === "function";
+}
+function isCommandAndAliases(cmd) {
+  return cmd.every((c) => typeof c === "string");
+}
+function isCommandBuilderCallback(builder) {
+  return typeof builder === "function";
+}
+function isCommandBuilderOptionDefinitions(builder) {
+  return typeof builder === "object";
+}
+function isCommandHandlerDefinition(cmd) {
+  return typeof cmd === "object" && !Array.isArray(cmd);
+}
+var DEFAULT_MARKER, CommandInstance;
+var init_command = __esm({
+  "node_modules/yargs/build/lib/command.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_common_types();
+    init_is_promise();
+    init_middleware();
+    init_parse_command();
+    init_yargs_factory();
+    init_maybe_async_result();
+    DEFAULT_MARKER = /(^\*)|(^\$0)/;
+    CommandInstance = class {
+      constructor(usage2, validation2, globalMiddleware, shim3) {
+        this.requireCache = /* @__PURE__ */ new Set();
+        this.handlers = {};
+        this.aliasMap = {};
+        this.frozens = [];
+        this.shim = shim3;
+        this.usage = usage2;
+        this.globalMiddleware = globalMiddleware;
+        this.validation = validation2;
+      }
+      addDirectory(dir, req, callerFile, opts) {
+        opts = opts || {};
+        this.requireCache.add(callerFile);
+        const fullDirPath = this.shim.path.resolve(this.shim.path.dirname(callerFile), dir);
+        const files = this.shim.readdirSync(fullDirPath, {
+          recursive: opts.recurse ? true : false
+        });
+        if (!Array.isArray(opts.extensions))
+          opts.extensions = ["js"];
+        const visit = typeof opts.visit === "function" ? opts.visit : (o) => o;
+        for (const fileb of files) {
+          const file = fileb.toString();
+          if (opts.exclude) {
+            let exclude = false;
+            if (typeof opts.exclude === "function") {
+              exclude = opts.exclude(file);
+            } else {
+              exclude = opts.exclude.test(file);
+            }
+            if (exclude)
+              continue;
+          }
+          if (opts.include) {
+            let include = false;
+            if (typeof opts.include === "function") {
+              include = opts.include(file);
+            } else {
+              include = opts.include.test(file);
+            }
+            if (!include)
+              continue;
+          }
+          let supportedExtension = false;
+          for (const ext of opts.extensions) {
+            if (file.endsWith(ext))
+              supportedExtension = true;
+          }
+          if (supportedExtension) {
+            const joined = this.shim.path.join(fullDirPath, file);
+            const module = req(joined);
+            const extendableModule = Object.create(null, Object.getOwnPropertyDescriptors({ ...module }));
+            const visited = visit(extendableModule, joined, file);
+            if (visited) {
+              if (this.requireCache.has(joined))
+                continue;
+              else
+                this.requireCache.add(joined);
+              if (!extendableModule.command) {
+                extendableModule.command = this.shim.path.basename(joined, this.shim.path.extname(joined));
+              }
+              this.addHandler(extendableModule);
+            }
+          }
+        }
+      }
+      addHandler(cmd, description, builder, handler, commandMiddleware, deprecated) {
+        let aliases = [];
+        const middlewares = commandMiddlewareFactory(commandMiddleware);
+        handler = handler || (() => {
+        });
+        if (Array.isArray(cmd)) {
+          if (isCommandAndAliases(cmd)) {
+            [cmd, ...aliases] = cmd;
+          } else {
+            for (const command2 of cmd) {
+              this.addHandler(command2);
+            }
+          }
+        } else if (isCommandHandlerDefinition(cmd)) {
+          let command2 = Array.isArray(cmd.command) || typeof cmd.command === "string" ? cmd.command : null;
+          if (command2 === null) {
+            throw new Error(`No command name given for module: ${this.shim.inspect(cmd)}`);
+          }
+          if (cmd.aliases)
+            command2 = [].concat(command2).concat(cmd.aliases);
+          this.addHandler(command2, this.extractDesc(cmd), cmd.builder, cmd.handler, cmd.middlewares, cmd.deprecated);
+          return;
+        } else if (isCommandBuilderDefinition(builder)) {
+          this.addHandler([cmd].concat(aliases), description, builder.builder, builder.handler, builder.middlewares, builder.deprecated);
+          return;
+        }
+        if (typeof cmd === "string") {
+          const parsedCommand = parseCommand(cmd);
+          aliases = aliases.map((alias) => parseCommand(alias).cmd);
+          let isDefault = false;
+          const parsedAliases = [parsedCommand.cmd].concat(aliases).filter((c) => {
+            if (DEFAULT_MARKER.test(c)) {
+              isDefault = true;
+              return false;
+            }
+            return true;
+          });
+          if (parsedAliases.length === 0 && isDefault)
+            parsedAliases.push("$0");
+          if (isDefault) {
+            parsedCommand.cmd = parsedAliases[0];
+            aliases = parsedAliases.slice(1);
+            cmd = cmd.replace(DEFAULT_MARKER, parsedCommand.cmd);
+          }
+          aliases.forEach((alias) => {
+            this.aliasMap[alias] = parsedCommand.cmd;
+          });
+          if (description !== false) {
+            this.usage.command(cmd, description, isDefault, aliases, deprecated);
+          }
+          this.handlers[parsedCommand.cmd] = {
+            original: cmd,
+            description,
+            handler,
+            builder: builder || {},
+            middlewares,
+            deprecated,
+            demanded: parsedCommand.demanded,
+            optional: parsedCommand.optional
+          };
+          if (isDefault)
+            this.defaultCommand = this.handlers[parsedCommand.cmd];
+        }
+      }
+      getCommandHandlers() {
+        return this.handlers;
+      }
+      getCommands() {
+        return Object.keys(this.handlers).concat(Object.keys(this.aliasMap));
+      }
+      hasDefaultCommand() {
+        return !!this.defaultCommand;
+      }
+      runCommand(command2, yargs, parsed, commandIndex, helpOnly, helpOrVersionSet) {
+        const commandHandler = this.handlers[command2] || this.handlers[this.aliasMap[command2]] || this.defaultCommand;
+        const currentContext = yargs.getInternalMethods().getContext();
+        const parentCommands = currentContext.commands.slice();
+        const isDefaultCommand = !command2;
+        if (command2) {
+          currentContext.commands.push(command2);
+          currentContext.fullCommands.push(commandHandler.original);
+        }
+        const builderResult = this.applyBuilderUpdateUsageAndParse(isDefaultCommand, commandHandler, yargs, parsed.aliases, parentCommands, commandIndex, helpOnly, helpOrVersionSet);
+        return isPromise(builderResult) ? builderResult.then((result2) => this.applyMiddlewareAndGetResult(isDefaultCommand, commandHandler, result2.innerArgv, currentContext, helpOnly, result2.aliases, yargs)) : this.applyMiddlewareAndGetResult(isDefaultCommand, commandHandler, builderResult.innerArgv, currentContext, helpOnly, builderResult.aliases, yargs);
+      }
+      applyBuilderUpdateUsageAndParse(isDefaultCommand, commandHandler, yargs, aliases, parentCommands, commandIndex, helpOnly, helpOrVersionSet) {
+        const builder = commandHandler.builder;
+        let innerYargs = yargs;
+        if (isCommandBuilderCallback(builder)) {
+          yargs.getInternalMethods().getUsageInstance().freeze();
+          const builderOutput = builder(yargs.getInternalMethods().reset(aliases), helpOrVersionSet);
+          if (isPromise(builderOutput)) {
+            return builderOutput.then((output) => {
+              innerYargs = isYargsInstance(output) ? output : yargs;
+              return this.parseAndUpdateUsage(isDefaultCommand, commandHandler, innerYargs, parentCommands, commandIndex, helpOnly);
+            });
+          }
+        } else if (isCommandBuilderOptionDefinitions(builder)) {
+          yargs.getInternalMethods().getUsageInstance().freeze();
+          innerYargs = yargs.getInternalMethods().reset(aliases);
+          Object.keys(commandHandler.builder).forEach((key) => {
+            innerYargs.option(key, builder[key]);
+          });
+        }
+        return this.parseAndUpdateUsage(isDefaultCommand, commandHandler, innerYargs, parentCommands, commandIndex, helpOnly);
+      }
+      parseAndUpdateUsage(isDefaultCommand, commandHandler, innerYargs, parentCommands, commandIndex, helpOnly) {
+        if (isDefaultCommand)
+          innerYargs.getInternalMethods().getUsageInstance().unfreeze(true);
+        if (this.shouldUpdateUsage(innerYargs)) {
+          innerYargs.getInternalMethods().getUsageInstance().usage(this.usageFromParentCommandsCommandHandler(parentCommands, commandHandler), commandHandler.description);
+        }
+        const innerArgv = innerYargs.getInternalMethods().runYargsParserAndExecuteCommands(null, void 0, true, commandIndex, helpOnly);
+        return isPromise(innerArgv) ? innerArgv.then((argv) => ({
+          aliases: innerYargs.parsed.aliases,
+          innerArgv: argv
+        })) : {
+          aliases: innerYargs.parsed.aliases,
+          innerArgv
+        };
+      }
+      shouldUpdateUsage(yargs) {
+        return !yargs.getInternalMethods().getUsageInstance().getUsageDisabled() && yargs.getInternalMethods().getUsageInstance().getUsage().length === 0;
+      }
+      usageFromParentCommandsCommandHandler(parentCommands, commandHandler) {
+        const c = DEFAULT_MARKER.test(commandHandler.original) ? commandHandler.original.replace(DEFAULT_MARKER, "").trim() : commandHandler.original;
+        const pc = parentCommands.filter((c2) => {
+          return !DEFAULT_MARKER.test(c2);
+        });
+        pc.push(c);
+        return `$0 ${pc.join(" ")}`;
+      }
+      handleValidationAndGetResult(isDefaultCommand, commandHandler, innerArgv, currentContext, aliases, yargs, middlewares, positionalMap) {
+        if (!yargs.getInternalMethods().getHasOutput()) {
+          const validation2 = yargs.getInternalMethods().runValidation(aliases, positionalMap, yargs.parsed.error, isDefaultCommand);
+          innerArgv = maybeAsyncResult(innerArgv, (result2) => {
+            validation2(result2);
+            return result2;
+          });
+        }
+        if (commandHandler.handler && !yargs.getInternalMethods().getHasOutput()) {
+          yargs.getInternalMethods().setHasOutput();
+          const populateDoubleDash = !!yargs.getOptions().configuration["populate--"];
+          yargs.getInternalMethods().postProcess(innerArgv, populateDoubleDash, false, false);
+          innerArgv = applyMiddleware(innerArgv, yargs, middlewares, false);
+          innerArgv = maybeAsyncResult(innerArgv, (result2) => {
+            const handlerResult = commandHandler.handler(result2);
+            return isPromise(handlerResult) ? handlerResult.then(() => result2) : result2;
+          });
+          if (!isDefaultCommand) {
+            yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();
+          }
+          if (isPromise(innerArgv) && !yargs.getInternalMethods().hasParseCallback()) {
+            innerArgv.catch((error) => {
+              try {
+                yargs.getInternalMethods().getUsageInstance().fail(null, error);
+              } catch (_err) {
+              }
+            });
+          }
+        }
+        if (!isDefaultCommand) {
+          currentContext.commands.pop();
+          currentContext.fullCommands.pop();
+        }
+        return innerArgv;
+      }
+      applyMiddlewareAndGetResult(isDefaultCommand, commandHandler, innerArgv, currentContext, helpOnly, aliases, yargs) {
+        let positionalMap = {};
+        if (helpOnly)
+          return innerArgv;
+        if (!yargs.getInternalMethods().getHasOutput()) {
+          positionalMap = this.populatePositionals(commandHandler, innerArgv, currentContext, yargs);
+        }
+        const middlewares = this.globalMiddleware.getMiddleware().slice(0).concat(commandHandler.middlewares);
+        const maybePromiseArgv = applyMiddleware(innerArgv, yargs, middlewares, true);
+        return isPromise(maybePromiseArgv) ? maybePromiseArgv.then((resolvedInnerArgv) => this.handleValidationAndGetResult(isDefaultCommand, commandHandler, resolvedInnerArgv, currentContext, aliases, yargs, middlewares, positionalMap)) : this.handleValidationAndGetResult(isDefaultCommand, commandHandler, maybePromiseArgv, currentContext, aliases, yargs, middlewares, positionalMap);
+      }
+      populatePositionals(commandHandler, argv, context, yargs) {
+        argv._ = argv._.slice(context.commands.length);
+        const demanded = commandHandler.demanded.slice(0);
+        const optional = commandHandler.optional.slice(0);
+        const positionalMap = {};
+        this.validation.positionalCount(demanded.length, argv._.length);
+        while (demanded.length) {
+          const demand = demanded.shift();
+          this.populatePositional(demand, argv, positionalMap);
+        }
+        while (optional.length) {
+          const maybe = optional.shift();
+          this.populatePositional(maybe, argv, positionalMap);
+        }
+        argv._ = context.commands.concat(argv._.map((a) => "" + a));
+        this.postProcessPositionals(argv, positionalMap, this.cmdToParseOptions(commandHandler.original), yargs);
+        return positionalMap;
+      }
+      populatePositional(positional, argv, positionalMap) {
+        const cmd = positional.cmd[0];
+        if (positional.variadic) {
+          positionalMap[cmd] = argv._.splice(0).map(String);
+        } else {
+          if (argv._.length)
+            positionalMap[cmd] = [String(argv._.shift())];
+        }
+      }
+      cmdToParseOptions(cmdString) {
+        const parseOptions = {
+          array: [],
+          default: {},
+          alias: {},
+          demand: {}
+        };
+        const parsed = parseCommand(cmdString);
+        parsed.demanded.forEach((d) => {
+          const [cmd, ...aliases] = d.cmd;
+          if (d.variadic) {
+            parseOptions.array.push(cmd);
+            parseOptions.default[cmd] = [];
+          }
+          parseOptions.alias[cmd] = aliases;
+          parseOptions.demand[cmd] = true;
+        });
+        parsed.optional.forEach((o) => {
+          const [cmd, ...aliases] = o.cmd;
+          if (o.variadic) {
+            parseOptions.array.push(cmd);
+            parseOptions.default[cmd] = [];
+          }
+          parseOptions.alias[cmd] = aliases;
+        });
+        return parseOptions;
+      }
+      postProcessPositionals(argv, positionalMap, parseOptions, yargs) {
+        const options = Object.assign({}, yargs.getOptions());
+        options.default = Object.assign(parseOptions.default, options.default);
+        for (const key of Object.keys(parseOptions.alias)) {
+          options.alias[key] = (options.alias[key] || []).concat(parseOptions.alias[key]);
+        }
+        options.array = options.array.concat(parseOptions.array);
+        options.config = {};
+        const unparsed = [];
+        Object.keys(positionalMap).forEach((key) => {
+          positionalMap[key].map((value) => {
+            if (options.configuration["unknown-options-as-args"])
+              options.key[key] = true;
+            unparsed.push(`--${key}`);
+            unparsed.push(value);
+          });
+        });
+        if (!unparsed.length)
+          return;
+        const config = Object.assign({}, options.configuration, {
+          "populate--": false
+        });
+        const parsed = this.shim.Parser.detailed(unparsed, Object.assign({}, options, {
+          configuration: config
+        }));
+        if (parsed.error) {
+          yargs.getInternalMethods().getUsageInstance().fail(parsed.error.message, parsed.error);
+        } else {
+          const positionalKeys = Object.keys(positionalMap);
+          Object.keys(positionalMap).forEach((key) => {
+            positionalKeys.push(...parsed.aliases[key]);
+          });
+          Object.keys(parsed.argv).forEach((key) => {
+            if (positionalKeys.includes(key)) {
+              if (!positionalMap[key])
+                positionalMap[key] = parsed.argv[key];
+              if (!this.isInConfigs(yargs, key) && !this.isDefaulted(yargs, key) && Object.prototype.hasOwnProperty.call(argv, key) && Object.prototype.hasOwnProperty.call(parsed.argv, key) && (Array.isArray(argv[key]) || Array.isArray(parsed.argv[key]))) {
+                argv[key] = [].concat(argv[key], parsed.argv[key]);
+              } else {
+                argv[key] = parsed.argv[key];
+              }
+            }
+          });
+        }
+      }
+      isDefaulted(yargs, key) {
+        const { default: defaults } = yargs.getOptions();
+        return Object.prototype.hasOwnProperty.call(defaults, key) || Object.prototype.hasOwnProperty.call(defaults, this.shim.Parser.camelCase(key));
+      }
+      isInConfigs(yargs, key) {
+        const { configObjects } = yargs.getOptions();
+        return configObjects.some((c) => Object.prototype.hasOwnProperty.call(c, key)) || configObjects.some((c) => Object.prototype.hasOwnProperty.call(c, this.shim.Parser.camelCase(key)));
+      }
+      runDefaultBuilderOn(yargs) {
+        if (!this.defaultCommand)
+          return;
+        if (this.shouldUpdateUsage(yargs)) {
+          const commandString = DEFAULT_MARKER.test(this.defaultCommand.original) ? this.defaultCommand.original : this.defaultCommand.original.replace(/^[^[\]<>]*/, "$0 ");
+          yargs.getInternalMethods().getUsageInstance().usage(commandString, this.defaultCommand.description);
+        }
+        const builder = this.defaultCommand.builder;
+        if (isCommandBuilderCallback(builder)) {
+          return builder(yargs, true);
+        } else if (!isCommandBuilderDefinition(builder)) {
+          Object.keys(builder).forEach((key) => {
+            yargs.option(key, builder[key]);
+          });
+        }
+        return void 0;
+      }
+      extractDesc({ describe: describe4, description, desc }) {
+        for (const test of [describe4, description, desc]) {
+          if (typeof test === "string" || test === false)
+            return test;
+          assertNotStrictEqual(test, true, this.shim);
+        }
+        return false;
+      }
+      freeze() {
+        this.frozens.push({
+          handlers: this.handlers,
+          aliasMap: this.aliasMap,
+          defaultCommand: this.defaultCommand
+        });
+      }
+      unfreeze() {
+        const frozen = this.frozens.pop();
+        assertNotStrictEqual(frozen, void 0, this.shim);
+        ({
+          handlers: this.handlers,
+          aliasMap: this.aliasMap,
+          defaultCommand: this.defaultCommand
+        } = frozen);
+      }
+      reset() {
+        this.handlers = {};
+        this.aliasMap = {};
+        this.defaultCommand = void 0;
+        this.requireCache = /* @__PURE__ */ new Set();
+        return this;
+      }
+    };
+  }
+});
+
+// node_modules/yargs/build/lib/utils/obj-filter.js
+function objFilter(original = {}, filter = () => true) {
+  const obj = {};
+  objectKeys(original).forEach((key) => {
+    if (filter(key, original[key])) {
+      obj[key] = original[key];
+    }
+  });
+  return obj;
+}
+var init_obj_filter = __esm({
+  "node_modules/yargs/build/lib/utils/obj-filter.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_common_types();
+  }
+});
+
+// node_modules/yargs/build/lib/utils/set-blocking.js
+function setBlocking(blocking) {
+  if (typeof process === "undefined")
+    return;
+  [process.stdout, process.stderr].forEach((_stream) => {
+    const stream = _stream;
+    if (stream._handle && stream.isTTY && typeof stream._handle.setBlocking === "function") {
+      stream._handle.setBlocking(blocking);
+    }
+  });
+}
+var init_set_blocking = __esm({
+  "node_modules/yargs/build/lib/utils/set-blocking.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+  }
+});
+
+// node_modules/yargs/build/lib/usage.js
+function isBoolean(fail) {
+  return typeof fail === "boolean";
+}
+function usage(yargs, shim3) {
+  const __ = shim3.y18n.__;
+  const self = {};
+  const fails = [];
+  self.failFn = function failFn(f) {
+    fails.push(f);
+  };
+  let failMessage = null;
+  let globalFailMessage = null;
+  let showHelpOnFail = true;
+  self.showHelpOnFail = function showHelpOnFailFn(arg1 = true, arg2) {
+    const [enabled, message] = typeof arg1 === "string" ? [true, arg1] : [arg1, arg2];
+    if (yargs.getInternalMethods().isGlobalContext()) {
+      globalFailMessage = message;
+    }
+    failMessage = message;
+    showHelpOnFail = enabled;
+    return self;
+  };
+  let failureOutput = false;
+  self.fail = function fail(msg, err) {
+    const logger = yargs.getInternalMethods().getLoggerInstance();
+    if (fails.length) {
+      for (let i = fails.length - 1; i >= 0; --i) {
+        const fail2 = fails[i];
+        if (isBoolean(fail2)) {
+          if (err)
+            throw err;
+          else if (msg)
+            throw Error(msg);
+        } else {
+          fail2(msg, err, self);
+        }
+      }
+    } else {
+      if (yargs.getExitProcess())
+        setBlocking(true);
+      if (!failureOutput) {
+        failureOutput = true;
+        if (showHelpOnFail) {
+          yargs.showHelp("error");
+          logger.error();
+        }
+        if (msg || err)
+          logger.error(msg || err);
+        const globalOrCommandFailMessage = failMessage || globalFailMessage;
+        if (globalOrCommandFailMessage) {
+          if (msg || err)
+            logger.error("");
+          logger.error(globalOrCommandFailMessage);
+        }
+      }
+      err = err || new YError(msg);
+      if (yargs.getExitProcess()) {
+        return yargs.exit(1);
+      } else if (yargs.getInternalMethods().hasParseCallback()) {
+        return yargs.exit(1, err);
+      } else {
+        throw err;
+      }
+    }
+  };
+  let usages = [];
+  let usageDisabled = false;
+  self.usage = (msg, description) => {
+    if (msg === null) {
+      usageDisabled = true;
+      usages = [];
+      return self;
+    }
+    usageDisabled = false;
+    usages.push([msg, description || ""]);
+    return self;
+  };
+  self.getUsage = () => {
+    return usages;
+  };
+  self.getUsageDisabled = () => {
+    return usageDisabled;
+  };
+  self.getPositionalGroupName = () => {
+    return __("Positionals:");
+  };
+  let examples = [];
+  self.example = (cmd, description) => {
+    examples.push([cmd, description || ""]);
+  };
+  let commands = [];
+  self.command = function command2(cmd, description, isDefault, aliases, deprecated = false) {
+    if (isDefault) {
+      commands = commands.map((cmdArray) => {
+        cmdArray[2] = false;
+        return cmdArray;
+      });
+    }
+    commands.push([cmd, description || "", isDefault, aliases, deprecated]);
+  };
+  self.getCommands = () => commands;
+  let descriptions = {};
+  self.describe = function describe4(keyOrKeys, desc) {
+    if (Array.isArray(keyOrKeys)) {
+      keyOrKeys.forEach((k) => {
+        self.describe(k, desc);
+      });
+    } else if (typeof keyOrKeys === "object") {
+      Object.keys(keyOrKeys).forEach((k) => {
+        self.describe(k, keyOrKeys[k]);
+      });
+    } else {
+      descriptions[keyOrKeys] = desc;
+    }
+  };
+  self.getDescriptions = () => descriptions;
+  let epilogs = [];
+  self.epilog = (msg) => {
+    epilogs.push(msg);
+  };
+  let wrapSet = false;
+  let wrap;
+  self.wrap = (cols) => {
+    wrapSet = true;
+    wrap = cols;
+  };
+  self.getWrap = () => {
+    if (shim3.getEnv("YARGS_DISABLE_WRAP")) {
+      return null;
+    }
+    if (!wrapSet) {
+      wrap = windowWidth();
+      wrapSet = true;
+    }
+    return wrap;
+  };
+  const deferY18nLookupPrefix = "__yargsString__:";
+  self.deferY18nLookup = (str) => deferY18nLookupPrefix + str;
+  self.help = function help() {
+    if (cachedHelpMessage)
+      return cachedHelpMessage;
+    normalizeAliases();
+    const base$0 = yargs.customScriptName ? yargs.$0 : shim3.path.basename(yargs.$0);
+    const demandedOptions = yargs.getDemandedOptions();
+    const demandedCommands = yargs.getDemandedCommands();
+    const deprecatedOptions = yargs.getDeprecatedOptions();
+    const groups = yargs.getGroups();
+    const options = yargs.getOptions();
+    let keys = [];
+    keys = keys.concat(Object.keys(descriptions));
+    keys = keys.concat(Object.keys(demandedOptions));
+    keys = keys.concat(Object.keys(demandedCommands));
+    keys = keys.concat(Object.keys(options.default));
+    keys = keys.filter(filterHiddenOptions);
+    keys = Object.keys(keys.reduce((acc, key) => {
+      if (key !== "_")
+        acc[key] = true;
+      return acc;
+    }, {}));
+    const theWrap = self.getWrap();
+    const ui2 = shim3.cliui({
+      width: theWrap,
+      wrap: !!theWrap
+    });
+    if (!usageDisabled) {
+      if (usages.length) {
+        usages.forEach((usage2) => {
+          ui2.div({ text: `${usage2[0].replace(/\$0/g, base$0)}` });
+          if (usage2[1]) {
+            ui2.div({ text: `${usage2[1]}`, padding: [1, 0, 0, 0] });
+          }
+        });
+        ui2.div();
+      } else if (commands.length) {
+        let u = null;
+        if (demandedCommands._) {
+          u = `${base$0} <${__("command")}>
+`;
+        } else {
+          u = `${base$0} [${__("command")}]
+`;
+        }
+        ui2.div(`${u}`);
+      }
+    }
+    if (commands.length > 1 || commands.length === 1 && !commands[0][2]) {
+      ui2.div(__("Commands:"));
+      const context = yargs.getInternalMethods().getContext();
+      const parentCommands = context.commands.length ? `${context.commands.join(" ")} ` : "";
+      if (yargs.getInternalMethods().getParserConfiguration()["sort-commands"] === true) {
+        commands = commands.sort((a, b) => a[0].localeCompare(b[0]));
+      }
+      const prefix = base$0 ? `${base$0} ` : "";
+      commands.forEach((command2) => {
+        const commandString = `${prefix}${parentCommands}${command2[0].replace(/^\$0 ?/, "")}`;
+        ui2.span({
+          text: commandString,
+          padding: [0, 2, 0, 2],
+          width: maxWidth(commands, theWrap, `${base$0}${parentCommands}`) + 4
+        }, { text: command2[1] });
+        const hints = [];
+        if (command2[2])
+          hints.push(`[${__("default")}]`);
+        if (command2[3] && command2[3].length) {
+          hints.push(`[${__("aliases:")} ${command2[3].join(", ")}]`);
+        }
+        if (command2[4]) {
+          if (typeof command2[4] === "string") {
+            hints.push(`[${__("deprecated: %s", command2[4])}]`);
+          } else {
+            hints.push(`[${__("deprecated")}]`);
+          }
+        }
+        if (hints.length) {
+          ui2.div({
+            text: hints.join(" "),
+            padding: [0, 0, 0, 2],
+            align: "right"
+          });
+        } else {
+          ui2.div();
+        }
+      });
+      ui2.div();
+    }
+    const aliasKeys = (Object.keys(options.alias) || []).concat(Object.keys(yargs.parsed.newAliases) || []);
+    keys = keys.filter((key) => !yargs.parsed.newAliases[key] && aliasKeys.every((alias) => (options.alias[alias] || []).indexOf(key) === -1));
+    const defaultGroup = __("Options:");
+    if (!groups[defaultGroup])
+      groups[defaultGroup] = [];
+    addUngroupedKeys(keys, options.alias, groups, defaultGroup);
+    const isLongSwitch = (sw) => /^--/.test(getText(sw));
+    const displayedGroups = Object.keys(groups).filter((groupName) => groups[groupName].length > 0).map((groupName) => {
+      const normalizedKeys = groups[groupName].filter(filterHiddenOptions).map((key) => {
+        if (aliasKeys.includes(key))
+          return key;
+        for (let i = 0, aliasKey; (aliasKey = aliasKeys[i]) !== void 0; i++) {
+          if ((options.alias[aliasKey] || []).includes(key))
+            return aliasKey;
+        }
+        return key;
+      });
+      return { groupName, normalizedKeys };
+    }).filter(({ normalizedKeys }) => normalizedKeys.length > 0).map(({ groupName, normalizedKeys }) => {
+      const switches = normalizedKeys.reduce((acc, key) => {
+        acc[key] = [key].concat(options.alias[key] || []).map((sw) => {
+          if (groupName === self.getPositionalGroupName())
+            return sw;
+          else {
+            return (/^[0-9]$/.test(sw) ? options.boolean.includes(key) ? "-" : "--" : sw.length > 1 ? "--" : "-") + sw;
+          }
+        }).sort((sw1, sw2) => isLongSwitch(sw1) === isLongSwitch(sw2) ? 0 : isLongSwitch(sw1) ? 1 : -1).join(", ");
+        return acc;
+      }, {});
+      return { groupName, normalizedKeys, switches };
+    });
+    const shortSwitchesUsed = displayedGroups.filter(({ groupName }) => groupName !== self.getPositionalGroupName()).some(({ normalizedKeys, switches }) => !normalizedKeys.every((key) => isLongSwitch(switches[key])));
+    if (shortSwitchesUsed) {
+      displayedGroups.filter(({ groupName }) => groupName !== self.getPositionalGroupName()).forEach(({ normalizedKeys, switches }) => {
+        normalizedKeys.forEach((key) => {
+          if (isLongSwitch(switches[key])) {
+            switches[key] = addIndentation(switches[key], "-x, ".length);
+          }
+        });
+      });
+    }
+    displayedGroups.forEach(({ groupName, normalizedKeys, switches }) => {
+      ui2.div(groupName);
+      normalizedKeys.forEach((key) => {
+        const kswitch = switches[key];
+        let desc = descriptions[key] || "";
+        let type = null;
+        if (desc.includes(deferY18nLookupPrefix))
+          desc = __(desc.substring(deferY18nLookupPrefix.length));
+        if (options.boolean.includes(key))
+          type = `[${__("boolean")}]`;
+        if (options.count.includes(key))
+          type = `[${__("count")}]`;
+        if (options.string.includes(key))
+          type = `[${__("string")}]`;
+        if (options.normalize.includes(key))
+          type = `[${__("string")}]`;
+        if (options.array.includes(key))
+          type = `[${__("array")}]`;
+        if (options.number.includes(key))
+          type = `[${__("number")}]`;
+        const deprecatedExtra = (deprecated) => typeof deprecated === "string" ? `[${__("deprecated: %s", deprecated)}]` : `[${__("deprecated")}]`;
+        const extra = [
+          key in deprecatedOptions ? deprecatedExtra(deprecatedOptions[key]) : null,
+          type,
+          key in demandedOptions ? `[${__("required")}]` : null,
+          options.choices && options.choices[key] ? `[${__("choices:")} ${self.stringifiedValues(options.choices[key])}]` : null,
+          defaultString(options.default[key], options.defaultDescription[key])
+        ].filter(Boolean).join(" ");
+        ui2.span({
+          text: getText(kswitch),
+          padding: [0, 2, 0, 2 + getIndentation(kswitch)],
+          width: maxWidth(switches, theWrap) + 4
+        }, desc);
+        const shouldHideOptionExtras = yargs.getInternalMethods().getUsageConfiguration()["hide-types"] === true;
+        if (extra && !shouldHideOptionExtras)
+          ui2.div({ text: extra, padding: [0, 0, 0, 2], align: "right" });
+        else
+          ui2.div();
+      });
+      ui2.div();
+    });
+    if (examples.length) {
+      ui2.div(__("Examples:"));
+      examples.forEach((example) => {
+        example[0] = example[0].replace(/\$0/g, base$0);
+      });
+      examples.forEach((example) => {
+        if (example[1] === "") {
+          ui2.div({
+            text: example[0],
+            padding: [0, 2, 0, 2]
+          });
+        } else {
+          ui2.div({
+            text: example[0],
+            padding: [0, 2, 0, 2],
+            width: maxWidth(examples, theWrap) + 4
+          }, {
+            text: example[1]
+          });
+        }
+      });
+      ui2.div();
+    }
+    if (epilogs.length > 0) {
+      const e = epilogs.map((epilog) => epilog.replace(/\$0/g, base$0)).join("\n");
+      ui2.div(`${e}
+`);
+    }
+    return ui2.toString().replace(/\s*$/, "");
+  };
+  function maxWidth(table2, theWrap, modifier) {
+    let width = 0;
+    if (!Array.isArray(table2)) {
+      table2 = Object.values(table2).map((v) => [v]);
+    }
+    table2.forEach((v) => {
+      width = Math.max(shim3.stringWidth(modifier ? `${modifier} ${getText(v[0])}` : getText(v[0])) + getIndentation(v[0]), width);
+    });
+    if (theWrap)
+      width = Math.min(width, parseInt((theWrap * 0.5).toString(), 10));
+    return width;
+  }
+  function normalizeAliases() {
+    const demandedOptions = yargs.getDemandedOptions();
+    const options = yargs.getOptions();
+    (Object.keys(options.alias) || []).forEach((key) => {
+      options.alias[key].forEach((alias) => {
+        if (descriptions[alias])
+          self.describe(key, descriptions[alias]);
+        if (alias in demandedOptions)
+          yargs.demandOption(key, demandedOptions[alias]);
+        if (options.boolean.includes(alias))
+          yargs.boolean(key);
+        if (options.count.includes(alias))
+          yargs.count(key);
+        if (options.string.includes(alias))
+          yargs.string(key);
+        if (options.normalize.includes(alias))
+          yargs.normalize(key);
+        if (options.array.includes(alias))
+          yargs.array(key);
+        if (options.number.includes(alias))
+          yargs.number(key);
+      });
+    });
+  }
+  let cachedHelpMessage;
+  self.cacheHelpMessage = function() {
+    cachedHelpMessage = this.help();
+  };
+  self.clearCachedHelpMessage = function() {
+    cachedHelpMessage = void 0;
+  };
+  self.hasCachedHelpMessage = function() {
+    return !!cachedHelpMessage;
+  };
+  function addUngroupedKeys(keys, aliases, groups, defaultGroup) {
+    let groupedKeys = [];
+    let toCheck = null;
+    Object.keys(groups).forEach((group) => {
+      groupedKeys = groupedKeys.concat(groups[group]);
+    });
+    keys.forEach((key) => {
+      toCheck = [key].concat(aliases[key]);
+      if (!toCheck.some((k) => groupedKeys.indexOf(k) !== -1)) {
+        groups[defaultGroup].push(key);
+      }
+    });
+    return groupedKeys;
+  }
+  function filterHiddenOptions(key) {
+    return yargs.getOptions().hiddenOptions.indexOf(key) < 0 || yargs.parsed.argv[yargs.getOptions().showHiddenOpt];
+  }
+  self.showHelp = (level) => {
+    const logger = yargs.getInternalMethods().getLoggerInstance();
+    if (!level)
+      level = "error";
+    const emit = typeof level === "function" ? level : logger[level];
+    emit(self.help());
+  };
+  self.functionDescription = (fn) => {
+    const description = fn.name ? shim3.Parser.decamelize(fn.name, "-") : __("generated-value");
+    return ["(", description, ")"].join("");
+  };
+  self.stringifiedValues = function stringifiedValues(values, separator) {
+    let string = "";
+    const sep3 = separator || ", ";
+    const array = [].concat(values);
+    if (!values || !array.length)
+      return string;
+    array.forEach((value) => {
+      if (string.length)
+        string += sep3;
+      string += JSON.stringify(value);
+    });
+    return string;
+  };
+  function defaultString(value, defaultDescription) {
+    let string = `[${__("default:")} `;
+    if (value === void 0 && !defaultDescription)
+      return null;
+    if (defaultDescription) {
+      string += defaultDescription;
+    } else {
+      switch (typeof value) {
+        case "string":
+          string += `"${value}"`;
+          break;
+        case "object":
+          string += JSON.stringify(value);
+          break;
+        default:
+          string += value;
+      }
+    }
+    return `${string}]`;
+  }
+  function windowWidth() {
+    const maxWidth2 = 80;
+    if (shim3.process.stdColumns) {
+      return Math.min(maxWidth2, shim3.process.stdColumns);
+    } else {
+      return maxWidth2;
+    }
+  }
+  let version = null;
+  self.version = (ver) => {
+    version = ver;
+  };
+  self.showVersion = (level) => {
+    const logger = yargs.getInternalMethods().getLoggerInstance();
+    if (!level)
+      level = "error";
+    const emit = typeof level === "function" ? level : logger[level];
+    emit(version);
+  };
+  self.reset = function reset(localLookup) {
+    failMessage = null;
+    failureOutput = false;
+    usages = [];
+    usageDisabled = false;
+    epilogs = [];
+    examples = [];
+    commands = [];
+    descriptions = objFilter(descriptions, (k) => !localLookup[k]);
+    return self;
+  };
+  const frozens = [];
+  self.freeze = function freeze() {
+    frozens.push({
+      failMessage,
+      failureOutput,
+      usages,
+      usageDisabled,
+      epilogs,
+      examples,
+      commands,
+      descriptions
+    });
+  };
+  self.unfreeze = function unfreeze(defaultCommand = false) {
+    const frozen = frozens.pop();
+    if (!frozen)
+      return;
+    if (defaultCommand) {
+      descriptions = { ...frozen.descriptions, ...descriptions };
+      commands = [...frozen.commands, ...commands];
+      usages = [...frozen.usages, ...usages];
+      examples = [...frozen.examples, ...examples];
+      epilogs = [...frozen.epilogs, ...epilogs];
+    } else {
+      ({
+        failMessage,
+        failureOutput,
+        usages,
+        usageDisabled,
+        epilogs,
+        examples,
+        commands,
+        descriptions
+      } = frozen);
+    }
+  };
+  return self;
+}
+function isIndentedText(text2) {
+  return typeof text2 === "object";
+}
+function addIndentation(text2, indent) {
+  return isIndentedText(text2) ? { text: text2.text, indentation: text2.indentation + indent } : { text: text2, indentation: indent };
+}
+function getIndentation(text2) {
+  return isIndentedText(text2) ? text2.indentation : 0;
+}
+function getText(text2) {
+  return isIndentedText(text2) ? text2.text : text2;
+}
+var init_usage = __esm({
+  "node_modules/yargs/build/lib/usage.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_obj_filter();
+    init_yerror();
+    init_set_blocking();
+  }
+});
+
+// node_modules/yargs/build/lib/completion-templates.js
+var completionShTemplate, completionZshTemplate, completionFishTemplate;
+var init_completion_templates = __esm({
+  "node_modules/yargs/build/lib/completion-templates.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    completionShTemplate = `###-begin-{{app_name}}-completions-###
+#
+# yargs command completion script
+#
+# Installation: {{app_path}} {{completion_command}} >> ~/.bashrc
+#    or {{app_path}} {{completion_command}} >> ~/.bash_profile on OSX.
+#
+_{{app_name}}_yargs_completions()
+{
+    local cur_word args type_list
+
+    cur_word="\${COMP_WORDS[COMP_CWORD]}"
+    args=("\${COMP_WORDS[@]}")
+
+    # ask yargs to generate completions.
+    # see https://stackoverflow.com/a/40944195/7080036 for the spaces-handling awk
+    mapfile -t type_list < <({{app_path}} --get-yargs-completions "\${args[@]}")
+    mapfile -t COMPREPLY < <(compgen -W "$( printf '%q ' "\${type_list[@]}" )" -- "\${cur_word}" |
+        awk '/ / { print "\\""$0"\\"" } /^[^ ]+$/ { print $0 }')
+
+    # if no match was found, fall back to filename completion
+    if [ \${#COMPREPLY[@]} -eq 0 ]; then
+      COMPREPLY=()
+    fi
+
+    return 0
+}
+complete -o bashdefault -o default -F _{{app_name}}_yargs_completions {{app_name}}
+###-end-{{app_name}}-completions-###
+`;
+    completionZshTemplate = `#compdef {{app_name}}
+###-begin-{{app_name}}-completions-###
+#
+# yargs command completion script
+#
+# Installation: {{app_path}} {{completion_command}} >> ~/.zshrc
+#    or {{app_path}} {{completion_command}} >> ~/.zprofile on OSX.
+#
+_{{app_name}}_yargs_completions()
+{
+  local reply
+  local si=$IFS
+  IFS=$'
+' reply=($(COMP_CWORD="$((CURRENT-1))" COMP_LINE="$BUFFER" COMP_POINT="$CURSOR" {{app_path}} --get-yargs-completions "\${words[@]}"))
+  IFS=$si
+  if [[ \${#reply} -gt 0 ]]; then
+    _describe 'values' reply
+  else
+    _default
+  fi
+}
+if [[ "\${zsh_eval_context[-1]}" == "loadautofunc" ]]; then
+  _{{app_name}}_yargs_completions "$@"
+else
+  compdef _{{app_name}}_yargs_completions {{app_name}}
+fi
+###-end-{{app_name}}-completions-###
+`;
+    completionFishTemplate = `###-begin-{{app_name}}-completions-###
+#
+# yargs command completion script
+#
+# Installation: {{app_path}} {{completion_command}} > ~/.config/fish/completions/{{app_name}}.fish
+#
+complete -f -c {{app_name}} -a '({{app_path}} --get-yargs-completions (commandline -o)[2..-1])'
+###-end-{{app_name}}-completions-###
+`;
+  }
+});
+
+// node_modules/yargs/build/lib/completion.js
+function completion(yargs, usage2, command2, shim3) {
+  return new Completion(yargs, usage2, command2, shim3);
+}
+function isSyncCompletionFunction(completionFunction) {
+  return completionFunction.length < 3;
+}
+function isFallbackCompletionFunction(completionFunction) {
+  return completionFunction.length > 3;
+}
+var Completion;
+var init_completion = __esm({
+  "node_modules/yargs/build/lib/completion.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_command();
+    init_common_types();
+    init_completion_templates();
+    init_is_promise();
+    init_parse_command();
+    Completion = class {
+      constructor(yargs, usage2, command2, shim3) {
+        var _a2, _b2, _c2, _d, _e;
+        this.yargs = yargs;
+        this.usage = usage2;
+        this.command = command2;
+        this.shim = shim3;
+        this.completionKey = "get-yargs-completions";
+        this.aliases = null;
+        this.customCompletionFunction = null;
+        this.indexAfterLastReset = 0;
+        this.zshShell = (_c2 = ((_a2 = this.shim.getEnv("SHELL")) === null || _a2 === void 0 ? void 0 : _a2.includes("zsh")) || ((_b2 = this.shim.getEnv("ZSH_NAME")) === null || _b2 === void 0 ? void 0 : _b2.includes("zsh"))) !== null && _c2 !== void 0 ? _c2 : false;
+        this.fishShell = (_e = (_d = this.shim.getEnv("SHELL")) === null || _d === void 0 ? void 0 : _d.includes("fish")) !== null && _e !== void 0 ? _e : false;
+      }
+      defaultCompletion(args, argv, current, done) {
+        const handlers = this.command.getCommandHandlers();
+        for (let i = 0, ii = args.length; i < ii; ++i) {
+          if (handlers[args[i]] && handlers[args[i]].builder) {
+            const builder = handlers[args[i]].builder;
+            if (isCommandBuilderCallback(builder)) {
+              this.indexAfterLastReset = i + 1;
+              const y = this.yargs.getInternalMethods().reset();
+              builder(y, true);
+              return y.argv;
+            }
+          }
+        }
+        const completions = [];
+        this.commandCompletions(completions, args, current);
+        this.optionCompletions(completions, args, argv, current);
+        this.choicesFromOptionsCompletions(completions, args, argv, current);
+        this.choicesFromPositionalsCompletions(completions, args, argv, current);
+        done(null, completions);
+      }
+      commandCompletions(completions, args, current) {
+        const parentCommands = this.yargs.getInternalMethods().getContext().commands;
+        if (!current.match(/^-/) && parentCommands[parentCommands.length - 1] !== current && !this.previousArgHasChoices(args)) {
+          this.usage.getCommands().forEach((usageCommand) => {
+            const commandName = parseCommand(usageCommand[0]).cmd;
+            if (args.indexOf(commandName) === -1) {
+              const desc = usageCommand[1] || "";
+              if (this.fishShell) {
+                completions.push(commandName + "	" + desc);
+              } else if (this.zshShell) {
+                completions.push(commandName.replace(/:/g, "\\:") + ":" + desc);
+              } else {
+                completions.push(commandName);
+              }
+            }
+          });
+        }
+      }
+      optionCompletions(completions, args, argv, current) {
+        if ((current.match(/^-/) || current === "" && completions.length === 0) && !this.previousArgHasChoices(args)) {
+          const options = this.yargs.getOptions();
+          const positionalKeys = this.yargs.getGroups()[this.usage.getPositionalGroupName()] || [];
+          Object.keys(options.key).forEach((key) => {
+            const negable = !!options.configuration["boolean-negation"] && options.boolean.includes(key);
+            const isPositionalKey = positionalKeys.includes(key);
+            if (!isPositionalKey && !options.hiddenOptions.includes(key) && !this.argsContainKey(args, key, negable)) {
+              this.completeOptionKey(key, completions, current, negable && !!options.default[key]);
+            }
+          });
+        }
+      }
+      choicesFromOptionsCompletions(completions, args, argv, current) {
+        if (this.previousArgHasChoices(args)) {
+          const choices = this.getPreviousArgChoices(args);
+          if (choices && choices.length > 0) {
+            if (this.fishShell) {
+              completions.push(...choices);
+            } else {
+              completions.push(...choices.map((c) => c.replace(/:/g, "\\:")));
+            }
+          }
+        }
+      }
+      choicesFromPositionalsCompletions(completions, args, argv, current) {
+        if (current === "" && completions.length > 0 && this.previousArgHasChoices(args)) {
+          return;
+        }
+        const positionalKeys = this.yargs.getGroups()[this.usage.getPositionalGroupName()] || [];
+        const offset = Math.max(this.indexAfterLastReset, this.yargs.getInternalMethods().getContext().commands.length + 1);
+        const positionalKey = positionalKeys[argv._.length - offset - 1];
+        if (!positionalKey) {
+          return;
+        }
+        const choices = this.yargs.getOptions().choices[positionalKey] || [];
+        for (const choice of choices) {
+          if (choice.startsWith(current)) {
+            if (this.fishShell) {
+              completions.push(choice);
+            } else {
+              completions.push(choice.replace(/:/g, "\\:"));
+            }
+          }
+        }
+      }
+      getPreviousArgChoices(args) {
+        if (args.length < 1)
+          return;
+        let previousArg = args[args.length - 1];
+        let filter = "";
+        if (!previousArg.startsWith("-") && args.length > 1) {
+          filter = previousArg;
+          previousArg = args[args.length - 2];
+        }
+        if (!previousArg.startsWith("-"))
+          return;
+        const previousArgKey = previousArg.replace(/^-+/, "");
+        const options = this.yargs.getOptions();
+        const possibleAliases = [
+          previousArgKey,
+          ...this.yargs.getAliases()[previousArgKey] || []
+        ];
+        let choices;
+        for (const possibleAlias of possibleAliases) {
+          if (Object.prototype.hasOwnProperty.call(options.key, possibleAlias) && Array.isArray(options.choices[possibleAlias])) {
+            choices = options.choices[possibleAlias];
+            break;
+          }
+        }
+        if (choices) {
+          return choices.filter((choice) => !filter || choice.startsWith(filter));
+        }
+      }
+      previousArgHasChoices(args) {
+        const choices = this.getPreviousArgChoices(args);
+        return choices !== void 0 && choices.length > 0;
+      }
+      argsContainKey(args, key, negable) {
+        const argsContains = (s) => args.indexOf((/^[^0-9]$/.test(s) ? "-" : "--") + s) !== -1;
+        if (argsContains(key))
+          return true;
+        if (negable && argsContains(`no-${key}`))
+          return true;
+        if (this.aliases) {
+          for (const alias of this.aliases[key]) {
+            if (argsContains(alias))
+              return true;
+          }
+        }
+        return false;
+      }
+      completeOptionKey(key, completions, current, negable) {
+        var _a2, _b2, _c2, _d;
+        let keyWithDesc = key;
+        if (this.zshShell || this.fishShell) {
+          const descs = this.usage.getDescriptions();
+          const aliasKey = (_b2 = (_a2 = this === null || this === void 0 ? void 0 : this.aliases) === null || _a2 === void 0 ? void 0 : _a2[key]) === null || _b2 === void 0 ? void 0 : _b2.find((alias) => {
+            const desc2 = descs[alias];
+            return typeof desc2 === "string" && desc2.length > 0;
+          });
+          const descFromAlias = aliasKey ? descs[aliasKey] : void 0;
+          const desc = (_d = (_c2 = descs[key]) !== null && _c2 !== void 0 ? _c2 : descFromAlias) !== null && _d !== void 0 ? _d : "";
+          const cleanedDesc = desc.replace("__yargsString__:", "").replace(/(\r\n|\n|\r)/gm, " ");
+          if (this.fishShell) {
+            keyWithDesc = `${key}	${cleanedDesc}`;
+          } else {
+            keyWithDesc = `${key.replace(/:/g, "\\:")}:${cleanedDesc}`;
+          }
+        }
+        const startsByTwoDashes = (s) => /^--/.test(s);
+        const isShortOption = (s) => /^[^0-9]$/.test(s);
+        const dashes = !startsByTwoDashes(current) && isShortOption(key) ? "-" : "--";
+        completions.push(dashes + keyWithDesc);
+        if (negable) {
+          completions.push(dashes + "no-" + keyWithDesc);
+        }
+      }
+      customCompletion(args, argv, current, done) {
+        assertNotStrictEqual(this.customCompletionFunction, null, this.shim);
+        if (isSyncCompletionFunction(this.customCompletionFunction)) {
+          const result2 = this.customCompletionFunction(current, argv);
+          if (isPromise(result2)) {
+            return result2.then((list2) => {
+              this.shim.process.nextTick(() => {
+                done(null, list2);
+              });
+            }).catch((err) => {
+              this.shim.process.nextTick(() => {
+                done(err, void 0);
+              });
+            });
+          }
+          return done(null, result2);
+        } else if (isFallbackCompletionFunction(this.customCompletionFunction)) {
+          return this.customCompletionFunction(current, argv, (onCompleted = done) => this.defaultCompletion(args, argv, current, onCompleted), (completions) => {
+            done(null, completions);
+          });
+        } else {
+          return this.customCompletionFunction(current, argv, (completions) => {
+            done(null, completions);
+          });
+        }
+      }
+      getCompletion(args, done) {
+        const current = args.length ? args[args.length - 1] : "";
+        const argv = this.yargs.parse(args, true);
+        const completionFunction = this.customCompletionFunction ? (argv2) => this.customCompletion(args, argv2, current, done) : (argv2) => this.defaultCompletion(args, argv2, current, done);
+        return isPromise(argv) ? argv.then(completionFunction) : completionFunction(argv);
+      }
+      generateCompletionScript($0, cmd) {
+        let script;
+        if (this.zshShell) {
+          script = completionZshTemplate;
+        } else if (this.fishShell) {
+          script = completionFishTemplate;
+        } else {
+          script = completionShTemplate;
+        }
+        const name = this.shim.path.basename($0);
+        if ($0.match(/\.js$/))
+          $0 = `./${$0}`;
+        script = script.replace(/{{app_name}}/g, name);
+        script = script.replace(/{{completion_command}}/g, cmd);
+        return script.replace(/{{app_path}}/g, $0);
+      }
+      registerFunction(fn) {
+        this.customCompletionFunction = fn;
+      }
+      setParsed(parsed) {
+        this.aliases = parsed.aliases;
+      }
+    };
+  }
+});
+
+// node_modules/yargs/build/lib/utils/levenshtein.js
+function levenshtein(a, b) {
+  if (a.length === 0)
+    return b.length;
+  if (b.length === 0)
+    return a.length;
+  const matrix = [];
+  let i;
+  for (i = 0; i <= b.length; i++) {
+    matrix[i] = [i];
+  }
+  let j;
+  for (j = 0; j <= a.length; j++) {
+    matrix[0][j] = j;
+  }
+  for (i = 1; i <= b.length; i++) {
+    for (j = 1; j <= a.length; j++) {
+      if (b.charAt(i - 1) === a.charAt(j - 1)) {
+        matrix[i][j] = matrix[i - 1][j - 1];
+      } else {
+        if (i > 1 && j > 1 && b.charAt(i - 2) === a.charAt(j - 1) && b.charAt(i - 1) === a.charAt(j - 2)) {
+          matrix[i][j] = matrix[i - 2][j - 2] + 1;
+        } else {
+          matrix[i][j] = Math.min(matrix[i - 1][j - 1] + 1, Math.min(matrix[i][j - 1] + 1, matrix[i - 1][j] + 1));
+        }
+      }
+    }
+  }
+  return matrix[b.length][a.length];
+}
+var init_levenshtein = __esm({
+  "node_modules/yargs/build/lib/utils/levenshtein.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+  }
+});
+
+// node_modules/yargs/build/lib/validation.js
+function validation(yargs, usage2, shim3) {
+  const __ = shim3.y18n.__;
+  const __n = shim3.y18n.__n;
+  const self = {};
+  self.nonOptionCount = function nonOptionCount(argv) {
+    const demandedCommands = yargs.getDemandedCommands();
+    const positionalCount = argv._.length + (argv["--"] ? argv["--"].length : 0);
+    const _s = positionalCount - yargs.getInternalMethods().getContext().commands.length;
+    if (demandedCommands._ && (_s < demandedCommands._.min || _s > demandedCommands._.max)) {
+      if (_s < demandedCommands._.min) {
+        if (demandedCommands._.minMsg !== void 0) {
+          usage2.fail(demandedCommands._.minMsg ? demandedCommands._.minMsg.replace(/\$0/g, _s.toString()).replace(/\$1/, demandedCommands._.min.toString()) : null);
+        } else {
+          usage2.fail(__n("Not enough non-option arguments: got %s, need at least %s", "Not enough non-option arguments: got %s, need at least %s", _s, _s.toString(), demandedCommands._.min.toString()));
+        }
+      } else if (_s > demandedCommands._.max) {
+        if (demandedCommands._.maxMsg !== void 0) {
+          usage2.fail(demandedCommands._.maxMsg ? demandedCommands._.maxMsg.replace(/\$0/g, _s.toString()).replace(/\$1/, demandedCommands._.max.toString()) : null);
+        } else {
+          usage2.fail(__n("Too many non-option arguments: got %s, maximum of %s", "Too many non-option arguments: got %s, maximum of %s", _s, _s.toString(), demandedCommands._.max.toString()));
+        }
+      }
+    }
+  };
+  self.positionalCount = function positionalCount(required, observed) {
+    if (observed < required) {
+      usage2.fail(__n("Not enough non-option arguments: got %s, need at least %s", "Not enough non-option arguments: got %s, need at least %s", observed, observed + "", required + ""));
+    }
+  };
+  self.requiredArguments = function requiredArguments(argv, demandedOptions) {
+    let missing = null;
+    for (const key of Object.keys(demandedOptions)) {
+      if (!Object.prototype.hasOwnProperty.call(argv, key) || typeof argv[key] === "undefined") {
+        missing = missing || {};
+        missing[key] = demandedOptions[key];
+      }
+    }
+    if (missing) {
+      const customMsgs = [];
+      for (const key of Object.keys(missing)) {
+        const msg = missing[key];
+        if (msg && customMsgs.indexOf(msg) < 0) {
+          customMsgs.push(msg);
+        }
+      }
+      const customMsg = customMsgs.length ? `
+${customMsgs.join("\n")}` : "";
+      usage2.fail(__n("Missing required argument: %s", "Missing required arguments: %s", Object.keys(missing).length, Object.keys(missing).join(", ") + customMsg));
+    }
+  };
+  self.unknownArguments = function unknownArguments(argv, aliases, positionalMap, isDefaultCommand, checkPositionals = true) {
+    var _a2;
+    const commandKeys = yargs.getInternalMethods().getCommandInstance().getCommands();
+    const unknown = [];
+    const currentContext = yargs.getInternalMethods().getContext();
+    Object.keys(argv).forEach((key) => {
+      if (!specialKeys.includes(key) && !Object.prototype.hasOwnProperty.call(positionalMap, key) && !Object.prototype.hasOwnProperty.call(yargs.getInternalMethods().getParseContext(), key) && !self.isValidAndSomeAliasIsNotNew(key, aliases)) {
+        unknown.push(key);
+      }
+    });
+    if (checkPositionals && (currentContext.commands.length > 0 || commandKeys.length > 0 || isDefaultCommand)) {
+      argv._.slice(currentContext.commands.length).forEach((key) => {
+        if (!commandKeys.includes("" + key)) {
+          unknown.push("" + key);
+        }
+      });
+    }
+    if (checkPositionals) {
+      const demandedCommands = yargs.getDemandedCommands();
+      const maxNonOptDemanded = ((_a2 = demandedCommands._) === null || _a2 === void 0 ? void 0 : _a2.max) || 0;
+      const expected = currentContext.commands.length + maxNonOptDemanded;
+      if (expected < argv._.length) {
+        argv._.slice(expected).forEach((key) => {
+          key = String(key);
+          if (!currentContext.commands.includes(key) && !unknown.includes(key)) {
+            unknown.push(key);
+          }
+        });
+      }
+    }
+    if (unknown.length) {
+      usage2.fail(__n("Unknown argument: %s", "Unknown arguments: %s", unknown.length, unknown.map((s) => s.trim() ? s : `"${s}"`).join(", ")));
+    }
+  };
+  self.unknownCommands = function unknownCommands(argv) {
+    const commandKeys = yargs.getInternalMethods().getCommandInstance().getCommands();
+    const unknown = [];
+    const currentContext = yargs.getInternalMethods().getContext();
+    if (currentContext.commands.length > 0 || commandKeys.length > 0) {
+      argv._.slice(currentContext.commands.length).forEach((key) => {
+        if (!commandKeys.includes("" + key)) {
+          unknown.push("" + key);
+        }
+      });
+    }
+    if (unknown.length > 0) {
+      usage2.fail(__n("Unknown command: %s", "Unknown commands: %s", unknown.length, unknown.join(", ")));
+      return true;
+    } else {
+      return false;
+    }
+  };
+  self.isValidAndSomeAliasIsNotNew = function isValidAndSomeAliasIsNotNew(key, aliases) {
+    if (!Object.prototype.hasOwnProperty.call(aliases, key)) {
+      return false;
+    }
+    const newAliases = yargs.parsed.newAliases;
+    return [key, ...aliases[key]].some((a) => !Object.prototype.hasOwnProperty.call(newAliases, a) || !newAliases[key]);
+  };
+  self.limitedChoices = function limitedChoices(argv) {
+    const options = yargs.getOptions();
+    const invalid = {};
+    if (!Object.keys(options.choices).length)
+      return;
+    Object.keys(argv).forEach((key) => {
+      if (specialKeys.indexOf(key) === -1 && Object.prototype.hasOwnProperty.call(options.choices, key)) {
+        [].concat(argv[key]).forEach((value) => {
+          if (options.choices[key].indexOf(value) === -1 && value !== void 0) {
+            invalid[key] = (invalid[key] || []).concat(value);
+          }
+        });
+      }
+    });
+    const invalidKeys = Object.keys(invalid);
+    if (!invalidKeys.length)
+      return;
+    let msg = __("Invalid values:");
+    invalidKeys.forEach((key) => {
+      msg += `
+  ${__("Argument: %s, Given: %s, Choices: %s", key, usage2.stringifiedValues(invalid[key]), usage2.stringifiedValues(options.choices[key]))}`;
+    });
+    usage2.fail(msg);
+  };
+  let implied = {};
+  self.implies = function implies(key, value) {
+    argsert("<string|object> [array|number|string]", [key, value], arguments.length);
+    if (typeof key === "object") {
+      Object.keys(key).forEach((k) => {
+        self.implies(k, key[k]);
+      });
+    } else {
+      yargs.global(key);
+      if (!implied[key]) {
+        implied[key] = [];
+      }
+      if (Array.isArray(value)) {
+        value.forEach((i) => self.implies(key, i));
+      } else {
+        assertNotStrictEqual(value, void 0, shim3);
+        implied[key].push(value);
+      }
+    }
+  };
+  self.getImplied = function getImplied() {
+    return implied;
+  };
+  function keyExists(argv, val) {
+    const num = Number(val);
+    val = isNaN(num) ? val : num;
+    if (typeof val === "number") {
+      val = argv._.length >= val;
+    } else if (val.match(/^--no-.+/)) {
+      val = val.match(/^--no-(.+)/)[1];
+      val = !Object.prototype.hasOwnProperty.call(argv, val);
+    } else {
+      val = Object.prototype.hasOwnProperty.call(argv, val);
+    }
+    return val;
+  }
+  self.implications = function implications(argv) {
+    const implyFail = [];
+    Object.keys(implied).forEach((key) => {
+      const origKey = key;
+      (implied[key] || []).forEach((value) => {
+        let key2 = origKey;
+        const origValue = value;
+        key2 = keyExists(argv, key2);
+        value = keyExists(argv, value);
+        if (key2 && !value) {
+          implyFail.push(` ${origKey} -> ${origValue}`);
+        }
+      });
+    });
+    if (implyFail.length) {
+      let msg = `${__("Implications failed:")}
+`;
+      implyFail.forEach((value) => {
+        msg += value;
+      });
+      usage2.fail(msg);
+    }
+  };
+  let conflicting = {};
+  self.conflicts = function conflicts(key, value) {
+    argsert("<string|object> [array|string]", [key, value], arguments.length);
+    if (typeof key === "object") {
+      Object.keys(key).forEach((k) => {
+        self.conflicts(k, key[k]);
+      });
+    } else {
+      yargs.global(key);
+      if (!conflicting[key]) {
+        conflicting[key] = [];
+      }
+      if (Array.isArray(value)) {
+        value.forEach((i) => self.conflicts(key, i));
+      } else {
+        conflicting[key].push(value);
+      }
+    }
+  };
+  self.getConflicting = () => conflicting;
+  self.conflicting = function conflictingFn(argv) {
+    Object.keys(argv).forEach((key) => {
+      if (conflicting[key]) {
+        conflicting[key].forEach((value) => {
+          if (value && argv[key] !== void 0 && argv[value] !== void 0) {
+            usage2.fail(__("Arguments %s and %s are mutually exclusive", key, value));
+          }
+        });
+      }
+    });
+    if (yargs.getInternalMethods().getParserConfiguration()["strip-dashed"]) {
+      Object.keys(conflicting).forEach((key) => {
+        conflicting[key].forEach((value) => {
+          if (value && argv[shim3.Parser.camelCase(key)] !== void 0 && argv[shim3.Parser.camelCase(value)] !== void 0) {
+            usage2.fail(__("Arguments %s and %s are mutually exclusive", key, value));
+          }
+        });
+      });
+    }
+  };
+  self.recommendCommands = function recommendCommands(cmd, potentialCommands) {
+    const threshold = 3;
+    potentialCommands = potentialCommands.sort((a, b) => b.length - a.length);
+    let recommended = null;
+    let bestDistance = Infinity;
+    for (let i = 0, candidate; (candidate = potentialCommands[i]) !== void 0; i++) {
+      const d = levenshtein(cmd, candidate);
+      if (d <= threshold && d < bestDistance) {
+        bestDistance = d;
+        recommended = candidate;
+      }
+    }
+    if (recommended)
+      usage2.fail(__("Did you mean %s?", recommended));
+  };
+  self.reset = function reset(localLookup) {
+    implied = objFilter(implied, (k) => !localLookup[k]);
+    conflicting = objFilter(conflicting, (k) => !localLookup[k]);
+    return self;
+  };
+  const frozens = [];
+  self.freeze = function freeze() {
+    frozens.push({
+      implied,
+      conflicting
+    });
+  };
+  self.unfreeze = function unfreeze() {
+    const frozen = frozens.pop();
+    assertNotStrictEqual(frozen, void 0, shim3);
+    ({ implied, conflicting } = frozen);
+  };
+  return self;
+}
+var specialKeys;
+var init_validation = __esm({
+  "node_modules/yargs/build/lib/validation.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_argsert();
+    init_common_types();
+    init_levenshtein();
+    init_obj_filter();
+    specialKeys = ["$0", "--", "_"];
+  }
+});
+
+// node_modules/yargs/build/lib/utils/apply-extends.js
+function applyExtends(config, cwd, mergeExtends, _shim) {
+  shim2 = _shim;
+  let defaultConfig = {};
+  if (Object.prototype.hasOwnProperty.call(config, "extends")) {
+    if (typeof config.extends !== "string")
+      return defaultConfig;
+    const isPath = /\.json|\..*rc$/.test(config.extends);
+    let pathToDefault = null;
+    if (!isPath) {
+      try {
+        pathToDefault = import.meta.resolve(config.extends);
+      } catch (_err) {
+        return config;
+      }
+    } else {
+      pathToDefault = getPathToDefaultConfig(cwd, config.extends);
+    }
+    checkForCircularExtends(pathToDefault);
+    previouslyVisitedConfigs.push(pathToDefault);
+    defaultConfig = isPath ? JSON.parse(shim2.readFileSync(pathToDefault, "utf8")) : _shim.require(config.extends);
+    delete config.extends;
+    defaultConfig = applyExtends(defaultConfig, shim2.path.dirname(pathToDefault), mergeExtends, shim2);
+  }
+  previouslyVisitedConfigs = [];
+  return mergeExtends ? mergeDeep(defaultConfig, config) : Object.assign({}, defaultConfig, config);
+}
+function checkForCircularExtends(cfgPath) {
+  if (previouslyVisitedConfigs.indexOf(cfgPath) > -1) {
+    throw new YError(`Circular extended configurations: '${cfgPath}'.`);
+  }
+}
+function getPathToDefaultConfig(cwd, pathToExtend) {
+  return shim2.path.resolve(cwd, pathToExtend);
+}
+function mergeDeep(config1, config2) {
+  const target = {};
+  function isObject(obj) {
+    return obj && typeof obj === "object" && !Array.isArray(obj);
+  }
+  Object.assign(target, config1);
+  for (const key of Object.keys(config2)) {
+    if (key === "__proto__")
+      continue;
+    if (isObject(config2[key]) && isObject(target[key])) {
+      target[key] = mergeDeep(config1[key], config2[key]);
+    } else {
+      target[key] = config2[key];
+    }
+  }
+  return target;
+}
+var previouslyVisitedConfigs, shim2;
+var init_apply_extends = __esm({
+  "node_modules/yargs/build/lib/utils/apply-extends.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_yerror();
+    previouslyVisitedConfigs = [];
+  }
+});
+
+// node_modules/yargs/build/lib/yargs-factory.js
+function YargsFactory(_shim) {
+  return (processArgs = [], cwd = _shim.process.cwd(), parentRequire) => {
+    const yargs = new YargsInstance(processArgs, cwd, parentRequire, _shim);
+    Object.defineProperty(yargs, "argv", {
+      get: () => {
+        return yargs.parse();
+      },
+      enumerable: true
+    });
+    yargs.help();
+    yargs.version();
+    return yargs;
+  };
+}
+function isYargsInstance(y) {
+  return !!y && typeof y.getInternalMethods === "function";
+}
+var __classPrivateFieldSet, __classPrivateFieldGet, _YargsInstance_command, _YargsInstance_cwd, _YargsInstance_context, _YargsInstance_completion, _YargsInstance_completionCommand, _YargsInstance_defaultShowHiddenOpt, _YargsInstance_exitError, _YargsInstance_detectLocale, _YargsInstance_emittedWarnings, _YargsInstance_exitProcess, _YargsInstance_frozens, _YargsInstance_globalMiddleware, _YargsInstance_groups, _YargsInstance_hasOutput, _YargsInstance_helpOpt, _YargsInstance_isGlobalContext, _YargsInstance_logger, _YargsInstance_output, _YargsInstance_options, _YargsInstance_parentRequire, _YargsInstance_parserConfig, _YargsInstance_parseFn, _YargsInstance_parseContext, _YargsInstance_pkgs, _YargsInstance_preservedGroups, _YargsInstance_processArgs, _YargsInstance_recommendCommands, _YargsInstance_shim, _YargsInstance_strict, _YargsInstance_strictCommands, _YargsInstance_strictOptions, _YargsInstance_usage, _YargsInstance_usageConfig, _YargsInstance_versionOpt, _YargsInstance_validation, kCopyDoubleDash, kCreateLogger, kDeleteFromParserHintObject, kEmitWarning, kFreeze, kGetDollarZero, kGetParserConfiguration, kGetUsageConfiguration, kGuessLocale, kGuessVersion, kParsePositionalNumbers, kPkgUp, kPopulateParserHintArray, kPopulateParserHintSingleValueDictionary, kPopulateParserHintArrayDictionary, kPopulateParserHintDictionary, kSanitizeKey, kSetKey, kUnfreeze, kValidateAsync, kGetCommandInstance, kGetContext, kGetHasOutput, kGetLoggerInstance, kGetParseContext, kGetUsageInstance, kGetValidationInstance, kHasParseCallback, kIsGlobalContext, kPostProcess, kRebase, kReset, kRunYargsParserAndExecuteCommands, kRunValidation, kSetHasOutput, kTrackManuallySetKeys, DEFAULT_LOCALE, YargsInstance;
+var init_yargs_factory = __esm({
+  "node_modules/yargs/build/lib/yargs-factory.js"() {
+    init_define_MAILAUDIT_BUNDLE();
+    init_command();
+    init_common_types();
+    init_yerror();
+    init_usage();
+    init_argsert();
+    init_completion();
+    init_validation();
+    init_obj_filter();
+    init_apply_extends();
+    init_middleware();
+    init_is_promise();
+    init_maybe_async_result();
+    init_set_blocking();
+    __classPrivateFieldSet = function(receiver, state, value, kind, f) {
+      if (kind === "m") throw new TypeError("Private method is not writable");
+      if (kind === "a" && !f) throw new TypeError("Private accessor was defined without a setter");
+      if (typeof state === "function" ? receiver !== state || !f : !state.has(receiver)) throw new TypeError("Cannot write private member to an object whose class did not declare it");
+      return kind === "a" ? f.call(receiver, value) : f ? f.value = value : state.set(receiver, value), value;
+    };
+    __classPrivateFieldGet = function(receiver, state, kind, f) {
+      if (kind === "a" && !f) throw new TypeError("Private accessor was defined without a getter");
+      if (typeof state === "function" ? receiver !== state || !f : !state.has(receiver)) throw new TypeError("Cannot read private member from an object whose class did not declare it");
+      return kind === "m" ? f : kind === "a" ? f.call(receiver) : f ? f.value : state.get(receiver);
+    };
+    kCopyDoubleDash = /* @__PURE__ */ Symbol("copyDoubleDash");
+    kCreateLogger = /* @__PURE__ */ Symbol("copyDoubleDash");
+    kDeleteFromParserHintObject = /* @__PURE__ */ Symbol("deleteFromParserHintObject");
+    kEmitWarning = /* @__PURE__ */ Symbol("emitWarning");
+    kFreeze = /* @__PURE__ */ Symbol("freeze");
+    kGetDollarZero = /* @__PURE__ */ Symbol("getDollarZero");
+    kGetParserConfiguration = /* @__PURE__ */ Symbol("getParserConfiguration");
+    kGetUsageConfiguration = /* @__PURE__ */ Symbol("getUsageConfiguration");
+    kGuessLocale = /* @__PURE__ */ Symbol("guessLocale");
+    kGuessVersion = /* @__PURE__ */ Symbol("guessVersion");
+    kParsePositionalNumbers = /* @__PURE__ */ Symbol("parsePositionalNumbers");
+    kPkgUp = /* @__PURE__ */ Symbol("pkgUp");
+    kPopulateParserHintArray = /* @__PURE__ */ Symbol("populateParserHintArray");
+    kPopulateParserHintSingleValueDictionary = /* @__PURE__ */ Symbol("populateParserHintSingleValueDictionary");
+    kPopulateParserHintArrayDictionary = /* @__PURE__ */ Symbol("populateParserHintArrayDictionary");
+    kPopulateParserHintDictionary = /* @__PURE__ */ Symbol("populateParserHintDictionary");
+    kSanitizeKey = /* @__PURE__ */ Symbol("sanitizeKey");
+    kSetKey = /* @__PURE__ */ Symbol("setKey");
+    kUnfreeze = /* @__PURE__ */ Symbol("unfreeze");
+    kValidateAsync = /* @__PURE__ */ Symbol("validateAsync");
+    kGetCommandInstance = /* @__PURE__ */ Symbol("getCommandInstance");
+    kGetContext = /* @__PURE__ */ Symbol("getContext");
+    kGetHasOutput = /* @__PURE__ */ Symbol("getHasOutput");
+    kGetLoggerInstance = /* @__PURE__ */ Symbol("getLoggerInstance");
+    kGetParseContext = /* @__PURE__ */ Symbol("getParseContext");
+    kGetUsageInstance = /* @__PURE__ */ Symbol("getUsageInstance");
+    kGetValidationInstance = /* @__PURE__ */ Symbol("getValidationInstance");
+    kHasParseCallback = /* @__PURE__ */ Symbol("hasParseCallback");
+    kIsGlobalContext = /* @__PURE__ */ Symbol("isGlobalContext");
+    kPostProcess = /* @__PURE__ */ Symbol("postProcess");
+    kRebase = /* @__PURE__ */ Symbol("rebase");
+    kReset = /* @__PURE__ */ Symbol("reset");
+    kRunYargsParserAndExecuteCommands = /* @__PURE__ */ Symbol("runYargsParserAndExecuteCommands");
+    kRunValidation = /* @__PURE__ */ Symbol("runValidation");
+    kSetHasOutput = /* @__PURE__ */ Symbol("setHasOutput");
+    kTrackManuallySetKeys = /* @__PURE__ */ Symbol("kTrackManuallySetKeys");
+    DEFAULT_LOCALE = "en_US";
+    YargsInstance = class {
+      constructor(processArgs = [], cwd, parentRequire, shim3) {
+        this.customScriptName = false;
+        this.parsed = false;
+        _YargsInstance_command.set(this, void 0);
+        _YargsInstance_cwd.set(this, void 0);
+        _YargsInstance_context.set(this, { commands: [], fullCommands: [] });
+        _YargsInstance_completion.set(this, null);
+        _YargsInstance_completionCommand.set(this, null);
+        _YargsInstance_defaultShowHiddenOpt.set(this, "show-hidden");
+        _YargsInstance_exitError.set(this, null);
+        _YargsInstance_detectLocale.set(this, true);
+        _YargsInstance_emittedWarnings.set(this, {});
+        _YargsInstance_exitProcess.set(this, true);
+        _YargsInstance_frozens.set(this, []);
+        _YargsInstance_globalMiddleware.set(this, void 0);
+        _YargsInstance_groups.set(this, {});
+        _YargsInstance_hasOutput.set(this, false);
+        _YargsInstance_helpOpt.set(this, null);
+        _YargsInstance_isGlobalContext.set(this, true);
+        _YargsInstance_logger.set(this, void 0);
+        _YargsInstance_output.set(this, "");
+        _YargsInstance_options.set(this, void 0);
+        _YargsInstance_parentRequire.set(this, void 0);
+        _YargsInstance_parserConfig.set(this, {});
+        _YargsInstance_parseFn.set(this, null);
+        _YargsInstance_parseContext.set(this, null);
+        _YargsInstance_pkgs.set(this, {});
+        _YargsInstance_preservedGroups.set(this, {});
+        _YargsInstance_processArgs.set(this, void 0);
+        _YargsInstance_recommendCommands.set(this, false);
+        _YargsInstance_shim.set(this, void 0);
+        _YargsInstance_strict.set(this, false);
+        _YargsInstance_strictCommands.set(this, false);
+        _YargsInstance_strictOptions.set(this, false);
+        _YargsInstance_usage.set(this, void 0);
+        _YargsInstance_usageConfig.set(this, {});
+        _YargsInstance_versionOpt.set(this, null);
+        _YargsInstance_validation.set(this, void 0);
+        __classPrivateFieldSet(this, _YargsInstance_shim, shim3, "f");
+        __classPrivateFieldSet(this, _YargsInstance_processArgs, processArgs, "f");
+        __classPrivateFieldSet(this, _YargsInstance_cwd, cwd, "f");
+        __classPrivateFieldSet(this, _YargsInstance_parentRequire, parentRequire, "f");
+        __classPrivateFieldSet(this, _YargsInstance_globalMiddleware, new GlobalMiddleware(this), "f");
+        this.$0 = this[kGetDollarZero]();
+        this[kReset]();
+        __classPrivateFieldSet(this, _YargsInstance_command, __classPrivateFieldGet(this, _YargsInstance_command, "f"), "f");
+        __classPrivateFieldSet(this, _YargsInstance_usage, __classPrivateFieldGet(this, _YargsInstance_usage, "f"), "f");
+        __classPrivateFieldSet(this, _YargsInstance_validation, __classPrivateFieldGet(this, _YargsInstance_validation, "f"), "f");
+        __classPrivateFieldSet(this, _YargsInstance_options, __classPrivateFieldGet(this, _YargsInstance_options, "f"), "f");
+        __classPrivateFieldGet(this, _YargsInstance_options, "f").showHiddenOpt = __classPrivateFieldGet(this, _YargsInstance_defaultShowHiddenOpt, "f");
+        __classPrivateFieldSet(this, _YargsInstance_logger, this[kCreateLogger](), "f");
+        __classPrivateFieldGet(this, _YargsInstance_shim, "f").y18n.setLocale(DEFAULT_LOCALE);
+      }
+      addHelpOpt(opt, msg) {
+        const defaultHelpOpt = "help";
+        argsert("[string|boolean] [string]", [opt, msg], arguments.length);
+        if (__classPrivateFieldGet(this, _YargsInstance_helpOpt, "f")) {
+          this[kDeleteFromParserHintObject](__classPrivateFieldGet(this, _YargsInstance_helpOpt, "f"));
+          __classPrivateFieldSet(this, _YargsInstance_helpOpt, null, "f");
+        }
+        if (opt === false && msg === void 0)
+          return this;
+        __classPrivateFieldSet(this, _YargsInstance_helpOpt, typeof opt === "string" ? opt : defaultHelpOpt, "f");
+        this.boolean(__classPrivateFieldGet(this, _YargsInstance_helpOpt, "f"));
+        this.describe(__classPrivateFieldGet(this, _YargsInstance_helpOpt, "f"), msg || __classPrivateFieldGet(this, _YargsInstance_usage, "f").deferY18nLookup("Show help"));
+        return this;
+      }
+      help(opt, msg) {
+        return this.addHelpOpt(opt, msg);
+      }
+      addShowHiddenOpt(opt, msg) {
+        argsert("[string|boolean] [string]", [opt, msg], arguments.length);
+        if (opt === false && msg === void 0)
+          return this;
+        const showHiddenOpt = typeof opt === "string" ? opt : __classPrivateFieldGet(this, _YargsInstance_defaultShowHiddenOpt, "f");
+        this.boolean(showHiddenOpt);
+        this.describe(showHiddenOpt, msg || __classPrivateFieldGet(this, _YargsInstance_usage, "f").deferY18nLookup("Show hidden options"));
+        __classPrivateFieldGet(this, _YargsInstance_options, "f").showHiddenOpt = showHiddenOpt;
+        return this;
+      }
+      showHidden(opt, msg) {
+        return this.addShowHiddenOpt(opt, msg);
+      }
+      alias(key, value) {
+        argsert("<object|string|array> [string|array]", [key, value], arguments.length);
+        this[kPopulateParserHintArrayDictionary](this.alias.bind(this), "alias", key, value);
+        return this;
+      }
+      array(keys) {
+        argsert("<array|string>", [keys], arguments.length);
+        this[kPopulateParserHintArray]("array", keys);
+        this[kTrackManuallySetKeys](keys);
+        return this;
+      }
+      boolean(keys) {
+        argsert("<array|string>", [keys], arguments.length);
+        this[kPopulateParserHintArray]("boolean", keys);
+        this[kTrackManuallySetKeys](keys);
+        return this;
+      }
+      check(f, global) {
+        argsert("<function> [boolean]", [f, global], arguments.length);
+        this.middleware((argv, _yargs) => {
+          return maybeAsyncResult(() => {
+            return f(argv, _yargs.getOptions());
+          }, (result2) => {
+            if (!result2) {
+              __classPrivateFieldGet(this, _YargsInstance_usage, "f").fail(__classPrivateFieldGet(this, _YargsInstance_shim, "f").y18n.__("Argument check failed: %s", f.toString()));
+            } else if (typeof result2 === "string" || result2 instanceof Error) {
+              __classPrivateFieldGet(this, _YargsInstance_usage, "f").fail(result2.toString(), result2);
+            }
+            return argv;
+          }, (err) => {
+            __classPrivateFieldGet(this, _YargsInstance_usage, "f").fail(err.message ? err.message : err.toString(), err);
+            return argv;
+          });
+        }, false, global);
+        return this;
+      }
+      choices(key, value) {
+        argsert("<object|string|array> [string|array]", [key, value], arguments.length);
+        this[kPopulateParserHintArrayDictionary](this.choices.bind(this), "choices", key, value);
+        return this;
+      }
+      coerce(keys, value) {
+        argsert("<object|string|array> [function]", [keys, value], arguments.length);
+        if (Array.isArray(keys)) {
+          if (!value) {
+            throw new YError("coerce callback must be provided");
+          }
+          for (const key of keys) {
+            this.coerce(key, value);
+          }
+          return this;
+        } else if (typeof keys === "object") {
+          for (const key of Object.keys(keys)) {
+            this.coerce(key, keys[key]);
+          }
+          return this;
+        }
+        if (!value) {
+          throw new YError("coerce callback must be provided");
+        }
+        const coerceKey = keys;
+        __classPrivateFieldGet(this, _YargsInstance_options, "f").key[coerceKey] = true;
+        __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").addCoerceMiddleware((argv, yargs) => {
+          var _a2;
+          const coerceKeyAliases = (_a2 = yargs.getAliases()[coerceKey]) !== null && _a2 !== void 0 ? _a2 : [];
+          const argvKeys = [coerceKey, ...coerceKeyAliases].filter((key) => Object.prototype.hasOwnProperty.call(argv, key));
+          if (argvKeys.length === 0) {
+            return argv;
+          }
+          return maybeAsyncResult(() => {
+            return value(argv[argvKeys[0]]);
+          }, (result2) => {
+            argvKeys.forEach((key) => {
+              argv[key] = result2;
+            });
+            return argv;
+          }, (err) => {
+            throw new YError(err.message);
+          });
+        }, coerceKey);
+        return this;
+      }
+      conflicts(key1, key2) {
+        argsert("<string|object> [string|array]", [key1, key2], arguments.length);
+        __classPrivateFieldGet(this, _YargsInstance_validation, "f").conflicts(key1, key2);
+        return this;
+      }
+      config(key = "config", msg, parseFn) {
+        argsert("[object|string] [string|function] [function]", [key, msg, parseFn], arguments.length);
+        if (typeof key === "object" && !Array.isArray(key)) {
+          key = applyExtends(key, __classPrivateFieldGet(this, _YargsInstance_cwd, "f"), this[kGetParserConfiguration]()["deep-merge-config"] || false, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
+          __classPrivateFieldGet(this, _YargsInstance_options, "f").configObjects = (__classPrivateFieldGet(this, _YargsInstance_options, "f").configObjects || []).concat(key);
+          return this;
+        }
+        if (typeof msg === "function") {
+          parseFn = msg;
+          msg = void 0;
+        }
+        this.describe(key, msg || __classPrivateFieldGet(this, _YargsInstance_usage, "f").deferY18nLookup("Path to JSON config file"));
+        (Array.isArray(key) ? key : [key]).forEach((k) => {
+          __classPrivateFieldGet(this, _YargsInstance_options, "f").config[k] = parseFn || true;
+        });
+        return this;
+      }
+      completion(cmd, desc, fn) {
+        argsert("[string] [string|boolean|function] [function]", [cmd, desc, fn], arguments.length);
+        if (typeof desc === "function") {
+          fn = desc;
+          desc = void 0;
+        }
+        __classPrivateFieldSet(this, _YargsInstance_completionCommand, cmd || __classPrivateFieldGet(this, _YargsInstance_completionCommand, "f") || "completion", "f");
+        if (!desc && desc !== false) {
+          desc = "generate completion script";
+        }
+        this.command(__classPrivateFieldGet(this, _YargsInstance_completionCommand, "f"), desc);
+        if (fn)
+          __classPrivateFieldGet(this, _YargsInstance_completion, "f").registerFunction(fn);
+        return this;
+      }
+      command(cmd, description, builder, handler, middlewares, deprecated) {
+        argsert("<string|array|object> [string|boolean] [function|object] [function] [array] [boolean|string]", [cmd, description, builder, handler, middlewares, deprecated], arguments.length);
+        __classPrivateFieldGet(this, _YargsInstance_command, "f").addHandler(cmd, description, builder, handler, middlewares, deprecated);
+        return this;
+      }
+      commands(cmd, description, builder, handler, middlewares, deprecated) {
+        return this.command(cmd, description, builder, handler, middlewares, deprecated);
+      }
+      commandDir(dir, opts) {
+        argsert("<string> [object]", [dir, opts], arguments.length);
+        const req = __classPrivateFieldGet(this, _YargsInstance_parentRequire, "f") || __classPrivateFieldGet(this, _YargsInstance_shim, "f").require;
+        __classPrivateFieldGet(this, _YargsInstance_command, "f").addDirectory(dir, req, __classPrivateFieldGet(this, _YargsInstance_shim, "f").getCallerFile(), opts);
+        return this;
+      }
+      count(keys) {
+        argsert("<array|string>", [keys], arguments.length);
+        this[kPopulateParserHintArray]("count", keys);
+        this[kTrackManuallySetKeys](keys);
+        return this;
+      }
+      default(key, value, defaultDescription) {
+        argsert("<object|string|array> [*] [string]", [key, value, defaultDescription], arguments.length);
+        if (defaultDescription) {
+          assertSingleKey(key, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
+          __classPrivateFieldGet(this, _YargsInstance_options, "f").defaultDescription[key] = defaultDescription;
+        }
+        if (typeof value === "function") {
+          assertSingleKey(key, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
+          if (!__classPrivateFieldGet(this, _YargsInstance_options, "f").defaultDescription[key])
+            __classPrivateFieldGet(this, _YargsInstance_options, "f").defaultDescription[key] = __classPrivateFieldGet(this, _YargsInstance_usage, "f").functionDescription(value);
+          value = value.call();
+        }
+        this[kPopulateParserHintSingleValueDictionary](this.default.bind(this), "default", key, value);
+        return this;
+      }
+      defaults(key, value, defaultDescription) {
+        return this.default(key, value, defaultDescription);
+      }
+      demandCommand(min = 1, max, minMsg, maxMsg) {
+        argsert("[number] [number|string] [string|null|undefined] [string|null|undefined]", [min, max, minMsg, maxMsg], arguments.length);
+        if (typeof max !== "number") {
+          minMsg = max;
+          max = Infinity;
+        }
+        this.global("_", false);
+        __classPrivateFieldGet(this, _YargsInstance_options, "f").demandedCommands._ = {
+          min,
+          max,
+          minMsg,
+          maxMsg
+        };
+        return this;
+      }
+      demand(keys, max, msg) {
+        if (Array.isArray(max)) {
+          max.forEach((key) => {
+            assertNotStrictEqual(msg, true, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
+            this.demandOption(key, msg);
+          });
+          max = Infinity;
+        } else if (typeof max !== "number") {
+          msg = max;
+          max = Infinity;
+        }
+        if (typeof keys === "number") {
+          assertNotStrictEqual(msg, true, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
+          this.demandCommand(keys, max, msg, msg);
+        } else if (Array.isArray(keys)) {
+          keys.forEach((key) => {
+            assertNotStrictEqual(msg, true, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
+            this.demandOption(key, msg);
+          });
+        } else {
+          if (typeof msg === "string") {
+            this.demandOption(keys, msg);
+          } else if (msg === true || typeof msg === "undefined") {
+            this.demandOption(keys);
+          }
+        }
+        return this;
+      }
+      demandOption(keys, msg) {
+        argsert("<object|string|array> [string]", [keys, msg], arguments.length);
+        this[kPopulateParserHintSingleValueDictionary](this.demandOption.bind(this), "demandedOptions", keys, msg);
+        return this;
+      }
+      deprecateOption(option, message) {
+        argsert("<string> [string|boolean]", [option, message], arguments.length);
+        __classPrivateFieldGet(this, _YargsInstance_options, "f").deprecatedOptions[option] = message;
+        return this;
+      }
+      describe(keys, description) {
+        argsert("<object|string|array> [string]", [keys, description], arguments.length);
+        this[kSetKey](keys, true);
+        __classPrivateFieldGet(this, _YargsInstance_usage, "f").describe(keys, description);
+        return this;
+      }
+      detectLocale(detect) {
+        argsert("<boolean>", [detect], arguments.length);
+        __classPrivateFieldSet(this, _YargsInstance_detectLocale, detect, "f");
+        return this;
+      }
+      env(prefix) {
+        argsert("[string|boolean]", [prefix], arguments.length);
+        if (prefix === false)
+          delete __classPrivateFieldGet(this, _YargsInstance_options, "f").envPrefix;
+        else
+          __classPrivateFieldGet(this, _YargsInstance_options, "f").envPrefix = prefix || "";
+        return this;
+      }
+      epilogue(msg) {
+        argsert("<string>", [msg], arguments.length);
+        __classPrivateFieldGet(this, _YargsInstance_usage, "f").epilog(msg);
+        return this;
+      }
+      epilog(msg) {
+        return this.epilogue(msg);
+      }
+      example(cmd, description) {
+        argsert("<string|array> [string]", [cmd, description], arguments.length);
+        if (Array.isArray(cmd)) {
+          cmd.forEach((exampleParams) => this.example(...exampleParams));
+        } else {
+          __classPrivateFieldGet(this, _YargsInstance_usage, "f").example(cmd, description);
+        }
+        return this;
+      }
+      exit(code, err) {
+        __classPrivateFieldSet(this, _YargsInstance_hasOutput, true, "f");
+        __classPrivateFieldSet(this, _YargsInstance_exitError, err, "f");
+        if (__classPrivateFieldGet(this, _YargsInstance_exitProcess, "f"))
+          __classPrivateFieldGet(this, _YargsInstance_shim, "f").process.exit(code);
+      }
+      exitProcess(enabled = true) {
+        argsert("[boolean]", [enabled], arguments.length);
+        __classPrivateFieldSet(this, _YargsInstance_exitProcess, enabled, "f");
+        return this;
+      }
+      fail(f) {
+        argsert("<function|boolean>", [f], arguments.length);
+        if (typeof f === "boolean" && f !== false) {
+          throw new YError("Invalid first argument. Expected function or boolean 'false'");
+        }
+        __classPrivateFieldGet(this, _YargsInstance_usage, "f").failFn(f);
+        return this;
+      }
+      getAliases() {
+        return this.parsed ? this.parsed.aliases : {};
+      }
+      async getCompletion(args, done) {
+        argsert("<array> [function]", [args, done], arguments.length);
+        if (!done) {
+          return new Promise((resolve7, reject) => {
+            __classPrivateFieldGet(this, _YargsInstance_completion, "f").getCompletion(args, (err, completions) => {
+              if (err)
+                reject(err);
+              else
+                resolve7(completions);
+            });
+          });
+        } else {
+          return __classPrivateFieldGet(this, _YargsInstance_completion, "f").getCompletion(args, done);
+        }
+      }
+      getDemandedOptions() {
+        argsert([], 0);
+        return __classPrivateFieldGet(this, _YargsInstance_options, "f").demandedOptions;
+      }
+      getDemandedCommands() {
+        argsert([], 0);
+        return __classPrivateFieldGet(this, _YargsInstance_options, "f").demandedCommands;
+      }
+      getDeprecatedOptions() {
+        argsert([], 0);
+        return __classPrivateFieldGet(this, _YargsInstance_options, "f").deprecatedOptions;
+      }
+      getDetectLocale() {
+        return __classPrivateFieldGet(this, _YargsInstance_detectLocale, "f");
+      }
+      getExitProcess() {
+        return __classPrivateFieldGet(this, _YargsInstance_exitProcess, "f");
+      }
+      getGroups() {
+        return Object.assign({}, __classPrivateFieldGet(this, _YargsInstance_groups, "f"), __classPrivateFieldGet(this, _YargsInstance_preservedGroups, "f"));
+      }
+      getHelp() {
+        __classPrivateFieldSet(this, _YargsInstance_hasOutput, true, "f");
+        if (!__classPrivateFieldGet(this, _YargsInstance_usage, "f").hasCachedHelpMessage()) {
+          if (!this.parsed) {
+            const parse = this[kRunYargsParserAndExecuteCommands](__classPrivateFieldGet(this, _YargsInstance_processArgs, "f"), void 0, void 0, 0, true);
+            if (isPromise(parse)) {
+              return parse.then(() => {
+                return __classPrivateFieldGet(this, _YargsInstance_usage, "f").help();
+              });
+            }
+          }
+          const builderResponse = __classPrivateFieldGet(this, _YargsInstance_command, "f").runDefaultBuilderOn(this);
+          if (isPromise(builderResponse)) {
+            return builderResponse.then(() => {
+              return __classPrivateFieldGet(this, _YargsInstance_usage, "f").help();
+            });
+          }
+        }
+        return Promise.resolve(__classPrivateFieldGet(this, _YargsInstance_usage, "f").help());
+      }
+      getOptions() {
+        return __classPrivateFieldGet(this, _YargsInstance_options, "f");
+      }
+      getStrict() {
+        return __classPrivateFieldGet(this, _YargsInstance_strict, "f");
+      }
+      getStrictCommands() {
+        return __classPrivateFieldGet(this, _YargsInstance_strictCommands, "f");
+      }
+      getStrictOptions() {
+        return __classPrivateFieldGet(this, _YargsInstance_strictOptions, "f");
+      }
+      global(globals, global) {
+        argsert("<string|array> [boolean]", [globals, global], arguments.length);
+        globals = [].concat(globals);
+        if (global !== false) {
+          __classPrivateFieldGet(this, _YargsInstance_options, "f").local = __classPrivateFieldGet(this, _YargsInstance_options, "f").local.filter((l) => globals.indexOf(l) === -1);
+        } else {
+          globals.forEach((g) => {
+            if (!__classPrivateFieldGet(this, _YargsInstance_options, "f").local.includes(g))
+              __classPrivateFieldGet(this, _YargsInstance_options, "f").local.push(g);
+          });
+        }
+        return this;
+      }
+      group(opts, groupName) {
+        argsert("<string|array> <string>", [opts, groupName], arguments.length);
+        const existing = __classPrivateFieldGet(this, _YargsInstance_preservedGroups, "f")[groupName] || __classPrivateFieldGet(this, _YargsInstance_groups, "f")[groupName];
+        if (__classPrivateFieldGet(this, _YargsInstance_preservedGroups, "f")[groupName]) {
+          delete __classPrivateFieldGet(this, _YargsInstance_preservedGroups, "f")[groupName];
+        }
+        const seen = {};
+        __classPrivateFieldGet(this, _YargsInstance_groups, "f")[groupName] = (existing || []).concat(opts).filter((key) => {
+          if (seen[key])
+            return false;
+          return seen[key] = true;
+        });
+        return this;
+      }
+      hide(key) {
+        argsert("<string>", [key], arguments.length);
+        __classPrivateFieldGet(this, _YargsInstance_options, "f").hiddenOptions.push(key);
+        return this;
+      }
+      implies(key, value) {
+        argsert("<string|object> [number|string|array]", [key, value], arguments.length);
+        __classPrivateFieldGet(this, _YargsInstance_validation, "f").implies(key, value);
+        return this;
+      }
+      locale(locale) {
+        argsert("[string]", [locale], arguments.length);
+        if (locale === void 0) {
+          this[kGuessLocale]();
+          return __classPrivateFieldGet(this, _YargsInstance_shim, "f").y18n.getLocale();
+        }
+        __classPrivateFieldSet(this, _YargsInstance_detectLocale, false, "f");
+        __classPrivateFieldGet(this, _YargsInstance_shim, "f").y18n.setLocale(locale);
+        return this;
+      }
+      middleware(callback, applyBeforeValidation, global) {
+        return __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").addMiddleware(callback, !!applyBeforeValidation, global);
+      }
+      nargs(key, value) {
+        argsert("<string|object|array> [number]", [key, value], arguments.length);
+        this[kPopulateParserHintSingleValueDictionary](this.nargs.bind(this), "narg", key, value);
+        return this;
+      }
+      normalize(keys) {
+        argsert("<array|string>", [keys], arguments.length);
+        this[kPopulateParserHintArray]("normalize", keys);
+        return this;
+      }
+      number(keys) {
+        argsert("<array|string>", [keys], arguments.length);
+        this[kPopulateParserHintArray]("number", keys);
+        this[kTrackManuallySetKeys](keys);
+        return this;
+      }
+      option(key, opt) {
+        argsert("<string|object> [object]", [key, opt], arguments.length);
+        if (typeof key === "object") {
+          Object.keys(key).forEach((k) => {
+            this.options(k, key[k]);
+          });
+        } else {
+          if (typeof opt !== "object") {
+            opt = {};
+          }
+          this[kTrackManuallySetKeys](key);
+          if (__classPrivateFieldGet(this, _YargsInstance_versionOpt, "f") && (key === "version" || (opt === null || opt === void 0 ? void 0 : opt.alias) === "version")) {
+            this[kEmitWarning]([
+              '"version" is a reserved word.',
+              "Please do one of the following:",
+              '- Disable version with `yargs.version(false)` if using "version" as an option',
+              "- Use the built-in `yargs.version` method instead (if applicable)",
+              "- Use a different option key",
+              "https://yargs.js.org/docs/#api-reference-version"
+            ].join("\n"), void 0, "versionWarning");
+          }
+          __classPrivateFieldGet(this, _YargsInstance_options, "f").key[key] = true;
+          if (opt.alias)
+            this.alias(key, opt.alias);
+          const deprecate = opt.deprecate || opt.deprecated;
+          if (deprecate) {
+            this.deprecateOption(key, deprecate);
+          }
+          const demand = opt.demand || opt.required || opt.require;
+          if (demand) {
+            this.demand(key, demand);
+          }
+          if (opt.demandOption) {
+            this.demandOption(key, typeof opt.demandOption === "string" ? opt.demandOption : void 0);
+          }
+          if (opt.conflicts) {
+            this.conflicts(key, opt.conflicts);
+          }
+          if ("default" in opt) {
+            this.default(key, opt.default);
+          }
+          if (opt.implies !== void 0) {
+            this.implies(key, opt.implies);
+          }
+          if (opt.nargs !== void 0) {
+            this.nargs(key, opt.nargs);
+          }
+          if (opt.config) {
+            this.config(key, opt.configParser);
+          }
+          if (opt.normalize) {
+            this.normalize(key);
+          }
+          if (opt.choices) {
+            this.choices(key, opt.choices);
+          }
+          if (opt.coerce) {
+            this.coerce(key, opt.coerce);
+          }
+          if (opt.group) {
+            this.group(key, opt.group);
+          }
+          if (opt.boolean || opt.type === "boolean") {
+            this.boolean(key);
+            if (opt.alias)
+              this.boolean(opt.alias);
+          }
+          if (opt.array || opt.type === "array") {
+            this.array(key);
+            if (opt.alias)
+              this.array(opt.alias);
+          }
+          if (opt.number || opt.type === "number") {
+            this.number(key);
+            if (opt.alias)
+              this.number(opt.alias);
+          }
+          if (opt.string || opt.type === "string") {
+            this.string(key);
+            if (opt.alias)
+              this.string(opt.alias);
+          }
+          if (opt.count || opt.type === "count") {
+            this.count(key);
+          }
+          if (typeof opt.global === "boolean") {
+            this.global(key, opt.global);
+          }
+          if (opt.defaultDescription) {
+            __classPrivateFieldGet(this, _YargsInstance_options, "f").defaultDescription[key] = opt.defaultDescription;
+          }
+          if (opt.skipValidation) {
+            this.skipValidation(key);
+          }
+          const desc = opt.describe || opt.description || opt.desc;
+          const descriptions = __classPrivateFieldGet(this, _YargsInstance_usage, "f").getDescriptions();
+          if (!Object.prototype.hasOwnProperty.call(descriptions, key) || typeof desc === "string") {
+            this.describe(key, desc);
+          }
+          if (opt.hidden) {
+            this.hide(key);
+          }
+          if (opt.requiresArg) {
+            this.requiresArg(key);
+          }
+        }
+        return this;
+      }
+      options(key, opt) {
+        return this.option(key, opt);
+      }
+      parse(args, shortCircuit, _parseFn) {
+        argsert("[string|array] [function|boolean|object] [function]", [args, shortCircuit, _parseFn], arguments.length);
+        this[kFreeze]();
+        if (typeof args === "undefined") {
+          args = __classPrivateFieldGet(this, _YargsInstance_processArgs, "f");
+        }
+        if (typeof shortCircuit === "object") {
+          __classPrivateFieldSet(this, _YargsInstance_parseContext, shortCircuit, "f");
+          shortCircuit = _parseFn;
+        }
+        if (typeof shortCircuit === "function") {
+          __classPrivateFieldSet(this, _YargsInstance_parseFn, shortCircuit, "f");
+          shortCircuit = false;
+        }
+        if (!shortCircuit)
+          __classPrivateFieldSet(this, _YargsInstance_processArgs, args, "f");
+        if (__classPrivateFieldGet(this, _YargsInstance_parseFn, "f"))
+          __classPrivateFieldSet(this, _YargsInstance_exitProcess, false, "f");
+        const parsed = this[kRunYargsParserAndExecuteCommands](args, !!shortCircuit);
+        const tmpParsed = this.parsed;
+        __classPrivateFieldGet(this, _YargsInstance_completion, "f").setParsed(this.parsed);
+        if (isPromise(parsed)) {
+          return parsed.then((argv) => {
+            if (__classPrivateFieldGet(this, _YargsInstance_parseFn, "f"))
+              __classPrivateFieldGet(this, _YargsInstance_parseFn, "f").call(this, __classPrivateFieldGet(this, _YargsInstance_exitError, "f"), argv, __classPrivateFieldGet(this, _YargsInstance_output, "f"));
+            return argv;
+          }).catch((err) => {
+            if (__classPrivateFieldGet(this, _YargsInstance_parseFn, "f")) {
+              __classPrivateFieldGet(this, _YargsInstance_parseFn, "f")(err, this.parsed.argv, __classPrivateFieldGet(this, _YargsInstance_output, "f"));
+            }
+            throw err;
+          }).finally(() => {
+            this[kUnfreeze]();
+            this.parsed = tmpParsed;
+          });
+        } else {
+          if (__classPrivateFieldGet(this, _YargsInstance_parseFn, "f"))
+            __classPrivateFieldGet(this, _YargsInstance_parseFn, "f").call(this, __classPrivateFieldGet(this, _YargsInstance_exitError, "f"), parsed, __classPrivateFieldGet(this, _YargsInstance_output, "f"));
+          this[kUnfreeze]();
+          this.parsed = tmpParsed;
+        }
+        return parsed;
+      }
+      parseAsync(args, shortCircuit, _parseFn) {
+        const maybePromise = this.parse(args, shortCircuit, _parseFn);
+        return !isPromise(maybePromise) ? Promise.resolve(maybePromise) : maybePromise;
+      }
+      parseSync(args, shortCircuit, _parseFn) {
+        const maybePromise = this.parse(args, shortCircuit, _parseFn);
+        if (isPromise(maybePromise)) {
+          throw new YError(".parseSync() must not be used with asynchronous builders, handlers, or middleware");
+        }
+        return maybePromise;
+      }
+      parserConfiguration(config) {
+        argsert("<object>", [config], arguments.length);
+        __classPrivateFieldSet(this, _YargsInstance_parserConfig, config, "f");
+        return this;
+      }
+      pkgConf(key, rootPath) {
+        argsert("<string> [string]", [key, rootPath], arguments.length);
+        let conf = null;
+        const obj = this[kPkgUp](rootPath || __classPrivateFieldGet(this, _YargsInstance_cwd, "f"));
+        if (obj[key] && typeof obj[key] === "object") {
+          conf = applyExtends(obj[key], rootPath || __classPrivateFieldGet(this, _YargsInstance_cwd, "f"), this[kGetParserConfiguration]()["deep-merge-config"] || false, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
+          __classPrivateFieldGet(this, _YargsInstance_options, "f").configObjects = (__classPrivateFieldGet(this, _YargsInstance_options, "f").configObjects || []).concat(conf);
+        }
+        return this;
+      }
+      positional(key, opts) {
+        argsert("<string> <object>", [key, opts], arguments.length);
+        const supportedOpts = [
+          "default",
+          "defaultDescription",
+          "implies",
+          "normalize",
+          "choices",
+          "conflicts",
+          "coerce",
+          "type",
+          "describe",
+          "desc",
+          "description",
+          "alias"
+        ];
+        opts = objFilter(opts, (k, v) => {
+          if (k === "type" && !["string", "number", "boolean"].includes(v))
+            return false;
+          return supportedOpts.includes(k);
+        });
+        const fullCommand = __classPrivateFieldGet(this, _YargsInstance_context, "f").fullCommands[__classPrivateFieldGet(this, _YargsInstance_context, "f").fullCommands.length - 1];
+        const parseOptions = fullCommand ? __classPrivateFieldGet(this, _YargsInstance_command, "f").cmdToParseOptions(fullCommand) : {
+          array: [],
+          alias: {},
+          default: {},
+          demand: {}
+        };
+        objectKeys(parseOptions).forEach((pk) => {
+          const parseOption = parseOptions[pk];
+          if (Array.isArray(parseOption)) {
+            if (parseOption.indexOf(key) !== -1)
+              opts[pk] = true;
+          } else {
+            if (parseOption[key] && !(pk in opts))
+              opts[pk] = parseOption[key];
+          }
+        });
+        this.group(key, __classPrivateFieldGet(this, _YargsInstance_usage, "f").getPositionalGroupName());
+        return this.option(key, opts);
+      }
+      recommendCommands(recommend = true) {
+        argsert("[boolean]", [recommend], arguments.length);
+        __classPrivateFieldSet(this, _YargsInstance_recommendCommands, recommend, "f");
+        return this;
+      }
+      required(keys, max, msg) {
+        return this.demand(keys, max, msg);
+      }
+      require(keys, max, msg) {
+        return this.demand(keys, max, msg);
+      }
+      requiresArg(keys) {
+        argsert("<array|string|object> [number]", [keys], arguments.length);
+        if (typeof keys === "string" && __classPrivateFieldGet(this, _YargsInstance_options, "f").narg[keys]) {
+          return this;
+        } else {
+          this[kPopulateParserHintSingleValueDictionary](this.requiresArg.bind(this), "narg", keys, NaN);
+        }
+        return this;
+      }
+      showCompletionScript($0, cmd) {
+        argsert("[string] [string]", [$0, cmd], arguments.length);
+        $0 = $0 || this.$0;
+        __classPrivateFieldGet(this, _YargsInstance_logger, "f").log(__classPrivateFieldGet(this, _YargsInstance_completion, "f").generateCompletionScript($0, cmd || __classPrivateFieldGet(this, _YargsInstance_completionCommand, "f") || "completion"));
+        return this;
+      }
+      showHelp(level) {
+        argsert("[string|function]", [level], arguments.length);
+        __classPrivateFieldSet(this, _YargsInstance_hasOutput, true, "f");
+        if (!__classPrivateFieldGet(this, _YargsInstance_usage, "f").hasCachedHelpMessage()) {
+          if (!this.parsed) {
+            const parse = this[kRunYargsParserAndExecuteCommands](__classPrivateFieldGet(this, _YargsInstance_processArgs, "f"), void 0, void 0, 0, true);
+            if (isPromise(parse)) {
+              parse.then(() => {
+                __classPrivateFieldGet(this, _YargsInstance_usage, "f").showHelp(level);
+              });
+              return this;
+            }
+          }
+          const builderResponse = __classPrivateFieldGet(this, _YargsInstance_command, "f").runDefaultBuilderOn(this);
+          if (isPromise(builderResponse)) {
+            builderResponse.then(() => {
+              __classPrivateFieldGet(this, _YargsInstance_usage, "f").showHelp(level);
+            });
+            return this;
+          }
+        }
+        __classPrivateFieldGet(this, _YargsInstance_usage, "f").showHelp(level);
+        return this;
+      }
+      scriptName(scriptName) {
+        this.customScriptName = true;
+        this.$0 = scriptName;
+        return this;
+      }
+      showHelpOnFail(enabled, message) {
+        argsert("[boolean|string] [string]", [enabled, message], arguments.length);
+        __classPrivateFieldGet(this, _YargsInstance_usage, "f").showHelpOnFail(enabled, message);
+        return this;
+      }
+      showVersion(level) {
+        argsert("[string|function]", [level], arguments.length);
+        __classPrivateFieldGet(this, _YargsInstance_usage, "f").showVersion(level);
+        return this;
+      }
+      skipValidation(keys) {
+        argsert("<array|string>", [keys], arguments.length);
+        this[kPopulateParserHintArray]("skipValidation", keys);
+        return this;
+      }
+      strict(enabled) {
+        argsert("[boolean]", [enabled], arguments.length);
+        __classPrivateFieldSet(this, _YargsInstance_strict, enabled !== false, "f");
+        return this;
+      }
+      strictCommands(enabled) {
+        argsert("[boolean]", [enabled], arguments.length);
+        __classPrivateFieldSet(this, _YargsInstance_strictCommands, enabled !== false, "f");
+        return this;
+      }
+      strictOptions(enabled) {
+        argsert("[boolean]", [enabled], arguments.length);
+        __classPrivateFieldSet(this, _YargsInstance_strictOptions, enabled !== false, "f");
+        return this;
+      }
+      string(keys) {
+        argsert("<array|string>", [keys], arguments.length);
+        this[kPopulateParserHintArray]("string", keys);
+        this[kTrackManuallySetKeys](keys);
+        return this;
+      }
+      terminalWidth() {
+        argsert([], 0);
+        return __classPrivateFieldGet(this, _YargsInstance_shim, "f").process.stdColumns;
+      }
+      updateLocale(obj) {
+        return this.updateStrings(obj);
+      }
+      updateStrings(obj) {
+        argsert("<object>", [obj], arguments.length);
+        __classPrivateFieldSet(this, _YargsInstance_detectLocale, false, "f");
+        __classPrivateFieldGet(this, _YargsInstance_shim, "f").y18n.updateLocale(obj);
+        return this;
+      }
+      usage(msg, description, builder, handler) {
+        argsert("<string|null|undefined> [string|boolean] [function|object] [function]", [msg, description, builder, handler], arguments.length);
+        if (description !== void 0) {
+          assertNotStrictEqual(msg, null, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
+          if ((msg || "").match(/^\$0( |$)/)) {
+            return this.command(msg, description, builder, handler);
+          } else {
+            throw new YError(".usage() description must start with $0 if being used as alias for .command()");
+          }
+        } else {
+          __classPrivateFieldGet(this, _YargsInstance_usage, "f").usage(msg);
+          return this;
+        }
+      }
+      usageConfiguration(config) {
+        argsert("<object>", [config], arguments.length);
+        __classPrivateFieldSet(this, _YargsInstance_usageConfig, config, "f");
+        return this;
+      }
+      version(opt, msg, ver) {
+        const defaultVersionOpt = "version";
+        argsert("[boolean|string] [string] [string]", [opt, msg, ver], arguments.length);
+        if (__classPrivateFieldGet(this, _YargsInstance_versionOpt, "f")) {
+          this[kDeleteFromParserHintObject](__classPrivateFieldGet(this, _YargsInstance_versionOpt, "f"));
+          __classPrivateFieldGet(this, _YargsInstance_usage, "f").version(void 0);
+          __classPrivateFieldSet(this, _YargsInstance_versionOpt, null, "f");
+        }
+        if (arguments.length === 0) {
+          ver = this[kGuessVersion]();
+          opt = defaultVersionOpt;
+        } else if (arguments.length === 1) {
+          if (opt === false) {
+            return this;
+          }
+          ver = opt;
+          opt = defaultVersionOpt;
+        } else if (arguments.length === 2) {
+          ver = msg;
+          msg = void 0;
+        }
+        __classPrivateFieldSet(this, _YargsInstance_versionOpt, typeof opt === "string" ? opt : defaultVersionOpt, "f");
+        msg = msg || __classPrivateFieldGet(this, _YargsInstance_usage, "f").deferY18nLookup("Show version number");
+        __classPrivateFieldGet(this, _YargsInstance_usage, "f").version(ver || void 0);
+        this.boolean(__classPrivateFieldGet(this, _YargsInstance_versionOpt, "f"));
+        this.describe(__classPrivateFieldGet(this, _YargsInstance_versionOpt, "f"), msg);
+        return this;
+      }
+      wrap(cols) {
+        argsert("<number|null|undefined>", [cols], arguments.length);
+        __classPrivateFieldGet(this, _YargsInstance_usage, "f").wrap(cols);
+        return this;
+      }
+      [(_YargsInstance_command = /* @__PURE__ */ new WeakMap(), _YargsInstance_cwd = /* @__PURE__ */ new WeakMap(), _YargsInstance_context = /* @__PURE__ */ new WeakMap(), _YargsInstance_completion = /* @__PURE__ */ new WeakMap(), _YargsInstance_completionCommand = /* @__PURE__ */ new WeakMap(), _YargsInstance_defaultShowHiddenOpt = /* @__PURE__ */ new WeakMap(), _YargsInstance_exitError = /* @__PURE__ */ new WeakMap(), _YargsInstance_detectLocale = /* @__PURE__ */ new WeakMap(), _YargsInstance_emittedWarnings = /* @__PURE__ */ new WeakMap(), _YargsInstance_exitProcess = /* @__PURE__ */ new WeakMap(), _YargsInstance_frozens = /* @__PURE__ */ new WeakMap(), _YargsInstance_globalMiddleware = /* @__PURE__ */ new WeakMap(), _YargsInstance_groups = /* @__PURE__ */ new WeakMap(), _YargsInstance_hasOutput = /* @__PURE__ */ new WeakMap(), _YargsInstance_helpOpt = /* @__PURE__ */ new WeakMap(), _YargsInstance_isGlobalContext = /* @__PURE__ */ new WeakMap(), _YargsInstance_logger = /* @__PURE__ */ new WeakMap(), _YargsInstance_output = /* @__PURE__ */ new WeakMap(), _YargsInstance_options = /* @__PURE__ */ new WeakMap(), _YargsInstance_parentRequire = /* @__PURE__ */ new WeakMap(), _YargsInstance_parserConfig = /* @__PURE__ */ new WeakMap(), _YargsInstance_parseFn = /* @__PURE__ */ new WeakMap(), _YargsInstance_parseContext = /* @__PURE__ */ new WeakMap(), _YargsInstance_pkgs = /* @__PURE__ */ new WeakMap(), _YargsInstance_preservedGroups = /* @__PURE__ */ new WeakMap(), _YargsInstance_processArgs = /* @__PURE__ */ new WeakMap(), _YargsInstance_recommendCommands = /* @__PURE__ */ new WeakMap(), _YargsInstance_shim = /* @__PURE__ */ new WeakMap(), _YargsInstance_strict = /* @__PURE__ */ new WeakMap(), _YargsInstance_strictCommands = /* @__PURE__ */ new WeakMap(), _YargsInstance_strictOptions = /* @__PURE__ */ new WeakMap(), _YargsInstance_usage = /* @__PURE__ */ new WeakMap(), _YargsInstance_usageConfig = /* @__PURE__ */ new WeakMap(), _YargsInstance_versionOpt = /* @__PURE__ */ new WeakMap(), _YargsInstance_validation = /* @__PURE__ */ new WeakMap(), kCopyDoubleDash)](argv) {
+        if (!argv._ || !argv["--"])
+          return argv;
+        argv._.push.apply(argv._, argv["--"]);
+        try {
+          delete argv["--"];
+        } catch (_err) {
+        }
+        return argv;
+      }
+      [kCreateLogger]() {
+        return {
+          log: (...args) => {
+            if (!this[kHasParseCallback]())
+              console.log(...args);
+            __classPrivateFieldSet(this, _YargsInstance_hasOutput, true, "f");
+            if (__classPrivateFieldGet(this, _YargsInstance_output, "f").length)
+              __classPrivateFieldSet(this, _YargsInstance_output, __classPrivateFieldGet(this, _YargsInstance_output, "f") + "\n", "f");
+            __classPrivateFieldSet(this, _YargsInstance_output, __classPrivateFieldGet(this, _YargsInstance_output, "f") + args.join(" "), "f");
+          },
+          error: (...args) => {
+            if (!this[kHasParseCallback]())
+              console.error(...args);
+            __classPrivateFieldSet(this, _YargsInstance_hasOutput, true, "f");
+            if (__classPrivateFieldGet(this, _YargsInstance_output, "f").length)
+              __classPrivateFieldSet(this, _YargsInstance_output, __classPrivateFieldGet(this, _YargsInstance_output, "f") + "\n", "f");
+            __classPrivateFieldSet(this, _YargsInstance_output, __classPrivateFieldGet(this, _YargsInstance_output, "f") + args.join(" "), "f");
+          }
+        };
+      }
+      [kDeleteFromParserHintObject](optionKey) {
+        objectKeys(__classPrivateFieldGet(this, _YargsInstance_options, "f")).forEach((hintKey) => {
+          if (/* @__PURE__ */ ((key) => key === "configObjects")(hintKey))
+            return;
+          const hint = __classPrivateFieldGet(this, _YargsInstance_options, "f")[hintKey];
+          if (Array.isArray(hint)) {
+            if (hint.includes(optionKey))
+              hint.splice(hint.indexOf(optionKey), 1);
+          } else if (typeof hint === "object") {
+            delete hint[optionKey];
+          }
+        });
+        delete __classPrivateFieldGet(this, _YargsInstance_usage, "f").getDescriptions()[optionKey];
+      }
+      [kEmitWarning](warning, type, deduplicationId) {
+        if (!__classPrivateFieldGet(this, _YargsInstance_emittedWarnings, "f")[deduplicationId]) {
+          __classPrivateFieldGet(this, _YargsInstance_shim, "f").process.emitWarning(warning, type);
+          __classPrivateFieldGet(this, _YargsInstance_emittedWarnings, "f")[deduplicationId] = true;
+        }
+      }
+      [kFreeze]() {
+        __classPrivateFieldGet(this, _YargsInstance_frozens, "f").push({
+          options: __classPrivateFieldGet(this, _YargsInstance_options, "f"),
+          configObjects: __classPrivateFieldGet(this, _YargsInstance_options, "f").configObjects.slice(0),
+          exitProcess: __classPrivateFieldGet(this, _YargsInstance_exitProcess, "f"),
+          groups: __classPrivateFieldGet(this, _YargsInstance_groups, "f"),
+          strict: __classPrivateFieldGet(this, _YargsInstance_strict, "f"),
+          strictCommands: __classPrivateFieldGet(this, _YargsInstance_strictCommands, "f"),
+          strictOptions: __classPrivateFieldGet(this, _YargsInstance_strictOptions, "f"),
+          completionCommand: __classPrivateFieldGet(this, _YargsInstance_completionCommand, "f"),
+          output: __classPrivateFieldGet(this, _YargsInstance_output, "f"),
+          exitError: __classPrivateFieldGet(this, _YargsInstance_exitError, "f"),
+          hasOutput: __classPrivateFieldGet(this, _YargsInstance_hasOutput, "f"),
+          parsed: this.parsed,
+          parseFn: __classPrivateFieldGet(this, _YargsInstance_parseFn, "f"),
+          parseContext: __classPrivateFieldGet(this, _YargsInstance_parseContext, "f")
+        });
+        __classPrivateFieldGet(this, _YargsInstance_usage, "f").freeze();
+        __classPrivateFieldGet(this, _YargsInstance_validation, "f").freeze();
+        __classPrivateFieldGet(this, _YargsInstance_command, "f").freeze();
+        __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").freeze();
+      }
+      [kGetDollarZero]() {
+        let $0 = "";
+        let default$0;
+        if (/\b(node|iojs|electron|bun)(\.exe)?$/.test(__classPrivateFieldGet(this, _YargsInstance_shim, "f").process.argv()[0])) {
+          default$0 = __classPrivateFieldGet(this, _YargsInstance_shim, "f").process.argv().slice(1, 2);
+        } else {
+          default$0 = __classPrivateFieldGet(this, _YargsInstance_shim, "f").process.argv().slice(0, 1);
+        }
+        $0 = default$0.map((x) => {
+          const b = this[kRebase](__classPrivateFieldGet(this, _YargsInstance_cwd, "f"), x);
+          return x.match(/^(\/|([a-zA-Z]:)?\\)/) && b.length < x.length ? b : x;
+        }).join(" ").trim();
+        if (__classPrivateFieldGet(this, _YargsInstance_shim, "f").getEnv("_") && __classPrivateFieldGet(this, _YargsInstance_shim, "f").getProcessArgvBin() === __classPrivateFieldGet(this, _YargsInstance_shim, "f").getEnv("_")) {
+          $0 = __classPrivateFieldGet(this, _YargsInstance_shim, "f").getEnv("_").replace(`${__classPrivateFieldGet(this, _YargsInstance_shim, "f").path.dirname(__classPrivateFieldGet(this, _YargsInstance_shim, "f").process.execPath())}/`, "");
+        }
+        return $0;
+      }
+      [kGetParserConfiguration]() {
+        return __classPrivateFieldGet(this, _YargsInstance_parserConfig, "f");
+      }
+      [kGetUsageConfiguration]() {
+        return __classPrivateFieldGet(this, _YargsInstance_usageConfig, "f");
+      }
+      [kGuessLocale]() {
+        if (!__classPrivateFieldGet(this, _YargsInstance_detectLocale, "f"))
+          return;
+        const locale = __classPrivateFieldGet(this, _YargsInstance_shim, "f").getEnv("LC_ALL") || __classPrivateFieldGet(this, _YargsInstance_shim, "f").getEnv("LC_MESSAGES") || __classPrivateFieldGet(this, _YargsInstance_shim, "f").getEnv("LANG") || __classPrivateFieldGet(this, _YargsInstance_shim, "f").getEnv("LANGUAGE") || "en_US";
+        this.locale(locale.replace(/[.:].*/, ""));
+      }
+      [kGuessVersion]() {
+        const obj = this[kPkgUp]();
+        return obj.version || "unknown";
+      }
+      [kParsePositionalNumbers](argv) {
+        const args = argv["--"] ? argv["--"] : argv._;
+        for (let i = 0, arg; (arg = args[i]) !== void 0; i++) {
+          if (__classPrivateFieldGet(this, _YargsInstance_shim, "f").Parser.looksLikeNumber(arg) && Number.isSafeInteger(Math.floor(parseFloat(`${arg}`)))) {
+            args[i] = Number(arg);
+          }
+        }
+        return argv;
+      }
+      [kPkgUp](rootPath) {
+        const npath = rootPath || "*";
+        if (__classPrivateFieldGet(this, _YargsInstance_pkgs, "f")[npath])
+          return __classPrivateFieldGet(this, _YargsInstance_pkgs, "f")[npath];
+        let obj = {};
+        try {
+          let startDir = rootPath || __classPrivateFieldGet(this, _YargsInstance_shim, "f").mainFilename;
+          if (__classPrivateFieldGet(this, _YargsInstance_shim, "f").path.extname(startDir)) {
+            startDir = __classPrivateFieldGet(this, _YargsInstance_shim, "f").path.dirname(startDir);
+          }
+          const pkgJsonPath = __classPrivateFieldGet(this, _YargsInstance_shim, "f").findUp(startDir, (dir, names) => {
+            if (names.includes("package.json")) {
+              return "package.json";
+            } else {
+              return void 0;
+            }
+          });
+          assertNotStrictEqual(pkgJsonPath, void 0, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
+          obj = JSON.parse(__classPrivateFieldGet(this, _YargsInstance_shim, "f").readFileSync(pkgJsonPath, "utf8"));
+        } catch (_noop) {
+        }
+        __classPrivateFieldGet(this, _YargsInstance_pkgs, "f")[npath] = obj || {};
+        return __classPrivateFieldGet(this, _YargsInstance_pkgs, "f")[npath];
+      }
+      [kPopulateParserHintArray](type, keys) {
+        keys = [].concat(keys);
+        keys.forEach((key) => {
+          key = this[kSanitizeKey](key);
+          __classPrivateFieldGet(this, _YargsInstance_options, "f")[type].push(key);
+        });
+      }
+      [kPopulateParserHintSingleValueDictionary](builder, type, key, value) {
+        this[kPopulateParserHintDictionary](builder, type, key, value, (type2, key2, value2) => {
+          __classPrivateFieldGet(this, _YargsInstance_options, "f")[type2][key2] = value2;
+        });
+      }
+      [kPopulateParserHintArrayDictionary](builder, type, key, value) {
+        this[kPopulateParserHintDictionary](builder, type, key, value, (type2, key2, value2) => {
+          __classPrivateFieldGet(this, _YargsInstance_options, "f")[type2][key2] = (__classPrivateFieldGet(this, _YargsInstance_options, "f")[type2][key2] || []).concat(value2);
+        });
+      }
+      [kPopulateParserHintDictionary](builder, type, key, value, singleKeyHandler) {
+        if (Array.isArray(key)) {
+          key.forEach((k) => {
+            builder(k, value);
+          });
+        } else if (/* @__PURE__ */ ((key2) => typeof key2 === "object")(key)) {
+          for (const k of objectKeys(key)) {
+            builder(k, key[k]);
+          }
+        } else {
+          singleKeyHandler(type, this[kSanitizeKey](key), value);
+        }
+      }
+      [kSanitizeKey](key) {
+        if (key === "__proto__")
+          return "___proto___";
+        return key;
+      }
+      [kSetKey](key, set) {
+        this[kPopulateParserHintSingleValueDictionary](this[kSetKey].bind(this), "key", key, set);
+        return this;
+      }
+      [kUnfreeze]() {
+        var _a2, _b2, _c2, _d, _e, _f, _g, _h, _j, _k, _l, _m;
+        const frozen = __classPrivateFieldGet(this, _YargsInstance_frozens, "f").pop();
+        assertNotStrictEqual(frozen, void 0, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
+        let configObjects;
+        _a2 = this, _b2 = this, _c2 = this, _d = this, _e = this, _f = this, _g = this, _h = this, _j = this, _k = this, _l = this, _m = this, {
+          options: { set value(_o) {
+            __classPrivateFieldSet(_a2, _YargsInstance_options, _o, "f");
+          } }.value,
+          configObjects,
+          exitProcess: { set value(_o) {
+            __classPrivateFieldSet(_b2, _YargsInstance_exitProcess, _o, "f");
+          } }.value,
+          groups: { set value(_o) {
+            __classPrivateFieldSet(_c2, _YargsInstance_groups, _o, "f");
+          } }.value,
+          output: { set value(_o) {
+            __classPrivateFieldSet(_d, _YargsInstance_output, _o, "f");
+          } }.value,
+          exitError: { set value(_o) {
+            __classPrivateFieldSet(_e, _YargsInstance_exitError, _o, "f");
+          } }.value,
+          hasOutput: { set value(_o) {
+            __classPrivateFieldSet(_f, _YargsInstance_hasOutput, _o, "f");
+          } }.value,
+          parsed: this.parsed,
+          strict: { set value(_o) {
+            __classPrivateFieldSet(_g, _YargsInstance_strict, _o, "f");
+          } }.value,
+          strictCommands: { set value(_o) {
+            __classPrivateFieldSet(_h, _YargsInstance_strictCommands, _o, "f");
+          } }.value,
+          strictOptions: { set value(_o) {
+            __classPrivateFieldSet(_j, _YargsInstance_strictOptions, _o, "f");
+          } }.value,
+          completionCommand: { set value(_o) {
+            __classPrivateFieldSet(_k, _YargsInstance_completionCommand, _o, "f");
+          } }.value,
+          parseFn: { set value(_o) {
+            __classPrivateFieldSet(_l, _YargsInstance_parseFn, _o, "f");
+          } }.value,
+          parseContext: { set value(_o) {
+            __classPrivateFieldSet(_m, _YargsInstance_parseContext, _o, "f");
+          } }.value
+        } = frozen;
+        __classPrivateFieldGet(this, _YargsInstance_options, "f").configObjects = configObjects;
+        __classPrivateFieldGet(this, _YargsInstance_usage, "f").unfreeze();
+        __classPrivateFieldGet(this, _YargsInstance_validation, "f").unfreeze();
+        __classPrivateFieldGet(this, _YargsInstance_command, "f").unfreeze();
+        __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").unfreeze();
+      }
+      [kValidateAsync](validation2, argv) {
+        return maybeAsyncResult(argv, (result2) => {
+          validation2(result2);
+          return result2;
+        });
+      }
+      getInternalMethods() {
+        return {
+          getCommandInstance: this[kGetCommandInstance].bind(this),
+          getContext: this[kGetContext].bind(this),
+          getHasOutput: this[kGetHasOutput].bind(this),
+          getLoggerInstance: this[kGetLoggerInstance].bind(this),
+          getParseContext: this[kGetParseContext].bind(this),
+          getParserConfiguration: this[kGetParserConfiguration].bind(this),
+          getUsageConfiguration: this[kGetUsageConfiguration].bind(this),
+          getUsageInstance: this[kGetUsageInstance].bind(this),
+          getValidationInstance: this[kGetValidationInstance].bind(this),
+          hasParseCallback: this[kHasParseCallback].bind(this),
+          isGlobalContext: this[kIsGlobalContext].bind(this),
+          postProcess: this[kPostProcess].bind(this),
+          reset: this[kReset].bind(this),
+          runValidation: this[kRunValidation].bind(this),
+          runYargsParserAndExecuteCommands: this[kRunYargsParserAndExecuteCommands].bind(this),
+          setHasOutput: this[kSetHasOutput].bind(this)
+        };
+      }
+      [kGetCommandInstance]() {
+        return __classPrivateFieldGet(this, _YargsInstance_command, "f");
+      }
+      [kGetContext]() {
+        return __classPrivateFieldGet(this, _YargsInstance_context, "f");
+      }
+      [kGetHasOutput]() {
+        return __classPrivateFieldGet(this, _YargsInstance_hasOutput, "f");
+      }
+      [kGetLoggerInstance]() {
+        return __classPrivateFieldGet(this, _YargsInstance_logger, "f");
+      }
+      [kGetParseContext]() {
+        return __classPrivateFieldGet(this, _YargsInstance_parseContext, "f") || {};
+      }
+      [kGetUsageInstance]() {
+        return __classPrivateFieldGet(this, _YargsInstance_usage, "f");
+      }
+      [kGetValidationInstance]() {
+        return __classPrivateFieldGet(this, _YargsInstance_validation, "f");
+      }
+      [kHasParseCallback]() {
+        return !!__classPrivateFieldGet(this, _YargsInstance_parseFn, "f");
+      }
+      [kIsGlobalContext]() {
+        return __classPrivateFieldGet(this, _YargsInstance_isGlobalContext, "f");
+      }
+      [kPostProcess](argv, populateDoubleDash, calledFromCommand, runGlobalMiddleware) {
+        if (calledFromCommand)
+          return argv;
+        if (isPromise(argv))
+          return argv;
+        if (!populateDoubleDash) {
+          argv = this[kCopyDoubleDash](argv);
+        }
+        const parsePositionalNumbers = this[kGetParserConfiguration]()["parse-positional-numbers"] || this[kGetParserConfiguration]()["parse-positional-numbers"] === void 0;
+        if (parsePositionalNumbers) {
+          argv = this[kParsePositionalNumbers](argv);
+        }
+        if (runGlobalMiddleware) {
+          argv = applyMiddleware(argv, this, __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").getMiddleware(), false);
+        }
+        return argv;
+      }
+      [kReset](aliases = {}) {
+        __classPrivateFieldSet(this, _YargsInstance_options, __classPrivateFieldGet(this, _YargsInstance_options, "f") || {}, "f");
+        const tmpOptions = {};
+        tmpOptions.local = __classPrivateFieldGet(this, _YargsInstance_options, "f").local || [];
+        tmpOptions.configObjects = __classPrivateFieldGet(this, _YargsInstance_options, "f").configObjects || [];
+        const localLookup = {};
+        tmpOptions.local.forEach((l) => {
+          localLookup[l] = true;
+          (aliases[l] || []).forEach((a) => {
+            localLookup[a] = true;
+          });
+        });
+        Object.assign(__classPrivateFieldGet(this, _YargsInstance_preservedGroups, "f"), Object.keys(__classPrivateFieldGet(this, _YargsInstance_groups, "f")).reduce((acc, groupName) => {
+          const keys = __classPrivateFieldGet(this, _YargsInstance_groups, "f")[groupName].filter((key) => !(key in localLookup));
+          if (keys.length > 0) {
+            acc[groupName] = keys;
+          }
+          return acc;
+        }, {}));
+        __classPrivateFieldSet(this, _YargsInstance_groups, {}, "f");
+        const arrayOptions = [
+          "array",
+          "boolean",
+          "string",
+          "skipValidation",
+          "count",
+          "normalize",
+          "number",
+          "hiddenOptions"
+        ];
+        const objectOptions = [
+          "narg",
+          "key",
+          "alias",
+          "default",
+          "defaultDescription",
+          "config",
+          "choices",
+          "demandedOptions",
+          "demandedCommands",
+          "deprecatedOptions"
+        ];
+        arrayOptions.forEach((k) => {
+          tmpOptions[k] = (__classPrivateFieldGet(this, _YargsInstance_options, "f")[k] || []).filter((k2) => !localLookup[k2]);
+        });
+        objectOptions.forEach((k) => {
+          tmpOptions[k] = objFilter(__classPrivateFieldGet(this, _YargsInstance_options, "f")[k], (k2) => !localLookup[k2]);
+        });
+        tmpOptions.envPrefix = __classPrivateFieldGet(this, _YargsInstance_options, "f").envPrefix;
+        __classPrivateFieldSet(this, _YargsInstance_options, tmpOptions, "f");
+        __classPrivateFieldSet(this, _YargsInstance_usage, __classPrivateFieldGet(this, _YargsInstance_usage, "f") ? __classPrivateFieldGet(this, _YargsInstance_usage, "f").reset(localLookup) : usage(this, __classPrivateFieldGet(this, _YargsInstance_shim, "f")), "f");
+        __classPrivateFieldSet(this, _YargsInstance_validation, __classPrivateFieldGet(this, _YargsInstance_validation, "f") ? __classPrivateFieldGet(this, _YargsInstance_validation, "f").reset(localLookup) : validation(this, __classPrivateFieldGet(this, _YargsInstance_usage, "f"), __classPrivateFieldGet(this, _YargsInstance_shim, "f")), "f");
+        __classPrivateFieldSet(this, _YargsInstance_command, __classPrivateFieldGet(this, _YargsInstance_command, "f") ? __classPrivateFieldGet(this, _YargsInstance_command, "f").reset() : command(__classPrivateFieldGet(this, _YargsInstance_usage, "f"), __classPrivateFieldGet(this, _YargsInstance_validation, "f"), __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f"), __classPrivateFieldGet(this, _YargsInstance_shim, "f")), "f");
+        if (!__classPrivateFieldGet(this, _YargsInstance_completion, "f"))
+          __classPrivateFieldSet(this, _YargsInstance_completion, completion(this, __classPrivateFieldGet(this, _YargsInstance_usage, "f"), __classPrivateFieldGet(this, _YargsInstance_command, "f"), __classPrivateFieldGet(this, _YargsInstance_shim, "f")), "f");
+        __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").reset();
+        __classPrivateFieldSet(this, _YargsInstance_completionCommand, null, "f");
+        __classPrivateFieldSet(this, _YargsInstance_output, "", "f");
+        __classPrivateFieldSet(this, _YargsInstance_exitError, null, "f");
+        __classPrivateFieldSet(this, _YargsInstance_hasOutput, false, "f");
+        this.parsed = false;
+        return this;
+      }
+      [kRebase](base, dir) {
+        return __classPrivateFieldGet(this, _YargsInstance_shim, "f").path.relative(base, dir);
+      }
+      [kRunYargsParserAndExecuteCommands](args, shortCircuit, calledFromCommand, commandIndex = 0, helpOnly = false) {
+        var _a2, _b2, _c2, _d;
+        let skipValidation = !!calledFromCommand || helpOnly;
+        args = args || __classPrivateFieldGet(this, _YargsInstance_processArgs, "f");
+        __classPrivateFieldGet(this, _YargsInstance_options, "f").__ = __classPrivateFieldGet(this, _YargsInstance_shim, "f").y18n.__;
+        __classPrivateFieldGet(this, _YargsInstance_options, "f").configuration = this[kGetParserConfiguration]();
+        const populateDoubleDash = !!__classPrivateFieldGet(this, _YargsInstance_options, "f").configuration["populate--"];
+        const config = Object.assign({}, __classPrivateFieldGet(this, _YargsInstance_options, "f").configuration, {
+          "populate--": true
+        });
+        const parsed = __classPrivateFieldGet(this, _YargsInstance_shim, "f").Parser.detailed(args, Object.assign({}, __classPrivateFieldGet(this, _YargsInstance_options, "f"), {
+          configuration: { "parse-positional-numbers": false, ...config }
+        }));
+        const argv = Object.assign(parsed.argv, __classPrivateFieldGet(this, _YargsInstance_parseContext, "f"));
+        let argvPromise = void 0;
+        const aliases = parsed.aliases;
+        let helpOptSet = false;
+        let versionOptSet = false;
+        Object.keys(argv).forEach((key) => {
+          if (key === __classPrivateFieldGet(this, _YargsInstance_helpOpt, "f") && argv[key]) {
+            helpOptSet = true;
+          } else if (key === __classPrivateFieldGet(this, _YargsInstance_versionOpt, "f") && argv[key]) {
+            versionOptSet = true;
+          }
+        });
+        argv.$0 = this.$0;
+        this.parsed = parsed;
+        if (commandIndex === 0) {
+          __classPrivateFieldGet(this, _YargsInstance_usage, "f").clearCachedHelpMessage();
+        }
+        try {
+          this[kGuessLocale]();
+          if (shortCircuit) {
+            return this[kPostProcess](argv, populateDoubleDash, !!calledFromCommand, false);
+          }
+          if (__classPrivateFieldGet(this, _YargsInstance_helpOpt, "f")) {
+            const helpCmds = [__classPrivateFieldGet(this, _YargsInstance_helpOpt, "f")].concat(aliases[__classPrivateFieldGet(this, _YargsInstance_helpOpt, "f")] || []).filter((k) => k.length > 1);
+            if (helpCmds.includes("" + argv._[argv._.length - 1])) {
+              argv._.pop();
+              helpOptSet = true;
+            }
+          }
+          __classPrivateFieldSet(this, _YargsInstance_isGlobalContext, false, "f");
+          const handlerKeys = __classPrivateFieldGet(this, _YargsInstance_command, "f").getCommands();
+          const requestCompletions = ((_a2 = __classPrivateFieldGet(this, _YargsInstance_completion, "f")) === null || _a2 === void 0 ? void 0 : _a2.completionKey) ? [
+            (_b2 = __classPrivateFieldGet(this, _YargsInstance_completion, "f")) === null || _b2 === void 0 ? void 0 : _b2.completionKey,
+            ...(_d = this.getAliases()[(_c2 = __classPrivateFieldGet(this, _YargsInstance_completion, "f")) === null || _c2 === void 0 ? void 0 : _c2.completionKey]) !== null && _d !== void 0 ? _d : []
+          ].some((key) => Object.prototype.hasOwnProperty.call(argv, key)) : false;
+          const skipRecommendation = helpOptSet || requestCompletions || helpOnly;
+          if (argv._.length) {
+            if (handlerKeys.length) {
+              let firstUnknownCommand;
+              for (let i = commandIndex || 0, cmd; argv._[i] !== void 0; i++) {
+                cmd = String(argv._[i]);
+                if (handlerKeys.includes(cmd) && cmd !== __classPrivateFieldGet(this, _YargsInstance_completionCommand, "f")) {
+                  const innerArgv = __classPrivateFieldGet(this, _YargsInstance_command, "f").runCommand(cmd, this, parsed, i + 1, helpOnly, helpOptSet || versionOptSet || helpOnly);
+                  return this[kPostProcess](innerArgv, populateDoubleDash, !!calledFromCommand, false);
+                } else if (!firstUnknownCommand && cmd !== __classPrivateFieldGet(this, _YargsInstance_completionCommand, "f")) {
+                  firstUnknownCommand = cmd;
+                  break;
+                }
+              }
+              if (!__classPrivateFieldGet(this, _YargsInstance_command, "f").hasDefaultCommand() && __classPrivateFieldGet(this, _YargsInstance_recommendCommands, "f") && firstUnknownCommand && !skipRecommendation) {
+                __classPrivateFieldGet(this, _YargsInstance_validation, "f").recommendCommands(firstUnknownCommand, handlerKeys);
+              }
+            }
+            if (__classPrivateFieldGet(this, _YargsInstance_completionCommand, "f") && argv._.includes(__classPrivateFieldGet(this, _YargsInstance_completionCommand, "f")) && !requestCompletions) {
+              if (__classPrivateFieldGet(this, _YargsInstance_exitProcess, "f"))
+                setBlocking(true);
+              this.showCompletionScript();
+              this.exit(0);
+            }
+          }
+          if (__classPrivateFieldGet(this, _YargsInstance_command, "f").hasDefaultCommand() && !skipRecommendation) {
+            const innerArgv = __classPrivateFieldGet(this, _YargsInstance_command, "f").runCommand(null, this, parsed, 0, helpOnly, helpOptSet || versionOptSet || helpOnly);
+            return this[kPostProcess](innerArgv, populateDoubleDash, !!calledFromCommand, false);
+          }
+          if (requestCompletions) {
+            if (__classPrivateFieldGet(this, _YargsInstance_exitProcess, "f"))
+              setBlocking(true);
+            args = [].concat(args);
+            const completionArgs = args.slice(args.indexOf(`--${__classPrivateFieldGet(this, _YargsInstance_completion, "f").completionKey}`) + 1);
+            __classPrivateFieldGet(this, _YargsInstance_completion, "f").getCompletion(completionArgs, (err, completions) => {
+              if (err)
+                throw new YError(err.message);
+              (completions || []).forEach((completion2) => {
+                __classPrivateFieldGet(this, _YargsInstance_logger, "f").log(completion2);
+              });
+              this.exit(0);
+            });
+            return this[kPostProcess](argv, !populateDoubleDash, !!calledFromCommand, false);
+          }
+          if (!__classPrivateFieldGet(this, _YargsInstance_hasOutput, "f")) {
+            if (helpOptSet) {
+              if (__classPrivateFieldGet(this, _YargsInstance_exitProcess, "f"))
+                setBlocking(true);
+              skipValidation = true;
+              this.showHelp((message) => {
+                __classPrivateFieldGet(this, _YargsInstance_logger, "f").log(message);
+                this.exit(0);
+              });
+            } else if (versionOptSet) {
+              if (__classPrivateFieldGet(this, _YargsInstance_exitProcess, "f"))
+                setBlocking(true);
+              skipValidation = true;
+              __classPrivateFieldGet(this, _YargsInstance_usage, "f").showVersion("log");
+              this.exit(0);
+            }
+          }
+          if (!skipValidation && __classPrivateFieldGet(this, _YargsInstance_options, "f").skipValidation.length > 0) {
+            skipValidation = Object.keys(argv).some((key) => __classPrivateFieldGet(this, _YargsInstance_options, "f").skipValidation.indexOf(key) >= 0 && argv[key] === true);
+          }
+          if (!skipValidation) {
+            if (parsed.error)
+              throw new YError(parsed.error.message);
+            if (!requestCompletions) {
+              const validation2 = this[kRunValidation](aliases, {}, parsed.error);
+              if (!calledFromCommand) {
+                argvPromise = applyMiddleware(argv, this, __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").getMiddleware(), true);
+              }
+              argvPromise = this[kValidateAsync](validation2, argvPromise !== null && argvPromise !== void 0 ? argvPromise : argv);
+              if (isPromise(argvPromise) && !calledFromCommand) {
+                argvPromise = argvPromise.then(() => {
+                  return applyMiddleware(argv, this, __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").getMiddleware(), false);
+                });
+              }
+            }
+          }
+        } catch (err) {
+          if (err instanceof YError)
+            __classPrivateFieldGet(this, _YargsInstance_usage, "f").fail(err.message, err);
+          else
+            throw err;
+        }
+        return this[kPostProcess](argvPromise !== null && argvPromise !== void 0 ? argvPromise : argv, populateDoubleDash, !!calledFromCommand, true);
+      }
+      [kRunValidation](aliases, positionalMap, parseErrors, isDefaultCommand) {
+        const demandedOptions = { ...this.getDemandedOptions() };
+        return (argv) => {
+          if (parseErrors)
+            throw new YError(parseErrors.message);
+          __classPrivateFieldGet(this, _YargsInstance_validation, "f").nonOptionCount(argv);
+          __classPrivateFieldGet(this, _YargsInstance_validation, "f").requiredArguments(argv, demandedOptions);
+          let failedStrictCommands = false;
+          if (__classPrivateFieldGet(this, _YargsInstance_strictCommands, "f")) {
+            failedStrictCommands = __classPrivateFieldGet(this, _YargsInstance_validation, "f").unknownCommands(argv);
+          }
+          if (__classPrivateFieldGet(this, _YargsInstance_strict, "f") && !failedStrictCommands) {
+            __classPrivateFieldGet(this, _YargsInstance_validation, "f").unknownArguments(argv, aliases, positionalMap, !!isDefaultCommand);
+          } else if (__classPrivateFieldGet(this, _YargsInstance_strictOptions, "f")) {
+            __classPrivateFieldGet(this, _YargsInstance_validation, "f").unknownArguments(argv, aliases, {}, false, false);
+          }
+          __classPrivateFieldGet(this, _YargsInstance_validation, "f").limitedChoices(argv);
+          __classPrivateFieldGet(this, _YargsInstance_validation, "f").implications(argv);
+          __classPrivateFieldGet(this, _YargsInstance_validation, "f").conflicting(argv);
+        };
+      }
+      [kSetHasOutput]() {
+        __classPrivateFieldSet(this, _YargsInstance_hasOutput, true, "f");
+      }
+      [kTrackManuallySetKeys](keys) {
+        if (typeof keys === "string") {
+          __classPrivateFieldGet(this, _YargsInstance_options, "f").key[keys] = true;
+        } else {
+          for (const k of keys) {
+            __classPrivateFieldGet(this, _YargsInstance_options, "f").key[k] = true;
+          }
+        }
+      }
+    };
+  }
+});
+
+// node_modules/yargs/index.mjs
+var Yargs, yargs_default;
+var init_yargs = __esm({
+  "node_modules/yargs/index.mjs"() {
+    "use strict";
+    init_define_MAILAUDIT_BUNDLE();
+    init_esm();
+    init_yargs_factory();
+    Yargs = YargsFactory(esm_default);
+    yargs_default = Yargs;
+  }
+});
+
+// src/input/list.ts
+var MAX_LIST_LINE_BYTES;
+var init_list = __esm({
+  "src/input/list.ts"() {
+    "use strict";
+    init_define_MAILAUDIT_BUNDLE();
+    init_domain();
+    MAX_LIST_LINE_BYTES = 64 * 1024;
+  }
+});
+
+// src/report/csv.ts
+var init_csv = __esm({
+  "src/report/csv.ts"() {
+    "use strict";
+    init_define_MAILAUDIT_BUNDLE();
   }
 });
 
@@ -47752,14 +52653,14 @@ var require_code2 = __commonJS({
     }
     exports.callValidateCode = callValidateCode;
     var newRegExp = (0, codegen_1._)`new RegExp`;
-    function usePattern({ gen, it: { opts } }, pattern2) {
+    function usePattern({ gen, it: { opts } }, pattern3) {
       const u = opts.unicodeRegExp ? "u" : "";
       const { regExp } = opts.code;
-      const rx = regExp(pattern2, u);
+      const rx = regExp(pattern3, u);
       return gen.scopeValue("pattern", {
         key: rx.toString(),
         ref: rx,
-        code: (0, codegen_1._)`${regExp.code === "new RegExp" ? newRegExp : (0, util_2.useFunc)(gen, regExp)}(${pattern2}, ${u})`
+        code: (0, codegen_1._)`${regExp.code === "new RegExp" ? newRegExp : (0, util_2.useFunc)(gen, regExp)}(${pattern3}, ${u})`
       });
     }
     exports.usePattern = usePattern;
@@ -48277,11 +53178,11 @@ var require_resolve = __commonJS({
           }
           return ref;
         }
-        function addAnchor(anchor) {
-          if (typeof anchor == "string") {
-            if (!ANCHOR.test(anchor))
-              throw new Error(`invalid anchor "${anchor}"`);
-            addRef.call(this, `#${anchor}`);
+        function addAnchor(anchor2) {
+          if (typeof anchor2 == "string") {
+            if (!ANCHOR.test(anchor2))
+              throw new Error(`invalid anchor "${anchor2}"`);
+            addRef.call(this, `#${anchor2}`);
           }
         }
       });
@@ -49326,10 +54227,10 @@ var require_utils2 = __commonJS({
         return removeDotSegments(path);
       }
       const segments2 = path.split("/");
-      const last = segments2.length - 1;
+      const last2 = segments2.length - 1;
       const output = [];
       let trailingDirectory = false;
-      for (let i = 0; i <= last; i++) {
+      for (let i = 0; i <= last2; i++) {
         const segment = segments2[i];
         if (segment === "." || segment === "..") {
           if (segment === "..") {
@@ -49339,7 +54240,7 @@ var require_utils2 = __commonJS({
               output.push("..");
             }
           }
-          trailingDirectory = i === last;
+          trailingDirectory = i === last2;
         } else {
           output.push(segment);
         }
@@ -49355,8 +54256,8 @@ var require_utils2 = __commonJS({
     var HOST_DELIMS = { "@": "%40", "/": "%2F", "?": "%3F", "#": "%23", ":": "%3A" };
     var HOST_DELIM_RE = /[@/?#:]/g;
     var HOST_DELIM_NO_COLON_RE = /[@/?#]/g;
-    function reescapeHostDelimiters(host, isIP11) {
-      const re = isIP11 ? HOST_DELIM_NO_COLON_RE : HOST_DELIM_RE;
+    function reescapeHostDelimiters(host, isIP12) {
+      const re = isIP12 ? HOST_DELIM_NO_COLON_RE : HOST_DELIM_RE;
       re.lastIndex = 0;
       return host.replace(re, (ch) => HOST_DELIMS[ch]);
     }
@@ -49590,12 +54491,12 @@ var require_utils2 = __commonJS({
         uriTokens.push(host);
       }
       if (typeof component.port === "number" || typeof component.port === "string") {
-        const port2 = String(component.port);
-        if (!isPort(port2)) {
+        const port = String(component.port);
+        if (!isPort(port)) {
           throw new TypeError("URI port is malformed.");
         }
         uriTokens.push(":");
-        uriTokens.push(port2);
+        uriTokens.push(port);
       }
       return uriTokens.length ? uriTokens.join("") : void 0;
     }
@@ -50055,12 +54956,12 @@ var require_fast_uri = __commonJS({
       const host = matches[4];
       return hasMalformedPercentEncoding(matches[3]) || host !== void 0 && !isIPLiteral(host) && hasMalformedPercentEncoding(host) || hasMalformedPercentEncoding(matches[6]) || hasMalformedPercentEncoding(matches[7]) || hasMalformedPercentEncoding(matches[8]);
     }
-    function canonicalizeHost(parsed, options, schemeHandler, isIP11) {
-      if (hasForbiddenDomainHost(parsed, options, schemeHandler, isIP11)) {
+    function canonicalizeHost(parsed, options, schemeHandler, isIP12) {
+      if (hasForbiddenDomainHost(parsed, options, schemeHandler, isIP12)) {
         parsed.error = parsed.error || MALFORMED_HOST_ERROR;
         return true;
       }
-      if (!options.unicodeSupport && (!schemeHandler || !schemeHandler.unicodeSupport) && parsed.host && !isIPLiteral(parsed.host) && (options.domainHost || schemeHandler && schemeHandler.domainHost) && isIP11 === false && nonSimpleDomain(parsed.host)) {
+      if (!options.unicodeSupport && (!schemeHandler || !schemeHandler.unicodeSupport) && parsed.host && !isIPLiteral(parsed.host) && (options.domainHost || schemeHandler && schemeHandler.domainHost) && isIP12 === false && nonSimpleDomain(parsed.host)) {
         let url;
         try {
           url = new URL("http://" + parsed.host);
@@ -50076,9 +54977,9 @@ var require_fast_uri = __commonJS({
       }
       return false;
     }
-    function hasForbiddenDomainHost(parsed, options, schemeHandler, isIP11) {
+    function hasForbiddenDomainHost(parsed, options, schemeHandler, isIP12) {
       return Boolean(
-        parsed.host && isIP11 === false && !isIPLiteral(parsed.host) && (options.domainHost || schemeHandler && schemeHandler.domainHost) && FORBIDDEN_DOMAIN_HOST_CHARACTER.test(parsed.host)
+        parsed.host && isIP12 === false && !isIPLiteral(parsed.host) && (options.domainHost || schemeHandler && schemeHandler.domainHost) && FORBIDDEN_DOMAIN_HOST_CHARACTER.test(parsed.host)
       );
     }
     function isHostOnlyURL(url) {
@@ -50101,7 +55002,7 @@ var require_fast_uri = __commonJS({
       let malformedHost = false;
       let malformedIPLiteral = false;
       let malformedScheme = false;
-      let isIP11 = false;
+      let isIP12 = false;
       if (options.reference === "suffix") {
         if (options.scheme) {
           uri = options.scheme + ":" + uri;
@@ -50163,15 +55064,15 @@ var require_fast_uri = __commonJS({
             const bracketedIPLiteral = isIPLiteral(parsed.host);
             const hasIPLiteralBracket = parsed.host.indexOf("[") !== -1 || parsed.host.indexOf("]") !== -1;
             const ipv6result = normalizeIPv6(parsed.host);
-            isIP11 = ipv6result.isIPV6 || ipv6result.isIPVFuture === true;
+            isIP12 = ipv6result.isIPV6 || ipv6result.isIPVFuture === true;
             malformedIPLiteral = hasIPLiteralBracket && (!bracketedIPLiteral || ipv6result.error === true);
-            parsed.host = isIP11 ? ipv6result.host : ipv6result.host.toLowerCase();
+            parsed.host = isIP12 ? ipv6result.host : ipv6result.host.toLowerCase();
             if (malformedIPLiteral) {
               parsed.error = parsed.error || MALFORMED_HOST_ERROR;
               malformedAuthorityOrPort = true;
             }
           } else {
-            isIP11 = true;
+            isIP12 = true;
           }
         }
         if (parsed.scheme === void 0 && parsed.userinfo === void 0 && parsed.host === void 0 && parsed.port === void 0 && parsed.query === void 0 && !parsed.path) {
@@ -50188,14 +55089,14 @@ var require_fast_uri = __commonJS({
         }
         const schemeHandler = getSchemeHandler(options.scheme || parsed.scheme);
         if (!malformedIPLiteral) {
-          malformedHost = canonicalizeHost(parsed, options, schemeHandler, isIP11);
+          malformedHost = canonicalizeHost(parsed, options, schemeHandler, isIP12);
         }
         if (uri.indexOf("%") !== -1 && parsed.host !== void 0 && !malformedIPLiteral) {
-          let host = isIP11 ? parsed.host : normalizePercentEncoding(parsed.host, true);
-          if (!isIP11) {
+          let host = isIP12 ? parsed.host : normalizePercentEncoding(parsed.host, true);
+          if (!isIP12) {
             host = normalizePercentEncoding(host.toLowerCase());
           }
-          parsed.host = isIP11 || options.scheme !== "null" ? reescapeHostDelimiters(host, isIP11) : host;
+          parsed.host = isIP12 || options.scheme !== "null" ? reescapeHostDelimiters(host, isIP12) : host;
         }
         if (!schemeHandler || schemeHandler && !schemeHandler.skipNormalize) {
           if (parsed.path) {
@@ -50385,7 +55286,7 @@ var require_core = __commonJS({
         uriResolver
       };
     }
-    var Ajv3 = class {
+    var Ajv2 = class {
       constructor(opts = {}) {
         this.schemas = {};
         this.refs = {};
@@ -50669,7 +55570,7 @@ var require_core = __commonJS({
       errorsText(errors = this.errors, { separator = ", ", dataVar = "data" } = {}) {
         if (!errors || errors.length === 0)
           return "No errors";
-        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text, msg) => text + separator + msg);
+        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text2, msg) => text2 + separator + msg);
       }
       $dataMetaSchema(metaSchema, keywordsJsonPointers) {
         const rules = this.RULES.all;
@@ -50755,9 +55656,9 @@ var require_core = __commonJS({
         }
       }
     };
-    Ajv3.ValidationError = validation_error_1.default;
-    Ajv3.MissingRefError = ref_error_1.default;
-    exports.default = Ajv3;
+    Ajv2.ValidationError = validation_error_1.default;
+    Ajv2.MissingRefError = ref_error_1.default;
+    exports.default = Ajv2;
     function checkOptions2(checkOpts, options, msg, log = "error") {
       for (const key in checkOpts) {
         const opt = key;
@@ -52134,9 +57035,9 @@ var require_patternProperties = __commonJS({
       code(cxt) {
         const { gen, schema, data, parentSchema, it } = cxt;
         const { opts } = it;
-        const patterns = (0, code_1.allSchemaProperties)(schema);
-        const alwaysValidPatterns = patterns.filter((p) => (0, util_1.alwaysValidSchema)(it, schema[p]));
-        if (patterns.length === 0 || alwaysValidPatterns.length === patterns.length && (!it.opts.unevaluated || it.props === true)) {
+        const patterns2 = (0, code_1.allSchemaProperties)(schema);
+        const alwaysValidPatterns = patterns2.filter((p) => (0, util_1.alwaysValidSchema)(it, schema[p]));
+        if (patterns2.length === 0 || alwaysValidPatterns.length === patterns2.length && (!it.opts.unevaluated || it.props === true)) {
           return;
         }
         const checkProperties = opts.strictSchema && !opts.allowMatchingProperties && parentSchema.properties;
@@ -52147,7 +57048,7 @@ var require_patternProperties = __commonJS({
         const { props } = it;
         validatePatternProperties();
         function validatePatternProperties() {
-          for (const pat of patterns) {
+          for (const pat of patterns2) {
             if (checkProperties)
               checkMatchingProperties(pat);
             if (it.allErrors) {
@@ -52908,7 +57809,7 @@ var require_ajv = __commonJS({
     var draft7MetaSchema = require_json_schema_draft_07();
     var META_SUPPORT_DATA = ["/properties"];
     var META_SCHEMA_ID = "http://json-schema.org/draft-07/schema";
-    var Ajv3 = class extends core_1.default {
+    var Ajv2 = class extends core_1.default {
       _addVocabularies() {
         super._addVocabularies();
         draft7_1.default.forEach((v) => this.addVocabulary(v));
@@ -52927,11 +57828,11 @@ var require_ajv = __commonJS({
         return this.opts.defaultMeta = super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : void 0);
       }
     };
-    exports.Ajv = Ajv3;
-    module.exports = exports = Ajv3;
-    module.exports.Ajv = Ajv3;
+    exports.Ajv = Ajv2;
+    module.exports = exports = Ajv2;
+    module.exports.Ajv = Ajv2;
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.default = Ajv3;
+    exports.default = Ajv2;
     var validate_1 = require_validate();
     Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
       return validate_1.KeywordCxt;
@@ -52966,38 +57867,88 @@ var require_ajv = __commonJS({
   }
 });
 
-// node_modules/emoji-regex/index.js
-var require_emoji_regex = __commonJS({
-  "node_modules/emoji-regex/index.js"(exports, module) {
+// src/fleet/verdicts.ts
+var AREAS, AREA_BY_ID;
+var init_verdicts = __esm({
+  "src/fleet/verdicts.ts"() {
+    "use strict";
     init_define_MAILAUDIT_BUNDLE();
-    module.exports = () => {
-      return /[#*0-9]\uFE0F?\u20E3|[\xA9\xAE\u203C\u2049\u2122\u2139\u2194-\u2199\u21A9\u21AA\u231A\u231B\u2328\u23CF\u23ED-\u23EF\u23F1\u23F2\u23F8-\u23FA\u24C2\u25AA\u25AB\u25B6\u25C0\u25FB\u25FC\u25FE\u2600-\u2604\u260E\u2611\u2614\u2615\u2618\u2620\u2622\u2623\u2626\u262A\u262E\u262F\u2638-\u263A\u2640\u2642\u2648-\u2653\u265F\u2660\u2663\u2665\u2666\u2668\u267B\u267E\u267F\u2692\u2694-\u2697\u2699\u269B\u269C\u26A0\u26A7\u26AA\u26B0\u26B1\u26BD\u26BE\u26C4\u26C8\u26CF\u26D1\u26E9\u26F0-\u26F5\u26F7\u26F8\u26FA\u2702\u2708\u2709\u270F\u2712\u2714\u2716\u271D\u2721\u2733\u2734\u2744\u2747\u2757\u2763\u27A1\u2934\u2935\u2B05-\u2B07\u2B1B\u2B1C\u2B55\u3030\u303D\u3297\u3299]\uFE0F?|[\u261D\u270C\u270D](?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?|[\u270A\u270B](?:\uD83C[\uDFFB-\uDFFF])?|[\u23E9-\u23EC\u23F0\u23F3\u25FD\u2693\u26A1\u26AB\u26C5\u26CE\u26D4\u26EA\u26FD\u2705\u2728\u274C\u274E\u2753-\u2755\u2795-\u2797\u27B0\u27BF\u2B50]|\u26D3\uFE0F?(?:\u200D\uD83D\uDCA5)?|\u26F9(?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?(?:\u200D[\u2640\u2642]\uFE0F?)?|\u2764\uFE0F?(?:\u200D(?:\uD83D\uDD25|\uD83E\uDE79))?|\uD83C(?:[\uDC04\uDD70\uDD71\uDD7E\uDD7F\uDE02\uDE37\uDF21\uDF24-\uDF2C\uDF36\uDF7D\uDF96\uDF97\uDF99-\uDF9B\uDF9E\uDF9F\uDFCD\uDFCE\uDFD4-\uDFDF\uDFF5\uDFF7]\uFE0F?|[\uDF85\uDFC2\uDFC7](?:\uD83C[\uDFFB-\uDFFF])?|[\uDFC4\uDFCA](?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDFCB\uDFCC](?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDCCF\uDD8E\uDD91-\uDD9A\uDE01\uDE1A\uDE2F\uDE32-\uDE36\uDE38-\uDE3A\uDE50\uDE51\uDF00-\uDF20\uDF2D-\uDF35\uDF37-\uDF43\uDF45-\uDF4A\uDF4C-\uDF7C\uDF7E-\uDF84\uDF86-\uDF93\uDFA0-\uDFC1\uDFC5\uDFC6\uDFC8\uDFC9\uDFCF-\uDFD3\uDFE0-\uDFF0\uDFF8-\uDFFF]|\uDDE6\uD83C[\uDDE8-\uDDEC\uDDEE\uDDF1\uDDF2\uDDF4\uDDF6-\uDDFA\uDDFC\uDDFD\uDDFF]|\uDDE7\uD83C[\uDDE6\uDDE7\uDDE9-\uDDEF\uDDF1-\uDDF4\uDDF6-\uDDF9\uDDFB\uDDFC\uDDFE\uDDFF]|\uDDE8\uD83C[\uDDE6\uDDE8\uDDE9\uDDEB-\uDDEE\uDDF0-\uDDF7\uDDFA-\uDDFF]|\uDDE9\uD83C[\uDDEA\uDDEC\uDDEF\uDDF0\uDDF2\uDDF4\uDDFF]|\uDDEA\uD83C[\uDDE6\uDDE8\uDDEA\uDDEC\uDDED\uDDF7-\uDDFA]|\uDDEB\uD83C[\uDDEE-\uDDF0\uDDF2\uDDF4\uDDF7]|\uDDEC\uD83C[\uDDE6\uDDE7\uDDE9-\uDDEE\uDDF1-\uDDF3\uDDF5-\uDDFA\uDDFC\uDDFE]|\uDDED\uD83C[\uDDF0\uDDF2\uDDF3\uDDF7\uDDF9\uDDFA]|\uDDEE\uD83C[\uDDE8-\uDDEA\uDDF1-\uDDF4\uDDF6-\uDDF9]|\uDDEF\uD83C[\uDDEA\uDDF2\uDDF4\uDDF5]|\uDDF0\uD83C[\uDDEA\uDDEC-\uDDEE\uDDF2\uDDF3\uDDF5\uDDF7\uDDFC\uDDFE\uDDFF]|\uDDF1\uD83C[\uDDE6-\uDDE8\uDDEE\uDDF0\uDDF7-\uDDFB\uDDFE]|\uDDF2\uD83C[\uDDE6\uDDE8-\uDDED\uDDF0-\uDDFF]|\uDDF3\uD83C[\uDDE6\uDDE8\uDDEA-\uDDEC\uDDEE\uDDF1\uDDF4\uDDF5\uDDF7\uDDFA\uDDFF]|\uDDF4\uD83C\uDDF2|\uDDF5\uD83C[\uDDE6\uDDEA-\uDDED\uDDF0-\uDDF3\uDDF7-\uDDF9\uDDFC\uDDFE]|\uDDF6\uD83C\uDDE6|\uDDF7\uD83C[\uDDEA\uDDF4\uDDF8\uDDFA\uDDFC]|\uDDF8\uD83C[\uDDE6-\uDDEA\uDDEC-\uDDF4\uDDF7-\uDDF9\uDDFB\uDDFD-\uDDFF]|\uDDF9\uD83C[\uDDE6\uDDE8\uDDE9\uDDEB-\uDDED\uDDEF-\uDDF4\uDDF7\uDDF9\uDDFB\uDDFC\uDDFF]|\uDDFA\uD83C[\uDDE6\uDDEC\uDDF2\uDDF3\uDDF8\uDDFE\uDDFF]|\uDDFB\uD83C[\uDDE6\uDDE8\uDDEA\uDDEC\uDDEE\uDDF3\uDDFA]|\uDDFC\uD83C[\uDDEB\uDDF8]|\uDDFD\uD83C\uDDF0|\uDDFE\uD83C[\uDDEA\uDDF9]|\uDDFF\uD83C[\uDDE6\uDDF2\uDDFC]|\uDF44(?:\u200D\uD83D\uDFEB)?|\uDF4B(?:\u200D\uD83D\uDFE9)?|\uDFC3(?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D(?:[\u2640\u2642]\uFE0F?(?:\u200D\u27A1\uFE0F?)?|\u27A1\uFE0F?))?|\uDFF3\uFE0F?(?:\u200D(?:\u26A7\uFE0F?|\uD83C\uDF08))?|\uDFF4(?:\u200D\u2620\uFE0F?|\uDB40\uDC67\uDB40\uDC62\uDB40(?:\uDC65\uDB40\uDC6E\uDB40\uDC67|\uDC73\uDB40\uDC63\uDB40\uDC74|\uDC77\uDB40\uDC6C\uDB40\uDC73)\uDB40\uDC7F)?)|\uD83D(?:[\uDC3F\uDCFD\uDD49\uDD4A\uDD6F\uDD70\uDD73\uDD76-\uDD79\uDD87\uDD8A-\uDD8D\uDDA5\uDDA8\uDDB1\uDDB2\uDDBC\uDDC2-\uDDC4\uDDD1-\uDDD3\uDDDC-\uDDDE\uDDE1\uDDE3\uDDE8\uDDEF\uDDF3\uDDFA\uDECB\uDECD-\uDECF\uDEE0-\uDEE5\uDEE9\uDEF0\uDEF3]\uFE0F?|[\uDC42\uDC43\uDC46-\uDC50\uDC66\uDC67\uDC6B-\uDC6D\uDC72\uDC74-\uDC76\uDC78\uDC7C\uDC83\uDC85\uDC8F\uDC91\uDCAA\uDD7A\uDD95\uDD96\uDE4C\uDE4F\uDEC0\uDECC](?:\uD83C[\uDFFB-\uDFFF])?|[\uDC6E-\uDC71\uDC73\uDC77\uDC81\uDC82\uDC86\uDC87\uDE45-\uDE47\uDE4B\uDE4D\uDE4E\uDEA3\uDEB4\uDEB5](?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDD74\uDD90](?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?|[\uDC00-\uDC07\uDC09-\uDC14\uDC16-\uDC25\uDC27-\uDC3A\uDC3C-\uDC3E\uDC40\uDC44\uDC45\uDC51-\uDC65\uDC6A\uDC79-\uDC7B\uDC7D-\uDC80\uDC84\uDC88-\uDC8E\uDC90\uDC92-\uDCA9\uDCAB-\uDCFC\uDCFF-\uDD3D\uDD4B-\uDD4E\uDD50-\uDD67\uDDA4\uDDFB-\uDE2D\uDE2F-\uDE34\uDE37-\uDE41\uDE43\uDE44\uDE48-\uDE4A\uDE80-\uDEA2\uDEA4-\uDEB3\uDEB7-\uDEBF\uDEC1-\uDEC5\uDED0-\uDED2\uDED5-\uDED8\uDEDC-\uDEDF\uDEEB\uDEEC\uDEF4-\uDEFC\uDFE0-\uDFEB\uDFF0]|\uDC08(?:\u200D\u2B1B)?|\uDC15(?:\u200D\uD83E\uDDBA)?|\uDC26(?:\u200D(?:\u2B1B|\uD83D\uDD25))?|\uDC3B(?:\u200D\u2744\uFE0F?)?|\uDC41\uFE0F?(?:\u200D\uD83D\uDDE8\uFE0F?)?|\uDC68(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDC68\uDC69]\u200D\uD83D(?:\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?)|[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?)|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]))|\uD83C(?:\uDFFB(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFC-\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFC-\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFC(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFD-\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFD-\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFD(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFE(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFD\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFD\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFF(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFE])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFE]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?))?|\uDC69(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?[\uDC68\uDC69]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?|\uDC69\u200D\uD83D(?:\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?))|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]))|\uD83C(?:\uDFFB(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFC-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFC-\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFC-\uDFFF])))?|\uDFFC(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFD-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB\uDFFD-\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFD-\uDFFF])))?|\uDFFD(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])))?|\uDFFE(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFD\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB-\uDFFD\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFD\uDFFF])))?|\uDFFF(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFE])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB-\uDFFE]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFE])))?))?|\uDD75(?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?(?:\u200D[\u2640\u2642]\uFE0F?)?|\uDE2E(?:\u200D\uD83D\uDCA8)?|\uDE35(?:\u200D\uD83D\uDCAB)?|\uDE36(?:\u200D\uD83C\uDF2B\uFE0F?)?|\uDE42(?:\u200D[\u2194\u2195]\uFE0F?)?|\uDEB6(?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D(?:[\u2640\u2642]\uFE0F?(?:\u200D\u27A1\uFE0F?)?|\u27A1\uFE0F?))?)|\uD83E(?:[\uDD0C\uDD0F\uDD18-\uDD1F\uDD30-\uDD34\uDD36\uDD77\uDDB5\uDDB6\uDDBB\uDDD2\uDDD3\uDDD5\uDEC3-\uDEC5\uDEF0\uDEF2-\uDEF8](?:\uD83C[\uDFFB-\uDFFF])?|[\uDD26\uDD35\uDD37-\uDD39\uDD3C-\uDD3E\uDDB8\uDDB9\uDDCD\uDDCF\uDDD4\uDDD6-\uDDDD](?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDDDE\uDDDF](?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDD0D\uDD0E\uDD10-\uDD17\uDD20-\uDD25\uDD27-\uDD2F\uDD3A\uDD3F-\uDD45\uDD47-\uDD76\uDD78-\uDDB4\uDDB7\uDDBA\uDDBC-\uDDCC\uDDD0\uDDE0-\uDDFF\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC2\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF]|\uDDCE(?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D(?:[\u2640\u2642]\uFE0F?(?:\u200D\u27A1\uFE0F?)?|\u27A1\uFE0F?))?|\uDDD1(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1|\uDDD1\u200D\uD83E\uDDD2(?:\u200D\uD83E\uDDD2)?|\uDDD2(?:\u200D\uD83E\uDDD2)?))|\uD83C(?:\uDFFB(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFC-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFC-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFC-\uDFFF])))?|\uDFFC(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB\uDFFD-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFD-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFD-\uDFFF])))?|\uDFFD(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])))?|\uDFFE(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB-\uDFFD\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFD\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFD\uDFFF])))?|\uDFFF(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB-\uDFFE]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFE])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFE])))?))?|\uDEF1(?:\uD83C(?:\uDFFB(?:\u200D\uD83E\uDEF2\uD83C[\uDFFC-\uDFFF])?|\uDFFC(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB\uDFFD-\uDFFF])?|\uDFFD(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])?|\uDFFE(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB-\uDFFD\uDFFF])?|\uDFFF(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB-\uDFFE])?))?)/g;
-    };
+    init_csv();
+    AREAS = [
+      { id: "mx", label: "MX", categories: ["mx"], keys: { hosts: "MX hosts", "null-mx": "null MX", missing: "no MX", unknown: "lookup failed" } },
+      {
+        id: "spf",
+        label: "SPF",
+        categories: ["spf"],
+        keys: { ok: "ok", "too-many-lookups": "too many lookups", error: "errors", missing: "missing", unknown: "lookup failed" }
+      },
+      {
+        id: "dmarc",
+        label: "DMARC",
+        categories: ["dmarc"],
+        keys: { reject: "reject", quarantine: "quarantine", none: "none", missing: "missing", invalid: "invalid", unknown: "lookup failed" }
+      },
+      { id: "dkim", label: "DKIM", categories: ["dkim"], keys: { found: "key found", "not-found": "no key found", "not-needed": "not needed", unknown: "lookup failed", off: "not checked" } },
+      {
+        id: "mta-sts",
+        label: "MTA-STS",
+        categories: ["mta-sts"],
+        keys: { enforce: "enforce", testing: "testing", none: "mode none", invalid: "invalid or unavailable", missing: "none", unknown: "lookup failed", off: "not checked" }
+      },
+      { id: "tls-rpt", label: "TLS-RPT", categories: ["tls-rpt"], keys: { ok: "ok", invalid: "invalid", missing: "none", unknown: "lookup failed", off: "not checked" } },
+      { id: "bimi", label: "BIMI", categories: ["bimi"], keys: { ok: "ok", invalid: "invalid", declined: "declined", missing: "none", unknown: "lookup failed", off: "not checked" } },
+      {
+        id: "dnssec",
+        label: "DNSSEC/DANE",
+        categories: ["dnssec", "dane"],
+        keys: { "signed-dane": "signed, DANE", signed: "signed", unsigned: "not signed", unknown: "lookup failed", off: "not checked" }
+      },
+      {
+        id: "smtp",
+        label: "SMTP",
+        categories: ["smtp", "submission"],
+        keys: {
+          trusted: "STARTTLS, trusted certificate",
+          untrusted: "STARTTLS, certificate not trusted",
+          "no-starttls": "no STARTTLS",
+          "tls-failed": "TLS failed",
+          unreachable: "unreachable",
+          "not-probed": "nothing to probe",
+          off: "not probed"
+        }
+      }
+    ];
+    AREA_BY_ID = new Map(AREAS.map((a) => [a.id, a]));
   }
 });
 
-// node_modules/get-caller-file/index.js
-var require_get_caller_file = __commonJS({
-  "node_modules/get-caller-file/index.js"(exports, module) {
+// src/report/html-page.ts
+var init_html_page = __esm({
+  "src/report/html-page.ts"() {
     "use strict";
     init_define_MAILAUDIT_BUNDLE();
-    module.exports = function getCallerFile2(position) {
-      if (position === void 0) {
-        position = 2;
-      }
-      if (position >= Error.stackTraceLimit) {
-        throw new TypeError("getCallerFile(position) requires position be less then Error.stackTraceLimit but position was: `" + position + "` and Error.stackTraceLimit was: `" + Error.stackTraceLimit + "`");
-      }
-      var oldPrepareStackTrace = Error.prepareStackTrace;
-      Error.prepareStackTrace = function(_, stack2) {
-        return stack2;
-      };
-      var stack = new Error().stack;
-      Error.prepareStackTrace = oldPrepareStackTrace;
-      if (stack !== null && typeof stack === "object") {
-        return stack[position] ? stack[position].getFileName() : void 0;
-      }
-    };
+    init_verdicts();
+    init_paths();
+  }
+});
+
+// src/report/fingerprint.ts
+import { createHash as createHash2 } from "node:crypto";
+function fingerprint(domain, f) {
+  const stable = JSON.stringify([f.ruleId, domain, f.location.name.toLowerCase(), f.location.type, sortKeys(f.args)]);
+  return createHash2("sha256").update(stable).digest("hex").slice(0, 32);
+}
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]));
+  }
+  return value;
+}
+var init_fingerprint = __esm({
+  "src/report/fingerprint.ts"() {
+    "use strict";
+    init_define_MAILAUDIT_BUNDLE();
   }
 });
 
@@ -53008,88 +57959,12 @@ init_define_MAILAUDIT_BUNDLE();
 init_define_MAILAUDIT_BUNDLE();
 import { randomUUID } from "node:crypto";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname as dirname5, isAbsolute as isAbsolute2, join as join5, relative as relative4, sep as sep2 } from "node:path";
+import { dirname as dirname5, isAbsolute as isAbsolute2, join as join7, relative as relative4, sep as sep2 } from "node:path";
 
 // src/audit.ts
 init_define_MAILAUDIT_BUNDLE();
-
-// src/input/domain.ts
-init_define_MAILAUDIT_BUNDLE();
-import { domainToASCII } from "node:url";
-import { isIP } from "node:net";
-var InputError = class extends Error {
-  name = "InputError";
-};
-var LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
-function parseDomainName(raw) {
-  const input = raw;
-  const text = raw.trim();
-  const shown = JSON.stringify(raw);
-  if (text === "") throw new InputError("empty domain name: expected a domain name such as example.com");
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || text.includes("/")) {
-    throw new InputError(`${shown} is a URL: expected a bare domain name such as example.com`);
-  }
-  if (text.includes("@")) {
-    throw new InputError(`${shown} is an e-mail address: expected a domain name such as example.com (the part after @)`);
-  }
-  if (text.startsWith("-")) {
-    throw new InputError(`${shown} starts with '-': expected a domain name such as example.com, not an option`);
-  }
-  if (/\s/.test(text)) throw new InputError(`${shown} contains white space: expected one domain name such as example.com`);
-  const unrooted = text.endsWith(".") && text !== "." ? text.slice(0, -1) : text;
-  if (isIP(unrooted.replace(/^\[|\]$/g, ""))) {
-    throw new InputError(`${shown} is an IP address: expected a domain name such as example.com`);
-  }
-  if (unrooted.split(".").some((l) => l === "")) {
-    throw new InputError(`${shown} has an empty label: expected a domain name such as example.com`);
-  }
-  const ascii = /^[\x00-\x7f]*$/.test(unrooted) ? unrooted.toLowerCase() : domainToASCII(unrooted);
-  if (ascii === "") throw new InputError(`${shown} is not a valid internationalised domain name`);
-  const labels = ascii.split(".");
-  if (labels.length < 2) {
-    throw new InputError(`${shown} has a single label: expected a fully qualified domain name such as example.com`);
-  }
-  for (const label of labels) {
-    if (label.length > 63) {
-      throw new InputError(`${shown} has a label of ${label.length} octets: a label is at most 63 (RFC 1035 §2.3.4)`);
-    }
-    if (!LDH_LABEL.test(label)) {
-      throw new InputError(
-        `${shown} has the label "${label}": host names use letters, digits and inner hyphens only (RFC 1123 §2.1)`
-      );
-    }
-  }
-  if (ascii.length > 253) {
-    throw new InputError(`${shown} is ${ascii.length} octets long: a domain name is at most 253 (RFC 1035 §2.3.4)`);
-  }
-  if (/^[0-9]+$/.test(labels[labels.length - 1])) {
-    throw new InputError(`${shown} ends in an all-numeric label: expected a domain name such as example.com`);
-  }
-  return { input, name: ascii };
-}
-
-// src/paths.ts
-init_define_MAILAUDIT_BUNDLE();
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-var BUNDLE = typeof define_MAILAUDIT_BUNDLE_default === "undefined" ? void 0 : define_MAILAUDIT_BUNDLE_default;
-function findPackageRoot() {
-  if (BUNDLE) return resolve(dirname(fileURLToPath(import.meta.url)), BUNDLE.root);
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (; ; ) {
-    const manifest = join(dir, "package.json");
-    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, "utf8")).name === "mailaudit") return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("mailaudit: cannot find the package root");
-    dir = parent;
-  }
-}
-var PACKAGE_ROOT = findPackageRoot();
-var RULES_DIR = join(PACKAGE_ROOT, "rules");
-var SCHEMAS_DIR = join(PACKAGE_ROOT, "schemas");
-var VERSION = BUNDLE ? BUNDLE.version : JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")).version;
-var DOCS_BASE_URL = "https://github.com/mailaudit/mailaudit/blob/main/docs/rules/";
+init_domain();
+init_paths();
 
 // src/run/domain.ts
 init_define_MAILAUDIT_BUNDLE();
@@ -53197,6 +58072,7 @@ var RecordingDnsSource = class {
       this.seen.add(key);
       const entry = { name: answer.name, type, status: answer.status, source: answer.source };
       if (answer.error) entry.error = answer.error;
+      if (answer.servers && (answer.status === "error" || answer.status === "nxdomain")) entry.servers = answer.servers;
       this.lookups.push(entry);
     }
     return answer;
@@ -53240,13 +58116,13 @@ import { isIP as isIP2 } from "node:net";
 init_define_MAILAUDIT_BUNDLE();
 import { isIPv4 } from "node:net";
 function expandIPv6(ip) {
-  let text = ip.toLowerCase();
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  let text2 = ip.toLowerCase();
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text2);
   if (v4) {
     const [a, b, c, d] = v4[1].split(".").map(Number);
-    text = text.slice(0, -v4[1].length) + `${(a << 8 | b).toString(16)}:${(c << 8 | d).toString(16)}`;
+    text2 = text2.slice(0, -v4[1].length) + `${(a << 8 | b).toString(16)}:${(c << 8 | d).toString(16)}`;
   }
-  const [head, tail] = text.split("::");
+  const [head, tail] = text2.split("::");
   const left2 = head ? head.split(":") : [];
   const right2 = tail ? tail.split(":") : [];
   const middle = tail === void 0 ? [] : Array(8 - left2.length - right2.length).fill("0");
@@ -53267,6 +58143,7 @@ function presenceOf(answer) {
 
 // src/collect/mx.ts
 var IPV4_LIKE = /^\d{1,3}(\.\d{1,3}){3}$/;
+var MAX_MX_HOSTS_RESOLVED = 32;
 function isIpLiteral(exchange) {
   const bare = exchange.replace(/^\[|\]$/g, "");
   return isIP2(bare) !== 0 || IPV4_LIKE.test(bare);
@@ -53278,7 +58155,7 @@ async function addressesOf(ctx, name) {
   const status = addresses.length ? "found" : failed2 ? "undetermined" : "absent";
   return { addresses, status };
 }
-async function describeHost(ctx, preference, exchange) {
+async function describeHost(ctx, preference, exchange, resolve7 = true) {
   const host = {
     preference,
     exchange,
@@ -53288,6 +58165,11 @@ async function describeHost(ctx, preference, exchange) {
     addressStatus: "absent"
   };
   if (host.isNull || host.ipLiteral) return host;
+  if (!resolve7) {
+    host.addressStatus = "undetermined";
+    host.resolved = false;
+    return host;
+  }
   const [cname, addrs] = await Promise.all([ctx.dns.resolve(exchange, "CNAME"), addressesOf(ctx, exchange)]);
   if (cname.status === "ok" && cname.records[0]) host.cname = cname.records[0];
   host.addresses = addrs.addresses;
@@ -53324,8 +58206,8 @@ async function collectMx(ctx) {
   if (status !== "found") return facts;
   const order = answer.records.map((data, i) => ({ data, origin: answer.origins?.[i] })).sort((x, y) => x.data.preference - y.data.preference || x.data.exchange.localeCompare(y.data.exchange));
   facts.hosts = await Promise.all(
-    order.map(async ({ data, origin }) => {
-      const host = await describeHost(ctx, data.preference, data.exchange);
+    order.map(async ({ data, origin }, i) => {
+      const host = await describeHost(ctx, data.preference, data.exchange, i < MAX_MX_HOSTS_RESOLVED);
       if (origin) host.origin = origin;
       return host;
     })
@@ -53333,6 +58215,8 @@ async function collectMx(ctx) {
   facts.nullMx = facts.hosts.some((h) => h.isNull);
   facts.nullMixed = facts.nullMx && facts.hosts.some((h) => !h.isNull);
   facts.hostCount = new Set(facts.hosts.filter((h) => !h.isNull).map((h) => h.exchange)).size;
+  const unresolved = facts.hosts.filter((h) => h.resolved === false).length;
+  if (unresolved) facts.unresolvedHosts = unresolved;
   const firstOrigin = facts.hosts.find((h) => h.origin)?.origin;
   if (firstOrigin) facts.origin = firstOrigin;
   return facts;
@@ -53343,6 +58227,13 @@ var DEFAULT_HTTPS_SETTINGS = { port: 443, timeoutMs: 1e4 };
 var TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH|EPROTO)/;
 function failed(fact, stage, reason) {
   return { fact: { ...fact, status: "failed", stage, reason } };
+}
+function markCertExpiry(fact, notAfter, days) {
+  if (Number.isNaN(notAfter.getTime())) return;
+  const left2 = (notAfter.getTime() - Date.now()) / 864e5;
+  fact.certNotAfter = notAfter.toISOString();
+  fact.certDaysLeft = Math.floor(left2);
+  if (left2 < days) fact.certExpiresSoon = true;
 }
 async function fetchHttps(ctx, req) {
   const settings = { ...ctx.https ?? DEFAULT_HTTPS_SETTINGS, ...req.port ? { port: req.port } : {} };
@@ -53389,7 +58280,11 @@ async function fetchHttps(ctx, req) {
     }, settings.timeoutMs);
     request.on("socket", (socket) => {
       socket.once("connect", () => phase = "tls");
-      socket.once("secureConnect", () => phase = "http");
+      socket.once("secureConnect", () => {
+        phase = "http";
+        const validTo = socket.getPeerCertificate()?.valid_to;
+        if (validTo) markCertExpiry(fact, new Date(validTo), settings.certExpiryDays ?? 14);
+      });
     });
     request.on("timeout", () => request.emit("error", Object.assign(new Error("idle timeout"), { code: "ETIMEDOUT" })));
     request.on("error", (err) => {
@@ -53448,9 +58343,9 @@ init_define_MAILAUDIT_BUNDLE();
 function txtRecordsMatching(answer, marker) {
   const found = [];
   answer.records.forEach((chunks, i) => {
-    const text = chunks.join("");
-    if (!marker.test(text)) return;
-    const fact = { text, chunks };
+    const text2 = chunks.join("");
+    if (!marker.test(text2)) return;
+    const fact = { text: text2, chunks };
     const origin = answer.origins?.[i];
     if (origin) fact.origin = origin;
     found.push(fact);
@@ -53468,10 +58363,10 @@ function txtProblem(name, message, record) {
   if (record?.origin) p.origin = record.origin;
   return p;
 }
-function splitTagList(text) {
+function splitTagList(text2) {
   const tags = [];
   const malformed = [];
-  for (const raw of text.split(";")) {
+  for (const raw of text2.split(";")) {
     const part = raw.trim();
     if (!part) continue;
     const eq = part.indexOf("=");
@@ -53507,9 +58402,9 @@ function httpsProblem(tag, value) {
     return `${tag}= ${JSON.stringify(value)} is not a URL`;
   }
 }
-function parseBimiRecord(text) {
+function parseBimiRecord(text2) {
   const problems = [];
-  const fields = text.split(";").map((f) => f.trim());
+  const fields = text2.split(";").map((f) => f.trim());
   if (fields.length > 1 && fields[fields.length - 1] === "") fields.pop();
   const version = /^v\s*=\s*(.*)$/.exec(fields[0] ?? "");
   if (!version || version[1] !== "BIMI1") problems.push(`the record must start with "v=BIMI1", found ${JSON.stringify(fields[0] ?? "")}`);
@@ -53603,10 +58498,65 @@ init_define_MAILAUDIT_BUNDLE();
 // src/collect/dnssec.ts
 init_define_MAILAUDIT_BUNDLE();
 
+// src/dns/client.ts
+init_define_MAILAUDIT_BUNDLE();
+var import_dns_packet2 = __toESM(require_dns_packet(), 1);
+import dgram from "node:dgram";
+import { randomInt as randomInt2 } from "node:crypto";
+import { isIP as isIP5 } from "node:net";
+
+// src/dns/limit.ts
+init_define_MAILAUDIT_BUNDLE();
+var ConcurrencyLimit = class {
+  constructor(max) {
+    this.max = max;
+  }
+  max;
+  active = 0;
+  /** A queue read from `head`: Array#shift on a long queue copies it every time. */
+  waiting = [];
+  head = 0;
+  /** Without async/await and finally: this runs once per DNS question, tens of thousands a second. */
+  run(task) {
+    if (this.active >= this.max) return new Promise((resolve7) => this.waiting.push(resolve7)).then(() => this.start(task));
+    return this.start(task);
+  }
+  start(task) {
+    this.active++;
+    let running;
+    try {
+      running = task();
+    } catch (err) {
+      this.release();
+      return Promise.reject(err);
+    }
+    return running.then(
+      (value) => {
+        this.release();
+        return value;
+      },
+      (err) => {
+        this.release();
+        throw err;
+      }
+    );
+  }
+  release() {
+    this.active--;
+    if (this.head >= this.waiting.length) return;
+    const next = this.waiting[this.head];
+    this.waiting[this.head++] = void 0;
+    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
+    }
+    next();
+  }
+};
+
 // src/dns/raw.ts
 init_define_MAILAUDIT_BUNDLE();
 var import_dns_packet = __toESM(require_dns_packet(), 1);
-import dgram from "node:dgram";
 import { randomInt } from "node:crypto";
 import { isIP as isIP4, Socket } from "node:net";
 var RawDnsError = class extends Error {
@@ -53650,33 +58600,7 @@ function matching(buf, id, q) {
   if (!sameName(question.name, q.name) || question.type !== q.type) return void 0;
   return res;
 }
-function toAnswer(res, tc) {
-  return { rcode: res.rcode, ad: res.flag_ad, tc, answers: res.answers };
-}
-function udpExchange(q, host, port2) {
-  return new Promise((resolve7, reject) => {
-    const id = randomInt(0, 65536);
-    const socket = dgram.createSocket(isIP4(host) === 6 ? "udp6" : "udp4");
-    let finished = false;
-    const done = (err, res) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      socket.close();
-      if (err) reject(err);
-      else resolve7(res);
-    };
-    const timer = setTimeout(() => done(new RawDnsError("ETIMEOUT", `${q.type} ${q.name}: no answer from ${host}:${port2} in ${q.timeoutMs} ms`)), q.timeoutMs);
-    socket.on("error", (err) => done(new RawDnsError(err.code ?? "ECONNREFUSED", err.message)));
-    socket.on("message", (msg) => {
-      if (msg.length > (q.maxBytes ?? DEFAULT_MAX_BYTES)) return;
-      const res = matching(msg, id, q);
-      if (res) done(void 0, res);
-    });
-    socket.send(import_dns_packet.default.encode(buildQuery(id, q)), port2, host);
-  });
-}
-function tcpExchange(q, host, port2) {
+function tcpExchange(q, host, port) {
   return new Promise((resolve7, reject) => {
     const id = randomInt(0, 65536);
     const socket = new Socket();
@@ -53691,9 +58615,9 @@ function tcpExchange(q, host, port2) {
       if (err) reject(err);
       else resolve7(res);
     };
-    const timer = setTimeout(() => done(new RawDnsError("ETIMEOUT", `${q.type} ${q.name}: no answer from ${host}:${port2} over TCP in ${q.timeoutMs} ms`)), q.timeoutMs);
+    const timer = setTimeout(() => done(new RawDnsError("ETIMEOUT", `${q.type} ${q.name}: no answer from ${host}:${port} over TCP in ${q.timeoutMs} ms`)), q.timeoutMs);
     socket.on("error", (err) => done(new RawDnsError(err.code ?? "ECONNREFUSED", err.message)));
-    socket.on("close", () => done(new RawDnsError("EBADRESP", `${q.type} ${q.name}: ${host}:${port2} closed the TCP connection without an answer`)));
+    socket.on("close", () => done(new RawDnsError("EBADRESP", `${q.type} ${q.name}: ${host}:${port} closed the TCP connection without an answer`)));
     socket.on("data", (chunk) => {
       buf = Buffer.concat([buf, chunk]);
       if (buf.length > max) return done(new RawDnsError("EBADRESP", `${q.type} ${q.name}: TCP answer longer than ${max - 2} octets`));
@@ -53705,38 +58629,385 @@ function tcpExchange(q, host, port2) {
         buf = buf.subarray(len + 2);
       }
     });
-    socket.connect(port2, host, () => socket.write(import_dns_packet.default.streamEncode(buildQuery(id, q))));
+    socket.connect(port, host, () => socket.write(import_dns_packet.default.streamEncode(buildQuery(id, q))));
   });
 }
-async function rawQuery(q) {
-  const { host, port: port2 } = splitServer(q.server);
-  let last;
-  for (let attempt = 0; attempt < Math.max(1, q.tries); attempt++) {
-    try {
-      const res = await udpExchange(q, host, port2);
-      if (!res.flag_tc) return toAnswer(res, false);
-      try {
-        return toAnswer(await tcpExchange(q, host, port2), true);
-      } catch (err) {
-        last = err;
-        continue;
+
+// src/dns/client.ts
+var QUERIES_PER_SOCKET = 4096;
+var EDNS_PAYLOAD2 = 1232;
+var DEFAULT_MAX_BYTES2 = 65535;
+var canonicalName = (name) => (name.endsWith(".") ? name.slice(0, -1) : name).replace(/[A-Z]+/g, (s) => s.toLowerCase());
+function nameProblem(name) {
+  const n = name.endsWith(".") ? name.slice(0, -1) : name;
+  if (n === "") return void 0;
+  let total = 1;
+  for (const label of n.split(".")) {
+    const bytes = Buffer.byteLength(label);
+    if (bytes === 0) return "an empty label";
+    if (bytes > 63) return `a label of ${bytes} octets (at most 63)`;
+    total += bytes + 1;
+  }
+  return total > 255 ? `${total} octets (at most 255)` : void 0;
+}
+var noop = () => {
+};
+var canonicalAddress = (host) => isIP5(host) === 6 ? new URL(`http://[${host}]/`).hostname.slice(1, -1) : host;
+var DnsClient = class {
+  servers;
+  timeoutMs;
+  tries;
+  maxBytes;
+  perSocket;
+  limit;
+  /** Deadlines in order of sending: every try has the same timeout, so the queue is FIFO. */
+  queue = [];
+  head = 0;
+  timer;
+  constructor(options) {
+    this.servers = options.servers.map((text2) => {
+      const { host, port } = splitServer(text2);
+      if (!isIP5(host)) throw new RawDnsError("EBADSERVER", `invalid DNS server ${JSON.stringify(text2)}`);
+      return { text: text2, host, address: canonicalAddress(host), port, family: isIP5(host) === 6 ? "udp6" : "udp4" };
+    });
+    this.timeoutMs = Math.max(1, options.timeoutMs);
+    this.tries = Math.max(1, Math.floor(options.tries));
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES2;
+    this.perSocket = options.queriesPerSocket ?? QUERIES_PER_SOCKET;
+    this.limit = new ConcurrencyLimit(options.maxInFlight);
+  }
+  /** The servers asked, as given. */
+  get serverList() {
+    return this.servers.map((s) => s.text);
+  }
+  /**
+   * Asks one question: `tries` rounds over the servers; a timeout tries the next server (or the next
+   * round), an error response (SERVFAIL, REFUSED, …) the next server of the round. Resolves with the
+   * first NOERROR or NXDOMAIN answer, else the last error answer; throws RawDnsError when no server
+   * answered at all (ETIMEOUT, EBADNAME, a socket error).
+   */
+  query(q) {
+    const problem = nameProblem(q.name);
+    if (problem) return Promise.reject(new RawDnsError("EBADNAME", `${q.type} ${q.name}: not a domain name: ${problem}`));
+    return this.limit.run(() => this.ask(q));
+  }
+  async ask(q) {
+    let lastAnswer;
+    let lastError;
+    for (let round = 0; round < this.tries; round++) {
+      let answered = false;
+      for (const server of this.servers) {
+        try {
+          const res = await this.udp(server, q);
+          let answer = { rcode: res.rcode, ad: res.flag_ad, tc: res.flag_tc, answers: res.answers };
+          if (res.flag_tc) {
+            const tcp = await tcpExchange({ ...q, server: server.text, timeoutMs: this.timeoutMs, tries: 1, maxBytes: this.maxBytes }, server.host, server.port);
+            answer = { rcode: tcp.rcode, ad: tcp.flag_ad, tc: true, answers: tcp.answers };
+          }
+          if (answer.rcode === "NOERROR" || answer.rcode === "NXDOMAIN") return answer;
+          lastAnswer = answer;
+          answered = true;
+        } catch (err) {
+          lastError = err instanceof RawDnsError ? err : new RawDnsError("EUNKNOWN", String(err));
+        }
       }
+      if (answered && lastAnswer) return lastAnswer;
+    }
+    if (lastAnswer) return lastAnswer;
+    throw lastError ?? new RawDnsError("ENOSERVER", "no DNS server to ask");
+  }
+  channel(server) {
+    let ch = server.current;
+    if (ch && ch.sent < this.perSocket) return ch;
+    if (ch) {
+      ch.retired = true;
+      if (ch.pending.size === 0) ch.socket.close();
+    }
+    const socket = dgram.createSocket(server.family);
+    const fresh = { socket, unsent: [], pending: /* @__PURE__ */ new Map(), sent: 0, retired: false };
+    socket.connect(server.port, server.host, () => {
+      const unsent = fresh.unsent ?? [];
+      fresh.unsent = void 0;
+      for (const { packet, pending } of unsent) this.send(fresh, packet, pending);
+    });
+    socket.on("message", (msg, rinfo) => this.onMessage(server, fresh, msg, rinfo));
+    socket.on("error", (err) => {
+      const code = err.code ?? "ESOCKET";
+      fresh.unsent = void 0;
+      for (const p of [...fresh.pending.values()]) this.settle(p, new RawDnsError(code, err.message));
+      fresh.retired = true;
+      if (server.current === fresh) server.current = void 0;
+      try {
+        socket.close();
+      } catch {
+      }
+    });
+    server.current = fresh;
+    return fresh;
+  }
+  udp(server, q) {
+    return new Promise((resolve7, reject) => {
+      const ch = this.channel(server);
+      let id = randomInt2(0, 65536);
+      while (ch.pending.has(id)) id = id + 1 & 65535;
+      const p = {
+        id,
+        name: canonicalName(q.name),
+        type: q.type,
+        deadline: Date.now() + this.timeoutMs,
+        channel: ch,
+        settled: false,
+        resolve: resolve7,
+        reject
+      };
+      let packet;
+      try {
+        packet = import_dns_packet2.default.encode({
+          id,
+          type: "query",
+          flags: import_dns_packet2.default.RECURSION_DESIRED,
+          questions: [{ name: q.name, type: q.type, class: "IN" }],
+          additionals: [{ name: ".", type: "OPT", udpPayloadSize: EDNS_PAYLOAD2, flags: q.dnssecOk ? import_dns_packet2.default.DNSSEC_OK : 0 }]
+        });
+      } catch (err) {
+        reject(new RawDnsError("EBADNAME", `${q.type} ${q.name}: ${err.message}`));
+        return;
+      }
+      if (ch.pending.size === 0) ch.socket.ref();
+      ch.pending.set(id, p);
+      ch.sent++;
+      this.enqueue(p);
+      if (ch.unsent) ch.unsent.push({ packet, pending: p });
+      else this.send(ch, packet, p);
+    });
+  }
+  send(ch, packet, p) {
+    if (p.settled) return;
+    try {
+      ch.socket.send(packet, (err) => {
+        if (err) this.settle(p, new RawDnsError(err.code ?? "ESEND", err.message));
+      });
     } catch (err) {
-      last = err;
-      if (err instanceof RawDnsError && err.code !== "ETIMEOUT") break;
+      this.settle(p, new RawDnsError(err.code ?? "ESEND", err.message));
     }
   }
-  throw last instanceof RawDnsError ? last : new RawDnsError("EUNKNOWN", String(last));
+  onMessage(server, ch, msg, rinfo) {
+    if (rinfo.port !== server.port) return;
+    if (rinfo.address !== server.address && canonicalAddress(rinfo.address) !== server.address) return;
+    if (msg.length < 12 || msg.length > this.maxBytes) return;
+    const p = ch.pending.get(msg.readUInt16BE(0));
+    if (!p) return;
+    let res;
+    try {
+      res = import_dns_packet2.default.decode(msg);
+    } catch {
+      return;
+    }
+    const question = res.questions[0];
+    if (res.type !== "response" || res.questions.length !== 1 || !question) return;
+    if (question.type !== p.type || canonicalName(question.name) !== p.name) return;
+    this.settle(p, void 0, res);
+  }
+  settle(p, err, res) {
+    if (p.settled) return;
+    p.settled = true;
+    const ch = p.channel;
+    ch.pending.delete(p.id);
+    if (ch.pending.size === 0) {
+      if (ch.retired) ch.socket.close();
+      else ch.socket.unref();
+    }
+    const { resolve: resolve7, reject } = p;
+    p.resolve = p.reject = noop;
+    if (err) reject(err);
+    else resolve7(res);
+  }
+  enqueue(p) {
+    this.queue.push(p);
+    if (!this.timer) this.arm(p.deadline);
+  }
+  arm(at) {
+    this.timer = setTimeout(() => setImmediate(() => this.expire()), Math.max(1, at - Date.now()));
+    this.timer.unref();
+  }
+  expire() {
+    this.timer = void 0;
+    const now = Date.now();
+    while (this.head < this.queue.length) {
+      const p = this.queue[this.head];
+      if (!p.settled && p.deadline > now) break;
+      this.head++;
+      if (!p.settled) this.settle(p, new RawDnsError("ETIMEOUT", `${p.type} ${p.name}: no answer in ${this.timeoutMs} ms`));
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    const next = this.queue[this.head];
+    if (next) this.arm(next.deadline);
+  }
+};
+
+// src/dns/interpret.ts
+init_define_MAILAUDIT_BUNDLE();
+var MAX_CHAIN = 16;
+var RCODE_ERRORS = { SERVFAIL: "ESERVFAIL", REFUSED: "EREFUSED", NOTIMP: "ENOTIMP", FORMERR: "EFORMERR" };
+var COMPANIONS = /* @__PURE__ */ new Set(["RRSIG", "DNAME", "CNAME"]);
+var strip = (name) => canonicalName(name === "." ? "" : name);
+var utf8 = new TextDecoder("utf-8", { fatal: true });
+function text(bytes) {
+  let ascii = true;
+  for (const b of bytes) if (b > 127) ascii = false;
+  if (ascii) return bytes.toString("latin1");
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return bytes.toString("latin1");
+  }
 }
-function characterStrings(rdata) {
+function strings(rdata) {
   const out = [];
   for (let i = 0; i < rdata.length; ) {
     const len = rdata[i];
-    out.push(rdata.subarray(i + 1, i + 1 + len).toString("utf8"));
+    out.push(text(rdata.subarray(i + 1, i + 1 + len)));
     i += 1 + len;
   }
   return out;
 }
+var CONVERT = {
+  A: (d) => typeof d === "string" ? d : void 0,
+  AAAA: (d) => typeof d === "string" ? d : void 0,
+  MX: (d) => {
+    const m = d;
+    return typeof m?.exchange === "string" ? { preference: m.preference ?? 0, exchange: strip(m.exchange) } : void 0;
+  },
+  TXT: (d) => Array.isArray(d) ? d.map((c) => Buffer.isBuffer(c) ? text(c) : String(c)) : Buffer.isBuffer(d) ? [text(d)] : void 0,
+  SPF: (d) => Buffer.isBuffer(d) ? strings(d) : void 0,
+  CNAME: (d) => typeof d === "string" ? strip(d) : void 0,
+  NS: (d) => typeof d === "string" ? strip(d) : void 0,
+  PTR: (d) => typeof d === "string" ? strip(d) : void 0,
+  SOA: (d) => {
+    const s = d;
+    return s && typeof s.mname === "string" ? {
+      mname: strip(s.mname),
+      rname: strip(s.rname),
+      serial: s.serial ?? 0,
+      refresh: s.refresh ?? 0,
+      retry: s.retry ?? 0,
+      expire: s.expire ?? 0,
+      minimum: s.minimum ?? 0
+    } : void 0;
+  },
+  TLSA: (d) => {
+    const t = d;
+    return t && Buffer.isBuffer(t.certificate) ? { usage: t.usage, selector: t.selector, matchingType: t.matchingType, data: t.certificate.toString("hex") } : void 0;
+  },
+  CAA: (d) => {
+    const c = d;
+    return c && typeof c.tag === "string" ? { flags: c.flags, tag: c.tag, value: c.value } : void 0;
+  },
+  SRV: (d) => {
+    const s = d;
+    return s && typeof s.target === "string" ? { priority: s.priority, weight: s.weight, port: s.port, target: strip(s.target) } : void 0;
+  }
+};
+function chainOf(answers, name, type) {
+  const chain = [name];
+  if (type === "CNAME") return chain;
+  for (let current = name; chain.length <= MAX_CHAIN; ) {
+    const link = answers.find((a) => a.type === "CNAME" && strip(a.name) === current);
+    if (!link || typeof link.data !== "string") break;
+    const target = strip(link.data);
+    if (chain.includes(target)) break;
+    chain.push(target);
+    current = target;
+  }
+  return chain;
+}
+function interpret(name, type, raw) {
+  const base = { name, type, records: [], source: "dns" };
+  if (raw.rcode === "NXDOMAIN") return { ...base, status: "nxdomain" };
+  if (raw.rcode !== "NOERROR") return { ...base, status: "error", error: RCODE_ERRORS[raw.rcode] ?? `E${raw.rcode}` };
+  const asked = strip(name);
+  const chain = chainOf(raw.answers, asked, type);
+  const end = chain[chain.length - 1];
+  const convert = CONVERT[type];
+  const records = [];
+  let suspect = false;
+  for (const a of raw.answers) {
+    const owner = strip(a.name);
+    if (a.type === type && owner === end) {
+      const data = convert(a.data);
+      if (data === void 0) suspect = true;
+      else records.push(data);
+    } else if (!(COMPANIONS.has(a.type) && chain.includes(owner)) && a.type !== "DNAME") {
+      suspect = true;
+    }
+  }
+  if (records.length) return { ...base, records, status: "ok" };
+  if (suspect) return { ...base, status: "error", error: "EBADRESP" };
+  return { ...base, status: "nodata" };
+}
+
+// src/dns/live.ts
+init_define_MAILAUDIT_BUNDLE();
+import { getServers } from "node:dns";
+import { isIP as isIP6 } from "node:net";
+var DEFAULT_DNS_TIMEOUT_MS = 5e3;
+var DEFAULT_DNS_TRIES = 2;
+var DEFAULT_DNS_IN_FLIGHT = 64;
+function parseDnsServer(text2) {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(text2);
+  const v4 = /^([0-9.]+)(?::(\d+))?$/.exec(text2);
+  const [ip, port] = v6 ? [v6[1], v6[2]] : v4 ? [v4[1], v4[2]] : [text2, void 0];
+  if (!isIP6(ip)) throw new Error(`invalid --dns-server ${JSON.stringify(text2)}: expected IP or IP:PORT`);
+  if (port !== void 0 && (Number(port) < 1 || Number(port) > 65535)) {
+    throw new Error(`invalid --dns-server ${JSON.stringify(text2)}: port must be 1-65535`);
+  }
+  if (isIP6(ip) === 6) return port ? `[${ip}]:${port}` : ip;
+  return port ? `${ip}:${port}` : ip;
+}
+var LiveDnsSource = class {
+  client;
+  /**
+   * Questions with the DO bit, shared with the DNSSEC check (its MX question is the MX answer). Both
+   * ask at the start of a domain's audit, so a few hundred recent ones are enough.
+   */
+  withDo = new BoundedMap(512);
+  constructor(options = {}) {
+    this.client = options.client ?? new DnsClient({
+      servers: options.servers?.length ? options.servers : getServers(),
+      timeoutMs: options.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS,
+      tries: options.tries ?? DEFAULT_DNS_TRIES,
+      maxInFlight: options.maxInFlight ?? DEFAULT_DNS_IN_FLIGHT
+    });
+  }
+  async resolve(name, type) {
+    try {
+      const raw = type === "MX" ? await this.askWithDo(name, type) : await this.client.query({ name, type });
+      return { ...interpret(name, type, raw), servers: this.client.serverList };
+    } catch (err) {
+      const code = err instanceof RawDnsError ? err.code : "EUNKNOWN";
+      return { name, type, status: "error", records: [], error: code, source: "dns", servers: this.client.serverList };
+    }
+  }
+  /**
+   * The question with the DO bit set (RFC 3225), asked once for both its askers: the MX collector
+   * (records) and the DNSSEC check (AD flag). A validating resolver gives the same records with or
+   * without DO, and fails a bogus answer (SERVFAIL) either way.
+   */
+  askWithDo(name, type) {
+    const key = `${type} ${canonicalName(name)}`;
+    let answer = this.withDo.get(key);
+    if (!answer) {
+      answer = this.client.query({ name, type, dnssecOk: true });
+      this.withDo.set(key, answer);
+      answer.catch(() => {
+      });
+    }
+    return answer;
+  }
+};
 
 // src/collect/dnssec.ts
 var DNSSEC_NOTE = 'AD (Authenticated Data) is set by the resolver asked, and only if it validates DNSSEC: a non-validating resolver never sets it, so "unsigned" can also mean "not validated by this resolver".';
@@ -53749,24 +59020,35 @@ async function authenticated(settings, name, type) {
   }
   return { ...await answer };
 }
+var ownClients = /* @__PURE__ */ new WeakMap();
+function askerOf(settings) {
+  if (settings.askWithDo) return settings.askWithDo;
+  let client = ownClients.get(settings);
+  if (!client) {
+    client = new DnsClient({ servers: settings.servers, timeoutMs: settings.timeoutMs, tries: settings.tries, maxInFlight: DEFAULT_DNS_IN_FLIGHT });
+    ownClients.set(settings, client);
+  }
+  const own = client;
+  return (name, type) => own.query({ name, type, dnssecOk: true });
+}
 async function ask(settings, name, type) {
   const fact = { name, type };
-  let lastError = "ENOSERVER";
-  for (const server of settings.servers) {
-    try {
-      const answer = await rawQuery({ server, name, type, timeoutMs: settings.timeoutMs, tries: settings.tries, dnssecOk: true });
-      if (answer.rcode !== "NOERROR" && answer.rcode !== "NXDOMAIN") {
-        lastError = `E${answer.rcode}`;
-        continue;
-      }
-      fact.rcode = answer.rcode;
-      fact.authenticated = answer.ad;
+  try {
+    const answer = await askerOf(settings)(name, type);
+    if (answer.rcode !== "NOERROR" && answer.rcode !== "NXDOMAIN") {
+      fact.error = `E${answer.rcode}`;
       return fact;
-    } catch (err) {
-      lastError = err.code ?? "EUNKNOWN";
     }
+    const read = interpret(name, type, answer);
+    if (read.status === "error") {
+      fact.error = read.error ?? "EBADRESP";
+      return fact;
+    }
+    fact.rcode = answer.rcode;
+    fact.authenticated = answer.ad;
+  } catch (err) {
+    fact.error = err.code ?? "EUNKNOWN";
   }
-  fact.error = lastError;
   return fact;
 }
 async function collectDnssec(ctx, mxFacts) {
@@ -53781,7 +59063,7 @@ async function collectDnssec(ctx, mxFacts) {
   if (!settings) return facts;
   const domainCheck = authenticated(settings, ctx.domain, "MX");
   const mx = await mxFacts;
-  const hosts = [...new Set(mx.hosts.filter((h) => !h.isNull && !h.ipLiteral).map((h) => h.exchange))];
+  const hosts = [...new Set(mx.hosts.filter((h) => !h.isNull && !h.ipLiteral && h.resolved !== false).map((h) => h.exchange))];
   const [domain, ...mxHosts] = await Promise.all([domainCheck, ...hosts.map((h) => authenticated(settings, h, "A"))]);
   facts.domain = domain;
   facts.mxHosts = mxHosts;
@@ -53856,7 +59138,7 @@ function probedChains(facts) {
 }
 async function collectTlsa(ctx, mxFacts) {
   const mx = await mxFacts;
-  const aliases = new Map(mx.hosts.filter((h) => !h.isNull && !h.ipLiteral).map((h) => [h.exchange, h.cname]));
+  const aliases = new Map(mx.hosts.filter((h) => !h.isNull && !h.ipLiteral && h.resolved !== false).map((h) => [h.exchange, h.cname]));
   const hosts = await Promise.all(
     [...aliases].map(async ([host, alias]) => {
       let name = `_25._tcp.${alias ?? host}`;
@@ -53975,8 +59257,8 @@ function selectorProblem(name) {
   if (bad !== void 0) return `"${bad || "(empty label)"}" is not a DNS label (letters, digits and inner hyphens, 1 to 63 characters)`;
   return void 0;
 }
-function tagList(text) {
-  const split = splitTagList(text);
+function tagList(text2) {
+  const split = splitTagList(text2);
   const tags = {};
   const repeated = [];
   for (const { name, value } of split.tags) {
@@ -53987,28 +59269,30 @@ function tagList(text) {
 }
 var BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 var list = (value) => value === void 0 ? void 0 : value.split(":").map((s) => s.trim().toLowerCase()).filter(Boolean);
-var looksLikeKey = (text) => /^\s*v\s*=\s*DKIM1\b/i.test(text) || /(?:^|;)\s*p\s*=/i.test(text);
+var looksLikeKey = (text2) => /^\s*v\s*=\s*DKIM1\b/i.test(text2) || /(?:^|;)\s*p\s*=/i.test(text2);
 function rsaKey(der) {
   for (const type of ["spki", "pkcs1"]) {
     try {
       const key = createPublicKey({ key: der, format: "der", type });
-      if (key.asymmetricKeyType !== "rsa") return { error: `the key is ${key.asymmetricKeyType ?? "not RSA"}, not RSA as k=rsa says` };
+      if (key.asymmetricKeyType !== "rsa") return { error: `the key is ${key.asymmetricKeyType ?? "not RSA"}, not RSA as k=rsa says`, mismatch: true };
       return { bits: key.asymmetricKeyDetails?.modulusLength ?? 0, encoding: type };
     } catch {
     }
   }
   return { error: "the key data is not an RSA public key (neither SubjectPublicKeyInfo nor PKCS#1)" };
 }
+var USABLE_HASHES = /* @__PURE__ */ new Set(["sha256"]);
+var KEY_TYPES = /* @__PURE__ */ new Set(["rsa", "ed25519"]);
 function parseKeyRecord(selector, name, chunks, origin) {
-  const text = chunks.join("");
-  const { tags, order, malformed, repeated } = tagList(text);
+  const text2 = chunks.join("");
+  const { tags, order, malformed, repeated } = tagList(text2);
   const problems = [];
-  const problem = (tag, reason) => problems.push(origin ? { selector, name, tag, reason, origin } : { selector, name, tag, reason });
+  const problem = (tag, reason, kind = "syntax") => problems.push(origin ? { selector, name, tag, reason, kind, origin } : { selector, name, tag, reason, kind });
   const flags = list(tags["t"]) ?? [];
   const key = {
     selector,
     name,
-    text,
+    text: text2,
     chunks,
     tags,
     keyType: (tags["k"] ?? "rsa").toLowerCase(),
@@ -54024,14 +59308,19 @@ function parseKeyRecord(selector, name, chunks, origin) {
   if (hashes) {
     key.hashAlgorithms = hashes;
     key.sha1Allowed = hashes.includes("sha1");
-    const unknown = hashes.filter((h) => h !== "sha1" && h !== "sha256");
-    if (unknown.length) problem("h", `unknown hash algorithm ${unknown.join(", ")} in h=`);
-    if (!hashes.includes("sha256")) problem("h", `h=${tags["h"]} does not allow sha256: signatures cannot verify (RFC 8301)`);
+    const ignored = hashes.filter((h) => h !== "sha1" && !USABLE_HASHES.has(h));
+    if (ignored.length) key.ignoredHashAlgorithms = ignored;
+    if (hashes.length === 0) problem("h", "h= is empty: the tag lists at least one algorithm when present");
+    else if (!hashes.some((h) => USABLE_HASHES.has(h))) {
+      const why = key.sha1Allowed ? "allows only sha1, which verifiers no longer accept (RFC 8301 §3.1)" : "names no algorithm verifiers know";
+      problem("h", `h=${tags["h"]} ${why}: no signature made with this key can verify; sha256 is needed`, "no-usable-hash");
+    }
   }
   const services = list(tags["s"]);
   if (services) {
     key.serviceTypes = services;
-    if (!services.includes("*") && !services.includes("email")) problem("s", `s=${tags["s"]} excludes email: the key cannot verify mail`);
+    if (services.length === 0) problem("s", "s= is empty: the tag lists at least one service type when present");
+    else if (!services.includes("*") && !services.includes("email")) problem("s", `s=${tags["s"]} does not include email (nor *): verifiers must not use the key for mail`, "not-for-email");
   }
   for (const part of malformed) problem("", `"${part}" is not a tag=value pair`);
   for (const tag of repeated) problem(tag, `the tag ${tag} appears more than once (RFC 6376 §3.2)`);
@@ -54048,7 +59337,7 @@ function parseKeyRecord(selector, name, chunks, origin) {
       const der = Buffer.from(data, "base64");
       if (key.keyType === "rsa") {
         const rsa = rsaKey(der);
-        if ("error" in rsa) problem("p", rsa.error);
+        if ("error" in rsa) problem("p", rsa.error, rsa.mismatch ? "key-type-mismatch" : "syntax");
         else {
           key.bits = rsa.bits;
           key.encoding = rsa.encoding;
@@ -54059,7 +59348,8 @@ function parseKeyRecord(selector, name, chunks, origin) {
       }
     }
   }
-  if (key.keyType !== "rsa" && key.keyType !== "ed25519") problem("k", `unknown key type k=${tags["k"]} (rsa and ed25519 are defined)`);
+  if (tags["k"] !== void 0 && key.keyType === "") problem("k", "k= is empty: give the key type (rsa or ed25519)");
+  else if (!KEY_TYPES.has(key.keyType)) problem("k", `k=${tags["k"]} is a key type no verifier knows (rsa and ed25519 are defined)`, "unknown-key-type");
   key.valid = problems.length === 0 && !key.revoked;
   return { key, problems };
 }
@@ -54072,14 +59362,46 @@ async function sendsMail(ctx) {
   const nullMx = mx.status === "ok" && mx.records.length > 0 && mx.records.every((r) => r.exchange === "");
   return !(spfNone && (noMx || nullMx));
 }
-async function collectDkim(ctx, userSelectors = []) {
-  const tried = [.../* @__PURE__ */ new Set([...BUILTIN_SELECTORS, ...userSelectors.map((s) => s.toLowerCase())])];
-  const base = `_domainkey.${ctx.domain}`;
-  const mailing = sendsMail(ctx);
+var GUARD_SELECTORS = ["google", "selector1", "selector2", "default"];
+var exists = (a) => a.status === "ok" || a.status === "nodata";
+async function fullProbe(ctx, base, tried) {
   const probe = await ctx.dns.resolve(`${WILDCARD_PROBE}.${base}`, "TXT");
   const asked = probe.status === "error" ? [] : tried;
   const answers = await Promise.all(asked.map((s) => ctx.dns.resolve(`${s}.${base}`, "TXT")));
-  const wildcardTexts = texts(probe).filter(looksLikeKey);
+  return { asked, answers, probe };
+}
+async function discover(ctx, base, tried, user, mode) {
+  const full = async (discovery) => ({ ...await fullProbe(ctx, base, tried), discovery });
+  if (mode === "full") {
+    return full({ method: "full", reason: "forced", rfc8020Broken: false, note: "every selector was asked: --dkim-discovery full" });
+  }
+  const domainkey = await ctx.dns.resolve(base, "TXT");
+  const status = domainkey.status;
+  if (status === "error") {
+    const note2 = `the lookup of ${base} failed with ${domainkey.error ?? "an error"}, so every selector was asked`;
+    return full({ method: "full", reason: "domainkey-failed", domainkeyStatus: status, rfc8020Broken: false, note: note2 });
+  }
+  if (status !== "nxdomain") {
+    const note2 = `${base} exists, so every selector was asked`;
+    return full({ method: "full", reason: "domainkey-exists", domainkeyStatus: status, rfc8020Broken: false, note: note2 });
+  }
+  const guards = [.../* @__PURE__ */ new Set([...GUARD_SELECTORS, ...user])];
+  const answers = await Promise.all(guards.map((s) => ctx.dns.resolve(`${s}.${base}`, "TXT")));
+  if (answers.some(exists)) {
+    const note2 = `${base} answered NXDOMAIN although a selector below it exists, which breaks RFC 8020, so every selector was asked`;
+    return full({ method: "full", reason: "rfc8020-broken", domainkeyStatus: status, rfc8020Broken: true, note: note2 });
+  }
+  const note = `${base} does not exist, so by RFC 8020 no selector below it does: only the given and the most common selectors were asked`;
+  return { asked: guards, answers, discovery: { method: "short", reason: "domainkey-nxdomain", domainkeyStatus: status, rfc8020Broken: false, note } };
+}
+async function collectDkim(ctx, userSelectors = [], mode = "auto") {
+  const user = userSelectors.map((s) => s.toLowerCase());
+  const tried = [.../* @__PURE__ */ new Set([...BUILTIN_SELECTORS, ...user])];
+  const base = `_domainkey.${ctx.domain}`;
+  const mailing = sendsMail(ctx);
+  const { asked, answers, probe, discovery } = await discover(ctx, base, tried, user, mode);
+  const probeTexts = probe ? texts(probe) : [];
+  const wildcardTexts = probeTexts.filter(looksLikeKey);
   const facts = {
     status: "absent",
     tried: asked,
@@ -54092,10 +59414,12 @@ async function collectDkim(ctx, userSelectors = []) {
     keys: [],
     problems: [],
     sendsMail: await mailing,
-    name: base
+    name: base,
+    discovery,
+    triedCount: asked.length
   };
   if (facts.wildcard) {
-    const origin = probe.origins?.[texts(probe).indexOf(wildcardTexts[0])];
+    const origin = probe?.origins?.[probeTexts.indexOf(wildcardTexts[0])];
     facts.wildcardRecord = { name: `*.${base}`, text: wildcardTexts.join(" | ") };
     if (origin) facts.wildcardRecord.origin = origin;
   }
@@ -54123,32 +59447,46 @@ async function collectDkim(ctx, userSelectors = []) {
     if (keyIndexes.length > 1) {
       const origin = answer.origins?.[keyIndexes[1]];
       const reason = `${keyIndexes.length} key records at one selector: verifiers use one of them at random`;
-      facts.problems.push(origin ? { selector, name, tag: "", reason, origin } : { selector, name, tag: "", reason });
+      facts.problems.push(origin ? { selector, name, tag: "", reason, kind: "syntax", origin } : { selector, name, tag: "", reason, kind: "syntax" });
     }
   });
-  if (probe.status === "error") facts.failed.push(WILDCARD_PROBE);
+  if (probe?.status === "error") facts.failed.push(WILDCARD_PROBE);
   facts.status = facts.answered.length ? "found" : facts.failed.length ? "undetermined" : "absent";
   return facts;
 }
 
 // src/collect/dmarc.ts
 init_define_MAILAUDIT_BUNDLE();
-var import_tldts = __toESM(require_cjs(), 1);
 var DMARC_MARKER = /^\s*v\s*=\s*DMARC1\s*(?:;|$)/i;
 var MISPLACED_VERSION = /;\s*v\s*=\s*DMARC1\s*(?:;|$)/i;
 var POLICIES = ["none", "quarantine", "reject"];
 var STRENGTH = { none: 0, quarantine: 1, reject: 2 };
 var TAGS_9989 = /* @__PURE__ */ new Set(["v", "p", "sp", "np", "psd", "t", "adkim", "aspf", "fo", "rua", "ruf"]);
 var OBSOLETE_TAGS = {
-  pct: "RFC 9989 removed pct: receivers following it apply the policy to all failing mail (t=y replaces pct=0)",
-  rf: "RFC 9989 removed rf: failure reports have a single format (AFRF)",
-  ri: "RFC 9989 removed ri: aggregate reports come at the interval each receiver chooses (usually daily)"
+  pct: "receivers following RFC 9989 apply the policy to all failing mail (t=y replaces pct=0)",
+  rf: "failure reports have a single format (AFRF)",
+  ri: "aggregate reports come at the interval each receiver chooses (usually daily)"
+};
+var OBSOLETE_VALUES = {
+  pct: { valid: (v) => /^\d{1,3}$/.test(v) && Number(v) <= 100, expected: "an integer from 0 to 100; RFC 7489 receivers use the default, 100" },
+  rf: { valid: (v) => /^afrf(?:\s*:\s*afrf)*$/i.test(v), expected: "afrf, the only format defined; RFC 7489 receivers use the default, afrf" },
+  ri: { valid: (v) => /^\d{1,10}$/.test(v) && Number(v) <= 4294967295, expected: "a number of seconds (32-bit unsigned integer); RFC 7489 receivers use the default, 86400" }
 };
 var WALK_MAX_LABELS = 7;
 var URIS_RECEIVERS_MUST_HONOUR = 2;
+var MAX_CHECKED_REPORT_DESTINATIONS = 10;
 function policyOf(value) {
   const v = value?.toLowerCase();
   return v && POLICIES.includes(v) ? v : void 0;
+}
+function foProblem(v) {
+  const options = v.split(":").map((o) => o.trim().toLowerCase());
+  const bad = options.find((o) => !["0", "1", "d", "s"].includes(o));
+  if (bad !== void 0) return bad === "" ? "an empty option in the list" : `${bad} is not an option (0, 1, d and s are)`;
+  if (options.includes("0") && options.includes("1")) return "0 and 1 exclude each other: give one of them";
+  const repeated = options.find((o, i) => options.indexOf(o) !== i);
+  if (repeated !== void 0) return `the option ${repeated} is given twice`;
+  return void 0;
 }
 var VALUE_CHECKS = {
   v: (v) => v === "DMARC1" ? void 0 : "the version must be exactly DMARC1 (upper-case)",
@@ -54159,10 +59497,10 @@ var VALUE_CHECKS = {
   t: (v) => /^[yn]$/i.test(v) ? void 0 : "must be y or n",
   adkim: (v) => /^[rs]$/i.test(v) ? void 0 : "must be r (relaxed) or s (strict)",
   aspf: (v) => /^[rs]$/i.test(v) ? void 0 : "must be r (relaxed) or s (strict)",
-  fo: (v) => /^[01ds](?:\s*:\s*[01ds])*$/i.test(v) ? void 0 : "must be a colon-separated list of 0, 1, d and s",
-  rf: (v) => /^afrf(?:\s*:\s*afrf)*$/i.test(v) ? void 0 : "the only failure report format defined is afrf",
-  ri: (v) => /^\d{1,10}$/.test(v) && Number(v) <= 4294967295 ? void 0 : "must be a number of seconds (32-bit unsigned integer)",
-  pct: (v) => /^\d{1,3}$/.test(v) && Number(v) <= 100 ? void 0 : "must be an integer from 0 to 100"
+  fo: (v) => {
+    const why = foProblem(v);
+    return why && `${why}; RFC 9989 §4.7 allows 0 or 1, d and s, separated by colons`;
+  }
 };
 var withOrigin = (fact, origin) => origin ? { ...fact, origin } : fact;
 function analyzeRecord(txt, name) {
@@ -54177,6 +59515,9 @@ function analyzeRecord(txt, name) {
   };
   for (const part of malformed) problem("", part, `"${part}" is not a tag=value pair`);
   if (tagList2[0]?.name !== "v") problem("v", "", "v=DMARC1 must be the first tag", true);
+  else if (/^\s/.test(txt.text)) {
+    problem("v", "", "the record starts with white space before v=DMARC1: a record must begin with v=DMARC1 (RFC 9989 §4.8), so strict receivers discard it, though some accept it");
+  }
   const seen = /* @__PURE__ */ new Map();
   for (const { name: tag } of tagList2) seen.set(tag, (seen.get(tag) ?? 0) + 1);
   for (const [tag, count] of seen) {
@@ -54187,20 +59528,28 @@ function analyzeRecord(txt, name) {
       const why = VALUE_CHECKS[tag](value);
       if (why) problem(tag, value, `${tag}=${value}: ${why}`, tag === "v");
     }
-    if (OBSOLETE_TAGS[tag]) a.obsoleteTags.push(withOrigin({ name, tag, value, note: OBSOLETE_TAGS[tag] }, txt.origin));
-    else if (!TAGS_9989.has(tag)) a.unknownTags.push(withOrigin({ name, tag, value }, txt.origin));
-  }
-  if (!("p" in tags)) problem("p", "", "the required tag p is missing (RFC 7489 §6.3): receivers apply none at best");
-  const p = policyOf(tags["p"]);
-  for (const tag of ["sp", "np"]) {
-    const value = policyOf(tags[tag]);
-    if (p && value && STRENGTH[value] < STRENGTH[p]) a.weaker.push(withOrigin({ name, tag, value, p }, txt.origin));
+    if (OBSOLETE_TAGS[tag]) {
+      const check = OBSOLETE_VALUES[tag];
+      const malformed2 = check.valid(value) ? "" : `; the value is also malformed (RFC 7489 §6.3 expects ${check.expected})`;
+      a.obsoleteTags.push(withOrigin({ name, tag, value, note: `${OBSOLETE_TAGS[tag]}${malformed2}`, valueValid: !malformed2 }, txt.origin));
+    } else if (!TAGS_9989.has(tag)) a.unknownTags.push(withOrigin({ name, tag, value }, txt.origin));
   }
   for (const tag of ["rua", "ruf"]) {
     if (!(tag in tags)) continue;
     const entries = tags[tag].split(",").map((u) => u.trim());
     for (const uri of entries) a.uris.push(withOrigin(parseReportUri(uri, tag, name), txt.origin));
     if (entries.length > URIS_RECEIVERS_MUST_HONOUR) a.crowded.push(withOrigin({ name, tag, count: entries.length }, txt.origin));
+  }
+  const ruaValid = a.uris.some((u) => u.tag === "rua" && u.valid);
+  for (const prob of a.problems) {
+    if (["p", "sp", "np"].includes(prob.tag) && tags[prob.tag] !== void 0 && !policyOf(tags[prob.tag]) && prob.reason.startsWith(`${prob.tag}=`)) {
+      prob.reason += ruaValid ? "; with a valid rua, receivers apply the record as p=none (RFC 9989 §4.10.1)" : "; with no valid rua either, receivers apply no DMARC at all (RFC 9989 §4.10.1)";
+    }
+  }
+  const p = policyOf(tags["p"]);
+  for (const tag of ["sp", "np"]) {
+    const value = policyOf(tags[tag]);
+    if (p && value && STRENGTH[value] < STRENGTH[p]) a.weaker.push(withOrigin({ name, tag, value, p }, txt.origin));
   }
   return a;
 }
@@ -54229,25 +59578,6 @@ function parseReportUri(uri, tag, name) {
   if (!HOST.test(host)) return bad(`"${host}" is not a valid domain`);
   return { ...fact, valid: true, address: `${local}@${host}`, host };
 }
-var orgOf = (domain) => (0, import_tldts.getDomain)(domain, { allowPrivateDomains: true }) ?? domain;
-async function authorize(ctx, uri, policyDomain) {
-  if (!uri.valid || !uri.host || orgOf(uri.host) === orgOf(policyDomain)) return uri;
-  const exactName = `${policyDomain}._report._dmarc.${uri.host}`;
-  const [exact, wild] = await Promise.all([
-    ctx.dns.resolve(exactName, "TXT"),
-    ctx.dns.resolve(`*._report._dmarc.${uri.host}`, "TXT")
-  ]);
-  const dmarcText = (answer) => answer.status === "ok" ? answer.records.map((c) => c.join("")).filter((t) => DMARC_MARKER.test(t)) : [];
-  const exactTexts = dmarcText(exact);
-  const wildTexts = dmarcText(wild);
-  const fact = { ...uri, external: true, authorizationName: exactName };
-  if (exactTexts.length) {
-    const viaWildcard = wildTexts.length > 0 && exactTexts.every((t) => wildTexts.includes(t));
-    return { ...fact, authorization: "authorized", authorizedBy: viaWildcard ? "wildcard" : "exact" };
-  }
-  if (wildTexts.length) return { ...fact, authorization: "authorized", authorizedBy: "wildcard" };
-  return { ...fact, authorization: exact.status === "error" ? "undetermined" : "unauthorized" };
-}
 async function recordsAt(ctx, domain) {
   const name = `_dmarc.${domain}`;
   const answer = await ctx.dns.resolve(name, "TXT");
@@ -54265,6 +59595,23 @@ function walkNames(domain) {
   }
   return names;
 }
+async function walkFrom(domain, lookup) {
+  const walk = { steps: [], found: [], failed: false };
+  for (const name of walkNames(domain)) {
+    const at = await lookup(name);
+    const analysis = at.records.length === 1 ? analyzeRecord(at.records[0], at.name) : void 0;
+    walk.steps.push(analysis ? { domain: name, at, analysis } : { domain: name, at });
+    if (at.presence === "undetermined") {
+      walk.failed = true;
+      break;
+    }
+    if (!analysis?.record.valid) continue;
+    walk.found.push({ domain: name, analysis });
+    const psd = analysis.record.tags["psd"]?.toLowerCase();
+    if (psd === "y" || psd === "n") break;
+  }
+  return walk;
+}
 function organizationalDomain(domain, found) {
   for (const { domain: at, analysis } of found) {
     const psd = analysis.record.tags["psd"]?.toLowerCase();
@@ -54278,35 +59625,49 @@ function recordPolicies(a) {
   const p = policyOf(tags["p"]);
   const sp = tags["sp"] === void 0 ? void 0 : policyOf(tags["sp"]);
   const np = tags["np"] === void 0 ? void 0 : policyOf(tags["np"]);
-  const usable = p && (tags["sp"] === void 0 || sp) && (tags["np"] === void 0 || np);
-  if (usable) return { p, sp, np, defaulted: false };
-  if (a.uris.some((u) => u.tag === "rua" && u.valid)) return { p: "none", sp: void 0, np: void 0, defaulted: true };
+  const invalid = ["p", "sp", "np"].find((t) => tags[t] !== void 0 && !policyOf(tags[t]));
+  const ruaValid = a.uris.some((u) => u.tag === "rua" && u.valid);
+  if (!invalid) {
+    if (p) return { p, ...sp ? { sp } : {}, ...np ? { np } : {} };
+    const defaulted = ruaValid ? "has no p= tag" : "has no p= tag and no valid rua (receivers reading RFC 9989 §4.10.1 strictly apply no DMARC at all)";
+    return { p: "none", ...sp ? { sp } : {}, ...np ? { np } : {}, defaulted };
+  }
+  if (ruaValid) return { p: "none", defaulted: `has ${invalid}=${tags[invalid]}, which is not a policy, and a valid rua` };
   return void 0;
 }
+var testingLevel = (policy, testing) => !testing ? policy : policy === "reject" ? "quarantine" : "none";
 function effectiveOf(domain, at, org, inherited) {
   const policies = recordPolicies(at.analysis);
   if (!policies || !at.analysis.record.valid) return void 0;
   const { record } = at.analysis;
-  const subdomainPolicy = policies.sp ?? policies.p;
+  const testing = record.tags["t"]?.toLowerCase() === "y";
   const own = domain === at.domain;
+  const publishedSub = policies.sp ?? policies.p;
+  const appliedTag = own ? "p" : policies.sp ? "sp" : "p";
+  const published = own ? policies.p : publishedSub;
+  const policy = testingLevel(published, testing);
+  const defaulted = appliedTag === "p" ? policies.defaulted : void 0;
   const fact = {
-    policy: own ? policies.p : subdomainPolicy,
+    policy,
+    publishedPolicy: published,
+    policyBasis: defaulted ? `the record ${defaulted}, so p=none` : testing && policy !== published ? `${appliedTag}=${published} with t=y, testing mode: receivers apply one level less` : `${appliedTag}=${published}`,
     source: `_dmarc.${at.domain}`,
     inherited,
-    appliedTag: own ? "p" : policies.sp ? "sp" : "p",
+    appliedTag,
     policyDomain: at.domain,
-    organizationalDomain: org,
     fromPsd: record.tags["psd"]?.toLowerCase() === "y" && at.domain !== domain,
-    domainPolicy: policies.p,
-    subdomainPolicy,
-    nonexistentPolicy: policies.np ?? subdomainPolicy,
-    policyDefaulted: policies.defaulted,
+    domainPolicy: testingLevel(policies.p, testing),
+    subdomainPolicy: testingLevel(publishedSub, testing),
+    nonexistentPolicy: testingLevel(policies.np ?? publishedSub, testing),
+    policyDefaulted: defaulted !== void 0,
     rua: at.analysis.uris.filter((u) => u.tag === "rua").map((u) => u.uri),
     ruf: at.analysis.uris.filter((u) => u.tag === "ruf").map((u) => u.uri)
   };
+  if (org !== void 0) fact.organizationalDomain = org;
+  if (defaulted) fact.policyDefaultedReason = defaulted;
   const pct = record.tags["pct"];
-  if (pct !== void 0 && /^\d{1,3}$/.test(pct) && Number(pct) <= 100) fact.pct = Number(pct);
-  if (record.tags["t"] !== void 0) fact.testing = record.tags["t"].toLowerCase() === "y";
+  if (pct !== void 0 && OBSOLETE_VALUES["pct"].valid(pct)) fact.pct = Number(pct);
+  if (record.tags["t"] !== void 0) fact.testing = testing;
   for (const tag of ["adkim", "aspf"]) {
     const v = record.tags[tag]?.toLowerCase();
     if (v === "r" || v === "s") fact[tag] = v;
@@ -54314,73 +59675,109 @@ function effectiveOf(domain, at, org, inherited) {
   if (record.origin) fact.origin = record.origin;
   return fact;
 }
+async function orgDomainOf(domain, lookup) {
+  const walk = await walkFrom(domain, lookup);
+  return walk.failed ? void 0 : organizationalDomain(domain, walk.found);
+}
+async function authorize(ctx, host, policyDomain, policyOrg, lookup) {
+  const hostOrg = await orgDomainOf(host, lookup);
+  const exactName = `${policyDomain}._report._dmarc.${host}`;
+  if (hostOrg === void 0 || policyOrg === void 0) return { external: true, authorization: "undetermined", authorizationName: exactName };
+  if (hostOrg === policyOrg) return { external: false };
+  const [exact, wild] = await Promise.all([ctx.dns.resolve(exactName, "TXT"), ctx.dns.resolve(`*._report._dmarc.${host}`, "TXT")]);
+  const dmarcText = (answer) => answer.status === "ok" ? answer.records.map((c) => c.join("")).filter((t) => DMARC_MARKER.test(t)) : [];
+  const exactTexts = dmarcText(exact);
+  const wildTexts = dmarcText(wild);
+  const fact = { external: true, authorizationName: exactName };
+  if (exactTexts.length) {
+    const viaWildcard = wildTexts.length > 0 && exactTexts.every((t) => wildTexts.includes(t));
+    return { ...fact, authorization: "authorized", authorizedBy: viaWildcard ? "wildcard" : "exact" };
+  }
+  if (wildTexts.length) return { ...fact, authorization: "authorized", authorizedBy: "wildcard" };
+  return { ...fact, authorization: exact.status === "error" ? "undetermined" : "unauthorized" };
+}
+async function checkReportUris(ctx, uris, policyDomain, policyOrg, lookup) {
+  const home = (host) => host === policyDomain || host === policyOrg;
+  const hosts = [...new Set(uris.flatMap((u) => u.valid && u.host && !home(u.host) ? [u.host] : []))];
+  const checked = hosts.slice(0, MAX_CHECKED_REPORT_DESTINATIONS);
+  const results = new Map(await Promise.all(checked.map(async (h) => [h, await authorize(ctx, h, policyDomain, policyOrg, lookup)])));
+  const out = uris.map((u) => {
+    if (!u.valid || !u.host || home(u.host)) return u;
+    const result2 = results.get(u.host);
+    return result2 ? { ...u, ...result2 } : { ...u, authorization: "not-checked" };
+  });
+  const unchecked = [];
+  const skipped = out.filter((u) => u.authorization === "not-checked");
+  if (skipped.length) {
+    const fact = {
+      name: skipped[0].name,
+      count: skipped.length,
+      hosts: hosts.length - checked.length,
+      limit: MAX_CHECKED_REPORT_DESTINATIONS
+    };
+    unchecked.push(withOrigin(fact, skipped[0].origin));
+  }
+  return { uris: out, unchecked };
+}
 async function collectDmarc(ctx) {
-  const names = walkNames(ctx.domain);
-  const own = await recordsAt(ctx, ctx.domain);
+  const asked = /* @__PURE__ */ new Map();
+  const lookup = (domain) => {
+    let answer = asked.get(domain);
+    if (!answer) asked.set(domain, answer = recordsAt(ctx, domain));
+    return answer;
+  };
+  const own = await lookup(ctx.domain);
   const status = own.presence === "undetermined" ? "undetermined" : own.records.length ? "found" : "absent";
   const facts = { status, name: own.name, records: [], count: own.records.length };
   if (own.records[0]?.origin) facts.origin = own.records[0].origin;
   const analyses = own.records.map((r) => analyzeRecord(r, own.name));
   facts.records = analyses.map((a) => a.record);
   const misplaced = own.misplaced.map((r) => analyzeRecord(r, own.name));
-  const walk = [];
-  const stepOf = (name, presence, count, a) => {
+  const governing = [...analyses, ...misplaced];
+  const ownUsable = own.records.length === 1 && analyses[0].record.valid === true;
+  const walk = own.presence === "undetermined" ? { steps: [{ domain: ctx.domain, at: own }], found: [], failed: true } : await walkFrom(ctx.domain, lookup);
+  facts.walk = walk.steps.map(({ at, analysis }) => {
+    const count = at.records.length;
     const step = {
-      name,
-      result: presence === "undetermined" ? "undetermined" : count === 1 ? "found" : count > 1 ? "multiple" : "absent"
+      name: at.name,
+      result: at.presence === "undetermined" ? "undetermined" : count === 1 ? "found" : count > 1 ? "multiple" : "absent"
     };
-    const psd = a?.record.tags["psd"];
+    const psd = analysis?.record.tags["psd"];
     if (psd !== void 0) step.psd = psd;
     return step;
-  };
-  walk.push(stepOf(own.name, own.presence, own.records.length, analyses[0]));
-  const governing = [...analyses, ...misplaced];
+  });
+  facts.multipleRecords = walk.steps.filter(({ at }) => at.records.length > 1).map(({ at }) => withOrigin({ name: at.name, count: at.records.length }, at.records[0].origin));
+  const org = walk.failed ? void 0 : organizationalDomain(ctx.domain, walk.found);
+  if (org !== void 0) facts.organizationalDomain = org;
+  let inForce;
   let policyDomain = ctx.domain;
-  const ownUsable = own.records.length === 1 && analyses[0].record.valid === true;
   if (ownUsable) {
-    const at = { domain: ctx.domain, analysis: analyses[0] };
-    const org = analyses[0].record.tags["psd"]?.toLowerCase() === "n" ? ctx.domain : orgOf(ctx.domain);
-    const effective = effectiveOf(ctx.domain, at, org, false);
+    inForce = analyses[0];
+    const effective = effectiveOf(ctx.domain, { domain: ctx.domain, analysis: inForce }, org, false);
     if (effective) facts.effective = effective;
-  } else if (own.presence !== "undetermined") {
-    const found = [];
-    let failed2 = false;
-    for (const domain of names.slice(1)) {
-      const at = await recordsAt(ctx, domain);
-      const analysis = at.records.length === 1 ? analyzeRecord(at.records[0], at.name) : void 0;
-      walk.push(stepOf(at.name, at.presence, at.records.length, analysis));
-      if (at.presence === "undetermined") {
-        failed2 = true;
-        break;
-      }
-      if (!analysis?.record.valid) continue;
-      found.push({ domain, analysis });
-      const psd = analysis.record.tags["psd"]?.toLowerCase();
-      if (psd === "y" || psd === "n") break;
-    }
-    if (failed2) {
-      if (own.records.length === 0) facts.status = "undetermined";
-    } else {
-      const org = organizationalDomain(ctx.domain, found);
-      const last = found[found.length - 1];
-      const entry = found.find((f) => f.domain === org) ?? (last?.analysis.record.tags["psd"]?.toLowerCase() === "y" ? last : void 0);
-      if (entry) {
-        facts.inheritedRecord = entry.analysis.record;
-        governing.push(entry.analysis);
-        policyDomain = entry.domain;
-        const effective = effectiveOf(ctx.domain, entry, org, true);
-        if (effective) facts.effective = effective;
-      }
+  } else if (walk.failed) {
+    if (own.records.length === 0) facts.status = "undetermined";
+  } else if (org !== void 0) {
+    const last2 = walk.found[walk.found.length - 1];
+    const entry = walk.found.find((f) => f.domain === org) ?? (last2?.analysis.record.tags["psd"]?.toLowerCase() === "y" ? last2 : void 0);
+    if (entry) {
+      inForce = entry.analysis;
+      facts.inheritedRecord = entry.analysis.record;
+      governing.push(entry.analysis);
+      policyDomain = entry.domain;
+      const effective = effectiveOf(ctx.domain, entry, org, true);
+      if (effective) facts.effective = effective;
     }
   }
-  facts.walk = walk;
   facts.problems = governing.flatMap((a) => a.problems);
   facts.unknownTags = governing.flatMap((a) => a.unknownTags);
   facts.obsoleteTags = governing.flatMap((a) => a.obsoleteTags);
-  const inForce = ownUsable ? analyses : facts.inheritedRecord ? governing.slice(-1) : [];
-  facts.weakerSubdomainPolicies = inForce.flatMap((a) => a.weaker);
-  facts.crowdedReportLists = inForce.flatMap((a) => a.crowded);
-  facts.reportUris = await Promise.all(inForce.flatMap((a) => a.uris).map((u) => authorize(ctx, u, policyDomain)));
+  facts.weakerSubdomainPolicies = inForce?.weaker ?? [];
+  facts.crowdedReportLists = inForce?.crowded ?? [];
+  const policyOrg = policyDomain === ctx.domain ? org : await orgDomainOf(policyDomain, lookup);
+  const { uris, unchecked } = await checkReportUris(ctx, inForce?.uris ?? [], policyDomain, policyOrg, lookup);
+  facts.reportUris = uris;
+  facts.uncheckedReportDestinations = unchecked;
   return facts;
 }
 
@@ -54390,11 +59787,14 @@ var MTA_STS_MARKER = /^\s*v\s*=\s*STSv1\s*(?:;|$)/i;
 var MTA_STS_POLICY_PATH = "/.well-known/mta-sts.txt";
 var MTA_STS_MAX_BYTES = 64 * 1024;
 var MTA_STS_MAX_AGE = 31557600;
+var MTA_STS_PATTERNS_KEPT = 100;
+var MTA_STS_PROBLEMS_KEPT = 50;
+var MTA_STS_PATTERNS_PER_MISMATCH = 10;
 var EXT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
 var EXT_VALUE = /^[\x21-\x3a\x3c\x3e-\x7e]+$/;
-function parseMtaStsRecord(text) {
+function parseMtaStsRecord(text2) {
   const problems = [];
-  const fields = text.split(";").map((f) => f.replace(/^[ \t]+|[ \t]+$/g, ""));
+  const fields = text2.split(";").map((f) => f.replace(/^[ \t]+|[ \t]+$/g, ""));
   if (fields.length > 1 && fields[fields.length - 1] === "") fields.pop();
   if (fields[0] !== "v=STSv1") problems.push(`the record must start with "v=STSv1", found ${JSON.stringify(fields[0] ?? "")}`);
   let id;
@@ -54416,10 +59816,10 @@ function parseMtaStsRecord(text) {
   return { id, problems };
 }
 var MX_PATTERN = /^(\*\.)?(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
-function parseMtaStsPolicy(text) {
+function parseMtaStsPolicy(text2) {
   const policy = { mx: [], problems: [] };
   const seen = /* @__PURE__ */ new Set();
-  const lines = text.split(/\r?\n/);
+  const lines = text2.split(/\r?\n/);
   if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop();
   lines.forEach((raw, i) => {
     const line = raw.replace(/[ \t]+$/, "");
@@ -54466,9 +59866,9 @@ function parseMtaStsPolicy(text) {
   }
   return policy;
 }
-function mxMatchesPattern(host, pattern2) {
+function mxMatchesPattern(host, pattern3) {
   const h = host.toLowerCase().replace(/\.$/, "");
-  const p = pattern2.toLowerCase().replace(/\.$/, "");
+  const p = pattern3.toLowerCase().replace(/\.$/, "");
   if (!p.startsWith("*.")) return h === p;
   const suffix = p.slice(1);
   if (!h.endsWith(suffix)) return false;
@@ -54491,13 +59891,15 @@ async function collectMtaSts(ctx, mxFacts) {
   const mx = await mxFacts;
   facts.applicable = !mx.nullMx && mx.status !== "undetermined";
   if (!policyPromise) return facts;
-  const { policy, problems } = await policyPromise;
+  const { policy, problems, patterns: patterns2 } = await policyPromise;
   facts.policy = policy;
   for (const message of problems) facts.errors.push({ name: `mta-sts.${ctx.domain}`, type: "HTTPS", message: `policy ${message}` });
   if (policy.valid && (policy.mode === "enforce" || policy.mode === "testing") && mx.status === "found") {
     const hosts = [...new Set(mx.hosts.filter((h) => !h.isNull).map((h) => h.exchange))];
     for (const host of hosts) {
-      if (!policy.mx.some((p) => mxMatchesPattern(host, p))) facts.mxMismatches.push({ host, patterns: policy.mx, mode: policy.mode });
+      if (!patterns2.some((p) => mxMatchesPattern(host, p))) {
+        facts.mxMismatches.push({ host, patterns: patterns2.slice(0, MTA_STS_PATTERNS_PER_MISMATCH), patternCount: patterns2.length, mode: policy.mode });
+      }
     }
   }
   return facts;
@@ -54510,14 +59912,19 @@ async function fetchPolicy(ctx) {
     contentTypes: ["text/plain"]
   });
   const policy = { fetch: fact, mx: [], valid: false };
-  if (fact.status !== "ok" || !body) return { policy, problems: [] };
+  if (fact.status !== "ok" || !body) return { policy, problems: [], patterns: [] };
   const parsed = parseMtaStsPolicy(body.toString("utf8"));
   if (parsed.version !== void 0) policy.version = parsed.version;
   if (parsed.mode !== void 0) policy.mode = parsed.mode;
   if (parsed.maxAge !== void 0) policy.maxAge = parsed.maxAge;
-  policy.mx = parsed.mx;
+  policy.mx = parsed.mx.slice(0, MTA_STS_PATTERNS_KEPT);
+  policy.mxCount = parsed.mx.length;
+  if (parsed.mx.length > MTA_STS_PATTERNS_KEPT) policy.mxTruncated = true;
   policy.valid = parsed.problems.length === 0;
-  return { policy, problems: parsed.problems };
+  const problems = parsed.problems.slice(0, MTA_STS_PROBLEMS_KEPT);
+  const more = parsed.problems.length - problems.length;
+  if (more > 0) problems.push(`has ${more} more problem${more === 1 ? "" : "s"} not listed (the first ${MTA_STS_PROBLEMS_KEPT} are)`);
+  return { policy, problems, patterns: parsed.mx };
 }
 
 // src/collect/spf.ts
@@ -54527,8 +59934,8 @@ init_define_MAILAUDIT_BUNDLE();
 init_define_MAILAUDIT_BUNDLE();
 import { isIPv6 } from "node:net";
 var SPF_VERSION = /^v=spf1(?: |$)/i;
-function isSpfRecord(text) {
-  return SPF_VERSION.test(text);
+function isSpfRecord(text2) {
+  return SPF_VERSION.test(text2);
 }
 var QUALIFIERS = /* @__PURE__ */ new Set(["+", "-", "~", "?"]);
 var MECHANISMS = /* @__PURE__ */ new Set(["all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"]);
@@ -54585,18 +59992,25 @@ function checkMacroString(value, expLetters = false) {
 function checkDomainSpec(spec) {
   if (spec === "") throw new TermError("empty domain");
   const { macro, endsWithMacro } = checkMacroString(spec);
-  if (endsWithMacro) return macro;
+  if (endsWithMacro) return { macro };
   const literal = spec.replace(/\.$/, "");
   const tail = /(?:^|%[%_-]|%\{[^}]*\})([^%]*)$/.exec(literal)?.[1] ?? literal;
   const dot = tail.lastIndexOf(".");
   if (dot < 0) throw new TermError(`"${spec}" is not a domain name (no "." before the last label)`);
-  if (!macro && /(?:^|\.)\.|^\./.test(literal)) throw new TermError(`"${spec}" has an empty label`);
   const top2 = tail.slice(dot + 1);
   if (!TOPLABEL.test(top2)) throw new TermError(`"${spec}" does not end in a valid top label ("${top2}")`);
+  if (!macro && /(?:^|\.)\.|^\./.test(literal)) return { macro, invalidName: `"${spec}" has an empty label` };
   for (const label of tail.split(".")) {
-    if (label.length > 63) throw new TermError(`label "${label.slice(0, 20)}…" of "${spec}" is longer than 63 octets`);
+    if (label.length > 63) return { macro, invalidName: `label "${label.slice(0, 20)}…" of "${spec}" is longer than 63 octets` };
   }
-  return macro;
+  if (!macro && Buffer.byteLength(literal) > 253) return { macro, invalidName: `"${spec.slice(0, 40)}…" is longer than 253 octets` };
+  return { macro };
+}
+function setDomainSpec(term, spec) {
+  term.target = spec;
+  const { macro, invalidName } = checkDomainSpec(spec);
+  if (macro) term.macro = true;
+  if (invalidName) term.invalidName = invalidName;
 }
 function cidr(value, re, max, family) {
   if (value === void 0) return void 0;
@@ -54610,8 +60024,7 @@ function parseModifier(term, name, value, seen) {
     term.kind = lower;
     if (seen.has(lower)) throw new TermError(`a second "${lower}=" modifier (§6: at most one)`);
     seen.add(lower);
-    term.target = value;
-    if (checkDomainSpec(value)) term.macro = true;
+    setDomainSpec(term, value);
     return;
   }
   term.kind = "modifier";
@@ -54633,25 +60046,20 @@ function parseMechanism(term, body) {
     case "include":
     case "exists": {
       if (!rest.startsWith(":")) throw new TermError(`"${name}" needs ":domain"`);
-      term.target = rest.slice(1);
-      if (checkDomainSpec(term.target)) term.macro = true;
+      setDomainSpec(term, rest.slice(1));
       return;
     }
     case "ptr": {
       if (!rest) return;
       if (!rest.startsWith(":")) throw new TermError('"ptr" takes only ":domain"');
-      term.target = rest.slice(1);
-      if (checkDomainSpec(term.target)) term.macro = true;
+      setDomainSpec(term, rest.slice(1));
       return;
     }
     case "a":
     case "mx": {
       const d = /^(?::(.*?))?(?:\/([0-9]*))?(?:\/\/([0-9]*))?$/.exec(rest);
       if (!d) throw new TermError(`"${name}" takes ":domain" and "/cidr4//cidr6"`);
-      if (d[1] !== void 0) {
-        term.target = d[1];
-        if (checkDomainSpec(d[1])) term.macro = true;
-      }
+      if (d[1] !== void 0) setDomainSpec(term, d[1]);
       const c4 = cidr(d[2], CIDR4, 32, "IPv4");
       const c6 = cidr(d[3], CIDR6, 128, "IPv6");
       if (c4 !== void 0) term.cidr4 = c4;
@@ -54678,18 +60086,18 @@ function parseMechanism(term, body) {
     }
   }
 }
-function parseTerm(text, seen = /* @__PURE__ */ new Set()) {
-  const term = { text, kind: "invalid" };
+function parseTerm(text2, seen = /* @__PURE__ */ new Set()) {
+  const term = { text: text2, kind: "invalid" };
   try {
-    const eq = text.indexOf("=");
-    const sep3 = text.search(/[:/]/);
-    if (eq > 0 && (sep3 < 0 || eq < sep3) && NAME.test(text.slice(0, eq))) {
-      parseModifier(term, text.slice(0, eq), text.slice(eq + 1), seen);
+    const eq = text2.indexOf("=");
+    const sep3 = text2.search(/[:/]/);
+    if (eq > 0 && (sep3 < 0 || eq < sep3) && NAME.test(text2.slice(0, eq))) {
+      parseModifier(term, text2.slice(0, eq), text2.slice(eq + 1), seen);
     } else {
-      const q = text[0] ?? "";
+      const q = text2[0] ?? "";
       const qualified = QUALIFIERS.has(q);
       term.qualifier = qualified ? q : "+";
-      parseMechanism(term, qualified ? text.slice(1) : text);
+      parseMechanism(term, qualified ? text2.slice(1) : text2);
     }
   } catch (err) {
     if (!(err instanceof TermError)) throw err;
@@ -54737,18 +60145,39 @@ function mailauthResolver(ctx) {
     return answer.records.map((r) => Array.isArray(r) ? [...r] : r);
   };
 }
+var SENDER_TREE_QUESTIONS = 250;
+var QuestionBudgetSpent = class extends Error {
+};
 var QUALIFIER_RESULT = { "+": "pass", "-": "fail", "~": "softfail", "?": "neutral" };
 var TreeEvaluator = class {
-  constructor(ctx, tree, ip, sender) {
+  constructor(ctx, tree, ip, sender, helo) {
     this.ctx = ctx;
     this.tree = tree;
     this.ip = ip;
     this.sender = sender;
+    this.helo = helo;
   }
   ctx;
   tree;
   ip;
   sender;
+  helo;
+  /** A macro that expanded to no DNS name (treated as a name that does not exist; receivers differ). */
+  invalidExpansion;
+  asked = 0;
+  /** Our evaluation of the tree for this client; undefined where it cannot tell, or past its budget of questions. */
+  async evaluate() {
+    try {
+      return await this.node(this.tree[0]);
+    } catch (err) {
+      if (err instanceof QuestionBudgetSpent) return void 0;
+      throw err;
+    }
+  }
+  resolve(name, type) {
+    if (++this.asked > SENDER_TREE_QUESTIONS) throw new QuestionBudgetSpent();
+    return this.ctx.dns.resolve(name, type);
+  }
   get family() {
     return isIPv42(this.ip) ? "ipv4" : "ipv6";
   }
@@ -54759,7 +60188,7 @@ var TreeEvaluator = class {
     return list2.check(this.ip, family);
   }
   async addressesMatch(name, term) {
-    const answer = await this.ctx.dns.resolve(name, this.family === "ipv4" ? "A" : "AAAA");
+    const answer = await this.resolve(name, this.family === "ipv4" ? "A" : "AAAA");
     if (answer.status === "error") return "error";
     const prefix = this.family === "ipv4" ? term.cidr4 : term.cidr6;
     return answer.records.some((a) => this.inNetwork(a, prefix, this.family));
@@ -54789,6 +60218,7 @@ var TreeEvaluator = class {
       if (typeof matched === "object") return matched;
       if (matched) return { result: QUALIFIER_RESULT[term.qualifier ?? "+"], name: node.name, term: term.text };
     }
+    if (node.omittedTerms) return void 0;
     const redirect = node.terms.find((t) => t.kind === "redirect" && !t.unreachable);
     if (redirect) {
       const target = this.tree[redirect.child];
@@ -54800,16 +60230,23 @@ var TreeEvaluator = class {
   }
   /** true/false: matched or not; an Outcome: evaluation ends with it; undefined: cannot tell. */
   async term(node, term) {
+    if (term.notFollowed) return void 0;
     let spec = term.target ?? node.name;
     if (term.macro) {
       if (/%\{p/i.test(spec) || term.kind === "include") return void 0;
       try {
-        spec = (await loadMailauth()).expandMacro(spec, { sender: this.sender, ip: this.ip, helo: this.ctx.domain, domain: node.name });
+        spec = (await loadMailauth()).expandMacro(spec, { sender: this.sender, ip: this.ip, helo: this.helo, domain: node.name });
       } catch {
         return { result: "permerror", name: node.name, term: term.text };
       }
     }
     const target = spec.toLowerCase().replace(/\.$/, "");
+    if (term.invalidName && ["a", "mx", "exists", "ptr"].includes(term.kind)) return false;
+    const labels = target.split(".");
+    if (term.macro && labels.some((l) => l === "" || Buffer.byteLength(l) > 63)) {
+      this.invalidExpansion ??= `${term.text} at ${node.name} expands to "${target}", which has an empty or over-long label`;
+      return false;
+    }
     switch (term.kind) {
       case "all":
         return true;
@@ -54822,7 +60259,7 @@ var TreeEvaluator = class {
         return m === "error" ? { result: "temperror", name: node.name, term: term.text } : m;
       }
       case "mx": {
-        const mx = await this.ctx.dns.resolve(target, "MX");
+        const mx = await this.resolve(target, "MX");
         if (mx.status === "error") return { result: "temperror", name: node.name, term: term.text };
         if (mx.records.length > 10) return { result: "permerror", name: node.name, term: term.text };
         for (const host of mx.records) {
@@ -54834,7 +60271,7 @@ var TreeEvaluator = class {
         return false;
       }
       case "exists": {
-        const a = await this.ctx.dns.resolve(target, "A");
+        const a = await this.resolve(target, "A");
         if (a.status === "error") return { result: "temperror", name: node.name, term: term.text };
         return a.records.length > 0;
       }
@@ -54855,10 +60292,10 @@ var TreeEvaluator = class {
   }
   /** RFC 7208 §5.5: the client's PTR names (at most 10) that resolve back to it, and end in `target`. */
   async ptrMatches(target) {
-    const ptr = await this.ctx.dns.resolve(reverseName(this.ip), "PTR");
+    const ptr = await this.resolve(reverseName(this.ip), "PTR");
     for (const name of ptr.records.slice(0, 10)) {
       if (name !== target && !name.endsWith(`.${target}`)) continue;
-      const back = await this.ctx.dns.resolve(name, this.family === "ipv4" ? "A" : "AAAA");
+      const back = await this.resolve(name, this.family === "ipv4" ? "A" : "AAAA");
       if (back.records.some((a) => this.inNetwork(a, void 0, this.family))) return true;
     }
     return false;
@@ -54867,10 +60304,11 @@ var TreeEvaluator = class {
 function limitNote(tree, mxOverLimit, ma, ours) {
   const treeLookups = tree[0].totalLookups;
   const treeVoids = tree[0].totalVoids;
+  const atLeast = tree.some((n) => n.status === "not-followed" || n.status === "undetermined" || n.omittedTerms || n.terms.some((t) => t.notFollowed)) ? "at least " : "";
   const count = ma.lookups?.count ?? 0;
   const comment = ma.status.comment ?? "";
   if (/Too many DNS requests/i.test(comment)) {
-    if (treeLookups > 10) return `mailauth stopped counting at ${count} lookups (the limit is 10); the whole tree needs ${treeLookups}`;
+    if (treeLookups > 10) return `mailauth stopped counting at ${count} lookups (the limit is 10); the whole tree needs ${atLeast}${treeLookups}`;
     if (tree.some((n) => n.status === "loop")) {
       return `mailauth follows the include loop until it passes 10 lookups; the tree stops at the loop after ${treeLookups}`;
     }
@@ -54878,47 +60316,95 @@ function limitNote(tree, mxOverLimit, ma, ours) {
     return `mailauth counted more than 10 lookups where the tree counts ${treeLookups}`;
   }
   if (/Too many void DNS results/i.test(comment)) {
-    return treeVoids > 2 ? `mailauth stopped at its ${ma.lookups?.void ?? 3}rd void lookup (the limit is 2); the whole tree makes ${treeVoids}` : `mailauth counted more than 2 void lookups for this address where the tree counts ${treeVoids} (an a/mx target without an address of this family is void for it)`;
+    return treeVoids > 2 ? `mailauth stopped at its ${ma.lookups?.void ?? 3}rd void lookup (the limit is 2); the whole tree makes ${atLeast}${treeVoids}` : `mailauth counted more than 2 void lookups for this address where the tree counts ${treeVoids} (an a/mx target without an address of this family is void for it)`;
   }
   if (ma.status.result === "permerror") return void 0;
   const where4 = ours?.term ? ` at ${ours.term}` : "";
   if (treeLookups > 10) {
-    return `mailauth decided${where4} after ${count} lookups, before reaching the limit; the whole tree needs ${treeLookups}: mail from addresses matched later (or not at all) gets permerror`;
+    return `mailauth decided${where4} after ${count} lookups, before reaching the limit; the whole tree needs ${atLeast}${treeLookups}: mail from addresses matched later (or not at all) gets permerror`;
   }
   if (treeVoids > 2) {
-    return `mailauth decided${where4} after ${ma.lookups?.void ?? 0} void lookups; the whole tree makes ${treeVoids}: mail from addresses matched later gets permerror`;
+    return `mailauth decided${where4} after ${ma.lookups?.void ?? 0} void lookups; the whole tree makes ${atLeast}${treeVoids}: mail from addresses matched later gets permerror`;
   }
   if (mxOverLimit > 0 && ours?.result === "permerror") {
     return "mailauth does not apply the limit of 10 MX records per mx term (RFC 7208 §4.6.4); the tree gives permerror";
   }
   return void 0;
 }
+function verdictNote(tree, result2, ours, invalidExpansion) {
+  if (result2 === "permerror" || result2 === "temperror") return void 0;
+  const choice = "RFC 7208 leaves it to the receiver: mailauth, like this result, treats it as a name that does not exist (the term does not match); other receivers return permerror";
+  if (invalidExpansion) return `${invalidExpansion}; ${choice}`;
+  for (const node of tree) {
+    const term = node.terms.find((t) => t.invalidName && !t.unreachable);
+    if (term) return `${term.text} at ${node.name}: ${term.invalidName}; ${choice}`;
+  }
+  const broken = tree.find((n) => n.id > 0 && (n.terms.some((t) => t.error) || n.status === "none" || n.status === "multiple" || n.status === "loop"));
+  if (broken) {
+    const what = broken.terms.some((t) => t.error) ? `the syntax error in the record at ${broken.name}` : `${broken.viaTerm ?? broken.name} (${broken.status === "none" ? "no SPF record" : broken.status === "multiple" ? "several SPF records" : "a loop"})`;
+    const end = ours?.term ? ` at ${ours.term}${ours.name && ours.name !== tree[0].name ? ` (${ours.name})` : ""}` : "";
+    return `${what} makes receivers return permerror only when evaluation reaches it; for this address it ends before${end}`;
+  }
+  return void 0;
+}
+function isNullSender(mailFrom) {
+  return mailFrom !== void 0 && (mailFrom === "" || mailFrom === "<>");
+}
+function domainOf(address) {
+  const at = address.lastIndexOf("@");
+  return (at < 0 ? address : address.slice(at + 1)).toLowerCase().replace(/\.$/, "");
+}
+function identityChecks(ctx) {
+  const helo = ctx.helo ?? ctx.domain;
+  const checks = [];
+  if (isNullSender(ctx.mailFrom)) {
+    checks.push({ identity: "mailfrom", domain: domainOf(helo), mailauthSender: "", sender: `postmaster@${helo}`, helo, nullSender: true });
+  } else {
+    let sender = ctx.mailFrom ?? `postmaster@${ctx.domain}`;
+    if (!sender.includes("@")) sender = `${sender}@${ctx.domain}`;
+    if (sender.startsWith("@")) sender = `postmaster${sender}`;
+    checks.push({ identity: "mailfrom", domain: domainOf(sender), mailauthSender: sender, sender, helo, nullSender: false });
+  }
+  if (ctx.helo !== void 0) {
+    checks.push({ identity: "helo", domain: domainOf(helo), mailauthSender: "", sender: `postmaster@${helo}`, helo, nullSender: false });
+  }
+  return checks;
+}
 async function evaluateSenders(ctx, tree, mxOverLimit = 0) {
   const resolver = mailauthResolver(ctx);
-  const sender = `postmaster@${ctx.domain}`;
+  const checks = identityChecks(ctx);
+  const jobs = (ctx.senderIps ?? []).flatMap((raw) => checks.map((check) => ({ raw, check })));
   return Promise.all(
-    (ctx.senderIps ?? []).map(async (raw) => {
+    jobs.map(async ({ raw, check }) => {
       const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(raw);
       const ip = mapped ? mapped[1] : raw;
+      const ownTree = tree && check.domain === ctx.domain ? tree : void 0;
+      const evaluator = ownTree && (isIPv42(ip) || isIPv62(ip)) ? new TreeEvaluator(ctx, ownTree, ip, check.sender, check.helo) : void 0;
       const [ma, ours] = await Promise.all([
-        (await loadMailauth()).spf({ sender, ip, helo: ctx.domain, mta: "mailaudit", resolver, strict: true, maxElapsedTime: 6e4 }),
-        isIPv42(ip) || isIPv62(ip) ? new TreeEvaluator(ctx, tree, ip, sender).node(tree[0]) : Promise.resolve(void 0)
+        (await loadMailauth()).spf({ sender: check.mailauthSender, ip, helo: check.helo, mta: "mailaudit", resolver, strict: true, maxElapsedTime: 6e4 }),
+        evaluator ? evaluator.evaluate() : Promise.resolve(void 0)
       ]);
       const result2 = RESULTS.has(ma.status.result) ? ma.status.result : "temperror";
       const fact = {
         ip: raw,
-        sender,
+        identity: check.identity,
+        domain: check.domain,
+        sender: check.sender,
+        helo: check.helo,
         result: result2,
         lookups: ma.lookups?.count ?? 0,
         voidLookups: ma.lookups?.void ?? 0
       };
+      if (check.nullSender) fact.nullSender = true;
       if (ma.status.comment) fact.comment = ma.status.comment;
       if (ours) {
         if (ours.term && ours.name) fact.decidedBy = { name: ours.name, term: ours.term };
         fact.treeResult = ours.result;
       }
-      const note = limitNote(tree, mxOverLimit, ma, ours);
+      const note = ownTree ? limitNote(ownTree, mxOverLimit, ma, ours) : void 0;
       if (note) fact.limitNote = note;
+      const verdict = ownTree ? verdictNote(ownTree, result2, ours, evaluator?.invalidExpansion) : void 0;
+      if (verdict) fact.verdictNote = verdict;
       return fact;
     })
   );
@@ -54927,7 +60413,22 @@ async function evaluateSenders(ctx, tree, mxOverLimit = 0) {
 // src/collect/spf.ts
 var SPF_MARKER = SPF_VERSION;
 var COUNTED = /* @__PURE__ */ new Set(["include", "a", "mx", "ptr", "exists", "redirect"]);
-var MAX_NODES = 120;
+var SPF_BUDGET = {
+  /** Records fetched (the domain's and its include/redirect targets); diamonds can grow a tree fast. */
+  records: 120,
+  /** Terms kept in the facts, across the tree; the rest are parsed and counted but not listed or followed, and no further record is fetched. */
+  terms: 2e3,
+  /** DNS-querying terms (include, redirect, a, mx, exists) whose lookups are made. */
+  queryingTerms: 100,
+  /** Void answers (NXDOMAIN, no data): past this, nothing more is asked. */
+  voidLookups: 20,
+  /** Failed lookups (timeout, SERVFAIL, …): past this, nothing more is asked. */
+  failedLookups: 8,
+  /** Syntax errors listed (one spf-syntax-error finding each); the rest are counted. */
+  syntaxErrors: 100,
+  /** Lookups of the tree outstanding at once. */
+  inFlight: 8
+};
 var MAX_RECORD_OCTETS = 450;
 var MAX_UDP_OCTETS = 512;
 var normal = (name) => name.toLowerCase().replace(/\.$/, "");
@@ -54944,6 +60445,59 @@ function txtAnswerOctets(name, records) {
 function emptyFact(name, via, depth, status) {
   return { name, via, depth, status, terms: [], lookups: 0, voids: 0, totalLookups: 0, totalVoids: 0 };
 }
+var OVER_BUDGET = "over the budget";
+function outOfBudget(b, fetchesRecord) {
+  if (b.spent.queryingTerms >= SPF_BUDGET.queryingTerms) b.exceeded.add("queryingTerms");
+  if (b.spent.voidLookups >= SPF_BUDGET.voidLookups) b.exceeded.add("voidLookups");
+  if (b.spent.failedLookups >= SPF_BUDGET.failedLookups) b.exceeded.add("failedLookups");
+  const stopped = b.exceeded.has("queryingTerms") || b.exceeded.has("voidLookups") || b.exceeded.has("failedLookups");
+  return stopped || fetchesRecord && (b.exceeded.has("terms") || b.exceeded.has("records"));
+}
+var BudgetGate = class {
+  inFlight = 0;
+  waiting = [];
+  /** Waits for room for `weight` lookups; false when the budget is spent. */
+  async acquire(b, weight, fetchesRecord) {
+    for (; ; ) {
+      if (outOfBudget(b, fetchesRecord)) return false;
+      const room = Math.min(
+        SPF_BUDGET.inFlight,
+        SPF_BUDGET.voidLookups - b.spent.voidLookups,
+        SPF_BUDGET.failedLookups - b.spent.failedLookups,
+        SPF_BUDGET.queryingTerms - b.spent.queryingTerms
+      );
+      if (this.inFlight === 0 || this.inFlight + weight <= room) {
+        this.inFlight += weight;
+        return true;
+      }
+      await new Promise((resolve7) => this.waiting.push(resolve7));
+    }
+  }
+  release(weight) {
+    this.inFlight -= weight;
+    for (const wake of this.waiting.splice(0)) wake();
+  }
+};
+async function ask2(b, term, lookup, weight = 1, fetchesRecord = false) {
+  let answer;
+  if (await b.gate.acquire(b, weight, fetchesRecord)) {
+    try {
+      b.spent.queryingTerms++;
+      answer = await lookup();
+      const answers = Array.isArray(answer) ? answer : [answer];
+      const failed2 = answers.filter((a) => a.status === "error").length;
+      if (failed2) b.spent.failedLookups += failed2;
+      else if (answers.every(isVoid)) b.spent.voidLookups++;
+    } finally {
+      b.gate.release(weight);
+    }
+  }
+  if (answer === void 0) {
+    term.notFollowed = true;
+    b.notFollowed++;
+  }
+  return answer;
+}
 async function follow(b, parent, term, path) {
   const via = term.kind === "redirect" ? "redirect" : "include";
   const depth = parent.fact.depth + 1;
@@ -54959,18 +60513,32 @@ async function follow(b, parent, term, path) {
     return d;
   }
   const name = normal(term.target);
+  if (term.invalidName) {
+    const d = at("none", name);
+    d.fact.reason = term.invalidName;
+    return d;
+  }
   if (path.includes(name)) {
     const d = at("loop", name);
     d.fact.chain = [...path, name];
     d.fact.chainText = d.fact.chain.join(" → ");
     return d;
   }
-  if (++b.nodes > MAX_NODES) {
+  let answer;
+  if (b.nodes >= SPF_BUDGET.records) {
+    b.exceeded.add("records");
+    term.notFollowed = true;
+    b.notFollowed++;
+  } else {
+    b.nodes++;
+    answer = await ask2(b, term, () => b.ctx.dns.resolve(name, "TXT"), 1, true);
+    if (!answer) b.nodes--;
+  }
+  if (!answer) {
     const d = at("not-followed", name);
-    d.fact.reason = `the tree has more than ${MAX_NODES} records`;
+    d.fact.reason = OVER_BUDGET;
     return d;
   }
-  const answer = await b.ctx.dns.resolve(name, "TXT");
   if (isVoid(answer)) term.void = true;
   const node = await nodeFor(b, name, via, depth, answer, path);
   Object.assign(node.fact, link);
@@ -54999,13 +60567,16 @@ async function expandRecord(b, draft, record, path) {
   const parsed = parseSpf(record.text);
   const hasAll = parsed.terms.some((t) => t.kind === "all");
   let afterAll = false;
-  fact.terms = parsed.terms.map((t) => {
+  const all = parsed.terms.map((t) => {
     const term = { ...t, lookups: 0 };
     if (t.error) {
-      const e = { name: fact.name, term: t.text, reason: t.error };
-      if (record.origin) e.origin = record.origin;
-      b.syntaxErrors.push(e);
+      addSyntaxError(b, fact.name, t.text, t.error, record);
       return term;
+    }
+    if (t.invalidName && b.invalidNames.length < SPF_BUDGET.syntaxErrors) {
+      const e = { name: fact.name, term: t.text, reason: t.invalidName };
+      if (record.origin) e.origin = record.origin;
+      b.invalidNames.push(e);
     }
     if (afterAll && t.kind !== "exp" && t.kind !== "modifier") term.unreachable = true;
     if (t.kind === "redirect" && hasAll) {
@@ -55022,11 +60593,29 @@ async function expandRecord(b, draft, record, path) {
     if (COUNTED.has(t.kind) && !term.unreachable) term.lookups = 1;
     return term;
   });
+  const keep = Math.max(0, SPF_BUDGET.terms - b.spent.terms);
+  b.spent.terms += Math.min(keep, all.length);
+  fact.terms = all.slice(0, keep);
+  const omitted = all.slice(keep);
+  if (omitted.length) {
+    b.exceeded.add("terms");
+    fact.omittedTerms = omitted.length;
+    fact.omittedLookups = omitted.filter((t) => t.lookups > 0).length;
+  }
   const live = fact.terms.filter((t) => t.lookups > 0);
   await Promise.all(live.map((t) => costTerm(b, draft, t, record, path)));
   draft.kids.sort((x, y) => fact.terms.indexOf(x.term) - fact.terms.indexOf(y.term));
-  fact.lookups = live.length;
+  fact.lookups = live.length + (fact.omittedLookups ?? 0);
   fact.voids = fact.terms.filter((t) => t.void).length;
+}
+function addSyntaxError(b, name, term, reason, record) {
+  if (b.syntaxErrors.length >= SPF_BUDGET.syntaxErrors) {
+    b.syntaxErrorsNotListed++;
+    return;
+  }
+  const e = { name, term, reason };
+  if (record.origin) e.origin = record.origin;
+  b.syntaxErrors.push(e);
 }
 async function costTerm(b, draft, term, record, path) {
   const dns = b.ctx.dns;
@@ -55034,15 +60623,17 @@ async function costTerm(b, draft, term, record, path) {
     draft.kids.push({ term, node: await follow(b, draft, term, path) });
     return;
   }
-  if (term.kind === "ptr" || term.macro) return;
+  if (term.kind === "ptr" || term.macro || term.invalidName) return;
   const target = normal(term.target ?? draft.fact.name);
   if (term.kind === "a") {
-    const [a, aaaa] = await Promise.all([dns.resolve(target, "A"), dns.resolve(target, "AAAA")]);
-    if (isVoid(a) && isVoid(aaaa)) term.void = true;
+    const both = await ask2(b, term, () => Promise.all([dns.resolve(target, "A"), dns.resolve(target, "AAAA")]), 2);
+    if (both && isVoid(both[0]) && isVoid(both[1])) term.void = true;
   } else if (term.kind === "exists") {
-    if (isVoid(await dns.resolve(target, "A"))) term.void = true;
+    const a = await ask2(b, term, () => dns.resolve(target, "A"));
+    if (a && isVoid(a)) term.void = true;
   } else if (term.kind === "mx") {
-    const mx = await dns.resolve(target, "MX");
+    const mx = await ask2(b, term, () => dns.resolve(target, "MX"));
+    if (!mx) return;
     if (isVoid(mx)) term.void = true;
     if (mx.status === "ok") {
       term.mxCount = mx.records.length;
@@ -55080,6 +60671,13 @@ function effectiveAll(tree, node) {
   const next = redirect ? tree[redirect.child] : void 0;
   return next?.status === "found" ? effectiveAll(tree, next) : void 0;
 }
+var BOUND_WORDS = {
+  records: "records",
+  terms: "terms",
+  queryingTerms: "DNS-querying terms",
+  voidLookups: "void lookups",
+  failedLookups: "failed lookups"
+};
 async function collectSpf(ctx) {
   const answer = await ctx.dns.resolve(ctx.domain, "TXT");
   const presence = presenceOf(answer);
@@ -55089,7 +60687,18 @@ async function collectSpf(ctx) {
   if (records[0]?.origin) facts.origin = records[0].origin;
   const typeSpf = presence === "undetermined" ? void 0 : ctx.dns.resolve(ctx.domain, "SPF");
   if (records.length === 1) {
-    const b = { ctx, nodes: 1, syntaxErrors: [], mxOverLimit: [] };
+    const b = {
+      ctx,
+      nodes: 1,
+      syntaxErrors: [],
+      invalidNames: [],
+      mxOverLimit: [],
+      spent: { terms: 0, queryingTerms: 0, voidLookups: 0, failedLookups: 0 },
+      exceeded: /* @__PURE__ */ new Set(),
+      notFollowed: 0,
+      syntaxErrorsNotListed: 0,
+      gate: new BudgetGate()
+    };
     const root = await nodeFor(b, ctx.domain, "root", 0, answer, []);
     const tree = flatten(root);
     facts.tree = tree;
@@ -55099,8 +60708,24 @@ async function collectSpf(ctx) {
     if (all) facts.allQualifier = all;
     if (tree[0].redirect) facts.redirect = tree[0].redirect;
     facts.syntaxErrors = b.syntaxErrors;
+    if (b.exceeded.size) {
+      const exceeded = [...b.exceeded];
+      facts.budget = {
+        exceeded,
+        exceededText: exceeded.map((k) => `${SPF_BUDGET[k]} ${BOUND_WORDS[k]}`).join(", "),
+        notFollowed: b.notFollowed,
+        omittedTerms: tree.reduce((n, node) => n + (node.omittedTerms ?? 0), 0),
+        failedLookups: b.spent.failedLookups,
+        voidLookups: b.spent.voidLookups,
+        syntaxErrorsNotListed: b.syntaxErrorsNotListed
+      };
+      if (records[0].origin) facts.budget.origin = records[0].origin;
+    }
+    if (b.invalidNames.length) facts.invalidNames = b.invalidNames;
     facts.mxOverLimit = b.mxOverLimit;
     if (ctx.senderIps?.length) facts.senderResults = await evaluateSenders(ctx, tree, b.mxOverLimit.length);
+  } else if (ctx.senderIps?.length) {
+    facts.senderResults = await evaluateSenders(ctx, void 0);
   }
   const spf = await typeSpf;
   if (spf?.status === "ok") {
@@ -55110,6 +60735,9 @@ async function collectSpf(ctx) {
     if (origin) facts.deprecatedType.origin = origin;
   }
   return facts;
+}
+async function senderResultsOnly(ctx) {
+  return { status: "absent", domainMissing: true, records: [], count: 0, senderResults: await evaluateSenders(ctx, void 0) };
 }
 
 // src/collect/tls-rpt.ts
@@ -55129,9 +60757,9 @@ function uriProblem(uri) {
   }
   return `rua ${JSON.stringify(uri)} must be a mailto: or https: URI`;
 }
-function parseTlsRptRecord(text) {
+function parseTlsRptRecord(text2) {
   const problems = [];
-  const fields = text.split(";").map((f) => f.replace(/^[ \t]+|[ \t]+$/g, ""));
+  const fields = text2.split(";").map((f) => f.replace(/^[ \t]+|[ \t]+$/g, ""));
   if (fields.length > 1 && fields[fields.length - 1] === "") fields.pop();
   if (fields[0] !== "v=TLSRPTv1") problems.push(`the record must start with "v=TLSRPTv1", found ${JSON.stringify(fields[0] ?? "")}`);
   let rua;
@@ -55176,7 +60804,7 @@ async function collectTlsRpt(ctx, mxFacts) {
 
 // src/collect/smtp.ts
 init_define_MAILAUDIT_BUNDLE();
-import { isIP as isIP6 } from "node:net";
+import { isIP as isIP8 } from "node:net";
 
 // src/probe/prober.ts
 init_define_MAILAUDIT_BUNDLE();
@@ -55219,6 +60847,7 @@ function certificateFact(x) {
     notAfter: new Date(x.validTo).toISOString(),
     keyType: key.asymmetricKeyType ?? "unknown",
     fingerprintSha256: x.fingerprint256,
+    ...x.signatureAlgorithm ? { signatureAlgorithm: x.signatureAlgorithm } : {},
     selfSigned: x.checkIssued(x) && safeVerify(x, x),
     der: x.raw.toString("base64")
   };
@@ -55287,15 +60916,24 @@ function describeTls(socket, host, store, now = /* @__PURE__ */ new Date()) {
   const cipher = socket.getCipher();
   const peer = socket.getPeerCertificate(true);
   const chain = peer && peer.raw ? peerChain(peer) : [];
+  const ephemeral = socket.getEphemeralKeyInfo();
+  const certificates = chain.map(certificateFact);
   const fact = {
     version,
     legacy: LEGACY_VERSIONS.has(version),
     cipher: cipher?.standardName ?? cipher?.name ?? "unknown",
-    chain: chain.map(certificateFact),
+    // TLS 1.3 key exchange is always ephemeral (RFC 8446 §2); before it, only (EC)DHE suites are.
+    forwardSecrecy: version === "TLSv1.3" || Boolean(ephemeral && "type" in ephemeral && ephemeral.type) || /^(TLS_)?(EC)?DHE[-_]/.test(cipher?.standardName ?? cipher?.name ?? ""),
+    chain: certificates,
     trusted: false,
     validity: "valid",
     nameMatches: false
   };
+  if (ephemeral && "type" in ephemeral && ephemeral.type) fact.keyExchange = [ephemeral.type, ephemeral.name ?? ephemeral.size].filter(Boolean).join(" ");
+  const weakKeys = certificates.filter((c) => c.keyType.startsWith("rsa") && c.keyBits !== void 0 && c.keyBits < 2048).map((c) => `${c.subject} (RSA ${c.keyBits})`);
+  if (weakKeys.length) fact.weakKeys = weakKeys;
+  const sha1 = certificates.filter((c) => !c.selfSigned && /sha1|SHA1/.test(c.signatureAlgorithm ?? "")).map((c) => `${c.subject} (${c.signatureAlgorithm})`);
+  if (sha1.length) fact.sha1Signatures = sha1;
   const verifyError = socket.authorized ? void 0 : String(socket.authorizationError ?? "UNKNOWN");
   if (verifyError) fact.verifyError = verifyError;
   const leaf = chain[0];
@@ -55321,7 +60959,7 @@ function describeTls(socket, host, store, now = /* @__PURE__ */ new Date()) {
 
 // src/probe/smtp.ts
 init_define_MAILAUDIT_BUNDLE();
-import { isIP as isIP5 } from "node:net";
+import { isIP as isIP7 } from "node:net";
 
 // src/probe/client.ts
 init_define_MAILAUDIT_BUNDLE();
@@ -55422,20 +61060,30 @@ var SmtpConnection = class _SmtpConnection {
   /** Plaintext bytes the server sent after its 220 to STARTTLS (discarded, RFC 3207 §4.2). */
   discardedAfterStarttls = 0;
   /** Opens a TCP connection; rejects with ProbeError (ECONNREFUSED, ETIMEDOUT, ENETUNREACH, …). */
-  static connect(address, port2, stepTimeoutMs) {
+  static connect(address, port, stepTimeoutMs, signal) {
     const started = performance.now();
     return new Promise((resolve7, reject) => {
-      const socket = net.connect({ host: address, port: port2, noDelay: true });
+      if (signal?.aborted) return reject(new ProbeError("ECANCELLED", "nobody waits for this conversation any more"));
+      const socket = net.connect({ host: address, port, noDelay: true });
+      const onAbort = () => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(new ProbeError("ECANCELLED", "nobody waits for this conversation any more"));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
       const timer = setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
         socket.destroy();
         reject(new ProbeError("ETIMEDOUT", `no TCP connection within ${stepTimeoutMs} ms`));
       }, stepTimeoutMs);
       socket.once("error", (err) => {
+        signal?.removeEventListener("abort", onAbort);
         clearTimeout(timer);
         socket.destroy();
         reject(new ProbeError(err.code ?? "ECONNECT", err.message));
       });
       socket.once("connect", () => {
+        signal?.removeEventListener("abort", onAbort);
         clearTimeout(timer);
         socket.removeAllListeners("error");
         resolve7({ conn: new _SmtpConnection(socket, stepTimeoutMs), connectMs: Math.round(performance.now() - started) });
@@ -55576,14 +61224,20 @@ var SmtpConnection = class _SmtpConnection {
 };
 
 // src/probe/smtp.ts
+function enhancedCodeOf(reply) {
+  const m = /^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)/.exec(reply.lines[0] ?? "");
+  return m && m[1] === String(reply.code)[0] ? `${m[1]}.${m[2]}.${m[3]}` : void 0;
+}
+var REFUSING_GREETINGS = /* @__PURE__ */ new Set([421, 554]);
 var codeOf = (err) => err instanceof ProbeError ? err.code : err?.code ?? "EUNKNOWN";
 async function converse(target, options) {
   const fact = { host: target.host, address: target.address, port: target.port, mode: target.mode, outcome: "unreachable" };
   let conn;
   try {
-    const opened = await SmtpConnection.connect(target.address, target.port, Math.min(options.stepTimeoutMs, options.deadlineMs));
+    const opened = await SmtpConnection.connect(target.address, target.port, Math.min(options.stepTimeoutMs, options.deadlineMs), options.signal);
     conn = opened.conn;
     fact.connectMs = opened.connectMs;
+    options.onConnected?.();
   } catch (err) {
     const code = codeOf(err);
     fact.outcome = NO_ROUTE_ERRORS.has(code) ? "skipped" : "unreachable";
@@ -55593,12 +61247,16 @@ async function converse(target, options) {
   }
   let step = "greeting";
   const deadline = setTimeout(() => conn.abort(new ProbeError("EDEADLINE", `conversation longer than ${options.deadlineMs} ms`)), options.deadlineMs);
+  const cancel = () => conn.abort(new ProbeError("ECANCELLED", "nobody waits for this conversation any more"));
+  options.signal?.addEventListener("abort", cancel, { once: true });
+  if (options.signal?.aborted) cancel();
   const refused = (reply) => {
-    fact.failedReply = reply;
+    const enhanced = enhancedCodeOf(reply);
+    fact.failedReply = enhanced ? { ...reply, enhancedCode: enhanced } : reply;
     fact.failedStep = step;
   };
   try {
-    const tlsOptions = { servername: isIP5(target.host) ? void 0 : target.host, ca: options.trust.caOption };
+    const tlsOptions = { servername: isIP7(target.host) ? void 0 : target.host, ca: options.trust.caOption };
     if (target.mode === "implicit-tls") {
       step = "handshake";
       fact.outcome = "tls-failed";
@@ -55611,8 +61269,9 @@ async function converse(target, options) {
     fact.greeting = greeting;
     fact.greetingHost = (greeting.lines[0] ?? "").trim().split(/\s+/)[0] || void 0;
     if (greeting.code !== 220) {
-      fact.outcome = "no-banner";
+      fact.outcome = REFUSING_GREETINGS.has(greeting.code) ? "greeting-refused" : "no-banner";
       refused(greeting);
+      if (fact.outcome === "greeting-refused") fact.refusal = [greeting.code, fact.failedReply?.enhancedCode].filter(Boolean).join(" ");
       await conn.quit();
       return fact;
     }
@@ -55672,6 +61331,7 @@ async function converse(target, options) {
     return fact;
   } finally {
     clearTimeout(deadline);
+    options.signal?.removeEventListener("abort", cancel);
   }
 }
 
@@ -55679,19 +61339,52 @@ async function converse(target, options) {
 var DEFAULT_SMTP_PORT = 25;
 var DEFAULT_SMTP_TIMEOUT_MS = 1e4;
 var MAX_MX_PROBED = 10;
+var MAX_ADDRESSES_PER_HOST = 4;
+var DEFAULT_SMTP_INTERVAL_MS = 0;
+var MAX_SMTP_INTERVAL_MS = 6e5;
+var DEFAULT_CERT_EXPIRY_DAYS = 14;
+var MAX_CERT_EXPIRY_DAYS = 3650;
+var sleep = (ms, signal) => new Promise((resolve7) => {
+  if (signal.aborted || ms <= 0) return resolve7();
+  const done = () => {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", done);
+    resolve7();
+  };
+  const timer = setTimeout(done, ms);
+  signal.addEventListener("abort", done, { once: true });
+});
+function notHeld(target, state, deadlineMs) {
+  return {
+    ...target,
+    outcome: "undetermined",
+    error: "EDEADLINE",
+    failedStep: "deadline",
+    notHeld: state === "queued" ? "queued" : "cut-off",
+    deadlineMs
+  };
+}
+var ADDRESS_STEPS = /* @__PURE__ */ new Set(["connect", "greeting"]);
 var SmtpProber = class {
   stepTimeoutMs;
   ehloName;
   domainDeadlineMs;
+  intervalMs;
   trust;
   maxConnections;
-  results = /* @__PURE__ */ new Map();
+  entries = /* @__PURE__ */ new Map();
+  /** Per address and port: a failure at connect or greeting, shared by every name on that address. */
+  addressOutcomes = /* @__PURE__ */ new Map();
   /** Per address: the tail of its queue of conversations. */
   addressQueue = /* @__PURE__ */ new Map();
+  /** Per address: when the last connection to it started (performance.now()). */
+  lastStart = /* @__PURE__ */ new Map();
   active = 0;
   waiting = [];
-  /** Conversations actually held (cache hits excluded). */
+  /** Conversations actually held (cache hits excluded; a 421 retry counts as its own). */
   connections = 0;
+  /** Conversations not held because nobody waited for them any more. */
+  dropped = 0;
   /** Largest number of simultaneous conversations with one address (stays 1). */
   maxPerAddress = 0;
   perAddress = /* @__PURE__ */ new Map();
@@ -55701,33 +61394,107 @@ var SmtpProber = class {
     this.trust = new TrustStore(options.caPems ?? []);
     this.maxConnections = options.maxConnections ?? 16;
     this.domainDeadlineMs = options.domainDeadlineMs ?? this.conversationDeadlineMs * 2;
+    this.intervalMs = options.intervalMs ?? DEFAULT_SMTP_INTERVAL_MS;
   }
   /** How long one conversation may take at most: every step at its bound. */
   get conversationDeadlineMs() {
     return this.stepTimeoutMs * 6;
   }
-  /** The conversation with `target`, made once per run. */
-  probe(target) {
+  /**
+   * The conversation with `target`, made once per run. When `signal` aborts before it is over, the
+   * caller gets an `undetermined` fact at once; the conversation itself is cancelled when no caller
+   * waits for it any more.
+   */
+  probe(target, signal) {
     const key = `${target.mode} ${target.host.toLowerCase()} ${target.address} ${target.port}`;
-    let result2 = this.results.get(key);
-    if (!result2) {
-      result2 = this.serialized(target.address, () => this.limited(() => this.run(target)));
-      this.results.set(key, result2);
+    let entry = this.entries.get(key);
+    if (!entry) {
+      const cancel = new AbortController();
+      const created = { cancel, waiters: 0, state: "queued", result: Promise.resolve(void 0) };
+      created.result = this.serialized(target.address, () => this.attempt(target, created)).finally(() => {
+        created.state = "done";
+      });
+      entry = created;
+      this.entries.set(key, entry);
     }
-    return result2.then((fact) => structuredClone(fact));
+    const mine = entry;
+    mine.waiters++;
+    const result2 = mine.result.then((fact) => structuredClone(fact));
+    if (!signal) return result2;
+    return new Promise((resolve7) => {
+      const onAbort = () => {
+        const state = mine.state === "done" ? "running" : mine.state;
+        resolve7(notHeld(target, state, this.domainDeadlineMs));
+        if (--mine.waiters === 0 && mine.state !== "done") {
+          mine.cancel.abort();
+          if (this.entries.get(key) === mine) this.entries.delete(key);
+        }
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      void result2.then((fact) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve7(fact);
+      });
+    });
   }
-  async run(target) {
-    this.connections++;
+  addressKey(target) {
+    return `${target.mode} ${target.address} ${target.port}`;
+  }
+  /** Runs when the address's turn comes: reuse what the address already said, keep the interval, then converse. */
+  async attempt(target, entry) {
+    const signal = entry.cancel.signal;
+    const known = this.addressOutcomes.get(this.addressKey(target));
+    if (known) return { ...structuredClone(known), host: target.host, sameAddressAs: known.host };
+    if (signal.aborted) return this.drop(target);
+    return this.limited(signal, async () => {
+      if (signal.aborted) return this.drop(target);
+      entry.state = "running";
+      const fact = await this.run(target, signal);
+      if (fact.error !== "ECANCELLED" && ADDRESS_STEPS.has(fact.failedStep ?? "") && fact.outcome !== "skipped") {
+        this.addressOutcomes.set(this.addressKey(target), fact);
+      }
+      return fact;
+    }).catch(() => this.drop(target));
+  }
+  drop(target) {
+    this.dropped++;
+    return notHeld(target, "queued", this.domainDeadlineMs);
+  }
+  /** Waits until `intervalMs` has passed since the last connection to the address, then records this one. */
+  async spaced(address, signal) {
+    const last2 = this.lastStart.get(address);
+    if (last2 !== void 0) await sleep(last2 + this.intervalMs - performance.now(), signal);
+    if (signal.aborted) return false;
+    this.lastStart.set(address, performance.now());
+    return true;
+  }
+  async run(target, signal) {
     const n = (this.perAddress.get(target.address) ?? 0) + 1;
     this.perAddress.set(target.address, n);
     this.maxPerAddress = Math.max(this.maxPerAddress, n);
+    const options = {
+      ehloName: this.ehloName,
+      stepTimeoutMs: this.stepTimeoutMs,
+      deadlineMs: this.conversationDeadlineMs,
+      trust: this.trust,
+      signal,
+      // The interval runs from when the server saw the connection, not from when connecting began.
+      onConnected: () => this.lastStart.set(target.address, performance.now())
+    };
     try {
-      return await converse(target, {
-        ehloName: this.ehloName,
-        stepTimeoutMs: this.stepTimeoutMs,
-        deadlineMs: this.conversationDeadlineMs,
-        trust: this.trust
-      });
+      if (!await this.spaced(target.address, signal)) return notHeld(target, "queued", this.domainDeadlineMs);
+      this.connections++;
+      const first = await converse(target, options);
+      if (first.outcome !== "greeting-refused" || first.failedReply?.code !== 421) return first;
+      const backoffMs = Math.max(this.intervalMs, Math.min(this.stepTimeoutMs / 2, 5e3));
+      if (backoffMs > this.stepTimeoutMs) return first;
+      await sleep(backoffMs, signal);
+      if (signal.aborted || !await this.spaced(target.address, signal)) return first;
+      this.connections++;
+      const second = await converse(target, options);
+      second.retriedAfterMs = Math.round(backoffMs);
+      return second;
     } finally {
       this.perAddress.set(target.address, this.perAddress.get(target.address) - 1);
     }
@@ -55742,9 +61509,24 @@ var SmtpProber = class {
     });
     return mine;
   }
-  async limited(work) {
-    if (this.active >= this.maxConnections) await new Promise((resolve7) => this.waiting.push(resolve7));
-    else this.active++;
+  /** At most `maxConnections` at once; a cancelled waiter leaves the queue without taking a slot. */
+  async limited(signal, work) {
+    if (this.active >= this.maxConnections) {
+      const got = await new Promise((resolve7) => {
+        const wake = () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve7(true);
+        };
+        const onAbort = () => {
+          const i = this.waiting.indexOf(wake);
+          if (i >= 0) this.waiting.splice(i, 1);
+          resolve7(false);
+        };
+        this.waiting.push(wake);
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+      if (!got) throw new Error("cancelled while waiting for a connection slot");
+    } else this.active++;
     try {
       return await work();
     } finally {
@@ -55755,14 +61537,93 @@ var SmtpProber = class {
   }
 };
 
+// src/probe/software.ts
+init_define_MAILAUDIT_BUNDLE();
+init_paths();
+import { readFileSync as readFileSync2 } from "node:fs";
+import { join as join2 } from "node:path";
+var SOFTWARE_TABLE_FILE = join2(PACKAGE_ROOT, "data", "smtp-software.json");
+var table;
+function loadTable() {
+  if (!table) {
+    const raw = JSON.parse(readFileSync2(SOFTWARE_TABLE_FILE, "utf8"));
+    table = { products: raw.products.map((p) => ({ ...p, re: new RegExp(p.match, "i") })), advisories: raw.advisories };
+  }
+  return table;
+}
+function versionParts(version) {
+  const m = /^(\d+(?:\.\d+)*)(?:p\d+)?$/.exec(version);
+  return m ? m[1].split(".").map(Number) : void 0;
+}
+function compareVersions(a, b) {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d) return Math.sign(d);
+  }
+  return 0;
+}
+var MAX_TEXT = 200;
+function identifySoftware(p) {
+  const sources = [
+    ...(p.greeting?.lines ?? []).map((l) => ["greeting", l]),
+    ...[...p.ehlo ?? [], ...p.ehloTls ?? []].map((l) => ["ehlo", l])
+  ];
+  for (const [from, line] of sources) {
+    for (const product of loadTable().products) {
+      const m = product.re.exec(line);
+      if (!m) continue;
+      const version = m.groups?.version;
+      return { product: product.id, name: product.name, ...version && versionParts(version) ? { version } : {}, from, text: line.slice(0, MAX_TEXT) };
+    }
+  }
+  return void 0;
+}
+function judgeSoftware(fact) {
+  const software = identifySoftware(fact);
+  if (!software) return;
+  fact.software = software;
+  const parts = software.version ? versionParts(software.version) : void 0;
+  if (!parts) return;
+  const matching2 = loadTable().advisories.filter(
+    (a) => a.product === software.product && compareVersions(parts, versionParts(a.from)) >= 0 && compareVersions(parts, versionParts(a.below)) < 0
+  );
+  const eol = matching2.find((a) => a.kind === "end-of-life");
+  if (eol) fact.softwareEndOfLife = { release: eol.title, endOfLife: eol.endOfLife ?? "", source: eol.source, checked: eol.checked };
+  const vulnerable = matching2.filter((a) => a.kind === "vulnerable").map((a) => ({ title: a.title, ids: a.ids ?? [], fixedIn: a.fixedIn ?? a.below, source: a.source, checked: a.checked, ...a.note ? { note: a.note } : {} }));
+  if (vulnerable.length) {
+    fact.softwareVulnerabilities = vulnerable;
+    fact.softwareFixedIn = vulnerable.map((v) => v.fixedIn).sort((a, b) => compareVersions(versionParts(b), versionParts(a)))[0];
+    fact.softwareAdvisories = vulnerable.map((v) => `${[...v.ids].join(", ") || v.title} (fixed in ${v.fixedIn}; ${v.source})`);
+  }
+}
+
 // src/collect/smtp.ts
-var endpointOf = (host, port2) => isIP6(host) === 6 ? `[${host}]:${port2}` : `${host}:${port2}`;
+var DAY_MS = 864e5;
+function markExpiry(p, days, now = Date.now()) {
+  const t = p.tls;
+  if (!t?.notAfter) return;
+  const left2 = (Date.parse(t.notAfter) - now) / DAY_MS;
+  t.daysLeft = Math.floor(left2);
+  t.expiresSoon = t.validity === "valid" && left2 < days;
+}
+var endpointOf = (host, port) => isIP8(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 var sameName2 = (a, b) => a.toLowerCase().replace(/\.$/, "") === b.toLowerCase().replace(/\.$/, "");
 var tlsLabel = (version) => version.replace(/^TLSv1$/, "TLS 1.0").replace(/^TLSv/, "TLS ");
 var day = (iso) => iso.slice(0, 10);
 function verdictOf(p) {
   const by = p.failedReply ? `: ${p.failedReply.code} ${p.failedReply.lines[0] ?? ""}`.trimEnd() : p.error ? ` (${p.error})` : "";
+  const shared = p.sameAddressAs ? ` (as for ${p.sameAddressAs}: not connected again)` : "";
+  return verdictCore(p, by) + shared;
+}
+function verdictCore(p, by) {
   switch (p.outcome) {
+    case "undetermined":
+      return p.notHeld === "queued" ? `undetermined: not probed, still queued behind other conversations with ${p.address} at the domain's probe deadline (${p.deadlineMs} ms)` : `undetermined: the conversation was still running at the domain's probe deadline (${p.deadlineMs} ms)`;
+    case "greeting-refused": {
+      const r = p.failedReply;
+      const retry = p.retriedAfterMs !== void 0 ? `, again after a retry ${p.retriedAfterMs} ms later` : "";
+      return `greeting ${r.code === 421 ? "deferred" : "refused"}: ${`${r.code} ${r.lines[0] ?? ""}`.trimEnd()}${retry}`;
+    }
     case "skipped":
       return `skipped: no route to ${p.address}${p.error ? ` (${p.error})` : ""}`;
     case "unreachable":
@@ -55783,7 +61644,7 @@ function verdictOf(p) {
         t.trusted ? "" : `untrusted (${t.trustError ?? t.verifyError ?? "unknown"})`,
         t.nameMatches ? "" : `not valid for ${p.host}`
       ].filter(Boolean);
-      const cert = problems.length ? `certificate ${problems.join(", ")}` : `certificate valid for ${p.host} until ${day(t.notAfter ?? "")}`;
+      const cert = problems.length ? `certificate ${problems.join(", ")}` : `certificate valid for ${p.host} until ${day(t.notAfter ?? "")}${t.expiresSoon ? ` (expires in ${t.daysLeft} days)` : ""}`;
       return `${how}, ${tlsLabel(t.version)}, ${cert}`;
     }
   }
@@ -55802,12 +61663,24 @@ function targetsOf(domain, mx) {
   }
   return hosts.slice(0, MAX_MX_PROBED);
 }
-function withDeadline(work, ms, late) {
-  let timer;
-  const timeout = new Promise((resolve7) => {
-    timer = setTimeout(() => resolve7(late()), ms);
+function boundAddresses(hosts) {
+  const notProbed = [];
+  const kept = hosts.map((h) => {
+    if (h.addresses.length <= MAX_ADDRESSES_PER_HOST) return h;
+    const left2 = h.addresses.slice(MAX_ADDRESSES_PER_HOST);
+    notProbed.push({ host: h.host, total: h.addresses.length, probed: MAX_ADDRESSES_PER_HOST, addresses: left2.slice(0, 10), count: left2.length });
+    return { ...h, addresses: h.addresses.slice(0, MAX_ADDRESSES_PER_HOST) };
   });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  return { kept, notProbed };
+}
+async function withDeadline(ms, work) {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), ms);
+  try {
+    return await work(deadline.signal);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 async function checkGreetingHost(ctx, fact) {
   if (!fact.greetingHost || fact.greeting?.code !== 220) return;
@@ -55821,22 +61694,24 @@ async function checkGreetingHost(ctx, fact) {
   fact.greetingHostMatches = answer.records.some((name) => sameName2(name, fact.greetingHost));
 }
 async function collectSmtp(ctx, mx, options) {
-  const { prober, port: port2 } = options;
-  const jobs = targetsOf(ctx.domain, mx).flatMap(
-    (t) => t.addresses.map((address) => ({ ...t, address }))
+  const { prober, port } = options;
+  const { kept, notProbed } = boundAddresses(targetsOf(ctx.domain, mx));
+  const jobs = kept.flatMap((t) => t.addresses.map((address) => ({ ...t, address })));
+  const facts = { status: jobs.length ? "probed" : "none", port, addresses: [] };
+  if (notProbed.length) {
+    facts.notProbed = notProbed;
+    facts.notProbedCount = notProbed.reduce((n, h) => n + h.count, 0);
+    facts.notProbedHosts = notProbed.map((h) => `${h.host}: ${h.count} of ${h.total}`);
+  }
+  const probed = await withDeadline(
+    prober.domainDeadlineMs,
+    (signal) => Promise.all(jobs.map((job) => prober.probe({ host: job.host, address: job.address, port, mode: "starttls" }, signal)))
   );
-  const facts = { status: jobs.length ? "probed" : "none", port: port2, addresses: [] };
-  const deadlineMs = prober.domainDeadlineMs;
   facts.addresses = await Promise.all(
-    jobs.map(async (job) => {
-      const target = { host: job.host, address: job.address, port: port2, mode: "starttls" };
-      const probed = await withDeadline(prober.probe(target), deadlineMs, () => ({
-        ...target,
-        outcome: "skipped",
-        error: "EDEADLINE",
-        failedStep: "deadline"
-      }));
-      const fact = { ...probed, preference: job.preference, endpoint: endpointOf(job.host, port2), verdict: "" };
+    jobs.map(async (job, i) => {
+      markExpiry(probed[i], options.certExpiryDays ?? DEFAULT_CERT_EXPIRY_DAYS);
+      judgeSoftware(probed[i]);
+      const fact = { ...probed[i], preference: job.preference, endpoint: endpointOf(job.host, port), verdict: "" };
       if (job.implicit) fact.implicit = true;
       await checkGreetingHost(ctx, fact);
       fact.verdict = verdictOf(fact);
@@ -55845,34 +61720,41 @@ async function collectSmtp(ctx, mx, options) {
   );
   return facts;
 }
-async function collectSubmission(ctx, host, prober, ports = { implicitTls: 465, starttls: 587 }) {
-  const resolved = isIP6(host) ? { addresses: [host], status: "found" } : await addressesOf(ctx, host);
+var WEAK_AUTH = /* @__PURE__ */ new Set(["CRAM-MD5", "DIGEST-MD5"]);
+var TOKEN_AUTH = /* @__PURE__ */ new Set(["OAUTHBEARER", "XOAUTH2"]);
+function judgeAuth(fact) {
+  const offered = [.../* @__PURE__ */ new Set([...fact.authBeforeTls ?? [], ...fact.authAfterTls ?? []])];
+  const weak = offered.filter((m) => WEAK_AUTH.has(m));
+  if (weak.length) fact.weakAuth = weak;
+  const token = offered.filter((m) => TOKEN_AUTH.has(m));
+  if (token.length) fact.tokenAuth = token;
+  if (fact.outcome === "tls" && fact.ehloTls && !fact.authAfterTls) fact.noAuthAfterTls = true;
+}
+async function collectSubmission(ctx, host, prober, ports = { implicitTls: 465, starttls: 587 }, certExpiryDays = DEFAULT_CERT_EXPIRY_DAYS) {
+  const resolved = isIP8(host) ? { addresses: [host], status: "found" } : await addressesOf(ctx, host);
   const facts = { host, addressStatus: resolved.status, endpoints: [], tlsEndpoints: 0 };
-  const targets = resolved.addresses.flatMap((address) => [
+  if (resolved.addresses.length > MAX_ADDRESSES_PER_HOST) facts.addressesNotProbed = resolved.addresses.length - MAX_ADDRESSES_PER_HOST;
+  const targets = resolved.addresses.slice(0, MAX_ADDRESSES_PER_HOST).flatMap((address) => [
     { host, address, port: ports.implicitTls, mode: "implicit-tls" },
     { host, address, port: ports.starttls, mode: "starttls" }
   ]);
-  facts.endpoints = await Promise.all(
-    targets.map(async (target) => {
-      const probed = await withDeadline(prober.probe(target), prober.domainDeadlineMs, () => ({
-        ...target,
-        outcome: "skipped",
-        error: "EDEADLINE",
-        failedStep: "deadline"
-      }));
-      const fact = { ...probed, endpoint: endpointOf(host, target.port), verdict: "" };
-      fact.verdict = verdictOf(fact);
-      return fact;
-    })
-  );
+  const probed = await withDeadline(prober.domainDeadlineMs, (signal) => Promise.all(targets.map((target) => prober.probe(target, signal))));
+  facts.endpoints = targets.map((target, i) => {
+    markExpiry(probed[i], certExpiryDays);
+    judgeSoftware(probed[i]);
+    const fact = { ...probed[i], endpoint: endpointOf(host, target.port), verdict: "" };
+    judgeAuth(fact);
+    fact.verdict = verdictOf(fact);
+    return fact;
+  });
   facts.tlsEndpoints = facts.endpoints.filter((e) => e.outcome === "tls").length;
   return facts;
 }
 async function collectProbes(ctx, mx, probe) {
   if (!probe) return {};
   const [smtp, submission] = await Promise.all([
-    probe.mx ? collectSmtp(ctx, mx, { prober: probe.prober, port: probe.port }) : void 0,
-    probe.submission ? collectSubmission(ctx, probe.submission, probe.prober, probe.submissionPorts) : void 0
+    probe.mx ? collectSmtp(ctx, mx, { prober: probe.prober, port: probe.port, certExpiryDays: probe.certExpiryDays }) : void 0,
+    probe.submission ? collectSubmission(ctx, probe.submission, probe.prober, probe.submissionPorts, probe.certExpiryDays) : void 0
   ]);
   return { ...smtp && { smtp }, ...submission && { submission } };
 }
@@ -55881,9 +61763,12 @@ async function collectProbes(ctx, mx, probe) {
 async function collectDomain(domain, input, options) {
   const dns = new RecordingDnsSource(options.dns);
   const ctx = { domain, dns, https: options.https, dnssec: options.dnssec, senderIps: options.senderIps };
+  if (options.mailFrom !== void 0) ctx.mailFrom = options.mailFrom;
+  if (options.helo !== void 0) ctx.helo = options.helo;
   if ((await dns.resolve(domain, "MX")).status === "nxdomain") {
-    const facts2 = { domain, input, existence: "nxdomain", lookups: dns.lookups, dnsFailures: [] };
+    const facts2 = { domain, input, existence: "nxdomain", lookups: dns.lookups, dnsFailures: [], nxdomainFrom: answeredBy(dns.lookups[0], options.zone) };
     if (options.zone) facts2.zone = options.zone;
+    if (ctx.senderIps?.length) facts2.spf = await senderResultsOnly(ctx);
     return facts2;
   }
   const mxP = collectMx(ctx);
@@ -55897,7 +61782,7 @@ async function collectDomain(domain, input, options) {
     collectBimi(ctx, dmarcP),
     collectDnssec(ctx, mxP),
     collectTlsa(ctx, mxP),
-    options.skipDkim ? void 0 : collectDkim(ctx, options.dkimSelectors)
+    options.skipDkim ? void 0 : collectDkim(ctx, options.dkimSelectors, options.dkimDiscovery)
   ]);
   const apex = dns.lookups.filter((l) => l.name === domain);
   const facts = {
@@ -55908,9 +61793,12 @@ async function collectDomain(domain, input, options) {
     dnsFailures: []
   };
   if (options.zone) facts.zone = options.zone;
-  if (apex.some((l) => l.status === "nxdomain")) {
+  const nx = apex.find((l) => l.status === "nxdomain");
+  if (nx) {
     facts.existence = "nxdomain";
+    facts.nxdomainFrom = answeredBy(nx, options.zone);
     facts.lookups = apex;
+    if (ctx.senderIps?.length) facts.spf = await senderResultsOnly(ctx);
     return facts;
   }
   if (apex.length > 0 && apex.every((l) => l.status === "error")) facts.existence = "undetermined";
@@ -55920,12 +61808,33 @@ async function collectDomain(domain, input, options) {
   Object.assign(facts, { mtaSts, tlsRpt, bimi, dnssec, dane });
   if (dkim) facts.dkim = dkim;
   Object.assign(facts, await collectProbes(ctx, mx, options.probe));
-  facts.dnsFailures = failuresOf(facts);
+  facts.dnsFailures = failuresOf(facts, options.zone);
+  const all = allFailed(facts.dnsFailures, facts.lookups.length);
+  if (all) {
+    facts.dnsAllFailed = all;
+    facts.dnsFailures = [];
+  }
   applyDane(facts);
   return facts;
 }
-function failuresOf(facts) {
-  return facts.lookups.filter((l) => l.status === "error").map((l) => ({ name: l.name, type: l.type, error: l.error ?? "EUNKNOWN" }));
+function hostOf(server) {
+  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(server);
+  if (v6) return v6[1];
+  return /^[0-9.]+:\d+$/.test(server) ? server.slice(0, server.lastIndexOf(":")) : server;
+}
+function answeredBy(l, zone) {
+  if (l.source === "zone") return zone ? `the zone file ${zone.file}` : "the zone file";
+  if (!l.servers?.length) return "the DNS source";
+  return [...new Set(l.servers.map(hostOf))].join(" or ");
+}
+function failuresOf(facts, zone) {
+  return facts.lookups.filter((l) => l.status === "error").map((l) => ({ name: l.name, type: l.type, error: l.error ?? "EUNKNOWN", resolver: answeredBy(l, zone) }));
+}
+function allFailed(failures, lookups) {
+  const [first] = failures;
+  if (!first || lookups < 2 || failures.length !== lookups) return void 0;
+  if (!failures.every((f) => f.error === first.error && f.resolver === first.resolver)) return void 0;
+  return { count: failures.length, error: first.error, resolver: first.resolver };
 }
 
 // src/collect/policy.ts
@@ -55991,8 +61900,25 @@ init_define_MAILAUDIT_BUNDLE();
 
 // src/engine/path.ts
 init_define_MAILAUDIT_BUNDLE();
+var parsedSegments = /* @__PURE__ */ new Map();
+var parsedKeys = /* @__PURE__ */ new Map();
+var MAX_CACHED_PATHS = 1e4;
 function segments(path) {
-  return path.split(".").map((s) => s.endsWith("[*]") ? { key: s.slice(0, -3), each: true } : { key: s, each: false });
+  let parsed = parsedSegments.get(path);
+  if (!parsed) {
+    parsed = path.split(".").map((s) => s.endsWith("[*]") ? { key: s.slice(0, -3), each: true } : { key: s, each: false });
+    if (parsedSegments.size < MAX_CACHED_PATHS) parsedSegments.set(path, parsed);
+  }
+  return parsed;
+}
+function keysOf(path) {
+  let parsed = parsedKeys.get(path);
+  if (!parsed) {
+    const fromRoot = path.startsWith("$.");
+    parsed = { fromRoot, keys: (fromRoot ? path.slice(2) : path).split(".") };
+    if (parsedKeys.size < MAX_CACHED_PATHS) parsedKeys.set(path, parsed);
+  }
+  return parsed;
 }
 var isRecord = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 function select(root, path) {
@@ -56012,9 +61938,9 @@ function select(root, path) {
   return nodes;
 }
 function valueAt(node, root, path) {
-  const [start, rest] = path.startsWith("$.") ? [root, path.slice(2)] : [node, path];
-  let value = start;
-  for (const key of rest.split(".")) {
+  const { fromRoot, keys } = keysOf(path);
+  let value = fromRoot ? root : node;
+  for (const key of keys) {
     if (!isRecord(value)) return void 0;
     value = value[key];
   }
@@ -56042,6 +61968,15 @@ function render(template, resolve7) {
 function compare(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
 }
+var patterns = /* @__PURE__ */ new Map();
+function pattern(source) {
+  let re = patterns.get(source);
+  if (!re) {
+    re = new RegExp(source);
+    if (patterns.size < 1e4) patterns.set(source, re);
+  }
+  return re;
+}
 function holds(cond, node, root) {
   const v = valueAt(node, root, cond.path);
   if (cond.exists) return v !== void 0 && v !== null;
@@ -56050,8 +61985,8 @@ function holds(cond, node, root) {
   if ("notEquals" in cond) return !compare(v, cond.notEquals);
   if (cond.in) return cond.in.some((x) => compare(v, x));
   if (cond.notIn) return !cond.notIn.some((x) => compare(v, x));
-  if (cond.matches !== void 0) return typeof v === "string" && new RegExp(cond.matches).test(v);
-  if (cond.notMatches !== void 0) return typeof v === "string" && !new RegExp(cond.notMatches).test(v);
+  if (cond.matches !== void 0) return typeof v === "string" && pattern(cond.matches).test(v);
+  if (cond.notMatches !== void 0) return typeof v === "string" && !pattern(cond.notMatches).test(v);
   const n = Array.isArray(v) ? v.length : v;
   if (typeof n !== "number") return false;
   if (cond.lt !== void 0) return n < cond.lt;
@@ -56068,27 +62003,44 @@ function originOf(node) {
   }
   return void 0;
 }
-function evaluateRule(rule, facts, severity = rule.severity) {
+var MAX_FINDINGS_PER_RULE = 50;
+function evaluateRule(rule, facts, severity = rule.severity, limit = MAX_FINDINGS_PER_RULE) {
   const findings = [];
+  let omitted = 0;
+  let firstOmitted;
   for (const node of select(facts, rule.given)) {
     if (!rule.when.every((c) => holds(c, node, facts))) continue;
-    {
-      const vars = { domain: facts.domain };
-      const args = {};
-      const resolve7 = (name) => {
-        const value = lookupVar(name, vars, node, facts);
-        if (name !== "domain") args[name] = value;
-        return value;
-      };
-      const message = render(rule.message, resolve7);
+    const vars = { domain: facts.domain };
+    const args = {};
+    const resolve7 = (name) => {
+      const value = lookupVar(name, vars, node, facts);
+      if (name !== "domain") args[name] = value;
+      return value;
+    };
+    const locate = () => {
       const location = {
         name: render(rule.location.name, resolve7),
         type: render(rule.location.type, resolve7)
       };
       const origin = originOf(node) ?? (facts.zone ? { file: facts.zone.file, line: facts.zone.line } : void 0);
       if (origin) Object.assign(location, origin);
-      findings.push({ ruleId: rule.id, severity, message, location, args });
+      return location;
+    };
+    if (findings.length >= limit) {
+      if (omitted++ === 0) firstOmitted = locate();
+      continue;
     }
+    const message = render(rule.message, resolve7);
+    findings.push({ ruleId: rule.id, severity, message, location: locate(), args });
+  }
+  if (omitted > 0) {
+    findings.push({
+      ruleId: rule.id,
+      severity,
+      message: `${omitted} more finding${omitted === 1 ? "" : "s"} of ${rule.id} for ${facts.domain} not listed: at most ${limit} findings of one rule are listed per domain.`,
+      location: firstOmitted,
+      args: { omitted, limit }
+    });
   }
   return findings;
 }
@@ -56111,7 +62063,6 @@ function describeCounts(c) {
 
 // src/run/zones.ts
 init_define_MAILAUDIT_BUNDLE();
-import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 
 // src/dns/zone-source.ts
@@ -56192,10 +62143,10 @@ var ZoneSyntaxError = class extends Error {
   reason;
   name = "ZoneSyntaxError";
 };
-function parseZone(text, opts) {
+function parseZone(text2, opts) {
   const origin = opts.origin === void 0 ? void 0 : originOption(opts.origin);
   const parser3 = new ZoneParser(opts.file, origin, opts.defaultTtl ?? 3600);
-  return parser3.parse(text.startsWith("\uFEFF") ? text.slice(1) : text);
+  return parser3.parse(text2.startsWith("\uFEFF") ? text2.slice(1) : text2);
 }
 var MAX_TTL = 2 ** 31 - 1;
 var MAX_U32 = 2 ** 32 - 1;
@@ -56230,8 +62181,8 @@ var TTL_UNITS = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 var BLANK = /* @__PURE__ */ new Set([" ", "	", "\r", "\f", "\v"]);
 var WORD_END = /* @__PURE__ */ new Set([...BLANK, "\n", ";", "(", ")", '"']);
 var Lexer = class {
-  constructor(text, fail) {
-    this.text = text;
+  constructor(text2, fail) {
+    this.text = text2;
     this.fail = fail;
   }
   text;
@@ -56299,8 +62250,8 @@ var Lexer = class {
       if (c === "\\") this.skipEscape("unterminated quoted string", line);
       else this.pos++;
     }
-    const text = this.text.slice(start, this.pos++);
-    return { text, quoted: true, line };
+    const text2 = this.text.slice(start, this.pos++);
+    return { text: text2, quoted: true, line };
   }
   /** Steps over a backslash and the character it escapes (the digits of \DDD are plain text). */
   skipEscape(reason, line = this.line) {
@@ -56312,20 +62263,20 @@ var Lexer = class {
 var Invalid = class extends Error {
 };
 var encoder = new TextEncoder();
-var utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-function units(text) {
+var utf82 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+function units(text2) {
   const out = [];
-  for (let i = 0; i < text.length; ) {
-    const escaped = text[i] === "\\";
-    if (escaped && /\d/.test(text[i + 1] ?? "")) {
-      const digits = text.slice(i + 1, i + 4);
+  for (let i = 0; i < text2.length; ) {
+    const escaped = text2[i] === "\\";
+    if (escaped && /\d/.test(text2[i + 1] ?? "")) {
+      const digits = text2.slice(i + 1, i + 4);
       if (!/^\d{3}$/.test(digits) || Number(digits) > 255) throw new Invalid(`bad escape \\${digits}`);
       out.push({ bytes: [Number(digits)], dot: false });
       i += 4;
       continue;
     }
-    if (escaped && ++i >= text.length) throw new Invalid("backslash at the end");
-    const code = text.codePointAt(i) ?? 0;
+    if (escaped && ++i >= text2.length) throw new Invalid("backslash at the end");
+    const code = text2.codePointAt(i) ?? 0;
     out.push({ bytes: utf8Bytes(code), dot: code === 46 && !escaped });
     i += code > 65535 ? 2 : 1;
   }
@@ -56334,61 +62285,61 @@ function units(text) {
 function utf8Bytes(code) {
   return code < 128 ? [code] : [...encoder.encode(String.fromCodePoint(code))];
 }
-function octets(text) {
-  if (!text.includes("\\")) return encoder.encode(text);
-  return Uint8Array.from(units(text).flatMap((u) => u.bytes));
+function octets(text2) {
+  if (!text2.includes("\\")) return encoder.encode(text2);
+  return Uint8Array.from(units(text2).flatMap((u) => u.bytes));
 }
 function bytesToText(bytes) {
   try {
-    return utf8.decode(bytes);
+    return utf82.decode(bytes);
   } catch {
     return Buffer.from(bytes).toString("latin1");
   }
 }
-function characterString(text) {
-  const bytes = octets(text);
+function characterString(text2) {
+  const bytes = octets(text2);
   if (bytes.length > MAX_CHARACTER_STRING) {
     throw new Invalid(`character-string longer than ${MAX_CHARACTER_STRING} octets (${bytes.length})`);
   }
   return bytesToText(bytes);
 }
-function uint(text, what, max) {
-  if (!/^\d+$/.test(text) || Number(text) > max) {
-    throw new Invalid(`bad ${what} '${text}': expected a number from 0 to ${max}`);
+function uint(text2, what, max) {
+  if (!/^\d+$/.test(text2) || Number(text2) > max) {
+    throw new Invalid(`bad ${what} '${text2}': expected a number from 0 to ${max}`);
   }
-  return Number(text);
+  return Number(text2);
 }
-function parseTtl(text, what, max) {
-  if (!TTL_RE.test(text)) throw new Invalid(`bad ${what} '${text}'`);
-  const value = /^\d+$/.test(text) ? Number(text) : [...text.matchAll(/(\d+)([a-z])/gi)].reduce((sum, [, n, unit]) => sum + Number(n) * TTL_UNITS[unit.toLowerCase()], 0);
-  if (value > max) throw new Invalid(`${what} '${text}' is out of range (at most ${max} seconds)`);
+function parseTtl(text2, what, max) {
+  if (!TTL_RE.test(text2)) throw new Invalid(`bad ${what} '${text2}'`);
+  const value = /^\d+$/.test(text2) ? Number(text2) : [...text2.matchAll(/(\d+)([a-z])/gi)].reduce((sum, [, n, unit]) => sum + Number(n) * TTL_UNITS[unit.toLowerCase()], 0);
+  if (value > max) throw new Invalid(`${what} '${text2}' is out of range (at most ${max} seconds)`);
   return value;
 }
-function hex(text, what) {
-  if (!/^(?:[0-9a-f]{2})+$/i.test(text)) throw new Invalid(`bad ${what}: expected an even number of hex digits`);
-  return text.toLowerCase();
+function hex(text2, what) {
+  if (!/^(?:[0-9a-f]{2})+$/i.test(text2)) throw new Invalid(`bad ${what}: expected an even number of hex digits`);
+  return text2.toLowerCase();
 }
-function ipv4(text) {
-  if (!isIPv43(text)) throw new Invalid(`bad IPv4 address '${text}'`);
-  return text;
+function ipv4(text2) {
+  if (!isIPv43(text2)) throw new Invalid(`bad IPv4 address '${text2}'`);
+  return text2;
 }
-function ipv6(text) {
-  const bad = new Invalid(`bad IPv6 address '${text}'`);
-  if (!isIPv63(text) || text.includes("%")) throw bad;
+function ipv6(text2) {
+  const bad = new Invalid(`bad IPv6 address '${text2}'`);
+  if (!isIPv63(text2) || text2.includes("%")) throw bad;
   try {
-    return new URL(`http://[${text}]`).hostname.slice(1, -1);
+    return new URL(`http://[${text2}]`).hostname.slice(1, -1);
   } catch {
     throw bad;
   }
 }
 function labelText(bytes) {
-  let text;
+  let text2;
   try {
-    text = utf8.decode(bytes);
+    text2 = utf82.decode(bytes);
   } catch {
   }
-  const chars = text === void 0 ? Array.from(bytes, (b) => String.fromCharCode(b)) : Array.from(text);
-  return chars.map((ch) => labelChar(ch, text === void 0)).join("");
+  const chars = text2 === void 0 ? Array.from(bytes, (b) => String.fromCharCode(b)) : Array.from(text2);
+  return chars.map((ch) => labelChar(ch, text2 === void 0)).join("");
 }
 function labelChar(ch, escapeHigh) {
   const code = ch.codePointAt(0) ?? 0;
@@ -56398,25 +62349,25 @@ function labelChar(ch, escapeHigh) {
   if (ch === "." || ch === "\\") return `\\${ch}`;
   return ch.toLowerCase();
 }
-function nameLabels(text) {
-  if (text === "") throw new Invalid("empty name");
-  if (text === ".") return { labels: [], absolute: true };
+function nameLabels(text2) {
+  if (text2 === "") throw new Invalid("empty name");
+  if (text2 === ".") return { labels: [], absolute: true };
   const labels = [];
   let label = [];
-  const parts = units(text);
+  const parts = units(text2);
   for (const unit of parts) {
     if (!unit.dot) {
       label.push(...unit.bytes);
       continue;
     }
-    if (label.length === 0) throw new Invalid(`empty label in name '${text}'`);
+    if (label.length === 0) throw new Invalid(`empty label in name '${text2}'`);
     labels.push(Uint8Array.from(label));
     label = [];
   }
   const absolute = parts[parts.length - 1].dot;
   if (!absolute) labels.push(Uint8Array.from(label));
   const long = labels.find((l) => l.length > MAX_LABEL);
-  if (long) throw new Invalid(`label longer than ${MAX_LABEL} octets (${long.length}) in name '${text}'`);
+  if (long) throw new Invalid(`label longer than ${MAX_LABEL} octets (${long.length}) in name '${text2}'`);
   return { labels, absolute };
 }
 function wireLength(name) {
@@ -56424,15 +62375,15 @@ function wireLength(name) {
   if (!name.includes("\\")) return Buffer.byteLength(name) + 2;
   return nameLabels(`${name}.`).labels.reduce((sum, l) => sum + 1 + l.length, 1);
 }
-function absoluteName(text, origin) {
-  if (text === "@") {
+function absoluteName(text2, origin) {
+  if (text2 === "@") {
     if (origin === void 0) throw new Invalid("'@' used but no origin is known (no $ORIGIN, no origin option)");
     return origin;
   }
-  const { labels, absolute } = nameLabels(text);
+  const { labels, absolute } = nameLabels(text2);
   const written = labels.map(labelText).join(".");
   if (!absolute && origin === void 0) {
-    throw new Invalid(`relative name '${text}' used but no origin is known (no $ORIGIN, no origin option)`);
+    throw new Invalid(`relative name '${text2}' used but no origin is known (no $ORIGIN, no origin option)`);
   }
   const name = absolute || origin === "" ? written : `${written}.${origin}`;
   const length = wireLength(name);
@@ -56441,8 +62392,8 @@ function absoluteName(text, origin) {
 }
 function originOption(origin) {
   try {
-    const text = origin === "" ? "." : origin.endsWith(".") ? origin : `${origin}.`;
-    return absoluteName(text, void 0);
+    const text2 = origin === "" ? "." : origin.endsWith(".") ? origin : `${origin}.`;
+    return absoluteName(text2, void 0);
   } catch (err) {
     if (err instanceof Invalid) throw new TypeError(`invalid origin option '${origin}': ${err.message}`);
     throw err;
@@ -56489,10 +62440,10 @@ var RdataReader = class {
     });
   }
   uint(what, max) {
-    return this.field(what, (text) => uint(text, what, max));
+    return this.field(what, (text2) => uint(text2, what, max));
   }
   name(what) {
-    return this.field(what, (text) => this.parser.name(text));
+    return this.field(what, (text2) => this.parser.name(text2));
   }
   end() {
     const extra = this.peek();
@@ -56542,9 +62493,9 @@ var PRESENTATION = {
     target: r.name("target")
   })
 };
-function caaTag(text) {
-  if (!/^[a-z0-9]+$/i.test(text)) throw new Invalid(`bad CAA tag '${text}'`);
-  return text.toLowerCase();
+function caaTag(text2) {
+  if (!/^[a-z0-9]+$/i.test(text2)) throw new Invalid(`bad CAA tag '${text2}'`);
+  return text2.toLowerCase();
 }
 var WireReader = class {
   constructor(bytes) {
@@ -56649,8 +62600,8 @@ var ZoneParser = class {
   soa;
   records = [];
   seen = /* @__PURE__ */ new Set();
-  parse(text) {
-    const lexer = new Lexer(text, (line, reason) => this.fail(line, reason));
+  parse(text2) {
+    const lexer = new Lexer(text2, (line, reason) => this.fail(line, reason));
     for (let entry = lexer.next(); entry; entry = lexer.next()) {
       const head = entry.tokens[0];
       if (!head.quoted && head.text.startsWith("$")) this.directive(entry);
@@ -56671,8 +62622,8 @@ var ZoneParser = class {
       throw err;
     }
   }
-  name(text) {
-    return absoluteName(text, this.origin);
+  name(text2) {
+    return absoluteName(text2, this.origin);
   }
   nameToken(token, what) {
     if (token.quoted) this.fail(token.line, `bad ${what}: unexpected quoted string "${token.text}"`);
@@ -56763,10 +62714,38 @@ var ZoneParser = class {
 };
 
 // src/run/zones.ts
-function guessOrigin(text, file) {
-  const directive = /^\$ORIGIN\s+(\S+)/im.exec(text);
+init_domain();
+
+// src/input/read-capped.ts
+init_define_MAILAUDIT_BUNDLE();
+import { closeSync, openSync, readSync } from "node:fs";
+var MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+var MAX_ZONE_FILE_BYTES = 64 * 1024 * 1024;
+var MAX_CA_FILE_BYTES = 16 * 1024 * 1024;
+function readTextCapped(path, maxBytes) {
+  const fd = openSync(path, "r");
+  try {
+    const chunks = [];
+    let total = 0;
+    for (; ; ) {
+      const buf = Buffer.allocUnsafe(Math.min(65536, maxBytes + 1 - total));
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+      if (total > maxBytes) throw new Error(`larger than ${maxBytes} bytes`);
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// src/run/zones.ts
+function guessOrigin(text2, file) {
+  const directive = /^\$ORIGIN\s+(\S+)/im.exec(text2);
   if (directive) return directive[1].replace(/\.$/, "").toLowerCase();
-  const soa = /^([A-Za-z0-9._-]+\.)\s+(?:\d+\s+)?(?:IN\s+)?(?:\d+\s+)?SOA\b/im.exec(text);
+  const soa = /^([A-Za-z0-9._-]+\.)\s+(?:\d+\s+)?(?:IN\s+)?(?:\d+\s+)?SOA\b/im.exec(text2);
   if (soa) return soa[1].replace(/\.$/, "").toLowerCase();
   const base = basename(file).replace(/\.(zone|db|txt)$/i, "").replace(/^db\./i, "");
   try {
@@ -56775,22 +62754,41 @@ function guessOrigin(text, file) {
     return void 0;
   }
 }
-async function readZone(file, domainHint, fallback) {
-  let text;
+var STDIN_ZONE_NAME = "(stdin)";
+var MAX_STDIN_ZONE_BYTES = 64 * 1024 * 1024;
+async function readStdin() {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += chunk.length;
+    if (size > MAX_STDIN_ZONE_BYTES) throw new InputError(`zone on stdin is over ${MAX_STDIN_ZONE_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+async function readZone(path, domainHint, fallback) {
+  let text2;
+  const file = path === "-" ? STDIN_ZONE_NAME : path;
   try {
-    text = await readFile(file, "utf8");
+    text2 = path === "-" ? await readStdin() : readTextCapped(file, MAX_ZONE_FILE_BYTES);
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`cannot read zone file ${file}: ${err.code ?? err.message}`);
   }
   try {
-    const zone = parseZone(text, { file, origin: domainHint });
-    if (!zone.origin) throw new InputError(`zone file ${file} has no $ORIGIN: give the domain on the command line`);
+    const zone = parseZone(text2, { file, origin: domainHint });
+    if (!zone.origin) throw new InputError(`zone file ${file} has no $ORIGIN or SOA: give its origin with --origin NAME or as the domain`);
     const context = { file, origin: zone.origin, line: zone.soa?.origin.line ?? (zone.firstRecordLine || 1) };
     return { context, source: new ZoneDnsSource(zone, fallback) };
   } catch (err) {
     if (!(err instanceof ZoneSyntaxError)) throw err;
-    const origin = domainHint ?? guessOrigin(text, file);
-    if (!origin) throw new InputError(`zone file ${err.message} (and no origin is known: give the domain on the command line)`);
+    const origin = domainHint ?? guessOrigin(text2, file);
+    if (!origin) {
+      if (/no origin is known/.test(err.reason)) {
+        throw new InputError(`zone file ${file} has no $ORIGIN or SOA: give its origin with --origin NAME or as the domain`);
+      }
+      throw new InputError(`zone file ${err.message} (and no origin is known: give it with --origin NAME or as the domain)`);
+    }
     const syntaxError = { file, line: err.line, reason: err.reason, origin: { file, line: err.line } };
     return { context: { file, origin, line: err.line, syntaxError } };
   }
@@ -56832,11 +62830,14 @@ async function auditDomain(run, domain) {
       zone,
       dkimSelectors: selectors,
       skipDkim: run.skipDkim,
+      dkimDiscovery: run.dkimDiscovery,
       https: run.https,
       // DNSSEC belongs to the deployed zone: records read from a zone file are not checked.
       dnssec: zone ? void 0 : run.dnssec,
       probe: run.probe,
-      senderIps: run.senderIps
+      senderIps: run.senderIps,
+      mailFrom: run.mailFrom,
+      helo: run.helo
     });
   }
   const policy = run.policies[domain.name];
@@ -56847,181 +62848,8 @@ async function auditDomain(run, domain) {
 
 // src/run/prepare.ts
 init_define_MAILAUDIT_BUNDLE();
-import { getServers } from "node:dns";
+import { getServers as getServers2 } from "node:dns";
 import { createSecureContext, rootCertificates } from "node:tls";
-
-// src/dns/live.ts
-init_define_MAILAUDIT_BUNDLE();
-import { promises as dnsPromises } from "node:dns";
-import { isIP as isIP7 } from "node:net";
-
-// src/dns/limit.ts
-init_define_MAILAUDIT_BUNDLE();
-var ConcurrencyLimit = class {
-  constructor(max) {
-    this.max = max;
-  }
-  max;
-  active = 0;
-  waiting = [];
-  async run(task) {
-    if (this.active >= this.max) await new Promise((resolve7) => this.waiting.push(resolve7));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-};
-
-// src/dns/live.ts
-var DEFAULT_DNS_TIMEOUT_MS = 5e3;
-var DEFAULT_DNS_TRIES = 2;
-var DEFAULT_DNS_IN_FLIGHT = 64;
-var strip = (name) => name.replace(/\.$/, "").toLowerCase();
-var QUERIES = {
-  A: (r, n) => r.resolve4(n),
-  AAAA: (r, n) => r.resolve6(n),
-  MX: async (r, n) => (await r.resolveMx(n)).map((m) => ({ preference: m.priority, exchange: strip(m.exchange) })),
-  TXT: async (r, n) => (await r.resolveTxt(n)).map((chunks) => chunks.map(decodeTxt)),
-  CNAME: async (r, n) => (await r.resolveCname(n)).map(strip),
-  NS: async (r, n) => (await r.resolveNs(n)).map(strip),
-  PTR: async (r, n) => (await r.resolvePtr(n)).map(strip),
-  SOA: async (r, n) => {
-    const s = await r.resolveSoa(n);
-    return [
-      {
-        mname: strip(s.nsname),
-        rname: strip(s.hostmaster),
-        serial: s.serial,
-        refresh: s.refresh,
-        retry: s.retry,
-        expire: s.expire,
-        minimum: s.minttl
-      }
-    ];
-  },
-  CAA: async (r, n) => (await r.resolveCaa(n)).map((c) => {
-    const { critical, ...rest } = c;
-    const tag = Object.keys(rest)[0] ?? "";
-    return { flags: critical, tag, value: String(rest[tag] ?? "") };
-  }),
-  SRV: async (r, n) => (await r.resolveSrv(n)).map((s) => ({ priority: s.priority, weight: s.weight, port: s.port, target: strip(s.name) })),
-  TLSA: async (r, n) => {
-    const records = await r.resolveTlsa(n);
-    return records.map((t) => ({
-      usage: t.certUsage,
-      selector: t.selector,
-      matchingType: t.match,
-      data: Buffer.from(t.data).toString("hex")
-    }));
-  }
-};
-var utf82 = new TextDecoder("utf-8", { fatal: true });
-function decodeTxt(latin1) {
-  if (!/[\x80-\xff]/.test(latin1)) return latin1;
-  try {
-    return utf82.decode(Buffer.from(latin1, "latin1"));
-  } catch {
-    return latin1;
-  }
-}
-var ABSENT = { ENOTFOUND: "nxdomain", ENODATA: "nodata" };
-function parseDnsServer(text) {
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  const v4 = /^([0-9.]+)(?::(\d+))?$/.exec(text);
-  const [ip, port2] = v6 ? [v6[1], v6[2]] : v4 ? [v4[1], v4[2]] : [text, void 0];
-  if (!isIP7(ip)) throw new Error(`invalid --dns-server ${JSON.stringify(text)}: expected IP or IP:PORT`);
-  if (port2 !== void 0 && (Number(port2) < 1 || Number(port2) > 65535)) {
-    throw new Error(`invalid --dns-server ${JSON.stringify(text)}: port must be 1-65535`);
-  }
-  if (isIP7(ip) === 6) return port2 ? `[${ip}]:${port2}` : ip;
-  return port2 ? `${ip}:${port2}` : ip;
-}
-var RCODE_ERRORS = { SERVFAIL: "ESERVFAIL", REFUSED: "EREFUSED", NOTIMP: "ENOTIMP", FORMERR: "EFORMERR" };
-var LiveDnsSource = class {
-  resolver;
-  hardLimitMs;
-  /** What the user allowed per question: timeout × tries. */
-  budgetMs;
-  servers;
-  timeoutMs;
-  tries;
-  limit;
-  constructor(options = {}) {
-    const timeout = options.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS;
-    const tries = options.tries ?? DEFAULT_DNS_TRIES;
-    this.resolver = new dnsPromises.Resolver({ timeout, tries, maxTimeout: timeout });
-    if (options.servers?.length) this.resolver.setServers(options.servers);
-    this.servers = options.servers?.length ? [...options.servers] : dnsPromises.getServers();
-    this.timeoutMs = timeout;
-    this.tries = tries;
-    const servers = options.servers?.length || this.resolver.getServers().length || 1;
-    this.hardLimitMs = timeout * tries * servers + 1e3;
-    this.budgetMs = timeout * tries;
-    this.limit = new ConcurrencyLimit(options.maxInFlight ?? DEFAULT_DNS_IN_FLIGHT);
-  }
-  /**
-   * c-ares (1.2x+) adapts its timeouts to the latency it has seen and checks them on a 1 s tick, so
-   * after fast answers a burst of questions (DKIM selectors) can get ETIMEOUT long before the timeout
-   * the user gave. Such an early timeout is asked again while the user's budget lasts.
-   */
-  async ask(query, name) {
-    const started = Date.now();
-    for (; ; ) {
-      try {
-        return await query(this.resolver, name);
-      } catch (err) {
-        const early = err.code === "ETIMEOUT" && Date.now() - started < this.budgetMs - 100;
-        if (!early) throw err;
-      }
-    }
-  }
-  resolve(name, type) {
-    return this.limit.run(() => this.resolveNow(name, type));
-  }
-  async resolveNow(name, type) {
-    if (type === "SPF") return await this.resolveRaw(name, "SPF");
-    const query = QUERIES[type];
-    if (!query) return { name, type, status: "error", records: [], error: "ENOTIMP", source: "dns" };
-    let timer;
-    const backstop = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error("timeout"), { code: "ETIMEOUT" })), this.hardLimitMs);
-    });
-    try {
-      const records = await Promise.race([this.ask(query, name), backstop]);
-      return { name, type, status: records.length ? "ok" : "nodata", records, source: "dns" };
-    } catch (err) {
-      const code = String(err.code ?? "EUNKNOWN");
-      const absent = ABSENT[code];
-      if (absent) return { name, type, status: absent, records: [], source: "dns" };
-      return { name, type, status: "error", records: [], error: code, source: "dns" };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-  /** Types node:dns cannot ask (SPF, 99): through src/dns/raw.ts, each server in turn. */
-  async resolveRaw(name, type) {
-    let error = "ENOSERVER";
-    for (const server of this.servers) {
-      try {
-        const res = await rawQuery({ server, name, type, timeoutMs: this.timeoutMs, tries: this.tries, maxBytes: 65535 });
-        if (res.rcode === "NXDOMAIN") return { name, type, status: "nxdomain", records: [], source: "dns" };
-        if (res.rcode !== "NOERROR") {
-          error = RCODE_ERRORS[res.rcode] ?? `E${res.rcode}`;
-          continue;
-        }
-        const records = res.answers.filter((a) => a.type === type && Buffer.isBuffer(a.data)).map((a) => characterStrings(a.data));
-        return { name, type, status: records.length ? "ok" : "nodata", records, source: "dns" };
-      } catch (err) {
-        error = err instanceof RawDnsError ? err.code : "EUNKNOWN";
-      }
-    }
-    return { name, type, status: "error", records: [], error, source: "dns" };
-  }
-};
 
 // src/dns/rate-limit.ts
 init_define_MAILAUDIT_BUNDLE();
@@ -57078,71 +62906,21 @@ var RateLimitedDnsSource = class {
   }
 };
 
-// src/engine/load.ts
-init_define_MAILAUDIT_BUNDLE();
-var import_ajv = __toESM(require_ajv(), 1);
-import { readFileSync as readFileSync2, readdirSync } from "node:fs";
-import { basename as basename2, dirname as dirname2, join as join2, relative } from "node:path";
-var RuleLoadError = class extends Error {
-  name = "RuleLoadError";
-};
-function ruleFiles(dir) {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".json") && basename2(f) !== "rule.schema.json").map((f) => join2(dir, f)).sort();
-}
-function describe(validate3) {
-  return (validate3.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}`).join("; ");
-}
-function loadRules(dir = RULES_DIR) {
-  const ajv = new import_ajv.Ajv({ allErrors: true, strict: false });
-  ajv.addFormat("regex", { validate: (s) => {
-    try {
-      new RegExp(s);
-      return true;
-    } catch {
-      return false;
-    }
-  } });
-  const validate3 = ajv.compile(JSON.parse(readFileSync2(join2(dir, "rule.schema.json"), "utf8")));
-  const seen = /* @__PURE__ */ new Map();
-  const rules = [];
-  for (const file of ruleFiles(dir)) {
-    const shown = relative(process.cwd(), file) || file;
-    let data;
-    try {
-      data = JSON.parse(readFileSync2(file, "utf8"));
-    } catch (err) {
-      throw new RuleLoadError(`rule file ${shown}: ${err.message}`);
-    }
-    if (!validate3(data)) throw new RuleLoadError(`rule file ${shown}: ${describe(validate3)}`);
-    const rule = data;
-    if (rule.id !== basename2(file, ".json")) throw new RuleLoadError(`rule file ${shown}: id "${rule.id}" must match the file name`);
-    if (rule.category !== basename2(dirname2(file))) {
-      throw new RuleLoadError(`rule file ${shown}: category "${rule.category}" must match its folder`);
-    }
-    if (seen.has(rule.id)) throw new RuleLoadError(`rule file ${shown}: id "${rule.id}" also in ${seen.get(rule.id)}`);
-    seen.set(rule.id, shown);
-    rules.push(rule);
-  }
-  return rules;
-}
-var cached;
-function builtinRules() {
-  cached ??= loadRules();
-  return cached;
-}
+// src/run/prepare.ts
+init_load();
 
 // src/input/ca-file.ts
 init_define_MAILAUDIT_BUNDLE();
 import { X509Certificate as X509Certificate3 } from "node:crypto";
-import { readFile as readFile2 } from "node:fs/promises";
+init_domain();
 async function readCaFile(file) {
-  let text;
+  let text2;
   try {
-    text = await readFile2(file, "utf8");
+    text2 = readTextCapped(file, MAX_CA_FILE_BYTES);
   } catch (err) {
     throw new InputError(`cannot read CA file ${file}: ${err.code ?? err.message}`);
   }
-  const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const pems = text2.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (pems.length === 0) throw new InputError(`CA file ${file} holds no PEM certificate`);
   try {
     for (const pem of pems) new X509Certificate3(pem);
@@ -57154,35 +62932,41 @@ async function readCaFile(file) {
 
 // src/probe/settings.ts
 init_define_MAILAUDIT_BUNDLE();
-import { isIP as isIP8 } from "node:net";
+init_domain();
+import { isIP as isIP9 } from "node:net";
 import { hostname } from "node:os";
 var HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$/;
 function checkEhloName(name) {
   const literal = /^\[(.+)\]$/.exec(name);
-  if (literal ? isIP8(literal[1].replace(/^IPv6:/i, "")) !== 0 : HOST_NAME.test(name)) return name;
+  if (literal ? isIP9(literal[1].replace(/^IPv6:/i, "")) !== 0 : HOST_NAME.test(name)) return name;
   throw new InputError(`--ehlo-name must be a host name or an address literal such as [192.0.2.1], got ${JSON.stringify(name)}`);
 }
-function checkPort(name, port2) {
-  if (!Number.isInteger(port2) || port2 < 1 || port2 > 65535) throw new InputError(`${name} must be a port number from 1 to 65535, got ${port2}`);
-  return port2;
+function checkPort(name, port) {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InputError(`${name} must be a port number from 1 to 65535, got ${port}`);
+  return port;
+}
+function checkRange(name, value, max) {
+  if (!Number.isInteger(value) || value < 0 || value > max) throw new InputError(`${name} must be a whole number from 0 to ${max}, got ${value}`);
+  return value;
+}
+function certExpiryDaysOf(options) {
+  return checkRange("--cert-expiry-days", options.certExpiryDays ?? DEFAULT_CERT_EXPIRY_DAYS, MAX_CERT_EXPIRY_DAYS);
 }
 function prepareProbe(options, caPems = []) {
   const mx = options.smtp ?? true;
   if (!mx && !options.submission) return void 0;
-  const port2 = checkPort("--smtp-port", options.smtpPort ?? DEFAULT_SMTP_PORT);
+  const port = checkPort("--smtp-port", options.smtpPort ?? DEFAULT_SMTP_PORT);
   const timeout = options.smtpTimeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS;
   if (!Number.isFinite(timeout) || timeout <= 0) throw new InputError(`--smtp-timeout must be a positive number, got ${timeout}`);
   const ehloName = options.ehloName !== void 0 ? checkEhloName(options.ehloName) : HOST_NAME.test(hostname()) ? hostname() : "localhost";
   let submission;
   if (options.submission) {
     const bare = options.submission.replace(/^\[(.*)\]$/, "$1");
-    submission = isIP8(bare) ? bare : parseDomainName(options.submission).name;
+    submission = isIP9(bare) ? bare : parseDomainName(options.submission).name;
   }
-  const settings = {
-    prober: new SmtpProber({ ehloName, stepTimeoutMs: timeout, caPems }),
-    mx,
-    port: port2
-  };
+  const intervalMs = checkRange("--smtp-interval", options.smtpIntervalMs ?? DEFAULT_SMTP_INTERVAL_MS, MAX_SMTP_INTERVAL_MS);
+  const prober = new SmtpProber({ ehloName, stepTimeoutMs: timeout, caPems, intervalMs, domainDeadlineMs: options.smtpDomainDeadlineMs });
+  const settings = { prober, mx, port, certExpiryDays: certExpiryDaysOf(options) };
   if (submission) settings.submission = submission;
   if (options.submissionPorts) {
     settings.submissionPorts = {
@@ -57195,7 +62979,8 @@ function prepareProbe(options, caPems = []) {
 
 // src/run/options.ts
 init_define_MAILAUDIT_BUNDLE();
-import { isIP as isIP9 } from "node:net";
+import { isIP as isIP10 } from "node:net";
+init_domain();
 function checkOptions(options, rules) {
   const known = new Set(rules.map((r) => r.id));
   for (const id of [...options.disable ?? [], ...Object.keys(options.severity ?? {})]) {
@@ -57208,7 +62993,16 @@ function checkOptions(options, rules) {
     if (problem) throw new InputError(`bad DKIM selector ${JSON.stringify(selector)}: ${problem}`);
   }
   for (const ip of options.senderIps ?? []) {
-    if (!isIP9(ip)) throw new InputError(`invalid sender IP ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
+    if (!isIP10(ip)) throw new InputError(`invalid sender IP ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
+  }
+  if ((options.mailFrom !== void 0 || options.helo !== void 0) && !options.senderIps?.length) {
+    throw new InputError("--mail-from and --helo set the identity of --sender-ip results: give --sender-ip too");
+  }
+  if (options.mailFrom !== void 0 && (!/^[\x20-\x7e\x80-\uffff]*$/.test(options.mailFrom) || options.mailFrom.length > 320)) {
+    throw new InputError(`invalid MAIL FROM ${JSON.stringify(options.mailFrom)}: expected an address such as bob@example.com (or <> for the null sender)`);
+  }
+  if (options.helo !== void 0 && (!/^[\x20-\x7e\x80-\uffff]+$/.test(options.helo) || options.helo.length > 255)) {
+    throw new InputError(`invalid HELO name ${JSON.stringify(options.helo)}: expected a host name such as mail.example.com`);
   }
 }
 function normalizeSelector(selector) {
@@ -57219,11 +63013,13 @@ function normalizeSelector(selector) {
 async function prepareRun(options, firstDomain) {
   const rules = options.rules ?? builtinRules();
   checkOptions(options, rules);
-  let live = options.dns ?? new LiveDnsSource({ servers: options.dnsServers, timeoutMs: options.timeoutMs, tries: options.tries, maxInFlight: options.dnsInFlight });
+  const ownLive = options.dns ? void 0 : new LiveDnsSource({ servers: options.dnsServers, timeoutMs: options.timeoutMs, tries: options.tries, maxInFlight: options.dnsInFlight });
+  let live = options.dns ?? ownLive;
   if (options.qps !== void 0) live = new RateLimitedDnsSource(live, options.qps);
   const https2 = {
     port: options.httpsPort ?? DEFAULT_HTTPS_SETTINGS.port,
-    timeoutMs: options.httpTimeoutMs ?? DEFAULT_HTTPS_SETTINGS.timeoutMs
+    timeoutMs: options.httpTimeoutMs ?? DEFAULT_HTTPS_SETTINGS.timeoutMs,
+    certExpiryDays: certExpiryDaysOf(options)
   };
   const caPems = options.caFile ? await readCaFile(options.caFile) : [];
   if (caPems.length) https2.secureContext = createSecureContext({ ca: [...rootCertificates, ...caPems] });
@@ -57238,18 +63034,22 @@ async function prepareRun(options, firstDomain) {
     skipDkim: rules.filter((r) => r.category === "dkim").every((r) => options.disable?.includes(r.id))
   };
   if (options.dkimSelectors) run.dkimSelectors = options.dkimSelectors.map(normalizeSelector);
+  if (options.dkimDiscovery) run.dkimDiscovery = options.dkimDiscovery;
   if (options.dnsServers?.length || !options.dns) {
     run.dnssec = {
-      servers: options.dnsServers?.length ? options.dnsServers : getServers(),
+      servers: options.dnsServers?.length ? options.dnsServers : getServers2(),
       timeoutMs: options.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS,
       tries: options.tries ?? DEFAULT_DNS_TRIES,
       // Bounded like the DNS cache: a long list must not keep one entry per domain (issue 7).
       cache: new BoundedMap(options.cacheEntries)
     };
+    if (ownLive) run.dnssec.askWithDo = (name, type) => ownLive.askWithDo(name, type);
   }
   if (options.senderIps?.length) run.senderIps = options.senderIps;
+  if (options.mailFrom !== void 0) run.mailFrom = options.mailFrom;
+  if (options.helo !== void 0) run.helo = options.helo;
   const files = [.../* @__PURE__ */ new Set([...options.zoneFile ? [options.zoneFile] : [], ...options.zoneFiles ?? []])];
-  const { zones, dns } = await readZones(files, files.length === 1 ? firstDomain : void 0, live);
+  const { zones, dns } = await readZones(files, options.zoneOrigin ?? (files.length === 1 ? firstDomain : void 0), live);
   run.zones = zones;
   if (zones[0]) {
     run.zone = zones[0];
@@ -57265,6 +63065,7 @@ async function prepareRun(options, firstDomain) {
 
 // src/run/stream.ts
 init_define_MAILAUDIT_BUNDLE();
+init_domain();
 var DEFAULT_STREAM_CONCURRENCY = 32;
 
 // src/audit.ts
@@ -57310,5661 +63111,68 @@ async function audit(domains, options = {}) {
 
 // src/cli.ts
 init_define_MAILAUDIT_BUNDLE();
-import { isIP as isIP10 } from "node:net";
-
-// node_modules/yargs/index.mjs
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/yargs/lib/platform-shims/esm.mjs
-init_define_MAILAUDIT_BUNDLE();
-import { notStrictEqual, strictEqual } from "assert";
-
-// node_modules/cliui/index.mjs
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/cliui/build/lib/index.js
-init_define_MAILAUDIT_BUNDLE();
-var align = {
-  right: alignRight,
-  center: alignCenter
-};
-var top = 0;
-var right = 1;
-var bottom = 2;
-var left = 3;
-var UI = class {
-  constructor(opts) {
-    var _a2;
-    this.width = opts.width;
-    this.wrap = (_a2 = opts.wrap) !== null && _a2 !== void 0 ? _a2 : true;
-    this.rows = [];
-  }
-  span(...args) {
-    const cols = this.div(...args);
-    cols.span = true;
-  }
-  resetOutput() {
-    this.rows = [];
-  }
-  div(...args) {
-    if (args.length === 0) {
-      this.div("");
-    }
-    if (this.wrap && this.shouldApplyLayoutDSL(...args) && typeof args[0] === "string") {
-      return this.applyLayoutDSL(args[0]);
-    }
-    const cols = args.map((arg) => {
-      if (typeof arg === "string") {
-        return this.colFromString(arg);
-      }
-      return arg;
-    });
-    this.rows.push(cols);
-    return cols;
-  }
-  shouldApplyLayoutDSL(...args) {
-    return args.length === 1 && typeof args[0] === "string" && /[\t\n]/.test(args[0]);
-  }
-  applyLayoutDSL(str) {
-    const rows = str.split("\n").map((row) => row.split("	"));
-    let leftColumnWidth = 0;
-    rows.forEach((columns) => {
-      if (columns.length > 1 && mixin.stringWidth(columns[0]) > leftColumnWidth) {
-        leftColumnWidth = Math.min(Math.floor(this.width * 0.5), mixin.stringWidth(columns[0]));
-      }
-    });
-    rows.forEach((columns) => {
-      this.div(...columns.map((r, i) => {
-        return {
-          text: r.trim(),
-          padding: this.measurePadding(r),
-          width: i === 0 && columns.length > 1 ? leftColumnWidth : void 0
-        };
-      }));
-    });
-    return this.rows[this.rows.length - 1];
-  }
-  colFromString(text) {
-    return {
-      text,
-      padding: this.measurePadding(text)
-    };
-  }
-  measurePadding(str) {
-    const noAnsi = mixin.stripAnsi(str);
-    return [0, noAnsi.match(/\s*$/)[0].length, 0, noAnsi.match(/^\s*/)[0].length];
-  }
-  toString() {
-    const lines = [];
-    this.rows.forEach((row) => {
-      this.rowToString(row, lines);
-    });
-    return lines.filter((line) => !line.hidden).map((line) => line.text).join("\n");
-  }
-  rowToString(row, lines) {
-    this.rasterize(row).forEach((rrow, r) => {
-      let str = "";
-      rrow.forEach((col, c) => {
-        const { width } = row[c];
-        const wrapWidth = this.negatePadding(row[c]);
-        let ts = col;
-        if (wrapWidth > mixin.stringWidth(col)) {
-          ts += " ".repeat(wrapWidth - mixin.stringWidth(col));
-        }
-        if (row[c].align && row[c].align !== "left" && this.wrap) {
-          const fn = align[row[c].align];
-          ts = fn(ts, wrapWidth);
-          if (mixin.stringWidth(ts) < wrapWidth) {
-            ts += " ".repeat((width || 0) - mixin.stringWidth(ts) - 1);
-          }
-        }
-        const padding = row[c].padding || [0, 0, 0, 0];
-        if (padding[left]) {
-          str += " ".repeat(padding[left]);
-        }
-        str += addBorder(row[c], ts, "| ");
-        str += ts;
-        str += addBorder(row[c], ts, " |");
-        if (padding[right]) {
-          str += " ".repeat(padding[right]);
-        }
-        if (r === 0 && lines.length > 0) {
-          str = this.renderInline(str, lines[lines.length - 1]);
-        }
-      });
-      lines.push({
-        text: str.replace(/ +$/, ""),
-        span: row.span
-      });
-    });
-    return lines;
-  }
-  // if the full 'source' can render in
-  // the target line, do so.
-  renderInline(source, previousLine) {
-    const match = source.match(/^ */);
-    const leadingWhitespace = match ? match[0].length : 0;
-    const target = previousLine.text;
-    const targetTextWidth = mixin.stringWidth(target.trimRight());
-    if (!previousLine.span) {
-      return source;
-    }
-    if (!this.wrap) {
-      previousLine.hidden = true;
-      return target + source;
-    }
-    if (leadingWhitespace < targetTextWidth) {
-      return source;
-    }
-    previousLine.hidden = true;
-    return target.trimRight() + " ".repeat(leadingWhitespace - targetTextWidth) + source.trimLeft();
-  }
-  rasterize(row) {
-    const rrows = [];
-    const widths = this.columnWidths(row);
-    let wrapped;
-    row.forEach((col, c) => {
-      col.width = widths[c];
-      if (this.wrap) {
-        wrapped = mixin.wrap(col.text, this.negatePadding(col), { hard: true }).split("\n");
-      } else {
-        wrapped = col.text.split("\n");
-      }
-      if (col.border) {
-        wrapped.unshift("." + "-".repeat(this.negatePadding(col) + 2) + ".");
-        wrapped.push("'" + "-".repeat(this.negatePadding(col) + 2) + "'");
-      }
-      if (col.padding) {
-        wrapped.unshift(...new Array(col.padding[top] || 0).fill(""));
-        wrapped.push(...new Array(col.padding[bottom] || 0).fill(""));
-      }
-      wrapped.forEach((str, r) => {
-        if (!rrows[r]) {
-          rrows.push([]);
-        }
-        const rrow = rrows[r];
-        for (let i = 0; i < c; i++) {
-          if (rrow[i] === void 0) {
-            rrow.push("");
-          }
-        }
-        rrow.push(str);
-      });
-    });
-    return rrows;
-  }
-  negatePadding(col) {
-    let wrapWidth = col.width || 0;
-    if (col.padding) {
-      wrapWidth -= (col.padding[left] || 0) + (col.padding[right] || 0);
-    }
-    if (col.border) {
-      wrapWidth -= 4;
-    }
-    return wrapWidth;
-  }
-  columnWidths(row) {
-    if (!this.wrap) {
-      return row.map((col) => {
-        return col.width || mixin.stringWidth(col.text);
-      });
-    }
-    let unset = row.length;
-    let remainingWidth = this.width;
-    const widths = row.map((col) => {
-      if (col.width) {
-        unset--;
-        remainingWidth -= col.width;
-        return col.width;
-      }
-      return void 0;
-    });
-    const unsetWidth = unset ? Math.floor(remainingWidth / unset) : 0;
-    return widths.map((w, i) => {
-      if (w === void 0) {
-        return Math.max(unsetWidth, _minWidth(row[i]));
-      }
-      return w;
-    });
-  }
-};
-function addBorder(col, ts, style) {
-  if (col.border) {
-    if (/[.']-+[.']/.test(ts)) {
-      return "";
-    }
-    if (ts.trim().length !== 0) {
-      return style;
-    }
-    return "  ";
-  }
-  return "";
-}
-function _minWidth(col) {
-  const padding = col.padding || [];
-  const minWidth = 1 + (padding[left] || 0) + (padding[right] || 0);
-  if (col.border) {
-    return minWidth + 4;
-  }
-  return minWidth;
-}
-function getWindowWidth() {
-  if (typeof process === "object" && process.stdout && process.stdout.columns) {
-    return process.stdout.columns;
-  }
-  return 80;
-}
-function alignRight(str, width) {
-  str = str.trim();
-  const strWidth = mixin.stringWidth(str);
-  if (strWidth < width) {
-    return " ".repeat(width - strWidth) + str;
-  }
-  return str;
-}
-function alignCenter(str, width) {
-  str = str.trim();
-  const strWidth = mixin.stringWidth(str);
-  if (strWidth >= width) {
-    return str;
-  }
-  return " ".repeat(width - strWidth >> 1) + str;
-}
-var mixin;
-function cliui(opts, _mixin) {
-  mixin = _mixin;
-  return new UI({
-    width: (opts === null || opts === void 0 ? void 0 : opts.width) || getWindowWidth(),
-    wrap: opts === null || opts === void 0 ? void 0 : opts.wrap
-  });
-}
-
-// node_modules/cliui/node_modules/string-width/index.js
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/strip-ansi/index.js
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/ansi-regex/index.js
-init_define_MAILAUDIT_BUNDLE();
-var ST = String.raw`(?:\u001B\u005C|\u009C)`;
-var stringControls = String.raw`\u0018\u001A\u001B\u0080-\u009F`;
-var osc = String.raw`(?:\u001B\]|\u009D)[^\u0007${stringControls}]*(?:\u0007|${ST})`;
-var controlString = String.raw`(?:\u001B[PX^_k]|[\u0090\u0098\u009E\u009F])[^${stringControls}]*${ST}`;
-var linuxPalette = String.raw`\u001B\](?:P[\dA-Fa-f]{7}|R)(?:\u0007|${ST})?`;
-var csi = String.raw`(?:\u001B\[|\u009B)[\u0030-\u003F]*[\u0020-\u002F]*[\u0040-\u007E]`;
-var escape2 = String.raw`\u001B(?:[\u0020-\u002F]+[\u0030-\u007E]|[\dA-PR-TZcf-oq-uy=><~|}])`;
-var pattern = `${linuxPalette}|${osc}|${controlString}|${csi}|${escape2}`;
-function ansiRegex({ onlyFirst = false } = {}) {
-  return new RegExp(pattern, onlyFirst ? void 0 : "g");
-}
-
-// node_modules/strip-ansi/index.js
-var regex = ansiRegex();
-function stripAnsi(string) {
-  if (typeof string !== "string") {
-    throw new TypeError(`Expected a \`string\`, got \`${typeof string}\``);
-  }
-  if (!string.includes("\x1B") && !string.includes("")) {
-    return string;
-  }
-  return string.replace(regex, "");
-}
-
-// node_modules/get-east-asian-width/index.js
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/get-east-asian-width/lookup.js
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/get-east-asian-width/lookup-data.js
-init_define_MAILAUDIT_BUNDLE();
-var ambiguousMinimalCodePoint = 161;
-var ambiguousMaximumCodePoint = 1114109;
-var ambiguousRanges = [161, 161, 164, 164, 167, 168, 170, 170, 173, 174, 176, 180, 182, 186, 188, 191, 198, 198, 208, 208, 215, 216, 222, 225, 230, 230, 232, 234, 236, 237, 240, 240, 242, 243, 247, 250, 252, 252, 254, 254, 257, 257, 273, 273, 275, 275, 283, 283, 294, 295, 299, 299, 305, 307, 312, 312, 319, 322, 324, 324, 328, 331, 333, 333, 338, 339, 358, 359, 363, 363, 462, 462, 464, 464, 466, 466, 468, 468, 470, 470, 472, 472, 474, 474, 476, 476, 593, 593, 609, 609, 708, 708, 711, 711, 713, 715, 717, 717, 720, 720, 728, 731, 733, 733, 735, 735, 768, 879, 913, 929, 931, 937, 945, 961, 963, 969, 1025, 1025, 1040, 1103, 1105, 1105, 8208, 8208, 8211, 8214, 8216, 8217, 8220, 8221, 8224, 8226, 8228, 8231, 8240, 8240, 8242, 8243, 8245, 8245, 8251, 8251, 8254, 8254, 8308, 8308, 8319, 8319, 8321, 8324, 8364, 8364, 8451, 8451, 8453, 8453, 8457, 8457, 8467, 8467, 8470, 8470, 8481, 8482, 8486, 8486, 8491, 8491, 8531, 8532, 8539, 8542, 8544, 8555, 8560, 8569, 8585, 8585, 8592, 8601, 8632, 8633, 8658, 8658, 8660, 8660, 8679, 8679, 8704, 8704, 8706, 8707, 8711, 8712, 8715, 8715, 8719, 8719, 8721, 8721, 8725, 8725, 8730, 8730, 8733, 8736, 8739, 8739, 8741, 8741, 8743, 8748, 8750, 8750, 8756, 8759, 8764, 8765, 8776, 8776, 8780, 8780, 8786, 8786, 8800, 8801, 8804, 8807, 8810, 8811, 8814, 8815, 8834, 8835, 8838, 8839, 8853, 8853, 8857, 8857, 8869, 8869, 8895, 8895, 8978, 8978, 9312, 9449, 9451, 9547, 9552, 9587, 9600, 9615, 9618, 9621, 9632, 9633, 9635, 9641, 9650, 9651, 9654, 9655, 9660, 9661, 9664, 9665, 9670, 9672, 9675, 9675, 9678, 9681, 9698, 9701, 9711, 9711, 9733, 9734, 9737, 9737, 9742, 9743, 9756, 9756, 9758, 9758, 9792, 9792, 9794, 9794, 9824, 9825, 9827, 9829, 9831, 9834, 9836, 9837, 9839, 9839, 9886, 9887, 9919, 9919, 9926, 9933, 9935, 9939, 9941, 9953, 9955, 9955, 9960, 9961, 9963, 9969, 9972, 9972, 9974, 9977, 9979, 9980, 9982, 9983, 10045, 10045, 10102, 10111, 11094, 11097, 12872, 12879, 57344, 63743, 65024, 65039, 65533, 65533, 127232, 127242, 127248, 127277, 127280, 127337, 127344, 127373, 127375, 127376, 127387, 127404, 917760, 917999, 983040, 1048573, 1048576, 1114109];
-var fullwidthMinimalCodePoint = 12288;
-var fullwidthMaximumCodePoint = 65510;
-var fullwidthRanges = [12288, 12288, 65281, 65376, 65504, 65510];
-var wideMinimalCodePoint = 4352;
-var wideMaximumCodePoint = 262141;
-var wideRanges = [4352, 4447, 8986, 8987, 9001, 9002, 9193, 9196, 9200, 9200, 9203, 9203, 9725, 9726, 9748, 9749, 9776, 9783, 9800, 9811, 9855, 9855, 9866, 9871, 9875, 9875, 9889, 9889, 9898, 9899, 9917, 9918, 9924, 9925, 9934, 9934, 9940, 9940, 9962, 9962, 9970, 9971, 9973, 9973, 9978, 9978, 9981, 9981, 9989, 9989, 9994, 9995, 10024, 10024, 10060, 10060, 10062, 10062, 10067, 10069, 10071, 10071, 10133, 10135, 10160, 10160, 10175, 10175, 11035, 11036, 11088, 11088, 11093, 11093, 11904, 11929, 11931, 12019, 12032, 12245, 12272, 12287, 12289, 12350, 12353, 12438, 12441, 12543, 12549, 12591, 12593, 12686, 12688, 12773, 12783, 12830, 12832, 12871, 12880, 42124, 42128, 42182, 43360, 43388, 44032, 55203, 63744, 64255, 65040, 65049, 65072, 65106, 65108, 65126, 65128, 65131, 94176, 94180, 94192, 94198, 94208, 101594, 101631, 101664, 101760, 101874, 101888, 102801, 102816, 102866, 110576, 110579, 110581, 110587, 110589, 110590, 110592, 110888, 110898, 110898, 110928, 110930, 110933, 110933, 110948, 110952, 110960, 111355, 119552, 119638, 119648, 119670, 126980, 126980, 127183, 127183, 127374, 127374, 127377, 127386, 127406, 127406, 127488, 127490, 127504, 127547, 127552, 127560, 127568, 127569, 127584, 127589, 127744, 127776, 127789, 127797, 127799, 127868, 127870, 127891, 127904, 127946, 127951, 127955, 127968, 127984, 127988, 127988, 127992, 128062, 128064, 128064, 128066, 128252, 128255, 128317, 128331, 128334, 128336, 128359, 128378, 128378, 128405, 128406, 128420, 128420, 128507, 128591, 128640, 128709, 128716, 128716, 128720, 128722, 128725, 128729, 128732, 128735, 128747, 128748, 128756, 128764, 128986, 128986, 128992, 129003, 129008, 129008, 129292, 129338, 129340, 129349, 129351, 129535, 129648, 129660, 129664, 129734, 129736, 129736, 129740, 129757, 129759, 129771, 129775, 129786, 131072, 196605, 196608, 262141];
-
-// node_modules/get-east-asian-width/utilities.js
-init_define_MAILAUDIT_BUNDLE();
-var isInRange = (ranges, codePoint) => {
-  let low = 0;
-  let high = Math.floor(ranges.length / 2) - 1;
-  while (low <= high) {
-    const mid = Math.floor((low + high) / 2);
-    const i = mid * 2;
-    if (codePoint < ranges[i]) {
-      high = mid - 1;
-    } else if (codePoint > ranges[i + 1]) {
-      low = mid + 1;
-    } else {
-      return true;
-    }
-  }
-  return false;
-};
-
-// node_modules/get-east-asian-width/lookup.js
-var commonCjkCodePoint = 19968;
-var [wideFastPathStart, wideFastPathEnd] = /* @__PURE__ */ findWideFastPathRange(wideRanges);
-function findWideFastPathRange(ranges) {
-  let fastPathStart = ranges[0];
-  let fastPathEnd = ranges[1];
-  for (let index = 0; index < ranges.length; index += 2) {
-    const start = ranges[index];
-    const end = ranges[index + 1];
-    if (commonCjkCodePoint >= start && commonCjkCodePoint <= end) {
-      return [start, end];
-    }
-    if (end - start > fastPathEnd - fastPathStart) {
-      fastPathStart = start;
-      fastPathEnd = end;
-    }
-  }
-  return [fastPathStart, fastPathEnd];
-}
-var isAmbiguous = (codePoint) => {
-  if (codePoint < ambiguousMinimalCodePoint || codePoint > ambiguousMaximumCodePoint) {
-    return false;
-  }
-  return isInRange(ambiguousRanges, codePoint);
-};
-var isFullwidth = (codePoint) => {
-  if (codePoint < fullwidthMinimalCodePoint || codePoint > fullwidthMaximumCodePoint) {
-    return false;
-  }
-  return isInRange(fullwidthRanges, codePoint);
-};
-var isWide = (codePoint) => {
-  if (codePoint >= wideFastPathStart && codePoint <= wideFastPathEnd) {
-    return true;
-  }
-  if (codePoint < wideMinimalCodePoint || codePoint > wideMaximumCodePoint) {
-    return false;
-  }
-  return isInRange(wideRanges, codePoint);
-};
-
-// node_modules/get-east-asian-width/index.js
-function validate(codePoint) {
-  if (!Number.isSafeInteger(codePoint)) {
-    throw new TypeError(`Expected a code point, got \`${typeof codePoint}\`.`);
-  }
-}
-function eastAsianWidth(codePoint, { ambiguousAsWide = false } = {}) {
-  validate(codePoint);
-  if (isFullwidth(codePoint) || isWide(codePoint) || ambiguousAsWide && isAmbiguous(codePoint)) {
-    return 2;
-  }
-  return 1;
-}
-
-// node_modules/cliui/node_modules/string-width/index.js
-var import_emoji_regex = __toESM(require_emoji_regex(), 1);
-var segmenter = new Intl.Segmenter();
-var defaultIgnorableCodePointRegex = new RegExp("^\\p{Default_Ignorable_Code_Point}$", "u");
-function stringWidth(string, options = {}) {
-  if (typeof string !== "string" || string.length === 0) {
-    return 0;
-  }
-  const {
-    ambiguousIsNarrow = true,
-    countAnsiEscapeCodes = false
-  } = options;
-  if (!countAnsiEscapeCodes) {
-    string = stripAnsi(string);
-  }
-  if (string.length === 0) {
-    return 0;
-  }
-  let width = 0;
-  const eastAsianWidthOptions = { ambiguousAsWide: !ambiguousIsNarrow };
-  for (const { segment: character } of segmenter.segment(string)) {
-    const codePoint = character.codePointAt(0);
-    if (codePoint <= 31 || codePoint >= 127 && codePoint <= 159) {
-      continue;
-    }
-    if (codePoint >= 8203 && codePoint <= 8207 || codePoint === 65279) {
-      continue;
-    }
-    if (codePoint >= 768 && codePoint <= 879 || codePoint >= 6832 && codePoint <= 6911 || codePoint >= 7616 && codePoint <= 7679 || codePoint >= 8400 && codePoint <= 8447 || codePoint >= 65056 && codePoint <= 65071) {
-      continue;
-    }
-    if (codePoint >= 55296 && codePoint <= 57343) {
-      continue;
-    }
-    if (codePoint >= 65024 && codePoint <= 65039) {
-      continue;
-    }
-    if (defaultIgnorableCodePointRegex.test(character)) {
-      continue;
-    }
-    if ((0, import_emoji_regex.default)().test(character)) {
-      width += 2;
-      continue;
-    }
-    width += eastAsianWidth(codePoint, eastAsianWidthOptions);
-  }
-  return width;
-}
-
-// node_modules/wrap-ansi/index.js
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/wrap-ansi/node_modules/string-width/index.js
-init_define_MAILAUDIT_BUNDLE();
-var import_emoji_regex2 = __toESM(require_emoji_regex(), 1);
-var segmenter2 = new Intl.Segmenter();
-var defaultIgnorableCodePointRegex2 = new RegExp("^\\p{Default_Ignorable_Code_Point}$", "u");
-function stringWidth2(string, options = {}) {
-  if (typeof string !== "string" || string.length === 0) {
-    return 0;
-  }
-  const {
-    ambiguousIsNarrow = true,
-    countAnsiEscapeCodes = false
-  } = options;
-  if (!countAnsiEscapeCodes) {
-    string = stripAnsi(string);
-  }
-  if (string.length === 0) {
-    return 0;
-  }
-  let width = 0;
-  const eastAsianWidthOptions = { ambiguousAsWide: !ambiguousIsNarrow };
-  for (const { segment: character } of segmenter2.segment(string)) {
-    const codePoint = character.codePointAt(0);
-    if (codePoint <= 31 || codePoint >= 127 && codePoint <= 159) {
-      continue;
-    }
-    if (codePoint >= 8203 && codePoint <= 8207 || codePoint === 65279) {
-      continue;
-    }
-    if (codePoint >= 768 && codePoint <= 879 || codePoint >= 6832 && codePoint <= 6911 || codePoint >= 7616 && codePoint <= 7679 || codePoint >= 8400 && codePoint <= 8447 || codePoint >= 65056 && codePoint <= 65071) {
-      continue;
-    }
-    if (codePoint >= 55296 && codePoint <= 57343) {
-      continue;
-    }
-    if (codePoint >= 65024 && codePoint <= 65039) {
-      continue;
-    }
-    if (defaultIgnorableCodePointRegex2.test(character)) {
-      continue;
-    }
-    if ((0, import_emoji_regex2.default)().test(character)) {
-      width += 2;
-      continue;
-    }
-    width += eastAsianWidth(codePoint, eastAsianWidthOptions);
-  }
-  return width;
-}
-
-// node_modules/ansi-styles/index.js
-init_define_MAILAUDIT_BUNDLE();
-var ANSI_BACKGROUND_OFFSET = 10;
-var wrapAnsi16 = (offset = 0) => (code) => `\x1B[${code + offset}m`;
-var wrapAnsi256 = (offset = 0) => (code) => `\x1B[${38 + offset};5;${code}m`;
-var wrapAnsi16m = (offset = 0) => (red, green, blue) => `\x1B[${38 + offset};2;${red};${green};${blue}m`;
-var styles = {
-  modifier: {
-    reset: [0, 0],
-    // 21 isn't widely supported and 22 does the same thing
-    bold: [1, 22],
-    dim: [2, 22],
-    italic: [3, 23],
-    underline: [4, 24],
-    overline: [53, 55],
-    inverse: [7, 27],
-    hidden: [8, 28],
-    strikethrough: [9, 29]
-  },
-  color: {
-    black: [30, 39],
-    red: [31, 39],
-    green: [32, 39],
-    yellow: [33, 39],
-    blue: [34, 39],
-    magenta: [35, 39],
-    cyan: [36, 39],
-    white: [37, 39],
-    // Bright color
-    blackBright: [90, 39],
-    gray: [90, 39],
-    // Alias of `blackBright`
-    grey: [90, 39],
-    // Alias of `blackBright`
-    redBright: [91, 39],
-    greenBright: [92, 39],
-    yellowBright: [93, 39],
-    blueBright: [94, 39],
-    magentaBright: [95, 39],
-    cyanBright: [96, 39],
-    whiteBright: [97, 39]
-  },
-  bgColor: {
-    bgBlack: [40, 49],
-    bgRed: [41, 49],
-    bgGreen: [42, 49],
-    bgYellow: [43, 49],
-    bgBlue: [44, 49],
-    bgMagenta: [45, 49],
-    bgCyan: [46, 49],
-    bgWhite: [47, 49],
-    // Bright color
-    bgBlackBright: [100, 49],
-    bgGray: [100, 49],
-    // Alias of `bgBlackBright`
-    bgGrey: [100, 49],
-    // Alias of `bgBlackBright`
-    bgRedBright: [101, 49],
-    bgGreenBright: [102, 49],
-    bgYellowBright: [103, 49],
-    bgBlueBright: [104, 49],
-    bgMagentaBright: [105, 49],
-    bgCyanBright: [106, 49],
-    bgWhiteBright: [107, 49]
-  }
-};
-var modifierNames = Object.keys(styles.modifier);
-var foregroundColorNames = Object.keys(styles.color);
-var backgroundColorNames = Object.keys(styles.bgColor);
-var colorNames = [...foregroundColorNames, ...backgroundColorNames];
-function assembleStyles() {
-  const codes = /* @__PURE__ */ new Map();
-  for (const [groupName, group] of Object.entries(styles)) {
-    for (const [styleName, style] of Object.entries(group)) {
-      styles[styleName] = {
-        open: `\x1B[${style[0]}m`,
-        close: `\x1B[${style[1]}m`
-      };
-      group[styleName] = styles[styleName];
-      codes.set(style[0], style[1]);
-    }
-    Object.defineProperty(styles, groupName, {
-      value: group,
-      enumerable: false
-    });
-  }
-  Object.defineProperty(styles, "codes", {
-    value: codes,
-    enumerable: false
-  });
-  styles.color.close = "\x1B[39m";
-  styles.bgColor.close = "\x1B[49m";
-  styles.color.ansi = wrapAnsi16();
-  styles.color.ansi256 = wrapAnsi256();
-  styles.color.ansi16m = wrapAnsi16m();
-  styles.bgColor.ansi = wrapAnsi16(ANSI_BACKGROUND_OFFSET);
-  styles.bgColor.ansi256 = wrapAnsi256(ANSI_BACKGROUND_OFFSET);
-  styles.bgColor.ansi16m = wrapAnsi16m(ANSI_BACKGROUND_OFFSET);
-  Object.defineProperties(styles, {
-    rgbToAnsi256: {
-      value(red, green, blue) {
-        if (red === green && green === blue) {
-          if (red < 8) {
-            return 16;
-          }
-          if (red > 248) {
-            return 231;
-          }
-          return Math.round((red - 8) / 247 * 24) + 232;
-        }
-        return 16 + 36 * Math.round(red / 255 * 5) + 6 * Math.round(green / 255 * 5) + Math.round(blue / 255 * 5);
-      },
-      enumerable: false
-    },
-    hexToRgb: {
-      value(hex2) {
-        const matches = /[a-f\d]{6}|[a-f\d]{3}/i.exec(hex2.toString(16));
-        if (!matches) {
-          return [0, 0, 0];
-        }
-        let [colorString] = matches;
-        if (colorString.length === 3) {
-          colorString = [...colorString].map((character) => character + character).join("");
-        }
-        const integer = Number.parseInt(colorString, 16);
-        return [
-          /* eslint-disable no-bitwise */
-          integer >> 16 & 255,
-          integer >> 8 & 255,
-          integer & 255
-          /* eslint-enable no-bitwise */
-        ];
-      },
-      enumerable: false
-    },
-    hexToAnsi256: {
-      value: (hex2) => styles.rgbToAnsi256(...styles.hexToRgb(hex2)),
-      enumerable: false
-    },
-    ansi256ToAnsi: {
-      value(code) {
-        if (code < 8) {
-          return 30 + code;
-        }
-        if (code < 16) {
-          return 90 + (code - 8);
-        }
-        let red;
-        let green;
-        let blue;
-        if (code >= 232) {
-          red = ((code - 232) * 10 + 8) / 255;
-          green = red;
-          blue = red;
-        } else {
-          code -= 16;
-          const remainder = code % 36;
-          red = Math.floor(code / 36) / 5;
-          green = Math.floor(remainder / 6) / 5;
-          blue = remainder % 6 / 5;
-        }
-        const value = Math.max(red, green, blue) * 2;
-        if (value === 0) {
-          return 30;
-        }
-        let result2 = 30 + (Math.round(blue) << 2 | Math.round(green) << 1 | Math.round(red));
-        if (value === 2) {
-          result2 += 60;
-        }
-        return result2;
-      },
-      enumerable: false
-    },
-    rgbToAnsi: {
-      value: (red, green, blue) => styles.ansi256ToAnsi(styles.rgbToAnsi256(red, green, blue)),
-      enumerable: false
-    },
-    hexToAnsi: {
-      value: (hex2) => styles.ansi256ToAnsi(styles.hexToAnsi256(hex2)),
-      enumerable: false
-    }
-  });
-  return styles;
-}
-var ansiStyles = assembleStyles();
-var ansi_styles_default = ansiStyles;
-
-// node_modules/wrap-ansi/index.js
-var ESCAPES = /* @__PURE__ */ new Set([
-  "\x1B",
-  ""
-]);
-var END_CODE = 39;
-var ANSI_ESCAPE_BELL = "\x07";
-var ANSI_CSI = "[";
-var ANSI_OSC = "]";
-var ANSI_SGR_TERMINATOR = "m";
-var ANSI_ESCAPE_LINK = `${ANSI_OSC}8;;`;
-var wrapAnsiCode = (code) => `${ESCAPES.values().next().value}${ANSI_CSI}${code}${ANSI_SGR_TERMINATOR}`;
-var wrapAnsiHyperlink = (url) => `${ESCAPES.values().next().value}${ANSI_ESCAPE_LINK}${url}${ANSI_ESCAPE_BELL}`;
-var wordLengths = (string) => string.split(" ").map((character) => stringWidth2(character));
-var wrapWord = (rows, word, columns) => {
-  const characters = [...word];
-  let isInsideEscape = false;
-  let isInsideLinkEscape = false;
-  let visible = stringWidth2(stripAnsi(rows.at(-1)));
-  for (const [index, character] of characters.entries()) {
-    const characterLength = stringWidth2(character);
-    if (visible + characterLength <= columns) {
-      rows[rows.length - 1] += character;
-    } else {
-      rows.push(character);
-      visible = 0;
-    }
-    if (ESCAPES.has(character)) {
-      isInsideEscape = true;
-      const ansiEscapeLinkCandidate = characters.slice(index + 1, index + 1 + ANSI_ESCAPE_LINK.length).join("");
-      isInsideLinkEscape = ansiEscapeLinkCandidate === ANSI_ESCAPE_LINK;
-    }
-    if (isInsideEscape) {
-      if (isInsideLinkEscape) {
-        if (character === ANSI_ESCAPE_BELL) {
-          isInsideEscape = false;
-          isInsideLinkEscape = false;
-        }
-      } else if (character === ANSI_SGR_TERMINATOR) {
-        isInsideEscape = false;
-      }
-      continue;
-    }
-    visible += characterLength;
-    if (visible === columns && index < characters.length - 1) {
-      rows.push("");
-      visible = 0;
-    }
-  }
-  if (!visible && rows.at(-1).length > 0 && rows.length > 1) {
-    rows[rows.length - 2] += rows.pop();
-  }
-};
-var stringVisibleTrimSpacesRight = (string) => {
-  const words = string.split(" ");
-  let last = words.length;
-  while (last > 0) {
-    if (stringWidth2(words[last - 1]) > 0) {
-      break;
-    }
-    last--;
-  }
-  if (last === words.length) {
-    return string;
-  }
-  return words.slice(0, last).join(" ") + words.slice(last).join("");
-};
-var exec = (string, columns, options = {}) => {
-  if (options.trim !== false && string.trim() === "") {
-    return "";
-  }
-  let returnValue = "";
-  let escapeCode;
-  let escapeUrl;
-  const lengths = wordLengths(string);
-  let rows = [""];
-  for (const [index, word] of string.split(" ").entries()) {
-    if (options.trim !== false) {
-      rows[rows.length - 1] = rows.at(-1).trimStart();
-    }
-    let rowLength = stringWidth2(rows.at(-1));
-    if (index !== 0) {
-      if (rowLength >= columns && (options.wordWrap === false || options.trim === false)) {
-        rows.push("");
-        rowLength = 0;
-      }
-      if (rowLength > 0 || options.trim === false) {
-        rows[rows.length - 1] += " ";
-        rowLength++;
-      }
-    }
-    if (options.hard && lengths[index] > columns) {
-      const remainingColumns = columns - rowLength;
-      const breaksStartingThisLine = 1 + Math.floor((lengths[index] - remainingColumns - 1) / columns);
-      const breaksStartingNextLine = Math.floor((lengths[index] - 1) / columns);
-      if (breaksStartingNextLine < breaksStartingThisLine) {
-        rows.push("");
-      }
-      wrapWord(rows, word, columns);
-      continue;
-    }
-    if (rowLength + lengths[index] > columns && rowLength > 0 && lengths[index] > 0) {
-      if (options.wordWrap === false && rowLength < columns) {
-        wrapWord(rows, word, columns);
-        continue;
-      }
-      rows.push("");
-    }
-    if (rowLength + lengths[index] > columns && options.wordWrap === false) {
-      wrapWord(rows, word, columns);
-      continue;
-    }
-    rows[rows.length - 1] += word;
-  }
-  if (options.trim !== false) {
-    rows = rows.map((row) => stringVisibleTrimSpacesRight(row));
-  }
-  const preString = rows.join("\n");
-  const pre = [...preString];
-  let preStringIndex = 0;
-  for (const [index, character] of pre.entries()) {
-    returnValue += character;
-    if (ESCAPES.has(character)) {
-      const { groups } = new RegExp(`(?:\\${ANSI_CSI}(?<code>\\d+)m|\\${ANSI_ESCAPE_LINK}(?<uri>.*)${ANSI_ESCAPE_BELL})`).exec(preString.slice(preStringIndex)) || { groups: {} };
-      if (groups.code !== void 0) {
-        const code2 = Number.parseFloat(groups.code);
-        escapeCode = code2 === END_CODE ? void 0 : code2;
-      } else if (groups.uri !== void 0) {
-        escapeUrl = groups.uri.length === 0 ? void 0 : groups.uri;
-      }
-    }
-    const code = ansi_styles_default.codes.get(Number(escapeCode));
-    if (pre[index + 1] === "\n") {
-      if (escapeUrl) {
-        returnValue += wrapAnsiHyperlink("");
-      }
-      if (escapeCode && code) {
-        returnValue += wrapAnsiCode(code);
-      }
-    } else if (character === "\n") {
-      if (escapeCode && code) {
-        returnValue += wrapAnsiCode(escapeCode);
-      }
-      if (escapeUrl) {
-        returnValue += wrapAnsiHyperlink(escapeUrl);
-      }
-    }
-    preStringIndex += character.length;
-  }
-  return returnValue;
-};
-function wrapAnsi(string, columns, options) {
-  return String(string).normalize().replaceAll("\r\n", "\n").split("\n").map((line) => exec(line, columns, options)).join("\n");
-}
-
-// node_modules/cliui/index.mjs
-function ui(opts) {
-  return cliui(opts, {
-    stringWidth,
-    stripAnsi,
-    wrap: wrapAnsi
-  });
-}
-
-// node_modules/escalade/sync/index.mjs
-init_define_MAILAUDIT_BUNDLE();
-import { dirname as dirname3, resolve as resolve2 } from "path";
-import { readdirSync as readdirSync2, statSync } from "fs";
-function sync_default(start, callback) {
-  let dir = resolve2(".", start);
-  let tmp, stats = statSync(dir);
-  if (!stats.isDirectory()) {
-    dir = dirname3(dir);
-  }
-  while (true) {
-    tmp = callback(dir, readdirSync2(dir));
-    if (tmp) return resolve2(dir, tmp);
-    dir = dirname3(tmp = dir);
-    if (tmp === dir) break;
-  }
-}
-
-// node_modules/yargs/lib/platform-shims/esm.mjs
-import { inspect } from "util";
-import { fileURLToPath as fileURLToPath2 } from "url";
-
-// node_modules/yargs-parser/build/lib/index.js
-init_define_MAILAUDIT_BUNDLE();
-import { format } from "util";
-import { normalize, resolve as resolve3 } from "path";
-
-// node_modules/yargs-parser/build/lib/string-utils.js
-init_define_MAILAUDIT_BUNDLE();
-function camelCase(str) {
-  const isCamelCase = str !== str.toLowerCase() && str !== str.toUpperCase();
-  if (!isCamelCase) {
-    str = str.toLowerCase();
-  }
-  if (str.indexOf("-") === -1 && str.indexOf("_") === -1) {
-    return str;
-  } else {
-    let camelcase = "";
-    let nextChrUpper = false;
-    const leadingHyphens = str.match(/^-+/);
-    for (let i = leadingHyphens ? leadingHyphens[0].length : 0; i < str.length; i++) {
-      let chr = str.charAt(i);
-      if (nextChrUpper) {
-        nextChrUpper = false;
-        chr = chr.toUpperCase();
-      }
-      if (i !== 0 && (chr === "-" || chr === "_")) {
-        nextChrUpper = true;
-      } else if (chr !== "-" && chr !== "_") {
-        camelcase += chr;
-      }
-    }
-    return camelcase;
-  }
-}
-function decamelize(str, joinString) {
-  const lowercase = str.toLowerCase();
-  joinString = joinString || "-";
-  let notCamelcase = "";
-  for (let i = 0; i < str.length; i++) {
-    const chrLower = lowercase.charAt(i);
-    const chrString = str.charAt(i);
-    if (chrLower !== chrString && i > 0) {
-      notCamelcase += `${joinString}${lowercase.charAt(i)}`;
-    } else {
-      notCamelcase += chrString;
-    }
-  }
-  return notCamelcase;
-}
-function looksLikeNumber(x) {
-  if (x === null || x === void 0)
-    return false;
-  if (typeof x === "number")
-    return true;
-  if (/^0x[0-9a-f]+$/i.test(x))
-    return true;
-  if (/^0[^.]/.test(x))
-    return false;
-  return /^[-]?(?:\d+(?:\.\d*)?|\.\d+)(e[-+]?\d+)?$/.test(x);
-}
-
-// node_modules/yargs-parser/build/lib/yargs-parser.js
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/yargs-parser/build/lib/tokenize-arg-string.js
-init_define_MAILAUDIT_BUNDLE();
-function tokenizeArgString(argString) {
-  if (Array.isArray(argString)) {
-    return argString.map((e) => typeof e !== "string" ? e + "" : e);
-  }
-  argString = argString.trim();
-  let i = 0;
-  let prevC = null;
-  let c = null;
-  let opening = null;
-  const args = [];
-  for (let ii = 0; ii < argString.length; ii++) {
-    prevC = c;
-    c = argString.charAt(ii);
-    if (c === " " && !opening) {
-      if (!(prevC === " ")) {
-        i++;
-      }
-      continue;
-    }
-    if (c === opening) {
-      opening = null;
-    } else if ((c === "'" || c === '"') && !opening) {
-      opening = c;
-    }
-    if (!args[i])
-      args[i] = "";
-    args[i] += c;
-  }
-  return args;
-}
-
-// node_modules/yargs-parser/build/lib/yargs-parser-types.js
-init_define_MAILAUDIT_BUNDLE();
-var DefaultValuesForTypeKey;
-(function(DefaultValuesForTypeKey2) {
-  DefaultValuesForTypeKey2["BOOLEAN"] = "boolean";
-  DefaultValuesForTypeKey2["STRING"] = "string";
-  DefaultValuesForTypeKey2["NUMBER"] = "number";
-  DefaultValuesForTypeKey2["ARRAY"] = "array";
-})(DefaultValuesForTypeKey || (DefaultValuesForTypeKey = {}));
-
-// node_modules/yargs-parser/build/lib/yargs-parser.js
-var mixin2;
-var YargsParser = class {
-  constructor(_mixin) {
-    mixin2 = _mixin;
-  }
-  parse(argsInput, options) {
-    const opts = Object.assign({
-      alias: void 0,
-      array: void 0,
-      boolean: void 0,
-      config: void 0,
-      configObjects: void 0,
-      configuration: void 0,
-      coerce: void 0,
-      count: void 0,
-      default: void 0,
-      envPrefix: void 0,
-      narg: void 0,
-      normalize: void 0,
-      string: void 0,
-      number: void 0,
-      __: void 0,
-      key: void 0
-    }, options);
-    const args = tokenizeArgString(argsInput);
-    const inputIsString = typeof argsInput === "string";
-    const aliases = combineAliases(Object.assign(/* @__PURE__ */ Object.create(null), opts.alias));
-    const configuration = Object.assign({
-      "boolean-negation": true,
-      "camel-case-expansion": true,
-      "combine-arrays": false,
-      "dot-notation": true,
-      "duplicate-arguments-array": true,
-      "flatten-duplicate-arrays": true,
-      "greedy-arrays": true,
-      "halt-at-non-option": false,
-      "nargs-eats-options": false,
-      "negation-prefix": "no-",
-      "parse-numbers": true,
-      "parse-positional-numbers": true,
-      "populate--": false,
-      "set-placeholder-key": false,
-      "short-option-groups": true,
-      "strip-aliased": false,
-      "strip-dashed": false,
-      "unknown-options-as-args": false
-    }, opts.configuration);
-    const defaults = Object.assign(/* @__PURE__ */ Object.create(null), opts.default);
-    const configObjects = opts.configObjects || [];
-    const envPrefix = opts.envPrefix;
-    const notFlagsOption = configuration["populate--"];
-    const notFlagsArgv = notFlagsOption ? "--" : "_";
-    const newAliases = /* @__PURE__ */ Object.create(null);
-    const defaulted = /* @__PURE__ */ Object.create(null);
-    const __ = opts.__ || mixin2.format;
-    const flags = {
-      aliases: /* @__PURE__ */ Object.create(null),
-      arrays: /* @__PURE__ */ Object.create(null),
-      bools: /* @__PURE__ */ Object.create(null),
-      strings: /* @__PURE__ */ Object.create(null),
-      numbers: /* @__PURE__ */ Object.create(null),
-      counts: /* @__PURE__ */ Object.create(null),
-      normalize: /* @__PURE__ */ Object.create(null),
-      configs: /* @__PURE__ */ Object.create(null),
-      nargs: /* @__PURE__ */ Object.create(null),
-      coercions: /* @__PURE__ */ Object.create(null),
-      keys: []
-    };
-    const negative = /^-([0-9]+(\.[0-9]+)?|\.[0-9]+)$/;
-    const negatedBoolean = new RegExp("^--" + configuration["negation-prefix"] + "(.+)");
-    [].concat(opts.array || []).filter(Boolean).forEach(function(opt) {
-      const key = typeof opt === "object" ? opt.key : opt;
-      const assignment = Object.keys(opt).map(function(key2) {
-        const arrayFlagKeys = {
-          boolean: "bools",
-          string: "strings",
-          number: "numbers"
-        };
-        return arrayFlagKeys[key2];
-      }).filter(Boolean).pop();
-      if (assignment) {
-        flags[assignment][key] = true;
-      }
-      flags.arrays[key] = true;
-      flags.keys.push(key);
-    });
-    [].concat(opts.boolean || []).filter(Boolean).forEach(function(key) {
-      flags.bools[key] = true;
-      flags.keys.push(key);
-    });
-    [].concat(opts.string || []).filter(Boolean).forEach(function(key) {
-      flags.strings[key] = true;
-      flags.keys.push(key);
-    });
-    [].concat(opts.number || []).filter(Boolean).forEach(function(key) {
-      flags.numbers[key] = true;
-      flags.keys.push(key);
-    });
-    [].concat(opts.count || []).filter(Boolean).forEach(function(key) {
-      flags.counts[key] = true;
-      flags.keys.push(key);
-    });
-    [].concat(opts.normalize || []).filter(Boolean).forEach(function(key) {
-      flags.normalize[key] = true;
-      flags.keys.push(key);
-    });
-    if (typeof opts.narg === "object") {
-      Object.entries(opts.narg).forEach(([key, value]) => {
-        if (typeof value === "number") {
-          flags.nargs[key] = value;
-          flags.keys.push(key);
-        }
-      });
-    }
-    if (typeof opts.coerce === "object") {
-      Object.entries(opts.coerce).forEach(([key, value]) => {
-        if (typeof value === "function") {
-          flags.coercions[key] = value;
-          flags.keys.push(key);
-        }
-      });
-    }
-    if (typeof opts.config !== "undefined") {
-      if (Array.isArray(opts.config) || typeof opts.config === "string") {
-        ;
-        [].concat(opts.config).filter(Boolean).forEach(function(key) {
-          flags.configs[key] = true;
-        });
-      } else if (typeof opts.config === "object") {
-        Object.entries(opts.config).forEach(([key, value]) => {
-          if (typeof value === "boolean" || typeof value === "function") {
-            flags.configs[key] = value;
-          }
-        });
-      }
-    }
-    extendAliases(opts.key, aliases, opts.default, flags.arrays);
-    Object.keys(defaults).forEach(function(key) {
-      (flags.aliases[key] || []).forEach(function(alias) {
-        defaults[alias] = defaults[key];
-      });
-    });
-    let error = null;
-    checkConfiguration();
-    let notFlags = [];
-    const argv = Object.assign(/* @__PURE__ */ Object.create(null), { _: [] });
-    const argvReturn = {};
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i];
-      const truncatedArg = arg.replace(/^-{3,}/, "---");
-      let broken;
-      let key;
-      let letters;
-      let m;
-      let next;
-      let value;
-      if (arg !== "--" && /^-/.test(arg) && isUnknownOptionAsArg(arg)) {
-        pushPositional(arg);
-      } else if (truncatedArg.match(/^---+(=|$)/)) {
-        pushPositional(arg);
-        continue;
-      } else if (arg.match(/^--.+=/) || !configuration["short-option-groups"] && arg.match(/^-.+=/)) {
-        m = arg.match(/^--?([^=]+)=([\s\S]*)$/);
-        if (m !== null && Array.isArray(m) && m.length >= 3) {
-          if (checkAllAliases(m[1], flags.arrays)) {
-            i = eatArray(i, m[1], args, m[2]);
-          } else if (checkAllAliases(m[1], flags.nargs) !== false) {
-            i = eatNargs(i, m[1], args, m[2]);
-          } else {
-            setArg(m[1], m[2], true);
-          }
-        }
-      } else if (arg.match(negatedBoolean) && configuration["boolean-negation"]) {
-        m = arg.match(negatedBoolean);
-        if (m !== null && Array.isArray(m) && m.length >= 2) {
-          key = m[1];
-          setArg(key, checkAllAliases(key, flags.arrays) ? [false] : false);
-        }
-      } else if (arg.match(/^--.+/) || !configuration["short-option-groups"] && arg.match(/^-[^-]+/)) {
-        m = arg.match(/^--?(.+)/);
-        if (m !== null && Array.isArray(m) && m.length >= 2) {
-          key = m[1];
-          if (checkAllAliases(key, flags.arrays)) {
-            i = eatArray(i, key, args);
-          } else if (checkAllAliases(key, flags.nargs) !== false) {
-            i = eatNargs(i, key, args);
-          } else {
-            next = args[i + 1];
-            if (next !== void 0 && (!next.match(/^-/) || next.match(negative)) && !checkAllAliases(key, flags.bools) && !checkAllAliases(key, flags.counts)) {
-              setArg(key, next);
-              i++;
-            } else if (/^(true|false)$/.test(next)) {
-              setArg(key, next);
-              i++;
-            } else {
-              setArg(key, defaultValue(key));
-            }
-          }
-        }
-      } else if (arg.match(/^-.\..+=/)) {
-        m = arg.match(/^-([^=]+)=([\s\S]*)$/);
-        if (m !== null && Array.isArray(m) && m.length >= 3) {
-          setArg(m[1], m[2]);
-        }
-      } else if (arg.match(/^-.\..+/) && !arg.match(negative)) {
-        next = args[i + 1];
-        m = arg.match(/^-(.\..+)/);
-        if (m !== null && Array.isArray(m) && m.length >= 2) {
-          key = m[1];
-          if (next !== void 0 && !next.match(/^-/) && !checkAllAliases(key, flags.bools) && !checkAllAliases(key, flags.counts)) {
-            setArg(key, next);
-            i++;
-          } else {
-            setArg(key, defaultValue(key));
-          }
-        }
-      } else if (arg.match(/^-[^-]+/) && !arg.match(negative)) {
-        letters = arg.slice(1, -1).split("");
-        broken = false;
-        for (let j = 0; j < letters.length; j++) {
-          next = arg.slice(j + 2);
-          if (letters[j + 1] && letters[j + 1] === "=") {
-            value = arg.slice(j + 3);
-            key = letters[j];
-            if (checkAllAliases(key, flags.arrays)) {
-              i = eatArray(i, key, args, value);
-            } else if (checkAllAliases(key, flags.nargs) !== false) {
-              i = eatNargs(i, key, args, value);
-            } else {
-              setArg(key, value);
-            }
-            broken = true;
-            break;
-          }
-          if (next === "-") {
-            setArg(letters[j], next);
-            continue;
-          }
-          if (/[A-Za-z]/.test(letters[j]) && /^-?\d+(\.\d*)?(e-?\d+)?$/.test(next) && checkAllAliases(next, flags.bools) === false) {
-            setArg(letters[j], next);
-            broken = true;
-            break;
-          }
-          if (letters[j + 1] && letters[j + 1].match(/\W/)) {
-            setArg(letters[j], next);
-            broken = true;
-            break;
-          } else {
-            setArg(letters[j], defaultValue(letters[j]));
-          }
-        }
-        key = arg.slice(-1)[0];
-        if (!broken && key !== "-") {
-          if (checkAllAliases(key, flags.arrays)) {
-            i = eatArray(i, key, args);
-          } else if (checkAllAliases(key, flags.nargs) !== false) {
-            i = eatNargs(i, key, args);
-          } else {
-            next = args[i + 1];
-            if (next !== void 0 && (!/^(-|--)[^-]/.test(next) || next.match(negative)) && !checkAllAliases(key, flags.bools) && !checkAllAliases(key, flags.counts)) {
-              setArg(key, next);
-              i++;
-            } else if (/^(true|false)$/.test(next)) {
-              setArg(key, next);
-              i++;
-            } else {
-              setArg(key, defaultValue(key));
-            }
-          }
-        }
-      } else if (arg.match(/^-[0-9]$/) && arg.match(negative) && checkAllAliases(arg.slice(1), flags.bools)) {
-        key = arg.slice(1);
-        setArg(key, defaultValue(key));
-      } else if (arg === "--") {
-        notFlags = args.slice(i + 1);
-        break;
-      } else if (configuration["halt-at-non-option"]) {
-        notFlags = args.slice(i);
-        break;
-      } else {
-        pushPositional(arg);
-      }
-    }
-    applyEnvVars(argv, true);
-    applyEnvVars(argv, false);
-    setConfig(argv);
-    setConfigObjects();
-    applyDefaultsAndAliases(argv, flags.aliases, defaults, true);
-    applyCoercions(argv);
-    if (configuration["set-placeholder-key"])
-      setPlaceholderKeys(argv);
-    Object.keys(flags.counts).forEach(function(key) {
-      if (!hasKey(argv, key.split(".")))
-        setArg(key, 0);
-    });
-    if (notFlagsOption && notFlags.length)
-      argv[notFlagsArgv] = [];
-    notFlags.forEach(function(key) {
-      argv[notFlagsArgv].push(key);
-    });
-    if (configuration["camel-case-expansion"] && configuration["strip-dashed"]) {
-      Object.keys(argv).filter((key) => key !== "--" && key.includes("-")).forEach((key) => {
-        delete argv[key];
-      });
-    }
-    if (configuration["strip-aliased"]) {
-      ;
-      [].concat(...Object.keys(aliases).map((k) => aliases[k])).forEach((alias) => {
-        if (configuration["camel-case-expansion"] && alias.includes("-")) {
-          delete argv[alias.split(".").map((prop) => camelCase(prop)).join(".")];
-        }
-        delete argv[alias];
-      });
-    }
-    function pushPositional(arg) {
-      const maybeCoercedNumber = maybeCoerceNumber("_", arg);
-      if (typeof maybeCoercedNumber === "string" || typeof maybeCoercedNumber === "number") {
-        argv._.push(maybeCoercedNumber);
-      }
-    }
-    function eatNargs(i, key, args2, argAfterEqualSign) {
-      let ii;
-      let toEat = checkAllAliases(key, flags.nargs);
-      toEat = typeof toEat !== "number" || isNaN(toEat) ? 1 : toEat;
-      if (toEat === 0) {
-        if (!isUndefined(argAfterEqualSign)) {
-          error = Error(__("Argument unexpected for: %s", key));
-        }
-        setArg(key, defaultValue(key));
-        return i;
-      }
-      let available = isUndefined(argAfterEqualSign) ? 0 : 1;
-      if (configuration["nargs-eats-options"]) {
-        if (args2.length - (i + 1) + available < toEat) {
-          error = Error(__("Not enough arguments following: %s", key));
-        }
-        available = toEat;
-      } else {
-        for (ii = i + 1; ii < args2.length; ii++) {
-          if (!args2[ii].match(/^-[^0-9]/) || args2[ii].match(negative) || isUnknownOptionAsArg(args2[ii]))
-            available++;
-          else
-            break;
-        }
-        if (available < toEat)
-          error = Error(__("Not enough arguments following: %s", key));
-      }
-      let consumed = Math.min(available, toEat);
-      if (!isUndefined(argAfterEqualSign) && consumed > 0) {
-        setArg(key, argAfterEqualSign);
-        consumed--;
-      }
-      for (ii = i + 1; ii < consumed + i + 1; ii++) {
-        setArg(key, args2[ii]);
-      }
-      return i + consumed;
-    }
-    function eatArray(i, key, args2, argAfterEqualSign) {
-      let argsToSet = [];
-      let next = argAfterEqualSign || args2[i + 1];
-      const nargsCount = checkAllAliases(key, flags.nargs);
-      if (checkAllAliases(key, flags.bools) && !/^(true|false)$/.test(next)) {
-        argsToSet.push(true);
-      } else if (isUndefined(next) || isUndefined(argAfterEqualSign) && /^-/.test(next) && !negative.test(next) && !isUnknownOptionAsArg(next)) {
-        if (defaults[key] !== void 0) {
-          const defVal = defaults[key];
-          argsToSet = Array.isArray(defVal) ? defVal : [defVal];
-        }
-      } else {
-        if (!isUndefined(argAfterEqualSign)) {
-          argsToSet.push(processValue(key, argAfterEqualSign, true));
-        }
-        for (let ii = i + 1; ii < args2.length; ii++) {
-          if (!configuration["greedy-arrays"] && argsToSet.length > 0 || nargsCount && typeof nargsCount === "number" && argsToSet.length >= nargsCount)
-            break;
-          next = args2[ii];
-          if (/^-/.test(next) && !negative.test(next) && !isUnknownOptionAsArg(next))
-            break;
-          i = ii;
-          argsToSet.push(processValue(key, next, inputIsString));
-        }
-      }
-      if (typeof nargsCount === "number" && (nargsCount && argsToSet.length < nargsCount || isNaN(nargsCount) && argsToSet.length === 0)) {
-        error = Error(__("Not enough arguments following: %s", key));
-      }
-      setArg(key, argsToSet);
-      return i;
-    }
-    function setArg(key, val, shouldStripQuotes = inputIsString) {
-      if (/-/.test(key) && configuration["camel-case-expansion"]) {
-        const alias = key.split(".").map(function(prop) {
-          return camelCase(prop);
-        }).join(".");
-        addNewAlias(key, alias);
-      }
-      const value = processValue(key, val, shouldStripQuotes);
-      const splitKey = key.split(".");
-      setKey(argv, splitKey, value);
-      if (flags.aliases[key]) {
-        flags.aliases[key].forEach(function(x) {
-          const keyProperties = x.split(".");
-          setKey(argv, keyProperties, value);
-        });
-      }
-      if (splitKey.length > 1 && configuration["dot-notation"]) {
-        ;
-        (flags.aliases[splitKey[0]] || []).forEach(function(x) {
-          let keyProperties = x.split(".");
-          const a = [].concat(splitKey);
-          a.shift();
-          keyProperties = keyProperties.concat(a);
-          if (!(flags.aliases[key] || []).includes(keyProperties.join("."))) {
-            setKey(argv, keyProperties, value);
-          }
-        });
-      }
-      if (checkAllAliases(key, flags.normalize) && !checkAllAliases(key, flags.arrays)) {
-        const keys = [key].concat(flags.aliases[key] || []);
-        keys.forEach(function(key2) {
-          Object.defineProperty(argvReturn, key2, {
-            enumerable: true,
-            get() {
-              return val;
-            },
-            set(value2) {
-              val = typeof value2 === "string" ? mixin2.normalize(value2) : value2;
-            }
-          });
-        });
-      }
-    }
-    function addNewAlias(key, alias) {
-      if (!(flags.aliases[key] && flags.aliases[key].length)) {
-        flags.aliases[key] = [alias];
-        newAliases[alias] = true;
-      }
-      if (!(flags.aliases[alias] && flags.aliases[alias].length)) {
-        addNewAlias(alias, key);
-      }
-    }
-    function processValue(key, val, shouldStripQuotes) {
-      if (shouldStripQuotes) {
-        val = stripQuotes(val);
-      }
-      if (checkAllAliases(key, flags.bools) || checkAllAliases(key, flags.counts)) {
-        if (typeof val === "string")
-          val = val === "true";
-      }
-      let value = Array.isArray(val) ? val.map(function(v) {
-        return maybeCoerceNumber(key, v);
-      }) : maybeCoerceNumber(key, val);
-      if (checkAllAliases(key, flags.counts) && (isUndefined(value) || typeof value === "boolean")) {
-        value = increment();
-      }
-      if (checkAllAliases(key, flags.normalize) && checkAllAliases(key, flags.arrays)) {
-        if (Array.isArray(val))
-          value = val.map((val2) => {
-            return mixin2.normalize(val2);
-          });
-        else
-          value = mixin2.normalize(val);
-      }
-      return value;
-    }
-    function maybeCoerceNumber(key, value) {
-      if (!configuration["parse-positional-numbers"] && key === "_")
-        return value;
-      if (!checkAllAliases(key, flags.strings) && !checkAllAliases(key, flags.bools) && !Array.isArray(value)) {
-        const shouldCoerceNumber = looksLikeNumber(value) && configuration["parse-numbers"] && Number.isSafeInteger(Math.floor(parseFloat(`${value}`)));
-        if (shouldCoerceNumber || !isUndefined(value) && checkAllAliases(key, flags.numbers)) {
-          value = Number(value);
-        }
-      }
-      return value;
-    }
-    function setConfig(argv2) {
-      const configLookup = /* @__PURE__ */ Object.create(null);
-      applyDefaultsAndAliases(configLookup, flags.aliases, defaults);
-      Object.keys(flags.configs).forEach(function(configKey) {
-        const configPath = argv2[configKey] || configLookup[configKey];
-        if (configPath) {
-          try {
-            let config = null;
-            const resolvedConfigPath = mixin2.resolve(mixin2.cwd(), configPath);
-            const resolveConfig = flags.configs[configKey];
-            if (typeof resolveConfig === "function") {
-              try {
-                config = resolveConfig(resolvedConfigPath);
-              } catch (e) {
-                config = e;
-              }
-              if (config instanceof Error) {
-                error = config;
-                return;
-              }
-            } else {
-              config = mixin2.require(resolvedConfigPath);
-            }
-            setConfigObject(config);
-          } catch (ex) {
-            if (ex.name === "PermissionDenied")
-              error = ex;
-            else if (argv2[configKey])
-              error = Error(__("Invalid JSON config file: %s", configPath));
-          }
-        }
-      });
-    }
-    function setConfigObject(config, prev) {
-      Object.keys(config).forEach(function(key) {
-        const value = config[key];
-        const fullKey = prev ? prev + "." + key : key;
-        if (typeof value === "object" && value !== null && !Array.isArray(value) && configuration["dot-notation"]) {
-          setConfigObject(value, fullKey);
-        } else {
-          if (!hasKey(argv, fullKey.split(".")) || checkAllAliases(fullKey, flags.arrays) && configuration["combine-arrays"]) {
-            setArg(fullKey, value);
-          }
-        }
-      });
-    }
-    function setConfigObjects() {
-      if (typeof configObjects !== "undefined") {
-        configObjects.forEach(function(configObject) {
-          setConfigObject(configObject);
-        });
-      }
-    }
-    function applyEnvVars(argv2, configOnly) {
-      if (typeof envPrefix === "undefined")
-        return;
-      const prefix = typeof envPrefix === "string" ? envPrefix : "";
-      const env2 = mixin2.env();
-      Object.keys(env2).forEach(function(envVar) {
-        if (prefix === "" || envVar.lastIndexOf(prefix, 0) === 0) {
-          const keys = envVar.split("__").map(function(key, i) {
-            if (i === 0) {
-              key = key.substring(prefix.length);
-            }
-            return camelCase(key);
-          });
-          if ((configOnly && flags.configs[keys.join(".")] || !configOnly) && !hasKey(argv2, keys)) {
-            setArg(keys.join("."), env2[envVar]);
-          }
-        }
-      });
-    }
-    function applyCoercions(argv2) {
-      let coerce;
-      const applied = /* @__PURE__ */ new Set();
-      Object.keys(argv2).forEach(function(key) {
-        if (!applied.has(key)) {
-          coerce = checkAllAliases(key, flags.coercions);
-          if (typeof coerce === "function") {
-            try {
-              const value = maybeCoerceNumber(key, coerce(argv2[key]));
-              [].concat(flags.aliases[key] || [], key).forEach((ali) => {
-                applied.add(ali);
-                argv2[ali] = value;
-              });
-            } catch (err) {
-              error = err;
-            }
-          }
-        }
-      });
-    }
-    function setPlaceholderKeys(argv2) {
-      flags.keys.forEach((key) => {
-        if (~key.indexOf("."))
-          return;
-        if (typeof argv2[key] === "undefined")
-          argv2[key] = void 0;
-      });
-      return argv2;
-    }
-    function applyDefaultsAndAliases(obj, aliases2, defaults2, canLog = false) {
-      Object.keys(defaults2).forEach(function(key) {
-        if (!hasKey(obj, key.split("."))) {
-          setKey(obj, key.split("."), defaults2[key]);
-          if (canLog)
-            defaulted[key] = true;
-          (aliases2[key] || []).forEach(function(x) {
-            if (hasKey(obj, x.split(".")))
-              return;
-            setKey(obj, x.split("."), defaults2[key]);
-          });
-        }
-      });
-    }
-    function hasKey(obj, keys) {
-      let o = obj;
-      if (!configuration["dot-notation"])
-        keys = [keys.join(".")];
-      keys.slice(0, -1).forEach(function(key2) {
-        o = o[key2] || {};
-      });
-      const key = keys[keys.length - 1];
-      if (typeof o !== "object")
-        return false;
-      else
-        return key in o;
-    }
-    function setKey(obj, keys, value) {
-      let o = obj;
-      if (!configuration["dot-notation"])
-        keys = [keys.join(".")];
-      keys.slice(0, -1).forEach(function(key2) {
-        key2 = sanitizeKey(key2);
-        if (typeof o === "object" && o[key2] === void 0) {
-          o[key2] = {};
-        }
-        if (typeof o[key2] !== "object" || Array.isArray(o[key2])) {
-          if (Array.isArray(o[key2])) {
-            o[key2].push({});
-          } else {
-            o[key2] = [o[key2], {}];
-          }
-          o = o[key2][o[key2].length - 1];
-        } else {
-          o = o[key2];
-        }
-      });
-      const key = sanitizeKey(keys[keys.length - 1]);
-      const isTypeArray = checkAllAliases(keys.join("."), flags.arrays);
-      const isValueArray = Array.isArray(value);
-      let duplicate = configuration["duplicate-arguments-array"];
-      if (!duplicate && checkAllAliases(key, flags.nargs)) {
-        duplicate = true;
-        if (!isUndefined(o[key]) && flags.nargs[key] === 1 || Array.isArray(o[key]) && o[key].length === flags.nargs[key]) {
-          o[key] = void 0;
-        }
-      }
-      if (value === increment()) {
-        o[key] = increment(o[key]);
-      } else if (Array.isArray(o[key])) {
-        if (duplicate && isTypeArray && isValueArray) {
-          o[key] = configuration["flatten-duplicate-arrays"] ? o[key].concat(value) : (Array.isArray(o[key][0]) ? o[key] : [o[key]]).concat([value]);
-        } else if (!duplicate && Boolean(isTypeArray) === Boolean(isValueArray)) {
-          o[key] = value;
-        } else {
-          o[key] = o[key].concat([value]);
-        }
-      } else if (o[key] === void 0 && isTypeArray) {
-        o[key] = isValueArray ? value : [value];
-      } else if (duplicate && !(o[key] === void 0 || checkAllAliases(key, flags.counts) || checkAllAliases(key, flags.bools))) {
-        o[key] = [o[key], value];
-      } else {
-        o[key] = value;
-      }
-    }
-    function extendAliases(...args2) {
-      args2.forEach(function(obj) {
-        Object.keys(obj || {}).forEach(function(key) {
-          if (flags.aliases[key])
-            return;
-          flags.aliases[key] = [].concat(aliases[key] || []);
-          flags.aliases[key].concat(key).forEach(function(x) {
-            if (/-/.test(x) && configuration["camel-case-expansion"]) {
-              const c = camelCase(x);
-              if (c !== key && flags.aliases[key].indexOf(c) === -1) {
-                flags.aliases[key].push(c);
-                newAliases[c] = true;
-              }
-            }
-          });
-          flags.aliases[key].concat(key).forEach(function(x) {
-            if (x.length > 1 && /[A-Z]/.test(x) && configuration["camel-case-expansion"]) {
-              const c = decamelize(x, "-");
-              if (c !== key && flags.aliases[key].indexOf(c) === -1) {
-                flags.aliases[key].push(c);
-                newAliases[c] = true;
-              }
-            }
-          });
-          flags.aliases[key].forEach(function(x) {
-            flags.aliases[x] = [key].concat(flags.aliases[key].filter(function(y) {
-              return x !== y;
-            }));
-          });
-        });
-      });
-    }
-    function checkAllAliases(key, flag) {
-      const toCheck = [].concat(flags.aliases[key] || [], key);
-      const keys = Object.keys(flag);
-      const setAlias = toCheck.find((key2) => keys.includes(key2));
-      return setAlias ? flag[setAlias] : false;
-    }
-    function hasAnyFlag(key) {
-      const flagsKeys = Object.keys(flags);
-      const toCheck = [].concat(flagsKeys.map((k) => flags[k]));
-      return toCheck.some(function(flag) {
-        return Array.isArray(flag) ? flag.includes(key) : flag[key];
-      });
-    }
-    function hasFlagsMatching(arg, ...patterns) {
-      const toCheck = [].concat(...patterns);
-      return toCheck.some(function(pattern2) {
-        const match = arg.match(pattern2);
-        return match && hasAnyFlag(match[1]);
-      });
-    }
-    function hasAllShortFlags(arg) {
-      if (arg.match(negative) || !arg.match(/^-[^-]+/)) {
-        return false;
-      }
-      let hasAllFlags = true;
-      let next;
-      const letters = arg.slice(1).split("");
-      for (let j = 0; j < letters.length; j++) {
-        next = arg.slice(j + 2);
-        if (!hasAnyFlag(letters[j])) {
-          hasAllFlags = false;
-          break;
-        }
-        if (letters[j + 1] && letters[j + 1] === "=" || next === "-" || /[A-Za-z]/.test(letters[j]) && /^-?\d+(\.\d*)?(e-?\d+)?$/.test(next) || letters[j + 1] && letters[j + 1].match(/\W/)) {
-          break;
-        }
-      }
-      return hasAllFlags;
-    }
-    function isUnknownOptionAsArg(arg) {
-      return configuration["unknown-options-as-args"] && isUnknownOption(arg);
-    }
-    function isUnknownOption(arg) {
-      arg = arg.replace(/^-{3,}/, "--");
-      if (arg.match(negative)) {
-        return false;
-      }
-      if (hasAllShortFlags(arg)) {
-        return false;
-      }
-      const flagWithEquals = /^-+([^=]+?)=[\s\S]*$/;
-      const normalFlag = /^-+([^=]+?)$/;
-      const flagEndingInHyphen = /^-+([^=]+?)-$/;
-      const flagEndingInDigits = /^-+([^=]+?\d+)$/;
-      const flagEndingInNonWordCharacters = /^-+([^=]+?)\W+.*$/;
-      return !hasFlagsMatching(arg, flagWithEquals, negatedBoolean, normalFlag, flagEndingInHyphen, flagEndingInDigits, flagEndingInNonWordCharacters);
-    }
-    function defaultValue(key) {
-      if (!checkAllAliases(key, flags.bools) && !checkAllAliases(key, flags.counts) && `${key}` in defaults) {
-        return defaults[key];
-      } else {
-        return defaultForType(guessType2(key));
-      }
-    }
-    function defaultForType(type) {
-      const def = {
-        [DefaultValuesForTypeKey.BOOLEAN]: true,
-        [DefaultValuesForTypeKey.STRING]: "",
-        [DefaultValuesForTypeKey.NUMBER]: void 0,
-        [DefaultValuesForTypeKey.ARRAY]: []
-      };
-      return def[type];
-    }
-    function guessType2(key) {
-      let type = DefaultValuesForTypeKey.BOOLEAN;
-      if (checkAllAliases(key, flags.strings))
-        type = DefaultValuesForTypeKey.STRING;
-      else if (checkAllAliases(key, flags.numbers))
-        type = DefaultValuesForTypeKey.NUMBER;
-      else if (checkAllAliases(key, flags.bools))
-        type = DefaultValuesForTypeKey.BOOLEAN;
-      else if (checkAllAliases(key, flags.arrays))
-        type = DefaultValuesForTypeKey.ARRAY;
-      return type;
-    }
-    function isUndefined(num) {
-      return num === void 0;
-    }
-    function checkConfiguration() {
-      Object.keys(flags.counts).find((key) => {
-        if (checkAllAliases(key, flags.arrays)) {
-          error = Error(__("Invalid configuration: %s, opts.count excludes opts.array.", key));
-          return true;
-        } else if (checkAllAliases(key, flags.nargs)) {
-          error = Error(__("Invalid configuration: %s, opts.count excludes opts.narg.", key));
-          return true;
-        }
-        return false;
-      });
-    }
-    return {
-      aliases: Object.assign({}, flags.aliases),
-      argv: Object.assign(argvReturn, argv),
-      configuration,
-      defaulted: Object.assign({}, defaulted),
-      error,
-      newAliases: Object.assign({}, newAliases)
-    };
-  }
-};
-function combineAliases(aliases) {
-  const aliasArrays = [];
-  const combined = /* @__PURE__ */ Object.create(null);
-  let change = true;
-  Object.keys(aliases).forEach(function(key) {
-    aliasArrays.push([].concat(aliases[key], key));
-  });
-  while (change) {
-    change = false;
-    for (let i = 0; i < aliasArrays.length; i++) {
-      for (let ii = i + 1; ii < aliasArrays.length; ii++) {
-        const intersect = aliasArrays[i].filter(function(v) {
-          return aliasArrays[ii].indexOf(v) !== -1;
-        });
-        if (intersect.length) {
-          aliasArrays[i] = aliasArrays[i].concat(aliasArrays[ii]);
-          aliasArrays.splice(ii, 1);
-          change = true;
-          break;
-        }
-      }
-    }
-  }
-  aliasArrays.forEach(function(aliasArray) {
-    aliasArray = aliasArray.filter(function(v, i, self) {
-      return self.indexOf(v) === i;
-    });
-    const lastAlias = aliasArray.pop();
-    if (lastAlias !== void 0 && typeof lastAlias === "string") {
-      combined[lastAlias] = aliasArray;
-    }
-  });
-  return combined;
-}
-function increment(orig) {
-  return orig !== void 0 ? orig + 1 : 1;
-}
-function sanitizeKey(key) {
-  if (key === "__proto__")
-    return "___proto___";
-  return key;
-}
-function stripQuotes(val) {
-  return typeof val === "string" && (val[0] === "'" || val[0] === '"') && val[val.length - 1] === val[0] ? val.substring(1, val.length - 1) : val;
-}
-
-// node_modules/yargs-parser/build/lib/index.js
-import { readFileSync as readFileSync3 } from "fs";
-import { createRequire } from "node:module";
-var _a;
-var _b;
-var _c;
-var minNodeVersion = process && process.env && process.env.YARGS_MIN_NODE_VERSION ? Number(process.env.YARGS_MIN_NODE_VERSION) : 20;
-var nodeVersion = (_b = (_a = process === null || process === void 0 ? void 0 : process.versions) === null || _a === void 0 ? void 0 : _a.node) !== null && _b !== void 0 ? _b : (_c = process === null || process === void 0 ? void 0 : process.version) === null || _c === void 0 ? void 0 : _c.slice(1);
-if (nodeVersion) {
-  const major = Number(nodeVersion.match(/^([^.]+)/)[1]);
-  if (major < minNodeVersion) {
-    throw Error(`yargs parser supports a minimum Node.js version of ${minNodeVersion}. Read our version support policy: https://github.com/yargs/yargs-parser#supported-nodejs-versions`);
-  }
-}
-var env = process ? process.env : {};
-var require2 = createRequire ? createRequire(import.meta.url) : void 0;
-var parser = new YargsParser({
-  cwd: process.cwd,
-  env: () => {
-    return env;
-  },
-  format,
-  normalize,
-  resolve: resolve3,
-  require: (path) => {
-    if (typeof require2 !== "undefined") {
-      return require2(path);
-    } else if (path.match(/\.json$/)) {
-      return JSON.parse(readFileSync3(path, "utf8"));
-    } else {
-      throw Error("only .json config files are supported in ESM");
-    }
-  }
-});
-var yargsParser = function Parser(args, opts) {
-  const result2 = parser.parse(args.slice(), opts);
-  return result2.argv;
-};
-yargsParser.detailed = function(args, opts) {
-  return parser.parse(args.slice(), opts);
-};
-yargsParser.camelCase = camelCase;
-yargsParser.decamelize = decamelize;
-yargsParser.looksLikeNumber = looksLikeNumber;
-var lib_default = yargsParser;
-
-// node_modules/yargs/lib/platform-shims/esm.mjs
-import { basename as basename3, dirname as dirname4, extname, relative as relative2, resolve as resolve5, join as join3 } from "path";
-
-// node_modules/yargs/build/lib/utils/process-argv.js
-init_define_MAILAUDIT_BUNDLE();
-function getProcessArgvBinIndex() {
-  if (isBundledElectronApp())
-    return 0;
-  return 1;
-}
-function isBundledElectronApp() {
-  return isElectronApp() && !process.defaultApp;
-}
-function isElectronApp() {
-  return !!process.versions.electron;
-}
-function getProcessArgvBin() {
-  return process.argv[getProcessArgvBinIndex()];
-}
-
-// node_modules/string-width/index.js
-init_define_MAILAUDIT_BUNDLE();
-var segmenter3 = new Intl.Segmenter();
-var visibleCharacterRegex = new RegExp("[^\\p{Default_Ignorable_Code_Point}\\p{Control}\\p{Format}\\p{Nonspacing_Mark}\\p{Enclosing_Mark}\\p{Surrogate}]", "v");
-var spacingMarkRegex = new RegExp("\\p{Spacing_Mark}", "v");
-var rgiEmojiRegex = new RegExp("^\\p{RGI_Emoji}$", "v");
-var unqualifiedKeycapRegex = /^[\d#*]\u20E3$/;
-var extendedPictographicRegex = new RegExp("\\p{Extended_Pictographic}", "gu");
-function isDoubleWidthNonRgiEmojiSequence(segment) {
-  if (segment.length > 50) {
-    return false;
-  }
-  if (unqualifiedKeycapRegex.test(segment)) {
-    return true;
-  }
-  if (segment.includes("‍")) {
-    const pictographics = segment.match(extendedPictographicRegex);
-    return pictographics !== null && pictographics.length >= 2;
-  }
-  return false;
-}
-function baseVisible(segment) {
-  const index = segment.search(visibleCharacterRegex);
-  return index === -1 ? void 0 : segment.slice(index);
-}
-function isHangulLeadingJamo(codePoint) {
-  return codePoint >= 4352 && codePoint <= 4447 || codePoint >= 43360 && codePoint <= 43388;
-}
-function isHangulVowelJamo(codePoint) {
-  return codePoint >= 4448 && codePoint <= 4519 || codePoint >= 55216 && codePoint <= 55238;
-}
-function isHangulTrailingJamo(codePoint) {
-  return codePoint >= 4520 && codePoint <= 4607 || codePoint >= 55243 && codePoint <= 55291;
-}
-function isHangulJamo(codePoint) {
-  return isHangulLeadingJamo(codePoint) || isHangulVowelJamo(codePoint) || isHangulTrailingJamo(codePoint);
-}
-function hangulClusterWidth(visibleSegment, eastAsianWidthOptions) {
-  const codePoints = [];
-  for (const character of visibleSegment) {
-    if (!visibleCharacterRegex.test(character)) {
-      continue;
-    }
-    codePoints.push(character.codePointAt(0));
-  }
-  if (codePoints.length === 0) {
-    return void 0;
-  }
-  let width = 0;
-  for (let index = 0; index < codePoints.length; index++) {
-    const codePoint = codePoints[index];
-    if (!isHangulJamo(codePoint)) {
-      if (width === 0) {
-        return void 0;
-      }
-      for (let remaining = index; remaining < codePoints.length; remaining++) {
-        width += eastAsianWidth(codePoints[remaining], eastAsianWidthOptions);
-      }
-      return width;
-    }
-    if (isHangulLeadingJamo(codePoint) && isHangulVowelJamo(codePoints[index + 1])) {
-      width += 2;
-      index += isHangulTrailingJamo(codePoints[index + 2]) ? 2 : 1;
-      continue;
-    }
-    width += eastAsianWidth(codePoint, eastAsianWidthOptions);
-  }
-  return width;
-}
-function trailingWidth(visibleSegment, eastAsianWidthOptions) {
-  let extra = 0;
-  let first = true;
-  for (const character of visibleSegment) {
-    if (first) {
-      first = false;
-      continue;
-    }
-    if (spacingMarkRegex.test(character) || character >= "＀" && character <= "￯") {
-      extra += eastAsianWidth(character.codePointAt(0), eastAsianWidthOptions);
-    }
-  }
-  return extra;
-}
-function stringWidth3(input, options = {}) {
-  if (typeof input !== "string" || input.length === 0) {
-    return 0;
-  }
-  const {
-    ambiguousIsNarrow = true,
-    countAnsiEscapeCodes = false
-  } = options;
-  let string = input;
-  if (!countAnsiEscapeCodes && (string.includes("\x1B") || string.includes(""))) {
-    string = stripAnsi(string);
-  }
-  if (string.length === 0) {
-    return 0;
-  }
-  if (/^[\u0020-\u007E]*$/.test(string)) {
-    return string.length;
-  }
-  let width = 0;
-  const eastAsianWidthOptions = { ambiguousAsWide: !ambiguousIsNarrow };
-  for (const { segment } of segmenter3.segment(string)) {
-    const visibleSegment = baseVisible(segment);
-    if (visibleSegment === void 0) {
-      continue;
-    }
-    if (rgiEmojiRegex.test(segment) || isDoubleWidthNonRgiEmojiSequence(segment)) {
-      width += 2;
-      continue;
-    }
-    const hangulWidth = hangulClusterWidth(visibleSegment, eastAsianWidthOptions);
-    if (hangulWidth !== void 0) {
-      width += hangulWidth;
-      continue;
-    }
-    const codePoint = visibleSegment.codePointAt(0);
-    width += eastAsianWidth(codePoint, eastAsianWidthOptions);
-    width += trailingWidth(visibleSegment, eastAsianWidthOptions);
-  }
-  return width;
-}
-
-// node_modules/y18n/index.mjs
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/y18n/build/lib/platform-shims/node.js
-init_define_MAILAUDIT_BUNDLE();
-import { readFileSync as readFileSync4, statSync as statSync2, writeFile } from "fs";
-import { format as format2 } from "util";
-import { resolve as resolve4 } from "path";
-var node_default = {
-  fs: {
-    readFileSync: readFileSync4,
-    writeFile
-  },
-  format: format2,
-  resolve: resolve4,
-  exists: (file) => {
-    try {
-      return statSync2(file).isFile();
-    } catch (err) {
-      return false;
-    }
-  }
-};
-
-// node_modules/y18n/build/lib/index.js
-init_define_MAILAUDIT_BUNDLE();
-var shim;
-var Y18N = class {
-  constructor(opts) {
-    opts = opts || {};
-    this.directory = opts.directory || "./locales";
-    this.updateFiles = typeof opts.updateFiles === "boolean" ? opts.updateFiles : true;
-    this.locale = opts.locale || "en";
-    this.fallbackToLanguage = typeof opts.fallbackToLanguage === "boolean" ? opts.fallbackToLanguage : true;
-    this.cache = /* @__PURE__ */ Object.create(null);
-    this.writeQueue = [];
-  }
-  __(...args) {
-    if (typeof arguments[0] !== "string") {
-      return this._taggedLiteral(arguments[0], ...arguments);
-    }
-    const str = args.shift();
-    let cb = function() {
-    };
-    if (typeof args[args.length - 1] === "function")
-      cb = args.pop();
-    cb = cb || function() {
-    };
-    if (!this.cache[this.locale])
-      this._readLocaleFile();
-    if (!this.cache[this.locale][str] && this.updateFiles) {
-      this.cache[this.locale][str] = str;
-      this._enqueueWrite({
-        directory: this.directory,
-        locale: this.locale,
-        cb
-      });
-    } else {
-      cb();
-    }
-    return shim.format.apply(shim.format, [this.cache[this.locale][str] || str].concat(args));
-  }
-  __n() {
-    const args = Array.prototype.slice.call(arguments);
-    const singular = args.shift();
-    const plural3 = args.shift();
-    const quantity = args.shift();
-    let cb = function() {
-    };
-    if (typeof args[args.length - 1] === "function")
-      cb = args.pop();
-    if (!this.cache[this.locale])
-      this._readLocaleFile();
-    let str = quantity === 1 ? singular : plural3;
-    if (this.cache[this.locale][singular]) {
-      const entry = this.cache[this.locale][singular];
-      str = entry[quantity === 1 ? "one" : "other"];
-    }
-    if (!this.cache[this.locale][singular] && this.updateFiles) {
-      this.cache[this.locale][singular] = {
-        one: singular,
-        other: plural3
-      };
-      this._enqueueWrite({
-        directory: this.directory,
-        locale: this.locale,
-        cb
-      });
-    } else {
-      cb();
-    }
-    const values = [str];
-    if (~str.indexOf("%d"))
-      values.push(quantity);
-    return shim.format.apply(shim.format, values.concat(args));
-  }
-  setLocale(locale) {
-    this.locale = locale;
-  }
-  getLocale() {
-    return this.locale;
-  }
-  updateLocale(obj) {
-    if (!this.cache[this.locale])
-      this._readLocaleFile();
-    for (const key in obj) {
-      if (Object.prototype.hasOwnProperty.call(obj, key)) {
-        this.cache[this.locale][key] = obj[key];
-      }
-    }
-  }
-  _taggedLiteral(parts, ...args) {
-    let str = "";
-    parts.forEach(function(part, i) {
-      const arg = args[i + 1];
-      str += part;
-      if (typeof arg !== "undefined") {
-        str += "%s";
-      }
-    });
-    return this.__.apply(this, [str].concat([].slice.call(args, 1)));
-  }
-  _enqueueWrite(work) {
-    this.writeQueue.push(work);
-    if (this.writeQueue.length === 1)
-      this._processWriteQueue();
-  }
-  _processWriteQueue() {
-    const _this = this;
-    const work = this.writeQueue[0];
-    const directory = work.directory;
-    const locale = work.locale;
-    const cb = work.cb;
-    const languageFile = this._resolveLocaleFile(directory, locale);
-    const serializedLocale = JSON.stringify(this.cache[locale], null, 2);
-    shim.fs.writeFile(languageFile, serializedLocale, "utf-8", function(err) {
-      _this.writeQueue.shift();
-      if (_this.writeQueue.length > 0)
-        _this._processWriteQueue();
-      cb(err);
-    });
-  }
-  _readLocaleFile() {
-    let localeLookup = {};
-    const languageFile = this._resolveLocaleFile(this.directory, this.locale);
-    try {
-      if (shim.fs.readFileSync) {
-        localeLookup = JSON.parse(shim.fs.readFileSync(languageFile, "utf-8"));
-      }
-    } catch (err) {
-      if (err instanceof SyntaxError) {
-        err.message = "syntax error in " + languageFile;
-      }
-      if (err.code === "ENOENT")
-        localeLookup = {};
-      else
-        throw err;
-    }
-    this.cache[this.locale] = localeLookup;
-  }
-  _resolveLocaleFile(directory, locale) {
-    let file = shim.resolve(directory, "./", locale + ".json");
-    if (this.fallbackToLanguage && !this._fileExistsSync(file) && ~locale.lastIndexOf("_")) {
-      const languageFile = shim.resolve(directory, "./", locale.split("_")[0] + ".json");
-      if (this._fileExistsSync(languageFile))
-        file = languageFile;
-    }
-    return file;
-  }
-  _fileExistsSync(file) {
-    return shim.exists(file);
-  }
-};
-function y18n(opts, _shim) {
-  shim = _shim;
-  const y18n3 = new Y18N(opts);
-  return {
-    __: y18n3.__.bind(y18n3),
-    __n: y18n3.__n.bind(y18n3),
-    setLocale: y18n3.setLocale.bind(y18n3),
-    getLocale: y18n3.getLocale.bind(y18n3),
-    updateLocale: y18n3.updateLocale.bind(y18n3),
-    locale: y18n3.locale
-  };
-}
-
-// node_modules/y18n/index.mjs
-var y18n2 = (opts) => {
-  return y18n(opts, node_default);
-};
-var y18n_default = y18n2;
-
-// node_modules/yargs/lib/platform-shims/esm.mjs
-var import_get_caller_file = __toESM(require_get_caller_file(), 1);
-import { createRequire as createRequire2 } from "node:module";
-import { readFileSync as readFileSync5, readdirSync as readdirSync3 } from "node:fs";
-var __dirname = fileURLToPath2(import.meta.url);
-var mainFilename = __dirname.substring(0, __dirname.lastIndexOf("node_modules"));
-var require3 = createRequire2(import.meta.url);
-var esm_default = {
-  assert: {
-    notStrictEqual,
-    strictEqual
-  },
-  cliui: ui,
-  findUp: sync_default,
-  getEnv: (key) => {
-    return process.env[key];
-  },
-  inspect,
-  getProcessArgvBin,
-  mainFilename: mainFilename || process.cwd(),
-  Parser: lib_default,
-  path: {
-    basename: basename3,
-    dirname: dirname4,
-    extname,
-    relative: relative2,
-    resolve: resolve5,
-    join: join3
-  },
-  process: {
-    argv: () => process.argv,
-    cwd: process.cwd,
-    emitWarning: (warning, type) => process.emitWarning(warning, type),
-    execPath: () => process.execPath,
-    exit: (code) => {
-      process.exit(code);
-    },
-    nextTick: process.nextTick,
-    stdColumns: typeof process.stdout.columns !== "undefined" ? process.stdout.columns : null
-  },
-  readFileSync: readFileSync5,
-  readdirSync: readdirSync3,
-  require: require3,
-  getCallerFile: () => {
-    const callerFile = (0, import_get_caller_file.default)(3);
-    return callerFile.match(/^file:\/\//) ? fileURLToPath2(callerFile) : callerFile;
-  },
-  stringWidth: stringWidth3,
-  y18n: y18n_default({
-    directory: resolve5(__dirname, "../../../locales"),
-    updateFiles: false
-  })
-};
-
-// node_modules/yargs/build/lib/yargs-factory.js
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/yargs/build/lib/command.js
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/yargs/build/lib/typings/common-types.js
-init_define_MAILAUDIT_BUNDLE();
-function assertNotStrictEqual(actual, expected, shim3, message) {
-  shim3.assert.notStrictEqual(actual, expected, message);
-}
-function assertSingleKey(actual, shim3) {
-  shim3.assert.strictEqual(typeof actual, "string");
-}
-function objectKeys(object) {
-  return Object.keys(object);
-}
-
-// node_modules/yargs/build/lib/utils/is-promise.js
-init_define_MAILAUDIT_BUNDLE();
-function isPromise(maybePromise) {
-  return !!maybePromise && !!maybePromise.then && typeof maybePromise.then === "function";
-}
-
-// node_modules/yargs/build/lib/middleware.js
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/yargs/build/lib/argsert.js
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/yargs/build/lib/yerror.js
-init_define_MAILAUDIT_BUNDLE();
-var YError = class _YError extends Error {
-  constructor(msg) {
-    super(msg || "yargs error");
-    this.name = "YError";
-    if (Error.captureStackTrace) {
-      Error.captureStackTrace(this, _YError);
-    }
-  }
-};
-
-// node_modules/yargs/build/lib/parse-command.js
-init_define_MAILAUDIT_BUNDLE();
-function parseCommand(cmd) {
-  const extraSpacesStrippedCommand = cmd.replace(/\s{2,}/g, " ");
-  const splitCommand = extraSpacesStrippedCommand.split(/\s+(?![^[]*]|[^<]*>)/);
-  const bregex = /\.*[\][<>]/g;
-  const firstCommand = splitCommand.shift();
-  if (!firstCommand)
-    throw new Error(`No command found in: ${cmd}`);
-  const parsedCommand = {
-    cmd: firstCommand.replace(bregex, ""),
-    demanded: [],
-    optional: []
-  };
-  splitCommand.forEach((cmd2, i) => {
-    let variadic = false;
-    cmd2 = cmd2.replace(/\s/g, "");
-    if (/\.+[\]>]/.test(cmd2) && i === splitCommand.length - 1)
-      variadic = true;
-    if (/^\[/.test(cmd2)) {
-      parsedCommand.optional.push({
-        cmd: cmd2.replace(bregex, "").split("|"),
-        variadic
-      });
-    } else {
-      parsedCommand.demanded.push({
-        cmd: cmd2.replace(bregex, "").split("|"),
-        variadic
-      });
-    }
-  });
-  return parsedCommand;
-}
-
-// node_modules/yargs/build/lib/argsert.js
-var positionName = ["first", "second", "third", "fourth", "fifth", "sixth"];
-function argsert(arg1, arg2, arg3) {
-  function parseArgs() {
-    return typeof arg1 === "object" ? [{ demanded: [], optional: [] }, arg1, arg2] : [
-      parseCommand(`cmd ${arg1}`),
-      arg2,
-      arg3
-    ];
-  }
-  try {
-    let position = 0;
-    const [parsed, callerArguments, _length] = parseArgs();
-    const args = [].slice.call(callerArguments);
-    while (args.length && args[args.length - 1] === void 0)
-      args.pop();
-    const length = _length || args.length;
-    if (length < parsed.demanded.length) {
-      throw new YError(`Not enough arguments provided. Expected ${parsed.demanded.length} but received ${args.length}.`);
-    }
-    const totalCommands = parsed.demanded.length + parsed.optional.length;
-    if (length > totalCommands) {
-      throw new YError(`Too many arguments provided. Expected max ${totalCommands} but received ${length}.`);
-    }
-    parsed.demanded.forEach((demanded) => {
-      const arg = args.shift();
-      const observedType = guessType(arg);
-      const matchingTypes = demanded.cmd.filter((type) => type === observedType || type === "*");
-      if (matchingTypes.length === 0)
-        argumentTypeError(observedType, demanded.cmd, position);
-      position += 1;
-    });
-    parsed.optional.forEach((optional) => {
-      if (args.length === 0)
-        return;
-      const arg = args.shift();
-      const observedType = guessType(arg);
-      const matchingTypes = optional.cmd.filter((type) => type === observedType || type === "*");
-      if (matchingTypes.length === 0)
-        argumentTypeError(observedType, optional.cmd, position);
-      position += 1;
-    });
-  } catch (err) {
-    console.warn(err.stack);
-  }
-}
-function guessType(arg) {
-  if (Array.isArray(arg)) {
-    return "array";
-  } else if (arg === null) {
-    return "null";
-  }
-  return typeof arg;
-}
-function argumentTypeError(observedType, allowedTypes, position) {
-  throw new YError(`Invalid ${positionName[position] || "manyith"} argument. Expected ${allowedTypes.join(" or ")} but received ${observedType}.`);
-}
-
-// node_modules/yargs/build/lib/middleware.js
-var GlobalMiddleware = class {
-  constructor(yargs) {
-    this.globalMiddleware = [];
-    this.frozens = [];
-    this.yargs = yargs;
-  }
-  addMiddleware(callback, applyBeforeValidation, global = true, mutates = false) {
-    argsert("<array|function> [boolean] [boolean] [boolean]", [callback, applyBeforeValidation, global], arguments.length);
-    if (Array.isArray(callback)) {
-      for (let i = 0; i < callback.length; i++) {
-        if (typeof callback[i] !== "function") {
-          throw Error("middleware must be a function");
-        }
-        const m = callback[i];
-        m.applyBeforeValidation = applyBeforeValidation;
-        m.global = global;
-      }
-      Array.prototype.push.apply(this.globalMiddleware, callback);
-    } else if (typeof callback === "function") {
-      const m = callback;
-      m.applyBeforeValidation = applyBeforeValidation;
-      m.global = global;
-      m.mutates = mutates;
-      this.globalMiddleware.push(callback);
-    }
-    return this.yargs;
-  }
-  addCoerceMiddleware(callback, option) {
-    const aliases = this.yargs.getAliases();
-    this.globalMiddleware = this.globalMiddleware.filter((m) => {
-      const toCheck = [...aliases[option] || [], option];
-      if (!m.option)
-        return true;
-      else
-        return !toCheck.includes(m.option);
-    });
-    callback.option = option;
-    return this.addMiddleware(callback, true, true, true);
-  }
-  getMiddleware() {
-    return this.globalMiddleware;
-  }
-  freeze() {
-    this.frozens.push([...this.globalMiddleware]);
-  }
-  unfreeze() {
-    const frozen = this.frozens.pop();
-    if (frozen !== void 0)
-      this.globalMiddleware = frozen;
-  }
-  reset() {
-    this.globalMiddleware = this.globalMiddleware.filter((m) => m.global);
-  }
-};
-function commandMiddlewareFactory(commandMiddleware) {
-  if (!commandMiddleware)
-    return [];
-  return commandMiddleware.map((middleware) => {
-    middleware.applyBeforeValidation = false;
-    return middleware;
-  });
-}
-function applyMiddleware(argv, yargs, middlewares, beforeValidation) {
-  return middlewares.reduce((acc, middleware) => {
-    if (middleware.applyBeforeValidation !== beforeValidation) {
-      return acc;
-    }
-    if (middleware.mutates) {
-      if (middleware.applied)
-        return acc;
-      middleware.applied = true;
-    }
-    if (isPromise(acc)) {
-      return acc.then((initialObj) => Promise.all([initialObj, middleware(initialObj, yargs)])).then(([initialObj, middlewareObj]) => Object.assign(initialObj, middlewareObj));
-    } else {
-      const result2 = middleware(acc, yargs);
-      return isPromise(result2) ? result2.then((middlewareObj) => Object.assign(acc, middlewareObj)) : Object.assign(acc, result2);
-    }
-  }, argv);
-}
-
-// node_modules/yargs/build/lib/utils/maybe-async-result.js
-init_define_MAILAUDIT_BUNDLE();
-function maybeAsyncResult(getResult, resultHandler, errorHandler = (err) => {
-  throw err;
-}) {
-  try {
-    const result2 = isFunction(getResult) ? getResult() : getResult;
-    return isPromise(result2) ? result2.then((result3) => resultHandler(result3)) : resultHandler(result2);
-  } catch (err) {
-    return errorHandler(err);
-  }
-}
-function isFunction(arg) {
-  return typeof arg === "function";
-}
-
-// node_modules/yargs/build/lib/command.js
-var DEFAULT_MARKER = /(^\*)|(^\$0)/;
-var CommandInstance = class {
-  constructor(usage2, validation2, globalMiddleware, shim3) {
-    this.requireCache = /* @__PURE__ */ new Set();
-    this.handlers = {};
-    this.aliasMap = {};
-    this.frozens = [];
-    this.shim = shim3;
-    this.usage = usage2;
-    this.globalMiddleware = globalMiddleware;
-    this.validation = validation2;
-  }
-  addDirectory(dir, req, callerFile, opts) {
-    opts = opts || {};
-    this.requireCache.add(callerFile);
-    const fullDirPath = this.shim.path.resolve(this.shim.path.dirname(callerFile), dir);
-    const files = this.shim.readdirSync(fullDirPath, {
-      recursive: opts.recurse ? true : false
-    });
-    if (!Array.isArray(opts.extensions))
-      opts.extensions = ["js"];
-    const visit = typeof opts.visit === "function" ? opts.visit : (o) => o;
-    for (const fileb of files) {
-      const file = fileb.toString();
-      if (opts.exclude) {
-        let exclude = false;
-        if (typeof opts.exclude === "function") {
-          exclude = opts.exclude(file);
-        } else {
-          exclude = opts.exclude.test(file);
-        }
-        if (exclude)
-          continue;
-      }
-      if (opts.include) {
-        let include = false;
-        if (typeof opts.include === "function") {
-          include = opts.include(file);
-        } else {
-          include = opts.include.test(file);
-        }
-        if (!include)
-          continue;
-      }
-      let supportedExtension = false;
-      for (const ext of opts.extensions) {
-        if (file.endsWith(ext))
-          supportedExtension = true;
-      }
-      if (supportedExtension) {
-        const joined = this.shim.path.join(fullDirPath, file);
-        const module = req(joined);
-        const extendableModule = Object.create(null, Object.getOwnPropertyDescriptors({ ...module }));
-        const visited = visit(extendableModule, joined, file);
-        if (visited) {
-          if (this.requireCache.has(joined))
-            continue;
-          else
-            this.requireCache.add(joined);
-          if (!extendableModule.command) {
-            extendableModule.command = this.shim.path.basename(joined, this.shim.path.extname(joined));
-          }
-          this.addHandler(extendableModule);
-        }
-      }
-    }
-  }
-  addHandler(cmd, description, builder, handler, commandMiddleware, deprecated) {
-    let aliases = [];
-    const middlewares = commandMiddlewareFactory(commandMiddleware);
-    handler = handler || (() => {
-    });
-    if (Array.isArray(cmd)) {
-      if (isCommandAndAliases(cmd)) {
-        [cmd, ...aliases] = cmd;
-      } else {
-        for (const command2 of cmd) {
-          this.addHandler(command2);
-        }
-      }
-    } else if (isCommandHandlerDefinition(cmd)) {
-      let command2 = Array.isArray(cmd.command) || typeof cmd.command === "string" ? cmd.command : null;
-      if (command2 === null) {
-        throw new Error(`No command name given for module: ${this.shim.inspect(cmd)}`);
-      }
-      if (cmd.aliases)
-        command2 = [].concat(command2).concat(cmd.aliases);
-      this.addHandler(command2, this.extractDesc(cmd), cmd.builder, cmd.handler, cmd.middlewares, cmd.deprecated);
-      return;
-    } else if (isCommandBuilderDefinition(builder)) {
-      this.addHandler([cmd].concat(aliases), description, builder.builder, builder.handler, builder.middlewares, builder.deprecated);
-      return;
-    }
-    if (typeof cmd === "string") {
-      const parsedCommand = parseCommand(cmd);
-      aliases = aliases.map((alias) => parseCommand(alias).cmd);
-      let isDefault = false;
-      const parsedAliases = [parsedCommand.cmd].concat(aliases).filter((c) => {
-        if (DEFAULT_MARKER.test(c)) {
-          isDefault = true;
-          return false;
-        }
-        return true;
-      });
-      if (parsedAliases.length === 0 && isDefault)
-        parsedAliases.push("$0");
-      if (isDefault) {
-        parsedCommand.cmd = parsedAliases[0];
-        aliases = parsedAliases.slice(1);
-        cmd = cmd.replace(DEFAULT_MARKER, parsedCommand.cmd);
-      }
-      aliases.forEach((alias) => {
-        this.aliasMap[alias] = parsedCommand.cmd;
-      });
-      if (description !== false) {
-        this.usage.command(cmd, description, isDefault, aliases, deprecated);
-      }
-      this.handlers[parsedCommand.cmd] = {
-        original: cmd,
-        description,
-        handler,
-        builder: builder || {},
-        middlewares,
-        deprecated,
-        demanded: parsedCommand.demanded,
-        optional: parsedCommand.optional
-      };
-      if (isDefault)
-        this.defaultCommand = this.handlers[parsedCommand.cmd];
-    }
-  }
-  getCommandHandlers() {
-    return this.handlers;
-  }
-  getCommands() {
-    return Object.keys(this.handlers).concat(Object.keys(this.aliasMap));
-  }
-  hasDefaultCommand() {
-    return !!this.defaultCommand;
-  }
-  runCommand(command2, yargs, parsed, commandIndex, helpOnly, helpOrVersionSet) {
-    const commandHandler = this.handlers[command2] || this.handlers[this.aliasMap[command2]] || this.defaultCommand;
-    const currentContext = yargs.getInternalMethods().getContext();
-    const parentCommands = currentContext.commands.slice();
-    const isDefaultCommand = !command2;
-    if (command2) {
-      currentContext.commands.push(command2);
-      currentContext.fullCommands.push(commandHandler.original);
-    }
-    const builderResult = this.applyBuilderUpdateUsageAndParse(isDefaultCommand, commandHandler, yargs, parsed.aliases, parentCommands, commandIndex, helpOnly, helpOrVersionSet);
-    return isPromise(builderResult) ? builderResult.then((result2) => this.applyMiddlewareAndGetResult(isDefaultCommand, commandHandler, result2.innerArgv, currentContext, helpOnly, result2.aliases, yargs)) : this.applyMiddlewareAndGetResult(isDefaultCommand, commandHandler, builderResult.innerArgv, currentContext, helpOnly, builderResult.aliases, yargs);
-  }
-  applyBuilderUpdateUsageAndParse(isDefaultCommand, commandHandler, yargs, aliases, parentCommands, commandIndex, helpOnly, helpOrVersionSet) {
-    const builder = commandHandler.builder;
-    let innerYargs = yargs;
-    if (isCommandBuilderCallback(builder)) {
-      yargs.getInternalMethods().getUsageInstance().freeze();
-      const builderOutput = builder(yargs.getInternalMethods().reset(aliases), helpOrVersionSet);
-      if (isPromise(builderOutput)) {
-        return builderOutput.then((output) => {
-          innerYargs = isYargsInstance(output) ? output : yargs;
-          return this.parseAndUpdateUsage(isDefaultCommand, commandHandler, innerYargs, parentCommands, commandIndex, helpOnly);
-        });
-      }
-    } else if (isCommandBuilderOptionDefinitions(builder)) {
-      yargs.getInternalMethods().getUsageInstance().freeze();
-      innerYargs = yargs.getInternalMethods().reset(aliases);
-      Object.keys(commandHandler.builder).forEach((key) => {
-        innerYargs.option(key, builder[key]);
-      });
-    }
-    return this.parseAndUpdateUsage(isDefaultCommand, commandHandler, innerYargs, parentCommands, commandIndex, helpOnly);
-  }
-  parseAndUpdateUsage(isDefaultCommand, commandHandler, innerYargs, parentCommands, commandIndex, helpOnly) {
-    if (isDefaultCommand)
-      innerYargs.getInternalMethods().getUsageInstance().unfreeze(true);
-    if (this.shouldUpdateUsage(innerYargs)) {
-      innerYargs.getInternalMethods().getUsageInstance().usage(this.usageFromParentCommandsCommandHandler(parentCommands, commandHandler), commandHandler.description);
-    }
-    const innerArgv = innerYargs.getInternalMethods().runYargsParserAndExecuteCommands(null, void 0, true, commandIndex, helpOnly);
-    return isPromise(innerArgv) ? innerArgv.then((argv) => ({
-      aliases: innerYargs.parsed.aliases,
-      innerArgv: argv
-    })) : {
-      aliases: innerYargs.parsed.aliases,
-      innerArgv
-    };
-  }
-  shouldUpdateUsage(yargs) {
-    return !yargs.getInternalMethods().getUsageInstance().getUsageDisabled() && yargs.getInternalMethods().getUsageInstance().getUsage().length === 0;
-  }
-  usageFromParentCommandsCommandHandler(parentCommands, commandHandler) {
-    const c = DEFAULT_MARKER.test(commandHandler.original) ? commandHandler.original.replace(DEFAULT_MARKER, "").trim() : commandHandler.original;
-    const pc = parentCommands.filter((c2) => {
-      return !DEFAULT_MARKER.test(c2);
-    });
-    pc.push(c);
-    return `$0 ${pc.join(" ")}`;
-  }
-  handleValidationAndGetResult(isDefaultCommand, commandHandler, innerArgv, currentContext, aliases, yargs, middlewares, positionalMap) {
-    if (!yargs.getInternalMethods().getHasOutput()) {
-      const validation2 = yargs.getInternalMethods().runValidation(aliases, positionalMap, yargs.parsed.error, isDefaultCommand);
-      innerArgv = maybeAsyncResult(innerArgv, (result2) => {
-        validation2(result2);
-        return result2;
-      });
-    }
-    if (commandHandler.handler && !yargs.getInternalMethods().getHasOutput()) {
-      yargs.getInternalMethods().setHasOutput();
-      const populateDoubleDash = !!yargs.getOptions().configuration["populate--"];
-      yargs.getInternalMethods().postProcess(innerArgv, populateDoubleDash, false, false);
-      innerArgv = applyMiddleware(innerArgv, yargs, middlewares, false);
-      innerArgv = maybeAsyncResult(innerArgv, (result2) => {
-        const handlerResult = commandHandler.handler(result2);
-        return isPromise(handlerResult) ? handlerResult.then(() => result2) : result2;
-      });
-      if (!isDefaultCommand) {
-        yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();
-      }
-      if (isPromise(innerArgv) && !yargs.getInternalMethods().hasParseCallback()) {
-        innerArgv.catch((error) => {
-          try {
-            yargs.getInternalMethods().getUsageInstance().fail(null, error);
-          } catch (_err) {
-          }
-        });
-      }
-    }
-    if (!isDefaultCommand) {
-      currentContext.commands.pop();
-      currentContext.fullCommands.pop();
-    }
-    return innerArgv;
-  }
-  applyMiddlewareAndGetResult(isDefaultCommand, commandHandler, innerArgv, currentContext, helpOnly, aliases, yargs) {
-    let positionalMap = {};
-    if (helpOnly)
-      return innerArgv;
-    if (!yargs.getInternalMethods().getHasOutput()) {
-      positionalMap = this.populatePositionals(commandHandler, innerArgv, currentContext, yargs);
-    }
-    const middlewares = this.globalMiddleware.getMiddleware().slice(0).concat(commandHandler.middlewares);
-    const maybePromiseArgv = applyMiddleware(innerArgv, yargs, middlewares, true);
-    return isPromise(maybePromiseArgv) ? maybePromiseArgv.then((resolvedInnerArgv) => this.handleValidationAndGetResult(isDefaultCommand, commandHandler, resolvedInnerArgv, currentContext, aliases, yargs, middlewares, positionalMap)) : this.handleValidationAndGetResult(isDefaultCommand, commandHandler, maybePromiseArgv, currentContext, aliases, yargs, middlewares, positionalMap);
-  }
-  populatePositionals(commandHandler, argv, context, yargs) {
-    argv._ = argv._.slice(context.commands.length);
-    const demanded = commandHandler.demanded.slice(0);
-    const optional = commandHandler.optional.slice(0);
-    const positionalMap = {};
-    this.validation.positionalCount(demanded.length, argv._.length);
-    while (demanded.length) {
-      const demand = demanded.shift();
-      this.populatePositional(demand, argv, positionalMap);
-    }
-    while (optional.length) {
-      const maybe = optional.shift();
-      this.populatePositional(maybe, argv, positionalMap);
-    }
-    argv._ = context.commands.concat(argv._.map((a) => "" + a));
-    this.postProcessPositionals(argv, positionalMap, this.cmdToParseOptions(commandHandler.original), yargs);
-    return positionalMap;
-  }
-  populatePositional(positional, argv, positionalMap) {
-    const cmd = positional.cmd[0];
-    if (positional.variadic) {
-      positionalMap[cmd] = argv._.splice(0).map(String);
-    } else {
-      if (argv._.length)
-        positionalMap[cmd] = [String(argv._.shift())];
-    }
-  }
-  cmdToParseOptions(cmdString) {
-    const parseOptions = {
-      array: [],
-      default: {},
-      alias: {},
-      demand: {}
-    };
-    const parsed = parseCommand(cmdString);
-    parsed.demanded.forEach((d) => {
-      const [cmd, ...aliases] = d.cmd;
-      if (d.variadic) {
-        parseOptions.array.push(cmd);
-        parseOptions.default[cmd] = [];
-      }
-      parseOptions.alias[cmd] = aliases;
-      parseOptions.demand[cmd] = true;
-    });
-    parsed.optional.forEach((o) => {
-      const [cmd, ...aliases] = o.cmd;
-      if (o.variadic) {
-        parseOptions.array.push(cmd);
-        parseOptions.default[cmd] = [];
-      }
-      parseOptions.alias[cmd] = aliases;
-    });
-    return parseOptions;
-  }
-  postProcessPositionals(argv, positionalMap, parseOptions, yargs) {
-    const options = Object.assign({}, yargs.getOptions());
-    options.default = Object.assign(parseOptions.default, options.default);
-    for (const key of Object.keys(parseOptions.alias)) {
-      options.alias[key] = (options.alias[key] || []).concat(parseOptions.alias[key]);
-    }
-    options.array = options.array.concat(parseOptions.array);
-    options.config = {};
-    const unparsed = [];
-    Object.keys(positionalMap).forEach((key) => {
-      positionalMap[key].map((value) => {
-        if (options.configuration["unknown-options-as-args"])
-          options.key[key] = true;
-        unparsed.push(`--${key}`);
-        unparsed.push(value);
-      });
-    });
-    if (!unparsed.length)
-      return;
-    const config = Object.assign({}, options.configuration, {
-      "populate--": false
-    });
-    const parsed = this.shim.Parser.detailed(unparsed, Object.assign({}, options, {
-      configuration: config
-    }));
-    if (parsed.error) {
-      yargs.getInternalMethods().getUsageInstance().fail(parsed.error.message, parsed.error);
-    } else {
-      const positionalKeys = Object.keys(positionalMap);
-      Object.keys(positionalMap).forEach((key) => {
-        positionalKeys.push(...parsed.aliases[key]);
-      });
-      Object.keys(parsed.argv).forEach((key) => {
-        if (positionalKeys.includes(key)) {
-          if (!positionalMap[key])
-            positionalMap[key] = parsed.argv[key];
-          if (!this.isInConfigs(yargs, key) && !this.isDefaulted(yargs, key) && Object.prototype.hasOwnProperty.call(argv, key) && Object.prototype.hasOwnProperty.call(parsed.argv, key) && (Array.isArray(argv[key]) || Array.isArray(parsed.argv[key]))) {
-            argv[key] = [].concat(argv[key], parsed.argv[key]);
-          } else {
-            argv[key] = parsed.argv[key];
-          }
-        }
-      });
-    }
-  }
-  isDefaulted(yargs, key) {
-    const { default: defaults } = yargs.getOptions();
-    return Object.prototype.hasOwnProperty.call(defaults, key) || Object.prototype.hasOwnProperty.call(defaults, this.shim.Parser.camelCase(key));
-  }
-  isInConfigs(yargs, key) {
-    const { configObjects } = yargs.getOptions();
-    return configObjects.some((c) => Object.prototype.hasOwnProperty.call(c, key)) || configObjects.some((c) => Object.prototype.hasOwnProperty.call(c, this.shim.Parser.camelCase(key)));
-  }
-  runDefaultBuilderOn(yargs) {
-    if (!this.defaultCommand)
-      return;
-    if (this.shouldUpdateUsage(yargs)) {
-      const commandString = DEFAULT_MARKER.test(this.defaultCommand.original) ? this.defaultCommand.original : this.defaultCommand.original.replace(/^[^[\]<>]*/, "$0 ");
-      yargs.getInternalMethods().getUsageInstance().usage(commandString, this.defaultCommand.description);
-    }
-    const builder = this.defaultCommand.builder;
-    if (isCommandBuilderCallback(builder)) {
-      return builder(yargs, true);
-    } else if (!isCommandBuilderDefinition(builder)) {
-      Object.keys(builder).forEach((key) => {
-        yargs.option(key, builder[key]);
-      });
-    }
-    return void 0;
-  }
-  extractDesc({ describe: describe4, description, desc }) {
-    for (const test of [describe4, description, desc]) {
-      if (typeof test === "string" || test === false)
-        return test;
-      assertNotStrictEqual(test, true, this.shim);
-    }
-    return false;
-  }
-  freeze() {
-    this.frozens.push({
-      handlers: this.handlers,
-      aliasMap: this.aliasMap,
-      defaultCommand: this.defaultCommand
-    });
-  }
-  unfreeze() {
-    const frozen = this.frozens.pop();
-    assertNotStrictEqual(frozen, void 0, this.shim);
-    ({
-      handlers: this.handlers,
-      aliasMap: this.aliasMap,
-      defaultCommand: this.defaultCommand
-    } = frozen);
-  }
-  reset() {
-    this.handlers = {};
-    this.aliasMap = {};
-    this.defaultCommand = void 0;
-    this.requireCache = /* @__PURE__ */ new Set();
-    return this;
-  }
-};
-function command(usage2, validation2, globalMiddleware, shim3) {
-  return new CommandInstance(usage2, validation2, globalMiddleware, shim3);
-}
-function isCommandBuilderDefinition(builder) {
-  return typeof builder === "object" && !!builder.builder && typeof builder.handler === "function";
-}
-function isCommandAndAliases(cmd) {
-  return cmd.every((c) => typeof c === "string");
-}
-function isCommandBuilderCallback(builder) {
-  return typeof builder === "function";
-}
-function isCommandBuilderOptionDefinitions(builder) {
-  return typeof builder === "object";
-}
-function isCommandHandlerDefinition(cmd) {
-  return typeof cmd === "object" && !Array.isArray(cmd);
-}
-
-// node_modules/yargs/build/lib/usage.js
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/yargs/build/lib/utils/obj-filter.js
-init_define_MAILAUDIT_BUNDLE();
-function objFilter(original = {}, filter = () => true) {
-  const obj = {};
-  objectKeys(original).forEach((key) => {
-    if (filter(key, original[key])) {
-      obj[key] = original[key];
-    }
-  });
-  return obj;
-}
-
-// node_modules/yargs/build/lib/utils/set-blocking.js
-init_define_MAILAUDIT_BUNDLE();
-function setBlocking(blocking) {
-  if (typeof process === "undefined")
-    return;
-  [process.stdout, process.stderr].forEach((_stream) => {
-    const stream = _stream;
-    if (stream._handle && stream.isTTY && typeof stream._handle.setBlocking === "function") {
-      stream._handle.setBlocking(blocking);
-    }
-  });
-}
-
-// node_modules/yargs/build/lib/usage.js
-function isBoolean(fail) {
-  return typeof fail === "boolean";
-}
-function usage(yargs, shim3) {
-  const __ = shim3.y18n.__;
-  const self = {};
-  const fails = [];
-  self.failFn = function failFn(f) {
-    fails.push(f);
-  };
-  let failMessage = null;
-  let globalFailMessage = null;
-  let showHelpOnFail = true;
-  self.showHelpOnFail = function showHelpOnFailFn(arg1 = true, arg2) {
-    const [enabled, message] = typeof arg1 === "string" ? [true, arg1] : [arg1, arg2];
-    if (yargs.getInternalMethods().isGlobalContext()) {
-      globalFailMessage = message;
-    }
-    failMessage = message;
-    showHelpOnFail = enabled;
-    return self;
-  };
-  let failureOutput = false;
-  self.fail = function fail(msg, err) {
-    const logger = yargs.getInternalMethods().getLoggerInstance();
-    if (fails.length) {
-      for (let i = fails.length - 1; i >= 0; --i) {
-        const fail2 = fails[i];
-        if (isBoolean(fail2)) {
-          if (err)
-            throw err;
-          else if (msg)
-            throw Error(msg);
-        } else {
-          fail2(msg, err, self);
-        }
-      }
-    } else {
-      if (yargs.getExitProcess())
-        setBlocking(true);
-      if (!failureOutput) {
-        failureOutput = true;
-        if (showHelpOnFail) {
-          yargs.showHelp("error");
-          logger.error();
-        }
-        if (msg || err)
-          logger.error(msg || err);
-        const globalOrCommandFailMessage = failMessage || globalFailMessage;
-        if (globalOrCommandFailMessage) {
-          if (msg || err)
-            logger.error("");
-          logger.error(globalOrCommandFailMessage);
-        }
-      }
-      err = err || new YError(msg);
-      if (yargs.getExitProcess()) {
-        return yargs.exit(1);
-      } else if (yargs.getInternalMethods().hasParseCallback()) {
-        return yargs.exit(1, err);
-      } else {
-        throw err;
-      }
-    }
-  };
-  let usages = [];
-  let usageDisabled = false;
-  self.usage = (msg, description) => {
-    if (msg === null) {
-      usageDisabled = true;
-      usages = [];
-      return self;
-    }
-    usageDisabled = false;
-    usages.push([msg, description || ""]);
-    return self;
-  };
-  self.getUsage = () => {
-    return usages;
-  };
-  self.getUsageDisabled = () => {
-    return usageDisabled;
-  };
-  self.getPositionalGroupName = () => {
-    return __("Positionals:");
-  };
-  let examples = [];
-  self.example = (cmd, description) => {
-    examples.push([cmd, description || ""]);
-  };
-  let commands = [];
-  self.command = function command2(cmd, description, isDefault, aliases, deprecated = false) {
-    if (isDefault) {
-      commands = commands.map((cmdArray) => {
-        cmdArray[2] = false;
-        return cmdArray;
-      });
-    }
-    commands.push([cmd, description || "", isDefault, aliases, deprecated]);
-  };
-  self.getCommands = () => commands;
-  let descriptions = {};
-  self.describe = function describe4(keyOrKeys, desc) {
-    if (Array.isArray(keyOrKeys)) {
-      keyOrKeys.forEach((k) => {
-        self.describe(k, desc);
-      });
-    } else if (typeof keyOrKeys === "object") {
-      Object.keys(keyOrKeys).forEach((k) => {
-        self.describe(k, keyOrKeys[k]);
-      });
-    } else {
-      descriptions[keyOrKeys] = desc;
-    }
-  };
-  self.getDescriptions = () => descriptions;
-  let epilogs = [];
-  self.epilog = (msg) => {
-    epilogs.push(msg);
-  };
-  let wrapSet = false;
-  let wrap;
-  self.wrap = (cols) => {
-    wrapSet = true;
-    wrap = cols;
-  };
-  self.getWrap = () => {
-    if (shim3.getEnv("YARGS_DISABLE_WRAP")) {
-      return null;
-    }
-    if (!wrapSet) {
-      wrap = windowWidth();
-      wrapSet = true;
-    }
-    return wrap;
-  };
-  const deferY18nLookupPrefix = "__yargsString__:";
-  self.deferY18nLookup = (str) => deferY18nLookupPrefix + str;
-  self.help = function help() {
-    if (cachedHelpMessage)
-      return cachedHelpMessage;
-    normalizeAliases();
-    const base$0 = yargs.customScriptName ? yargs.$0 : shim3.path.basename(yargs.$0);
-    const demandedOptions = yargs.getDemandedOptions();
-    const demandedCommands = yargs.getDemandedCommands();
-    const deprecatedOptions = yargs.getDeprecatedOptions();
-    const groups = yargs.getGroups();
-    const options = yargs.getOptions();
-    let keys = [];
-    keys = keys.concat(Object.keys(descriptions));
-    keys = keys.concat(Object.keys(demandedOptions));
-    keys = keys.concat(Object.keys(demandedCommands));
-    keys = keys.concat(Object.keys(options.default));
-    keys = keys.filter(filterHiddenOptions);
-    keys = Object.keys(keys.reduce((acc, key) => {
-      if (key !== "_")
-        acc[key] = true;
-      return acc;
-    }, {}));
-    const theWrap = self.getWrap();
-    const ui2 = shim3.cliui({
-      width: theWrap,
-      wrap: !!theWrap
-    });
-    if (!usageDisabled) {
-      if (usages.length) {
-        usages.forEach((usage2) => {
-          ui2.div({ text: `${usage2[0].replace(/\$0/g, base$0)}` });
-          if (usage2[1]) {
-            ui2.div({ text: `${usage2[1]}`, padding: [1, 0, 0, 0] });
-          }
-        });
-        ui2.div();
-      } else if (commands.length) {
-        let u = null;
-        if (demandedCommands._) {
-          u = `${base$0} <${__("command")}>
-`;
-        } else {
-          u = `${base$0} [${__("command")}]
-`;
-        }
-        ui2.div(`${u}`);
-      }
-    }
-    if (commands.length > 1 || commands.length === 1 && !commands[0][2]) {
-      ui2.div(__("Commands:"));
-      const context = yargs.getInternalMethods().getContext();
-      const parentCommands = context.commands.length ? `${context.commands.join(" ")} ` : "";
-      if (yargs.getInternalMethods().getParserConfiguration()["sort-commands"] === true) {
-        commands = commands.sort((a, b) => a[0].localeCompare(b[0]));
-      }
-      const prefix = base$0 ? `${base$0} ` : "";
-      commands.forEach((command2) => {
-        const commandString = `${prefix}${parentCommands}${command2[0].replace(/^\$0 ?/, "")}`;
-        ui2.span({
-          text: commandString,
-          padding: [0, 2, 0, 2],
-          width: maxWidth(commands, theWrap, `${base$0}${parentCommands}`) + 4
-        }, { text: command2[1] });
-        const hints = [];
-        if (command2[2])
-          hints.push(`[${__("default")}]`);
-        if (command2[3] && command2[3].length) {
-          hints.push(`[${__("aliases:")} ${command2[3].join(", ")}]`);
-        }
-        if (command2[4]) {
-          if (typeof command2[4] === "string") {
-            hints.push(`[${__("deprecated: %s", command2[4])}]`);
-          } else {
-            hints.push(`[${__("deprecated")}]`);
-          }
-        }
-        if (hints.length) {
-          ui2.div({
-            text: hints.join(" "),
-            padding: [0, 0, 0, 2],
-            align: "right"
-          });
-        } else {
-          ui2.div();
-        }
-      });
-      ui2.div();
-    }
-    const aliasKeys = (Object.keys(options.alias) || []).concat(Object.keys(yargs.parsed.newAliases) || []);
-    keys = keys.filter((key) => !yargs.parsed.newAliases[key] && aliasKeys.every((alias) => (options.alias[alias] || []).indexOf(key) === -1));
-    const defaultGroup = __("Options:");
-    if (!groups[defaultGroup])
-      groups[defaultGroup] = [];
-    addUngroupedKeys(keys, options.alias, groups, defaultGroup);
-    const isLongSwitch = (sw) => /^--/.test(getText(sw));
-    const displayedGroups = Object.keys(groups).filter((groupName) => groups[groupName].length > 0).map((groupName) => {
-      const normalizedKeys = groups[groupName].filter(filterHiddenOptions).map((key) => {
-        if (aliasKeys.includes(key))
-          return key;
-        for (let i = 0, aliasKey; (aliasKey = aliasKeys[i]) !== void 0; i++) {
-          if ((options.alias[aliasKey] || []).includes(key))
-            return aliasKey;
-        }
-        return key;
-      });
-      return { groupName, normalizedKeys };
-    }).filter(({ normalizedKeys }) => normalizedKeys.length > 0).map(({ groupName, normalizedKeys }) => {
-      const switches = normalizedKeys.reduce((acc, key) => {
-        acc[key] = [key].concat(options.alias[key] || []).map((sw) => {
-          if (groupName === self.getPositionalGroupName())
-            return sw;
-          else {
-            return (/^[0-9]$/.test(sw) ? options.boolean.includes(key) ? "-" : "--" : sw.length > 1 ? "--" : "-") + sw;
-          }
-        }).sort((sw1, sw2) => isLongSwitch(sw1) === isLongSwitch(sw2) ? 0 : isLongSwitch(sw1) ? 1 : -1).join(", ");
-        return acc;
-      }, {});
-      return { groupName, normalizedKeys, switches };
-    });
-    const shortSwitchesUsed = displayedGroups.filter(({ groupName }) => groupName !== self.getPositionalGroupName()).some(({ normalizedKeys, switches }) => !normalizedKeys.every((key) => isLongSwitch(switches[key])));
-    if (shortSwitchesUsed) {
-      displayedGroups.filter(({ groupName }) => groupName !== self.getPositionalGroupName()).forEach(({ normalizedKeys, switches }) => {
-        normalizedKeys.forEach((key) => {
-          if (isLongSwitch(switches[key])) {
-            switches[key] = addIndentation(switches[key], "-x, ".length);
-          }
-        });
-      });
-    }
-    displayedGroups.forEach(({ groupName, normalizedKeys, switches }) => {
-      ui2.div(groupName);
-      normalizedKeys.forEach((key) => {
-        const kswitch = switches[key];
-        let desc = descriptions[key] || "";
-        let type = null;
-        if (desc.includes(deferY18nLookupPrefix))
-          desc = __(desc.substring(deferY18nLookupPrefix.length));
-        if (options.boolean.includes(key))
-          type = `[${__("boolean")}]`;
-        if (options.count.includes(key))
-          type = `[${__("count")}]`;
-        if (options.string.includes(key))
-          type = `[${__("string")}]`;
-        if (options.normalize.includes(key))
-          type = `[${__("string")}]`;
-        if (options.array.includes(key))
-          type = `[${__("array")}]`;
-        if (options.number.includes(key))
-          type = `[${__("number")}]`;
-        const deprecatedExtra = (deprecated) => typeof deprecated === "string" ? `[${__("deprecated: %s", deprecated)}]` : `[${__("deprecated")}]`;
-        const extra = [
-          key in deprecatedOptions ? deprecatedExtra(deprecatedOptions[key]) : null,
-          type,
-          key in demandedOptions ? `[${__("required")}]` : null,
-          options.choices && options.choices[key] ? `[${__("choices:")} ${self.stringifiedValues(options.choices[key])}]` : null,
-          defaultString(options.default[key], options.defaultDescription[key])
-        ].filter(Boolean).join(" ");
-        ui2.span({
-          text: getText(kswitch),
-          padding: [0, 2, 0, 2 + getIndentation(kswitch)],
-          width: maxWidth(switches, theWrap) + 4
-        }, desc);
-        const shouldHideOptionExtras = yargs.getInternalMethods().getUsageConfiguration()["hide-types"] === true;
-        if (extra && !shouldHideOptionExtras)
-          ui2.div({ text: extra, padding: [0, 0, 0, 2], align: "right" });
-        else
-          ui2.div();
-      });
-      ui2.div();
-    });
-    if (examples.length) {
-      ui2.div(__("Examples:"));
-      examples.forEach((example) => {
-        example[0] = example[0].replace(/\$0/g, base$0);
-      });
-      examples.forEach((example) => {
-        if (example[1] === "") {
-          ui2.div({
-            text: example[0],
-            padding: [0, 2, 0, 2]
-          });
-        } else {
-          ui2.div({
-            text: example[0],
-            padding: [0, 2, 0, 2],
-            width: maxWidth(examples, theWrap) + 4
-          }, {
-            text: example[1]
-          });
-        }
-      });
-      ui2.div();
-    }
-    if (epilogs.length > 0) {
-      const e = epilogs.map((epilog) => epilog.replace(/\$0/g, base$0)).join("\n");
-      ui2.div(`${e}
-`);
-    }
-    return ui2.toString().replace(/\s*$/, "");
-  };
-  function maxWidth(table, theWrap, modifier) {
-    let width = 0;
-    if (!Array.isArray(table)) {
-      table = Object.values(table).map((v) => [v]);
-    }
-    table.forEach((v) => {
-      width = Math.max(shim3.stringWidth(modifier ? `${modifier} ${getText(v[0])}` : getText(v[0])) + getIndentation(v[0]), width);
-    });
-    if (theWrap)
-      width = Math.min(width, parseInt((theWrap * 0.5).toString(), 10));
-    return width;
-  }
-  function normalizeAliases() {
-    const demandedOptions = yargs.getDemandedOptions();
-    const options = yargs.getOptions();
-    (Object.keys(options.alias) || []).forEach((key) => {
-      options.alias[key].forEach((alias) => {
-        if (descriptions[alias])
-          self.describe(key, descriptions[alias]);
-        if (alias in demandedOptions)
-          yargs.demandOption(key, demandedOptions[alias]);
-        if (options.boolean.includes(alias))
-          yargs.boolean(key);
-        if (options.count.includes(alias))
-          yargs.count(key);
-        if (options.string.includes(alias))
-          yargs.string(key);
-        if (options.normalize.includes(alias))
-          yargs.normalize(key);
-        if (options.array.includes(alias))
-          yargs.array(key);
-        if (options.number.includes(alias))
-          yargs.number(key);
-      });
-    });
-  }
-  let cachedHelpMessage;
-  self.cacheHelpMessage = function() {
-    cachedHelpMessage = this.help();
-  };
-  self.clearCachedHelpMessage = function() {
-    cachedHelpMessage = void 0;
-  };
-  self.hasCachedHelpMessage = function() {
-    return !!cachedHelpMessage;
-  };
-  function addUngroupedKeys(keys, aliases, groups, defaultGroup) {
-    let groupedKeys = [];
-    let toCheck = null;
-    Object.keys(groups).forEach((group) => {
-      groupedKeys = groupedKeys.concat(groups[group]);
-    });
-    keys.forEach((key) => {
-      toCheck = [key].concat(aliases[key]);
-      if (!toCheck.some((k) => groupedKeys.indexOf(k) !== -1)) {
-        groups[defaultGroup].push(key);
-      }
-    });
-    return groupedKeys;
-  }
-  function filterHiddenOptions(key) {
-    return yargs.getOptions().hiddenOptions.indexOf(key) < 0 || yargs.parsed.argv[yargs.getOptions().showHiddenOpt];
-  }
-  self.showHelp = (level) => {
-    const logger = yargs.getInternalMethods().getLoggerInstance();
-    if (!level)
-      level = "error";
-    const emit = typeof level === "function" ? level : logger[level];
-    emit(self.help());
-  };
-  self.functionDescription = (fn) => {
-    const description = fn.name ? shim3.Parser.decamelize(fn.name, "-") : __("generated-value");
-    return ["(", description, ")"].join("");
-  };
-  self.stringifiedValues = function stringifiedValues(values, separator) {
-    let string = "";
-    const sep3 = separator || ", ";
-    const array = [].concat(values);
-    if (!values || !array.length)
-      return string;
-    array.forEach((value) => {
-      if (string.length)
-        string += sep3;
-      string += JSON.stringify(value);
-    });
-    return string;
-  };
-  function defaultString(value, defaultDescription) {
-    let string = `[${__("default:")} `;
-    if (value === void 0 && !defaultDescription)
-      return null;
-    if (defaultDescription) {
-      string += defaultDescription;
-    } else {
-      switch (typeof value) {
-        case "string":
-          string += `"${value}"`;
-          break;
-        case "object":
-          string += JSON.stringify(value);
-          break;
-        default:
-          string += value;
-      }
-    }
-    return `${string}]`;
-  }
-  function windowWidth() {
-    const maxWidth2 = 80;
-    if (shim3.process.stdColumns) {
-      return Math.min(maxWidth2, shim3.process.stdColumns);
-    } else {
-      return maxWidth2;
-    }
-  }
-  let version = null;
-  self.version = (ver) => {
-    version = ver;
-  };
-  self.showVersion = (level) => {
-    const logger = yargs.getInternalMethods().getLoggerInstance();
-    if (!level)
-      level = "error";
-    const emit = typeof level === "function" ? level : logger[level];
-    emit(version);
-  };
-  self.reset = function reset(localLookup) {
-    failMessage = null;
-    failureOutput = false;
-    usages = [];
-    usageDisabled = false;
-    epilogs = [];
-    examples = [];
-    commands = [];
-    descriptions = objFilter(descriptions, (k) => !localLookup[k]);
-    return self;
-  };
-  const frozens = [];
-  self.freeze = function freeze() {
-    frozens.push({
-      failMessage,
-      failureOutput,
-      usages,
-      usageDisabled,
-      epilogs,
-      examples,
-      commands,
-      descriptions
-    });
-  };
-  self.unfreeze = function unfreeze(defaultCommand = false) {
-    const frozen = frozens.pop();
-    if (!frozen)
-      return;
-    if (defaultCommand) {
-      descriptions = { ...frozen.descriptions, ...descriptions };
-      commands = [...frozen.commands, ...commands];
-      usages = [...frozen.usages, ...usages];
-      examples = [...frozen.examples, ...examples];
-      epilogs = [...frozen.epilogs, ...epilogs];
-    } else {
-      ({
-        failMessage,
-        failureOutput,
-        usages,
-        usageDisabled,
-        epilogs,
-        examples,
-        commands,
-        descriptions
-      } = frozen);
-    }
-  };
-  return self;
-}
-function isIndentedText(text) {
-  return typeof text === "object";
-}
-function addIndentation(text, indent) {
-  return isIndentedText(text) ? { text: text.text, indentation: text.indentation + indent } : { text, indentation: indent };
-}
-function getIndentation(text) {
-  return isIndentedText(text) ? text.indentation : 0;
-}
-function getText(text) {
-  return isIndentedText(text) ? text.text : text;
-}
-
-// node_modules/yargs/build/lib/completion.js
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/yargs/build/lib/completion-templates.js
-init_define_MAILAUDIT_BUNDLE();
-var completionShTemplate = `###-begin-{{app_name}}-completions-###
-#
-# yargs command completion script
-#
-# Installation: {{app_path}} {{completion_command}} >> ~/.bashrc
-#    or {{app_path}} {{completion_command}} >> ~/.bash_profile on OSX.
-#
-_{{app_name}}_yargs_completions()
-{
-    local cur_word args type_list
-
-    cur_word="\${COMP_WORDS[COMP_CWORD]}"
-    args=("\${COMP_WORDS[@]}")
-
-    # ask yargs to generate completions.
-    # see https://stackoverflow.com/a/40944195/7080036 for the spaces-handling awk
-    mapfile -t type_list < <({{app_path}} --get-yargs-completions "\${args[@]}")
-    mapfile -t COMPREPLY < <(compgen -W "$( printf '%q ' "\${type_list[@]}" )" -- "\${cur_word}" |
-        awk '/ / { print "\\""$0"\\"" } /^[^ ]+$/ { print $0 }')
-
-    # if no match was found, fall back to filename completion
-    if [ \${#COMPREPLY[@]} -eq 0 ]; then
-      COMPREPLY=()
-    fi
-
-    return 0
-}
-complete -o bashdefault -o default -F _{{app_name}}_yargs_completions {{app_name}}
-###-end-{{app_name}}-completions-###
-`;
-var completionZshTemplate = `#compdef {{app_name}}
-###-begin-{{app_name}}-completions-###
-#
-# yargs command completion script
-#
-# Installation: {{app_path}} {{completion_command}} >> ~/.zshrc
-#    or {{app_path}} {{completion_command}} >> ~/.zprofile on OSX.
-#
-_{{app_name}}_yargs_completions()
-{
-  local reply
-  local si=$IFS
-  IFS=$'
-' reply=($(COMP_CWORD="$((CURRENT-1))" COMP_LINE="$BUFFER" COMP_POINT="$CURSOR" {{app_path}} --get-yargs-completions "\${words[@]}"))
-  IFS=$si
-  if [[ \${#reply} -gt 0 ]]; then
-    _describe 'values' reply
-  else
-    _default
-  fi
-}
-if [[ "\${zsh_eval_context[-1]}" == "loadautofunc" ]]; then
-  _{{app_name}}_yargs_completions "$@"
-else
-  compdef _{{app_name}}_yargs_completions {{app_name}}
-fi
-###-end-{{app_name}}-completions-###
-`;
-var completionFishTemplate = `###-begin-{{app_name}}-completions-###
-#
-# yargs command completion script
-#
-# Installation: {{app_path}} {{completion_command}} > ~/.config/fish/completions/{{app_name}}.fish
-#
-complete -f -c {{app_name}} -a '({{app_path}} --get-yargs-completions (commandline -o)[2..-1])'
-###-end-{{app_name}}-completions-###
-`;
-
-// node_modules/yargs/build/lib/completion.js
-var Completion = class {
-  constructor(yargs, usage2, command2, shim3) {
-    var _a2, _b2, _c2, _d, _e;
-    this.yargs = yargs;
-    this.usage = usage2;
-    this.command = command2;
-    this.shim = shim3;
-    this.completionKey = "get-yargs-completions";
-    this.aliases = null;
-    this.customCompletionFunction = null;
-    this.indexAfterLastReset = 0;
-    this.zshShell = (_c2 = ((_a2 = this.shim.getEnv("SHELL")) === null || _a2 === void 0 ? void 0 : _a2.includes("zsh")) || ((_b2 = this.shim.getEnv("ZSH_NAME")) === null || _b2 === void 0 ? void 0 : _b2.includes("zsh"))) !== null && _c2 !== void 0 ? _c2 : false;
-    this.fishShell = (_e = (_d = this.shim.getEnv("SHELL")) === null || _d === void 0 ? void 0 : _d.includes("fish")) !== null && _e !== void 0 ? _e : false;
-  }
-  defaultCompletion(args, argv, current, done) {
-    const handlers = this.command.getCommandHandlers();
-    for (let i = 0, ii = args.length; i < ii; ++i) {
-      if (handlers[args[i]] && handlers[args[i]].builder) {
-        const builder = handlers[args[i]].builder;
-        if (isCommandBuilderCallback(builder)) {
-          this.indexAfterLastReset = i + 1;
-          const y = this.yargs.getInternalMethods().reset();
-          builder(y, true);
-          return y.argv;
-        }
-      }
-    }
-    const completions = [];
-    this.commandCompletions(completions, args, current);
-    this.optionCompletions(completions, args, argv, current);
-    this.choicesFromOptionsCompletions(completions, args, argv, current);
-    this.choicesFromPositionalsCompletions(completions, args, argv, current);
-    done(null, completions);
-  }
-  commandCompletions(completions, args, current) {
-    const parentCommands = this.yargs.getInternalMethods().getContext().commands;
-    if (!current.match(/^-/) && parentCommands[parentCommands.length - 1] !== current && !this.previousArgHasChoices(args)) {
-      this.usage.getCommands().forEach((usageCommand) => {
-        const commandName = parseCommand(usageCommand[0]).cmd;
-        if (args.indexOf(commandName) === -1) {
-          const desc = usageCommand[1] || "";
-          if (this.fishShell) {
-            completions.push(commandName + "	" + desc);
-          } else if (this.zshShell) {
-            completions.push(commandName.replace(/:/g, "\\:") + ":" + desc);
-          } else {
-            completions.push(commandName);
-          }
-        }
-      });
-    }
-  }
-  optionCompletions(completions, args, argv, current) {
-    if ((current.match(/^-/) || current === "" && completions.length === 0) && !this.previousArgHasChoices(args)) {
-      const options = this.yargs.getOptions();
-      const positionalKeys = this.yargs.getGroups()[this.usage.getPositionalGroupName()] || [];
-      Object.keys(options.key).forEach((key) => {
-        const negable = !!options.configuration["boolean-negation"] && options.boolean.includes(key);
-        const isPositionalKey = positionalKeys.includes(key);
-        if (!isPositionalKey && !options.hiddenOptions.includes(key) && !this.argsContainKey(args, key, negable)) {
-          this.completeOptionKey(key, completions, current, negable && !!options.default[key]);
-        }
-      });
-    }
-  }
-  choicesFromOptionsCompletions(completions, args, argv, current) {
-    if (this.previousArgHasChoices(args)) {
-      const choices = this.getPreviousArgChoices(args);
-      if (choices && choices.length > 0) {
-        if (this.fishShell) {
-          completions.push(...choices);
-        } else {
-          completions.push(...choices.map((c) => c.replace(/:/g, "\\:")));
-        }
-      }
-    }
-  }
-  choicesFromPositionalsCompletions(completions, args, argv, current) {
-    if (current === "" && completions.length > 0 && this.previousArgHasChoices(args)) {
-      return;
-    }
-    const positionalKeys = this.yargs.getGroups()[this.usage.getPositionalGroupName()] || [];
-    const offset = Math.max(this.indexAfterLastReset, this.yargs.getInternalMethods().getContext().commands.length + 1);
-    const positionalKey = positionalKeys[argv._.length - offset - 1];
-    if (!positionalKey) {
-      return;
-    }
-    const choices = this.yargs.getOptions().choices[positionalKey] || [];
-    for (const choice of choices) {
-      if (choice.startsWith(current)) {
-        if (this.fishShell) {
-          completions.push(choice);
-        } else {
-          completions.push(choice.replace(/:/g, "\\:"));
-        }
-      }
-    }
-  }
-  getPreviousArgChoices(args) {
-    if (args.length < 1)
-      return;
-    let previousArg = args[args.length - 1];
-    let filter = "";
-    if (!previousArg.startsWith("-") && args.length > 1) {
-      filter = previousArg;
-      previousArg = args[args.length - 2];
-    }
-    if (!previousArg.startsWith("-"))
-      return;
-    const previousArgKey = previousArg.replace(/^-+/, "");
-    const options = this.yargs.getOptions();
-    const possibleAliases = [
-      previousArgKey,
-      ...this.yargs.getAliases()[previousArgKey] || []
-    ];
-    let choices;
-    for (const possibleAlias of possibleAliases) {
-      if (Object.prototype.hasOwnProperty.call(options.key, possibleAlias) && Array.isArray(options.choices[possibleAlias])) {
-        choices = options.choices[possibleAlias];
-        break;
-      }
-    }
-    if (choices) {
-      return choices.filter((choice) => !filter || choice.startsWith(filter));
-    }
-  }
-  previousArgHasChoices(args) {
-    const choices = this.getPreviousArgChoices(args);
-    return choices !== void 0 && choices.length > 0;
-  }
-  argsContainKey(args, key, negable) {
-    const argsContains = (s) => args.indexOf((/^[^0-9]$/.test(s) ? "-" : "--") + s) !== -1;
-    if (argsContains(key))
-      return true;
-    if (negable && argsContains(`no-${key}`))
-      return true;
-    if (this.aliases) {
-      for (const alias of this.aliases[key]) {
-        if (argsContains(alias))
-          return true;
-      }
-    }
-    return false;
-  }
-  completeOptionKey(key, completions, current, negable) {
-    var _a2, _b2, _c2, _d;
-    let keyWithDesc = key;
-    if (this.zshShell || this.fishShell) {
-      const descs = this.usage.getDescriptions();
-      const aliasKey = (_b2 = (_a2 = this === null || this === void 0 ? void 0 : this.aliases) === null || _a2 === void 0 ? void 0 : _a2[key]) === null || _b2 === void 0 ? void 0 : _b2.find((alias) => {
-        const desc2 = descs[alias];
-        return typeof desc2 === "string" && desc2.length > 0;
-      });
-      const descFromAlias = aliasKey ? descs[aliasKey] : void 0;
-      const desc = (_d = (_c2 = descs[key]) !== null && _c2 !== void 0 ? _c2 : descFromAlias) !== null && _d !== void 0 ? _d : "";
-      const cleanedDesc = desc.replace("__yargsString__:", "").replace(/(\r\n|\n|\r)/gm, " ");
-      if (this.fishShell) {
-        keyWithDesc = `${key}	${cleanedDesc}`;
-      } else {
-        keyWithDesc = `${key.replace(/:/g, "\\:")}:${cleanedDesc}`;
-      }
-    }
-    const startsByTwoDashes = (s) => /^--/.test(s);
-    const isShortOption = (s) => /^[^0-9]$/.test(s);
-    const dashes = !startsByTwoDashes(current) && isShortOption(key) ? "-" : "--";
-    completions.push(dashes + keyWithDesc);
-    if (negable) {
-      completions.push(dashes + "no-" + keyWithDesc);
-    }
-  }
-  customCompletion(args, argv, current, done) {
-    assertNotStrictEqual(this.customCompletionFunction, null, this.shim);
-    if (isSyncCompletionFunction(this.customCompletionFunction)) {
-      const result2 = this.customCompletionFunction(current, argv);
-      if (isPromise(result2)) {
-        return result2.then((list2) => {
-          this.shim.process.nextTick(() => {
-            done(null, list2);
-          });
-        }).catch((err) => {
-          this.shim.process.nextTick(() => {
-            done(err, void 0);
-          });
-        });
-      }
-      return done(null, result2);
-    } else if (isFallbackCompletionFunction(this.customCompletionFunction)) {
-      return this.customCompletionFunction(current, argv, (onCompleted = done) => this.defaultCompletion(args, argv, current, onCompleted), (completions) => {
-        done(null, completions);
-      });
-    } else {
-      return this.customCompletionFunction(current, argv, (completions) => {
-        done(null, completions);
-      });
-    }
-  }
-  getCompletion(args, done) {
-    const current = args.length ? args[args.length - 1] : "";
-    const argv = this.yargs.parse(args, true);
-    const completionFunction = this.customCompletionFunction ? (argv2) => this.customCompletion(args, argv2, current, done) : (argv2) => this.defaultCompletion(args, argv2, current, done);
-    return isPromise(argv) ? argv.then(completionFunction) : completionFunction(argv);
-  }
-  generateCompletionScript($0, cmd) {
-    let script;
-    if (this.zshShell) {
-      script = completionZshTemplate;
-    } else if (this.fishShell) {
-      script = completionFishTemplate;
-    } else {
-      script = completionShTemplate;
-    }
-    const name = this.shim.path.basename($0);
-    if ($0.match(/\.js$/))
-      $0 = `./${$0}`;
-    script = script.replace(/{{app_name}}/g, name);
-    script = script.replace(/{{completion_command}}/g, cmd);
-    return script.replace(/{{app_path}}/g, $0);
-  }
-  registerFunction(fn) {
-    this.customCompletionFunction = fn;
-  }
-  setParsed(parsed) {
-    this.aliases = parsed.aliases;
-  }
-};
-function completion(yargs, usage2, command2, shim3) {
-  return new Completion(yargs, usage2, command2, shim3);
-}
-function isSyncCompletionFunction(completionFunction) {
-  return completionFunction.length < 3;
-}
-function isFallbackCompletionFunction(completionFunction) {
-  return completionFunction.length > 3;
-}
-
-// node_modules/yargs/build/lib/validation.js
-init_define_MAILAUDIT_BUNDLE();
-
-// node_modules/yargs/build/lib/utils/levenshtein.js
-init_define_MAILAUDIT_BUNDLE();
-function levenshtein(a, b) {
-  if (a.length === 0)
-    return b.length;
-  if (b.length === 0)
-    return a.length;
-  const matrix = [];
-  let i;
-  for (i = 0; i <= b.length; i++) {
-    matrix[i] = [i];
-  }
-  let j;
-  for (j = 0; j <= a.length; j++) {
-    matrix[0][j] = j;
-  }
-  for (i = 1; i <= b.length; i++) {
-    for (j = 1; j <= a.length; j++) {
-      if (b.charAt(i - 1) === a.charAt(j - 1)) {
-        matrix[i][j] = matrix[i - 1][j - 1];
-      } else {
-        if (i > 1 && j > 1 && b.charAt(i - 2) === a.charAt(j - 1) && b.charAt(i - 1) === a.charAt(j - 2)) {
-          matrix[i][j] = matrix[i - 2][j - 2] + 1;
-        } else {
-          matrix[i][j] = Math.min(matrix[i - 1][j - 1] + 1, Math.min(matrix[i][j - 1] + 1, matrix[i - 1][j] + 1));
-        }
-      }
-    }
-  }
-  return matrix[b.length][a.length];
-}
-
-// node_modules/yargs/build/lib/validation.js
-var specialKeys = ["$0", "--", "_"];
-function validation(yargs, usage2, shim3) {
-  const __ = shim3.y18n.__;
-  const __n = shim3.y18n.__n;
-  const self = {};
-  self.nonOptionCount = function nonOptionCount(argv) {
-    const demandedCommands = yargs.getDemandedCommands();
-    const positionalCount = argv._.length + (argv["--"] ? argv["--"].length : 0);
-    const _s = positionalCount - yargs.getInternalMethods().getContext().commands.length;
-    if (demandedCommands._ && (_s < demandedCommands._.min || _s > demandedCommands._.max)) {
-      if (_s < demandedCommands._.min) {
-        if (demandedCommands._.minMsg !== void 0) {
-          usage2.fail(demandedCommands._.minMsg ? demandedCommands._.minMsg.replace(/\$0/g, _s.toString()).replace(/\$1/, demandedCommands._.min.toString()) : null);
-        } else {
-          usage2.fail(__n("Not enough non-option arguments: got %s, need at least %s", "Not enough non-option arguments: got %s, need at least %s", _s, _s.toString(), demandedCommands._.min.toString()));
-        }
-      } else if (_s > demandedCommands._.max) {
-        if (demandedCommands._.maxMsg !== void 0) {
-          usage2.fail(demandedCommands._.maxMsg ? demandedCommands._.maxMsg.replace(/\$0/g, _s.toString()).replace(/\$1/, demandedCommands._.max.toString()) : null);
-        } else {
-          usage2.fail(__n("Too many non-option arguments: got %s, maximum of %s", "Too many non-option arguments: got %s, maximum of %s", _s, _s.toString(), demandedCommands._.max.toString()));
-        }
-      }
-    }
-  };
-  self.positionalCount = function positionalCount(required, observed) {
-    if (observed < required) {
-      usage2.fail(__n("Not enough non-option arguments: got %s, need at least %s", "Not enough non-option arguments: got %s, need at least %s", observed, observed + "", required + ""));
-    }
-  };
-  self.requiredArguments = function requiredArguments(argv, demandedOptions) {
-    let missing = null;
-    for (const key of Object.keys(demandedOptions)) {
-      if (!Object.prototype.hasOwnProperty.call(argv, key) || typeof argv[key] === "undefined") {
-        missing = missing || {};
-        missing[key] = demandedOptions[key];
-      }
-    }
-    if (missing) {
-      const customMsgs = [];
-      for (const key of Object.keys(missing)) {
-        const msg = missing[key];
-        if (msg && customMsgs.indexOf(msg) < 0) {
-          customMsgs.push(msg);
-        }
-      }
-      const customMsg = customMsgs.length ? `
-${customMsgs.join("\n")}` : "";
-      usage2.fail(__n("Missing required argument: %s", "Missing required arguments: %s", Object.keys(missing).length, Object.keys(missing).join(", ") + customMsg));
-    }
-  };
-  self.unknownArguments = function unknownArguments(argv, aliases, positionalMap, isDefaultCommand, checkPositionals = true) {
-    var _a2;
-    const commandKeys = yargs.getInternalMethods().getCommandInstance().getCommands();
-    const unknown = [];
-    const currentContext = yargs.getInternalMethods().getContext();
-    Object.keys(argv).forEach((key) => {
-      if (!specialKeys.includes(key) && !Object.prototype.hasOwnProperty.call(positionalMap, key) && !Object.prototype.hasOwnProperty.call(yargs.getInternalMethods().getParseContext(), key) && !self.isValidAndSomeAliasIsNotNew(key, aliases)) {
-        unknown.push(key);
-      }
-    });
-    if (checkPositionals && (currentContext.commands.length > 0 || commandKeys.length > 0 || isDefaultCommand)) {
-      argv._.slice(currentContext.commands.length).forEach((key) => {
-        if (!commandKeys.includes("" + key)) {
-          unknown.push("" + key);
-        }
-      });
-    }
-    if (checkPositionals) {
-      const demandedCommands = yargs.getDemandedCommands();
-      const maxNonOptDemanded = ((_a2 = demandedCommands._) === null || _a2 === void 0 ? void 0 : _a2.max) || 0;
-      const expected = currentContext.commands.length + maxNonOptDemanded;
-      if (expected < argv._.length) {
-        argv._.slice(expected).forEach((key) => {
-          key = String(key);
-          if (!currentContext.commands.includes(key) && !unknown.includes(key)) {
-            unknown.push(key);
-          }
-        });
-      }
-    }
-    if (unknown.length) {
-      usage2.fail(__n("Unknown argument: %s", "Unknown arguments: %s", unknown.length, unknown.map((s) => s.trim() ? s : `"${s}"`).join(", ")));
-    }
-  };
-  self.unknownCommands = function unknownCommands(argv) {
-    const commandKeys = yargs.getInternalMethods().getCommandInstance().getCommands();
-    const unknown = [];
-    const currentContext = yargs.getInternalMethods().getContext();
-    if (currentContext.commands.length > 0 || commandKeys.length > 0) {
-      argv._.slice(currentContext.commands.length).forEach((key) => {
-        if (!commandKeys.includes("" + key)) {
-          unknown.push("" + key);
-        }
-      });
-    }
-    if (unknown.length > 0) {
-      usage2.fail(__n("Unknown command: %s", "Unknown commands: %s", unknown.length, unknown.join(", ")));
-      return true;
-    } else {
-      return false;
-    }
-  };
-  self.isValidAndSomeAliasIsNotNew = function isValidAndSomeAliasIsNotNew(key, aliases) {
-    if (!Object.prototype.hasOwnProperty.call(aliases, key)) {
-      return false;
-    }
-    const newAliases = yargs.parsed.newAliases;
-    return [key, ...aliases[key]].some((a) => !Object.prototype.hasOwnProperty.call(newAliases, a) || !newAliases[key]);
-  };
-  self.limitedChoices = function limitedChoices(argv) {
-    const options = yargs.getOptions();
-    const invalid = {};
-    if (!Object.keys(options.choices).length)
-      return;
-    Object.keys(argv).forEach((key) => {
-      if (specialKeys.indexOf(key) === -1 && Object.prototype.hasOwnProperty.call(options.choices, key)) {
-        [].concat(argv[key]).forEach((value) => {
-          if (options.choices[key].indexOf(value) === -1 && value !== void 0) {
-            invalid[key] = (invalid[key] || []).concat(value);
-          }
-        });
-      }
-    });
-    const invalidKeys = Object.keys(invalid);
-    if (!invalidKeys.length)
-      return;
-    let msg = __("Invalid values:");
-    invalidKeys.forEach((key) => {
-      msg += `
-  ${__("Argument: %s, Given: %s, Choices: %s", key, usage2.stringifiedValues(invalid[key]), usage2.stringifiedValues(options.choices[key]))}`;
-    });
-    usage2.fail(msg);
-  };
-  let implied = {};
-  self.implies = function implies(key, value) {
-    argsert("<string|object> [array|number|string]", [key, value], arguments.length);
-    if (typeof key === "object") {
-      Object.keys(key).forEach((k) => {
-        self.implies(k, key[k]);
-      });
-    } else {
-      yargs.global(key);
-      if (!implied[key]) {
-        implied[key] = [];
-      }
-      if (Array.isArray(value)) {
-        value.forEach((i) => self.implies(key, i));
-      } else {
-        assertNotStrictEqual(value, void 0, shim3);
-        implied[key].push(value);
-      }
-    }
-  };
-  self.getImplied = function getImplied() {
-    return implied;
-  };
-  function keyExists(argv, val) {
-    const num = Number(val);
-    val = isNaN(num) ? val : num;
-    if (typeof val === "number") {
-      val = argv._.length >= val;
-    } else if (val.match(/^--no-.+/)) {
-      val = val.match(/^--no-(.+)/)[1];
-      val = !Object.prototype.hasOwnProperty.call(argv, val);
-    } else {
-      val = Object.prototype.hasOwnProperty.call(argv, val);
-    }
-    return val;
-  }
-  self.implications = function implications(argv) {
-    const implyFail = [];
-    Object.keys(implied).forEach((key) => {
-      const origKey = key;
-      (implied[key] || []).forEach((value) => {
-        let key2 = origKey;
-        const origValue = value;
-        key2 = keyExists(argv, key2);
-        value = keyExists(argv, value);
-        if (key2 && !value) {
-          implyFail.push(` ${origKey} -> ${origValue}`);
-        }
-      });
-    });
-    if (implyFail.length) {
-      let msg = `${__("Implications failed:")}
-`;
-      implyFail.forEach((value) => {
-        msg += value;
-      });
-      usage2.fail(msg);
-    }
-  };
-  let conflicting = {};
-  self.conflicts = function conflicts(key, value) {
-    argsert("<string|object> [array|string]", [key, value], arguments.length);
-    if (typeof key === "object") {
-      Object.keys(key).forEach((k) => {
-        self.conflicts(k, key[k]);
-      });
-    } else {
-      yargs.global(key);
-      if (!conflicting[key]) {
-        conflicting[key] = [];
-      }
-      if (Array.isArray(value)) {
-        value.forEach((i) => self.conflicts(key, i));
-      } else {
-        conflicting[key].push(value);
-      }
-    }
-  };
-  self.getConflicting = () => conflicting;
-  self.conflicting = function conflictingFn(argv) {
-    Object.keys(argv).forEach((key) => {
-      if (conflicting[key]) {
-        conflicting[key].forEach((value) => {
-          if (value && argv[key] !== void 0 && argv[value] !== void 0) {
-            usage2.fail(__("Arguments %s and %s are mutually exclusive", key, value));
-          }
-        });
-      }
-    });
-    if (yargs.getInternalMethods().getParserConfiguration()["strip-dashed"]) {
-      Object.keys(conflicting).forEach((key) => {
-        conflicting[key].forEach((value) => {
-          if (value && argv[shim3.Parser.camelCase(key)] !== void 0 && argv[shim3.Parser.camelCase(value)] !== void 0) {
-            usage2.fail(__("Arguments %s and %s are mutually exclusive", key, value));
-          }
-        });
-      });
-    }
-  };
-  self.recommendCommands = function recommendCommands(cmd, potentialCommands) {
-    const threshold = 3;
-    potentialCommands = potentialCommands.sort((a, b) => b.length - a.length);
-    let recommended = null;
-    let bestDistance = Infinity;
-    for (let i = 0, candidate; (candidate = potentialCommands[i]) !== void 0; i++) {
-      const d = levenshtein(cmd, candidate);
-      if (d <= threshold && d < bestDistance) {
-        bestDistance = d;
-        recommended = candidate;
-      }
-    }
-    if (recommended)
-      usage2.fail(__("Did you mean %s?", recommended));
-  };
-  self.reset = function reset(localLookup) {
-    implied = objFilter(implied, (k) => !localLookup[k]);
-    conflicting = objFilter(conflicting, (k) => !localLookup[k]);
-    return self;
-  };
-  const frozens = [];
-  self.freeze = function freeze() {
-    frozens.push({
-      implied,
-      conflicting
-    });
-  };
-  self.unfreeze = function unfreeze() {
-    const frozen = frozens.pop();
-    assertNotStrictEqual(frozen, void 0, shim3);
-    ({ implied, conflicting } = frozen);
-  };
-  return self;
-}
-
-// node_modules/yargs/build/lib/utils/apply-extends.js
-init_define_MAILAUDIT_BUNDLE();
-var previouslyVisitedConfigs = [];
-var shim2;
-function applyExtends(config, cwd, mergeExtends, _shim) {
-  shim2 = _shim;
-  let defaultConfig = {};
-  if (Object.prototype.hasOwnProperty.call(config, "extends")) {
-    if (typeof config.extends !== "string")
-      return defaultConfig;
-    const isPath = /\.json|\..*rc$/.test(config.extends);
-    let pathToDefault = null;
-    if (!isPath) {
-      try {
-        pathToDefault = import.meta.resolve(config.extends);
-      } catch (_err) {
-        return config;
-      }
-    } else {
-      pathToDefault = getPathToDefaultConfig(cwd, config.extends);
-    }
-    checkForCircularExtends(pathToDefault);
-    previouslyVisitedConfigs.push(pathToDefault);
-    defaultConfig = isPath ? JSON.parse(shim2.readFileSync(pathToDefault, "utf8")) : _shim.require(config.extends);
-    delete config.extends;
-    defaultConfig = applyExtends(defaultConfig, shim2.path.dirname(pathToDefault), mergeExtends, shim2);
-  }
-  previouslyVisitedConfigs = [];
-  return mergeExtends ? mergeDeep(defaultConfig, config) : Object.assign({}, defaultConfig, config);
-}
-function checkForCircularExtends(cfgPath) {
-  if (previouslyVisitedConfigs.indexOf(cfgPath) > -1) {
-    throw new YError(`Circular extended configurations: '${cfgPath}'.`);
-  }
-}
-function getPathToDefaultConfig(cwd, pathToExtend) {
-  return shim2.path.resolve(cwd, pathToExtend);
-}
-function mergeDeep(config1, config2) {
-  const target = {};
-  function isObject(obj) {
-    return obj && typeof obj === "object" && !Array.isArray(obj);
-  }
-  Object.assign(target, config1);
-  for (const key of Object.keys(config2)) {
-    if (key === "__proto__")
-      continue;
-    if (isObject(config2[key]) && isObject(target[key])) {
-      target[key] = mergeDeep(config1[key], config2[key]);
-    } else {
-      target[key] = config2[key];
-    }
-  }
-  return target;
-}
-
-// node_modules/yargs/build/lib/yargs-factory.js
-var __classPrivateFieldSet = function(receiver, state, value, kind, f) {
-  if (kind === "m") throw new TypeError("Private method is not writable");
-  if (kind === "a" && !f) throw new TypeError("Private accessor was defined without a setter");
-  if (typeof state === "function" ? receiver !== state || !f : !state.has(receiver)) throw new TypeError("Cannot write private member to an object whose class did not declare it");
-  return kind === "a" ? f.call(receiver, value) : f ? f.value = value : state.set(receiver, value), value;
-};
-var __classPrivateFieldGet = function(receiver, state, kind, f) {
-  if (kind === "a" && !f) throw new TypeError("Private accessor was defined without a getter");
-  if (typeof state === "function" ? receiver !== state || !f : !state.has(receiver)) throw new TypeError("Cannot read private member from an object whose class did not declare it");
-  return kind === "m" ? f : kind === "a" ? f.call(receiver) : f ? f.value : state.get(receiver);
-};
-var _YargsInstance_command;
-var _YargsInstance_cwd;
-var _YargsInstance_context;
-var _YargsInstance_completion;
-var _YargsInstance_completionCommand;
-var _YargsInstance_defaultShowHiddenOpt;
-var _YargsInstance_exitError;
-var _YargsInstance_detectLocale;
-var _YargsInstance_emittedWarnings;
-var _YargsInstance_exitProcess;
-var _YargsInstance_frozens;
-var _YargsInstance_globalMiddleware;
-var _YargsInstance_groups;
-var _YargsInstance_hasOutput;
-var _YargsInstance_helpOpt;
-var _YargsInstance_isGlobalContext;
-var _YargsInstance_logger;
-var _YargsInstance_output;
-var _YargsInstance_options;
-var _YargsInstance_parentRequire;
-var _YargsInstance_parserConfig;
-var _YargsInstance_parseFn;
-var _YargsInstance_parseContext;
-var _YargsInstance_pkgs;
-var _YargsInstance_preservedGroups;
-var _YargsInstance_processArgs;
-var _YargsInstance_recommendCommands;
-var _YargsInstance_shim;
-var _YargsInstance_strict;
-var _YargsInstance_strictCommands;
-var _YargsInstance_strictOptions;
-var _YargsInstance_usage;
-var _YargsInstance_usageConfig;
-var _YargsInstance_versionOpt;
-var _YargsInstance_validation;
-function YargsFactory(_shim) {
-  return (processArgs = [], cwd = _shim.process.cwd(), parentRequire) => {
-    const yargs = new YargsInstance(processArgs, cwd, parentRequire, _shim);
-    Object.defineProperty(yargs, "argv", {
-      get: () => {
-        return yargs.parse();
-      },
-      enumerable: true
-    });
-    yargs.help();
-    yargs.version();
-    return yargs;
-  };
-}
-var kCopyDoubleDash = /* @__PURE__ */ Symbol("copyDoubleDash");
-var kCreateLogger = /* @__PURE__ */ Symbol("copyDoubleDash");
-var kDeleteFromParserHintObject = /* @__PURE__ */ Symbol("deleteFromParserHintObject");
-var kEmitWarning = /* @__PURE__ */ Symbol("emitWarning");
-var kFreeze = /* @__PURE__ */ Symbol("freeze");
-var kGetDollarZero = /* @__PURE__ */ Symbol("getDollarZero");
-var kGetParserConfiguration = /* @__PURE__ */ Symbol("getParserConfiguration");
-var kGetUsageConfiguration = /* @__PURE__ */ Symbol("getUsageConfiguration");
-var kGuessLocale = /* @__PURE__ */ Symbol("guessLocale");
-var kGuessVersion = /* @__PURE__ */ Symbol("guessVersion");
-var kParsePositionalNumbers = /* @__PURE__ */ Symbol("parsePositionalNumbers");
-var kPkgUp = /* @__PURE__ */ Symbol("pkgUp");
-var kPopulateParserHintArray = /* @__PURE__ */ Symbol("populateParserHintArray");
-var kPopulateParserHintSingleValueDictionary = /* @__PURE__ */ Symbol("populateParserHintSingleValueDictionary");
-var kPopulateParserHintArrayDictionary = /* @__PURE__ */ Symbol("populateParserHintArrayDictionary");
-var kPopulateParserHintDictionary = /* @__PURE__ */ Symbol("populateParserHintDictionary");
-var kSanitizeKey = /* @__PURE__ */ Symbol("sanitizeKey");
-var kSetKey = /* @__PURE__ */ Symbol("setKey");
-var kUnfreeze = /* @__PURE__ */ Symbol("unfreeze");
-var kValidateAsync = /* @__PURE__ */ Symbol("validateAsync");
-var kGetCommandInstance = /* @__PURE__ */ Symbol("getCommandInstance");
-var kGetContext = /* @__PURE__ */ Symbol("getContext");
-var kGetHasOutput = /* @__PURE__ */ Symbol("getHasOutput");
-var kGetLoggerInstance = /* @__PURE__ */ Symbol("getLoggerInstance");
-var kGetParseContext = /* @__PURE__ */ Symbol("getParseContext");
-var kGetUsageInstance = /* @__PURE__ */ Symbol("getUsageInstance");
-var kGetValidationInstance = /* @__PURE__ */ Symbol("getValidationInstance");
-var kHasParseCallback = /* @__PURE__ */ Symbol("hasParseCallback");
-var kIsGlobalContext = /* @__PURE__ */ Symbol("isGlobalContext");
-var kPostProcess = /* @__PURE__ */ Symbol("postProcess");
-var kRebase = /* @__PURE__ */ Symbol("rebase");
-var kReset = /* @__PURE__ */ Symbol("reset");
-var kRunYargsParserAndExecuteCommands = /* @__PURE__ */ Symbol("runYargsParserAndExecuteCommands");
-var kRunValidation = /* @__PURE__ */ Symbol("runValidation");
-var kSetHasOutput = /* @__PURE__ */ Symbol("setHasOutput");
-var kTrackManuallySetKeys = /* @__PURE__ */ Symbol("kTrackManuallySetKeys");
-var DEFAULT_LOCALE = "en_US";
-var YargsInstance = class {
-  constructor(processArgs = [], cwd, parentRequire, shim3) {
-    this.customScriptName = false;
-    this.parsed = false;
-    _YargsInstance_command.set(this, void 0);
-    _YargsInstance_cwd.set(this, void 0);
-    _YargsInstance_context.set(this, { commands: [], fullCommands: [] });
-    _YargsInstance_completion.set(this, null);
-    _YargsInstance_completionCommand.set(this, null);
-    _YargsInstance_defaultShowHiddenOpt.set(this, "show-hidden");
-    _YargsInstance_exitError.set(this, null);
-    _YargsInstance_detectLocale.set(this, true);
-    _YargsInstance_emittedWarnings.set(this, {});
-    _YargsInstance_exitProcess.set(this, true);
-    _YargsInstance_frozens.set(this, []);
-    _YargsInstance_globalMiddleware.set(this, void 0);
-    _YargsInstance_groups.set(this, {});
-    _YargsInstance_hasOutput.set(this, false);
-    _YargsInstance_helpOpt.set(this, null);
-    _YargsInstance_isGlobalContext.set(this, true);
-    _YargsInstance_logger.set(this, void 0);
-    _YargsInstance_output.set(this, "");
-    _YargsInstance_options.set(this, void 0);
-    _YargsInstance_parentRequire.set(this, void 0);
-    _YargsInstance_parserConfig.set(this, {});
-    _YargsInstance_parseFn.set(this, null);
-    _YargsInstance_parseContext.set(this, null);
-    _YargsInstance_pkgs.set(this, {});
-    _YargsInstance_preservedGroups.set(this, {});
-    _YargsInstance_processArgs.set(this, void 0);
-    _YargsInstance_recommendCommands.set(this, false);
-    _YargsInstance_shim.set(this, void 0);
-    _YargsInstance_strict.set(this, false);
-    _YargsInstance_strictCommands.set(this, false);
-    _YargsInstance_strictOptions.set(this, false);
-    _YargsInstance_usage.set(this, void 0);
-    _YargsInstance_usageConfig.set(this, {});
-    _YargsInstance_versionOpt.set(this, null);
-    _YargsInstance_validation.set(this, void 0);
-    __classPrivateFieldSet(this, _YargsInstance_shim, shim3, "f");
-    __classPrivateFieldSet(this, _YargsInstance_processArgs, processArgs, "f");
-    __classPrivateFieldSet(this, _YargsInstance_cwd, cwd, "f");
-    __classPrivateFieldSet(this, _YargsInstance_parentRequire, parentRequire, "f");
-    __classPrivateFieldSet(this, _YargsInstance_globalMiddleware, new GlobalMiddleware(this), "f");
-    this.$0 = this[kGetDollarZero]();
-    this[kReset]();
-    __classPrivateFieldSet(this, _YargsInstance_command, __classPrivateFieldGet(this, _YargsInstance_command, "f"), "f");
-    __classPrivateFieldSet(this, _YargsInstance_usage, __classPrivateFieldGet(this, _YargsInstance_usage, "f"), "f");
-    __classPrivateFieldSet(this, _YargsInstance_validation, __classPrivateFieldGet(this, _YargsInstance_validation, "f"), "f");
-    __classPrivateFieldSet(this, _YargsInstance_options, __classPrivateFieldGet(this, _YargsInstance_options, "f"), "f");
-    __classPrivateFieldGet(this, _YargsInstance_options, "f").showHiddenOpt = __classPrivateFieldGet(this, _YargsInstance_defaultShowHiddenOpt, "f");
-    __classPrivateFieldSet(this, _YargsInstance_logger, this[kCreateLogger](), "f");
-    __classPrivateFieldGet(this, _YargsInstance_shim, "f").y18n.setLocale(DEFAULT_LOCALE);
-  }
-  addHelpOpt(opt, msg) {
-    const defaultHelpOpt = "help";
-    argsert("[string|boolean] [string]", [opt, msg], arguments.length);
-    if (__classPrivateFieldGet(this, _YargsInstance_helpOpt, "f")) {
-      this[kDeleteFromParserHintObject](__classPrivateFieldGet(this, _YargsInstance_helpOpt, "f"));
-      __classPrivateFieldSet(this, _YargsInstance_helpOpt, null, "f");
-    }
-    if (opt === false && msg === void 0)
-      return this;
-    __classPrivateFieldSet(this, _YargsInstance_helpOpt, typeof opt === "string" ? opt : defaultHelpOpt, "f");
-    this.boolean(__classPrivateFieldGet(this, _YargsInstance_helpOpt, "f"));
-    this.describe(__classPrivateFieldGet(this, _YargsInstance_helpOpt, "f"), msg || __classPrivateFieldGet(this, _YargsInstance_usage, "f").deferY18nLookup("Show help"));
-    return this;
-  }
-  help(opt, msg) {
-    return this.addHelpOpt(opt, msg);
-  }
-  addShowHiddenOpt(opt, msg) {
-    argsert("[string|boolean] [string]", [opt, msg], arguments.length);
-    if (opt === false && msg === void 0)
-      return this;
-    const showHiddenOpt = typeof opt === "string" ? opt : __classPrivateFieldGet(this, _YargsInstance_defaultShowHiddenOpt, "f");
-    this.boolean(showHiddenOpt);
-    this.describe(showHiddenOpt, msg || __classPrivateFieldGet(this, _YargsInstance_usage, "f").deferY18nLookup("Show hidden options"));
-    __classPrivateFieldGet(this, _YargsInstance_options, "f").showHiddenOpt = showHiddenOpt;
-    return this;
-  }
-  showHidden(opt, msg) {
-    return this.addShowHiddenOpt(opt, msg);
-  }
-  alias(key, value) {
-    argsert("<object|string|array> [string|array]", [key, value], arguments.length);
-    this[kPopulateParserHintArrayDictionary](this.alias.bind(this), "alias", key, value);
-    return this;
-  }
-  array(keys) {
-    argsert("<array|string>", [keys], arguments.length);
-    this[kPopulateParserHintArray]("array", keys);
-    this[kTrackManuallySetKeys](keys);
-    return this;
-  }
-  boolean(keys) {
-    argsert("<array|string>", [keys], arguments.length);
-    this[kPopulateParserHintArray]("boolean", keys);
-    this[kTrackManuallySetKeys](keys);
-    return this;
-  }
-  check(f, global) {
-    argsert("<function> [boolean]", [f, global], arguments.length);
-    this.middleware((argv, _yargs) => {
-      return maybeAsyncResult(() => {
-        return f(argv, _yargs.getOptions());
-      }, (result2) => {
-        if (!result2) {
-          __classPrivateFieldGet(this, _YargsInstance_usage, "f").fail(__classPrivateFieldGet(this, _YargsInstance_shim, "f").y18n.__("Argument check failed: %s", f.toString()));
-        } else if (typeof result2 === "string" || result2 instanceof Error) {
-          __classPrivateFieldGet(this, _YargsInstance_usage, "f").fail(result2.toString(), result2);
-        }
-        return argv;
-      }, (err) => {
-        __classPrivateFieldGet(this, _YargsInstance_usage, "f").fail(err.message ? err.message : err.toString(), err);
-        return argv;
-      });
-    }, false, global);
-    return this;
-  }
-  choices(key, value) {
-    argsert("<object|string|array> [string|array]", [key, value], arguments.length);
-    this[kPopulateParserHintArrayDictionary](this.choices.bind(this), "choices", key, value);
-    return this;
-  }
-  coerce(keys, value) {
-    argsert("<object|string|array> [function]", [keys, value], arguments.length);
-    if (Array.isArray(keys)) {
-      if (!value) {
-        throw new YError("coerce callback must be provided");
-      }
-      for (const key of keys) {
-        this.coerce(key, value);
-      }
-      return this;
-    } else if (typeof keys === "object") {
-      for (const key of Object.keys(keys)) {
-        this.coerce(key, keys[key]);
-      }
-      return this;
-    }
-    if (!value) {
-      throw new YError("coerce callback must be provided");
-    }
-    const coerceKey = keys;
-    __classPrivateFieldGet(this, _YargsInstance_options, "f").key[coerceKey] = true;
-    __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").addCoerceMiddleware((argv, yargs) => {
-      var _a2;
-      const coerceKeyAliases = (_a2 = yargs.getAliases()[coerceKey]) !== null && _a2 !== void 0 ? _a2 : [];
-      const argvKeys = [coerceKey, ...coerceKeyAliases].filter((key) => Object.prototype.hasOwnProperty.call(argv, key));
-      if (argvKeys.length === 0) {
-        return argv;
-      }
-      return maybeAsyncResult(() => {
-        return value(argv[argvKeys[0]]);
-      }, (result2) => {
-        argvKeys.forEach((key) => {
-          argv[key] = result2;
-        });
-        return argv;
-      }, (err) => {
-        throw new YError(err.message);
-      });
-    }, coerceKey);
-    return this;
-  }
-  conflicts(key1, key2) {
-    argsert("<string|object> [string|array]", [key1, key2], arguments.length);
-    __classPrivateFieldGet(this, _YargsInstance_validation, "f").conflicts(key1, key2);
-    return this;
-  }
-  config(key = "config", msg, parseFn) {
-    argsert("[object|string] [string|function] [function]", [key, msg, parseFn], arguments.length);
-    if (typeof key === "object" && !Array.isArray(key)) {
-      key = applyExtends(key, __classPrivateFieldGet(this, _YargsInstance_cwd, "f"), this[kGetParserConfiguration]()["deep-merge-config"] || false, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
-      __classPrivateFieldGet(this, _YargsInstance_options, "f").configObjects = (__classPrivateFieldGet(this, _YargsInstance_options, "f").configObjects || []).concat(key);
-      return this;
-    }
-    if (typeof msg === "function") {
-      parseFn = msg;
-      msg = void 0;
-    }
-    this.describe(key, msg || __classPrivateFieldGet(this, _YargsInstance_usage, "f").deferY18nLookup("Path to JSON config file"));
-    (Array.isArray(key) ? key : [key]).forEach((k) => {
-      __classPrivateFieldGet(this, _YargsInstance_options, "f").config[k] = parseFn || true;
-    });
-    return this;
-  }
-  completion(cmd, desc, fn) {
-    argsert("[string] [string|boolean|function] [function]", [cmd, desc, fn], arguments.length);
-    if (typeof desc === "function") {
-      fn = desc;
-      desc = void 0;
-    }
-    __classPrivateFieldSet(this, _YargsInstance_completionCommand, cmd || __classPrivateFieldGet(this, _YargsInstance_completionCommand, "f") || "completion", "f");
-    if (!desc && desc !== false) {
-      desc = "generate completion script";
-    }
-    this.command(__classPrivateFieldGet(this, _YargsInstance_completionCommand, "f"), desc);
-    if (fn)
-      __classPrivateFieldGet(this, _YargsInstance_completion, "f").registerFunction(fn);
-    return this;
-  }
-  command(cmd, description, builder, handler, middlewares, deprecated) {
-    argsert("<string|array|object> [string|boolean] [function|object] [function] [array] [boolean|string]", [cmd, description, builder, handler, middlewares, deprecated], arguments.length);
-    __classPrivateFieldGet(this, _YargsInstance_command, "f").addHandler(cmd, description, builder, handler, middlewares, deprecated);
-    return this;
-  }
-  commands(cmd, description, builder, handler, middlewares, deprecated) {
-    return this.command(cmd, description, builder, handler, middlewares, deprecated);
-  }
-  commandDir(dir, opts) {
-    argsert("<string> [object]", [dir, opts], arguments.length);
-    const req = __classPrivateFieldGet(this, _YargsInstance_parentRequire, "f") || __classPrivateFieldGet(this, _YargsInstance_shim, "f").require;
-    __classPrivateFieldGet(this, _YargsInstance_command, "f").addDirectory(dir, req, __classPrivateFieldGet(this, _YargsInstance_shim, "f").getCallerFile(), opts);
-    return this;
-  }
-  count(keys) {
-    argsert("<array|string>", [keys], arguments.length);
-    this[kPopulateParserHintArray]("count", keys);
-    this[kTrackManuallySetKeys](keys);
-    return this;
-  }
-  default(key, value, defaultDescription) {
-    argsert("<object|string|array> [*] [string]", [key, value, defaultDescription], arguments.length);
-    if (defaultDescription) {
-      assertSingleKey(key, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
-      __classPrivateFieldGet(this, _YargsInstance_options, "f").defaultDescription[key] = defaultDescription;
-    }
-    if (typeof value === "function") {
-      assertSingleKey(key, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
-      if (!__classPrivateFieldGet(this, _YargsInstance_options, "f").defaultDescription[key])
-        __classPrivateFieldGet(this, _YargsInstance_options, "f").defaultDescription[key] = __classPrivateFieldGet(this, _YargsInstance_usage, "f").functionDescription(value);
-      value = value.call();
-    }
-    this[kPopulateParserHintSingleValueDictionary](this.default.bind(this), "default", key, value);
-    return this;
-  }
-  defaults(key, value, defaultDescription) {
-    return this.default(key, value, defaultDescription);
-  }
-  demandCommand(min = 1, max, minMsg, maxMsg) {
-    argsert("[number] [number|string] [string|null|undefined] [string|null|undefined]", [min, max, minMsg, maxMsg], arguments.length);
-    if (typeof max !== "number") {
-      minMsg = max;
-      max = Infinity;
-    }
-    this.global("_", false);
-    __classPrivateFieldGet(this, _YargsInstance_options, "f").demandedCommands._ = {
-      min,
-      max,
-      minMsg,
-      maxMsg
-    };
-    return this;
-  }
-  demand(keys, max, msg) {
-    if (Array.isArray(max)) {
-      max.forEach((key) => {
-        assertNotStrictEqual(msg, true, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
-        this.demandOption(key, msg);
-      });
-      max = Infinity;
-    } else if (typeof max !== "number") {
-      msg = max;
-      max = Infinity;
-    }
-    if (typeof keys === "number") {
-      assertNotStrictEqual(msg, true, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
-      this.demandCommand(keys, max, msg, msg);
-    } else if (Array.isArray(keys)) {
-      keys.forEach((key) => {
-        assertNotStrictEqual(msg, true, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
-        this.demandOption(key, msg);
-      });
-    } else {
-      if (typeof msg === "string") {
-        this.demandOption(keys, msg);
-      } else if (msg === true || typeof msg === "undefined") {
-        this.demandOption(keys);
-      }
-    }
-    return this;
-  }
-  demandOption(keys, msg) {
-    argsert("<object|string|array> [string]", [keys, msg], arguments.length);
-    this[kPopulateParserHintSingleValueDictionary](this.demandOption.bind(this), "demandedOptions", keys, msg);
-    return this;
-  }
-  deprecateOption(option, message) {
-    argsert("<string> [string|boolean]", [option, message], arguments.length);
-    __classPrivateFieldGet(this, _YargsInstance_options, "f").deprecatedOptions[option] = message;
-    return this;
-  }
-  describe(keys, description) {
-    argsert("<object|string|array> [string]", [keys, description], arguments.length);
-    this[kSetKey](keys, true);
-    __classPrivateFieldGet(this, _YargsInstance_usage, "f").describe(keys, description);
-    return this;
-  }
-  detectLocale(detect) {
-    argsert("<boolean>", [detect], arguments.length);
-    __classPrivateFieldSet(this, _YargsInstance_detectLocale, detect, "f");
-    return this;
-  }
-  env(prefix) {
-    argsert("[string|boolean]", [prefix], arguments.length);
-    if (prefix === false)
-      delete __classPrivateFieldGet(this, _YargsInstance_options, "f").envPrefix;
-    else
-      __classPrivateFieldGet(this, _YargsInstance_options, "f").envPrefix = prefix || "";
-    return this;
-  }
-  epilogue(msg) {
-    argsert("<string>", [msg], arguments.length);
-    __classPrivateFieldGet(this, _YargsInstance_usage, "f").epilog(msg);
-    return this;
-  }
-  epilog(msg) {
-    return this.epilogue(msg);
-  }
-  example(cmd, description) {
-    argsert("<string|array> [string]", [cmd, description], arguments.length);
-    if (Array.isArray(cmd)) {
-      cmd.forEach((exampleParams) => this.example(...exampleParams));
-    } else {
-      __classPrivateFieldGet(this, _YargsInstance_usage, "f").example(cmd, description);
-    }
-    return this;
-  }
-  exit(code, err) {
-    __classPrivateFieldSet(this, _YargsInstance_hasOutput, true, "f");
-    __classPrivateFieldSet(this, _YargsInstance_exitError, err, "f");
-    if (__classPrivateFieldGet(this, _YargsInstance_exitProcess, "f"))
-      __classPrivateFieldGet(this, _YargsInstance_shim, "f").process.exit(code);
-  }
-  exitProcess(enabled = true) {
-    argsert("[boolean]", [enabled], arguments.length);
-    __classPrivateFieldSet(this, _YargsInstance_exitProcess, enabled, "f");
-    return this;
-  }
-  fail(f) {
-    argsert("<function|boolean>", [f], arguments.length);
-    if (typeof f === "boolean" && f !== false) {
-      throw new YError("Invalid first argument. Expected function or boolean 'false'");
-    }
-    __classPrivateFieldGet(this, _YargsInstance_usage, "f").failFn(f);
-    return this;
-  }
-  getAliases() {
-    return this.parsed ? this.parsed.aliases : {};
-  }
-  async getCompletion(args, done) {
-    argsert("<array> [function]", [args, done], arguments.length);
-    if (!done) {
-      return new Promise((resolve7, reject) => {
-        __classPrivateFieldGet(this, _YargsInstance_completion, "f").getCompletion(args, (err, completions) => {
-          if (err)
-            reject(err);
-          else
-            resolve7(completions);
-        });
-      });
-    } else {
-      return __classPrivateFieldGet(this, _YargsInstance_completion, "f").getCompletion(args, done);
-    }
-  }
-  getDemandedOptions() {
-    argsert([], 0);
-    return __classPrivateFieldGet(this, _YargsInstance_options, "f").demandedOptions;
-  }
-  getDemandedCommands() {
-    argsert([], 0);
-    return __classPrivateFieldGet(this, _YargsInstance_options, "f").demandedCommands;
-  }
-  getDeprecatedOptions() {
-    argsert([], 0);
-    return __classPrivateFieldGet(this, _YargsInstance_options, "f").deprecatedOptions;
-  }
-  getDetectLocale() {
-    return __classPrivateFieldGet(this, _YargsInstance_detectLocale, "f");
-  }
-  getExitProcess() {
-    return __classPrivateFieldGet(this, _YargsInstance_exitProcess, "f");
-  }
-  getGroups() {
-    return Object.assign({}, __classPrivateFieldGet(this, _YargsInstance_groups, "f"), __classPrivateFieldGet(this, _YargsInstance_preservedGroups, "f"));
-  }
-  getHelp() {
-    __classPrivateFieldSet(this, _YargsInstance_hasOutput, true, "f");
-    if (!__classPrivateFieldGet(this, _YargsInstance_usage, "f").hasCachedHelpMessage()) {
-      if (!this.parsed) {
-        const parse = this[kRunYargsParserAndExecuteCommands](__classPrivateFieldGet(this, _YargsInstance_processArgs, "f"), void 0, void 0, 0, true);
-        if (isPromise(parse)) {
-          return parse.then(() => {
-            return __classPrivateFieldGet(this, _YargsInstance_usage, "f").help();
-          });
-        }
-      }
-      const builderResponse = __classPrivateFieldGet(this, _YargsInstance_command, "f").runDefaultBuilderOn(this);
-      if (isPromise(builderResponse)) {
-        return builderResponse.then(() => {
-          return __classPrivateFieldGet(this, _YargsInstance_usage, "f").help();
-        });
-      }
-    }
-    return Promise.resolve(__classPrivateFieldGet(this, _YargsInstance_usage, "f").help());
-  }
-  getOptions() {
-    return __classPrivateFieldGet(this, _YargsInstance_options, "f");
-  }
-  getStrict() {
-    return __classPrivateFieldGet(this, _YargsInstance_strict, "f");
-  }
-  getStrictCommands() {
-    return __classPrivateFieldGet(this, _YargsInstance_strictCommands, "f");
-  }
-  getStrictOptions() {
-    return __classPrivateFieldGet(this, _YargsInstance_strictOptions, "f");
-  }
-  global(globals, global) {
-    argsert("<string|array> [boolean]", [globals, global], arguments.length);
-    globals = [].concat(globals);
-    if (global !== false) {
-      __classPrivateFieldGet(this, _YargsInstance_options, "f").local = __classPrivateFieldGet(this, _YargsInstance_options, "f").local.filter((l) => globals.indexOf(l) === -1);
-    } else {
-      globals.forEach((g) => {
-        if (!__classPrivateFieldGet(this, _YargsInstance_options, "f").local.includes(g))
-          __classPrivateFieldGet(this, _YargsInstance_options, "f").local.push(g);
-      });
-    }
-    return this;
-  }
-  group(opts, groupName) {
-    argsert("<string|array> <string>", [opts, groupName], arguments.length);
-    const existing = __classPrivateFieldGet(this, _YargsInstance_preservedGroups, "f")[groupName] || __classPrivateFieldGet(this, _YargsInstance_groups, "f")[groupName];
-    if (__classPrivateFieldGet(this, _YargsInstance_preservedGroups, "f")[groupName]) {
-      delete __classPrivateFieldGet(this, _YargsInstance_preservedGroups, "f")[groupName];
-    }
-    const seen = {};
-    __classPrivateFieldGet(this, _YargsInstance_groups, "f")[groupName] = (existing || []).concat(opts).filter((key) => {
-      if (seen[key])
-        return false;
-      return seen[key] = true;
-    });
-    return this;
-  }
-  hide(key) {
-    argsert("<string>", [key], arguments.length);
-    __classPrivateFieldGet(this, _YargsInstance_options, "f").hiddenOptions.push(key);
-    return this;
-  }
-  implies(key, value) {
-    argsert("<string|object> [number|string|array]", [key, value], arguments.length);
-    __classPrivateFieldGet(this, _YargsInstance_validation, "f").implies(key, value);
-    return this;
-  }
-  locale(locale) {
-    argsert("[string]", [locale], arguments.length);
-    if (locale === void 0) {
-      this[kGuessLocale]();
-      return __classPrivateFieldGet(this, _YargsInstance_shim, "f").y18n.getLocale();
-    }
-    __classPrivateFieldSet(this, _YargsInstance_detectLocale, false, "f");
-    __classPrivateFieldGet(this, _YargsInstance_shim, "f").y18n.setLocale(locale);
-    return this;
-  }
-  middleware(callback, applyBeforeValidation, global) {
-    return __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").addMiddleware(callback, !!applyBeforeValidation, global);
-  }
-  nargs(key, value) {
-    argsert("<string|object|array> [number]", [key, value], arguments.length);
-    this[kPopulateParserHintSingleValueDictionary](this.nargs.bind(this), "narg", key, value);
-    return this;
-  }
-  normalize(keys) {
-    argsert("<array|string>", [keys], arguments.length);
-    this[kPopulateParserHintArray]("normalize", keys);
-    return this;
-  }
-  number(keys) {
-    argsert("<array|string>", [keys], arguments.length);
-    this[kPopulateParserHintArray]("number", keys);
-    this[kTrackManuallySetKeys](keys);
-    return this;
-  }
-  option(key, opt) {
-    argsert("<string|object> [object]", [key, opt], arguments.length);
-    if (typeof key === "object") {
-      Object.keys(key).forEach((k) => {
-        this.options(k, key[k]);
-      });
-    } else {
-      if (typeof opt !== "object") {
-        opt = {};
-      }
-      this[kTrackManuallySetKeys](key);
-      if (__classPrivateFieldGet(this, _YargsInstance_versionOpt, "f") && (key === "version" || (opt === null || opt === void 0 ? void 0 : opt.alias) === "version")) {
-        this[kEmitWarning]([
-          '"version" is a reserved word.',
-          "Please do one of the following:",
-          '- Disable version with `yargs.version(false)` if using "version" as an option',
-          "- Use the built-in `yargs.version` method instead (if applicable)",
-          "- Use a different option key",
-          "https://yargs.js.org/docs/#api-reference-version"
-        ].join("\n"), void 0, "versionWarning");
-      }
-      __classPrivateFieldGet(this, _YargsInstance_options, "f").key[key] = true;
-      if (opt.alias)
-        this.alias(key, opt.alias);
-      const deprecate = opt.deprecate || opt.deprecated;
-      if (deprecate) {
-        this.deprecateOption(key, deprecate);
-      }
-      const demand = opt.demand || opt.required || opt.require;
-      if (demand) {
-        this.demand(key, demand);
-      }
-      if (opt.demandOption) {
-        this.demandOption(key, typeof opt.demandOption === "string" ? opt.demandOption : void 0);
-      }
-      if (opt.conflicts) {
-        this.conflicts(key, opt.conflicts);
-      }
-      if ("default" in opt) {
-        this.default(key, opt.default);
-      }
-      if (opt.implies !== void 0) {
-        this.implies(key, opt.implies);
-      }
-      if (opt.nargs !== void 0) {
-        this.nargs(key, opt.nargs);
-      }
-      if (opt.config) {
-        this.config(key, opt.configParser);
-      }
-      if (opt.normalize) {
-        this.normalize(key);
-      }
-      if (opt.choices) {
-        this.choices(key, opt.choices);
-      }
-      if (opt.coerce) {
-        this.coerce(key, opt.coerce);
-      }
-      if (opt.group) {
-        this.group(key, opt.group);
-      }
-      if (opt.boolean || opt.type === "boolean") {
-        this.boolean(key);
-        if (opt.alias)
-          this.boolean(opt.alias);
-      }
-      if (opt.array || opt.type === "array") {
-        this.array(key);
-        if (opt.alias)
-          this.array(opt.alias);
-      }
-      if (opt.number || opt.type === "number") {
-        this.number(key);
-        if (opt.alias)
-          this.number(opt.alias);
-      }
-      if (opt.string || opt.type === "string") {
-        this.string(key);
-        if (opt.alias)
-          this.string(opt.alias);
-      }
-      if (opt.count || opt.type === "count") {
-        this.count(key);
-      }
-      if (typeof opt.global === "boolean") {
-        this.global(key, opt.global);
-      }
-      if (opt.defaultDescription) {
-        __classPrivateFieldGet(this, _YargsInstance_options, "f").defaultDescription[key] = opt.defaultDescription;
-      }
-      if (opt.skipValidation) {
-        this.skipValidation(key);
-      }
-      const desc = opt.describe || opt.description || opt.desc;
-      const descriptions = __classPrivateFieldGet(this, _YargsInstance_usage, "f").getDescriptions();
-      if (!Object.prototype.hasOwnProperty.call(descriptions, key) || typeof desc === "string") {
-        this.describe(key, desc);
-      }
-      if (opt.hidden) {
-        this.hide(key);
-      }
-      if (opt.requiresArg) {
-        this.requiresArg(key);
-      }
-    }
-    return this;
-  }
-  options(key, opt) {
-    return this.option(key, opt);
-  }
-  parse(args, shortCircuit, _parseFn) {
-    argsert("[string|array] [function|boolean|object] [function]", [args, shortCircuit, _parseFn], arguments.length);
-    this[kFreeze]();
-    if (typeof args === "undefined") {
-      args = __classPrivateFieldGet(this, _YargsInstance_processArgs, "f");
-    }
-    if (typeof shortCircuit === "object") {
-      __classPrivateFieldSet(this, _YargsInstance_parseContext, shortCircuit, "f");
-      shortCircuit = _parseFn;
-    }
-    if (typeof shortCircuit === "function") {
-      __classPrivateFieldSet(this, _YargsInstance_parseFn, shortCircuit, "f");
-      shortCircuit = false;
-    }
-    if (!shortCircuit)
-      __classPrivateFieldSet(this, _YargsInstance_processArgs, args, "f");
-    if (__classPrivateFieldGet(this, _YargsInstance_parseFn, "f"))
-      __classPrivateFieldSet(this, _YargsInstance_exitProcess, false, "f");
-    const parsed = this[kRunYargsParserAndExecuteCommands](args, !!shortCircuit);
-    const tmpParsed = this.parsed;
-    __classPrivateFieldGet(this, _YargsInstance_completion, "f").setParsed(this.parsed);
-    if (isPromise(parsed)) {
-      return parsed.then((argv) => {
-        if (__classPrivateFieldGet(this, _YargsInstance_parseFn, "f"))
-          __classPrivateFieldGet(this, _YargsInstance_parseFn, "f").call(this, __classPrivateFieldGet(this, _YargsInstance_exitError, "f"), argv, __classPrivateFieldGet(this, _YargsInstance_output, "f"));
-        return argv;
-      }).catch((err) => {
-        if (__classPrivateFieldGet(this, _YargsInstance_parseFn, "f")) {
-          __classPrivateFieldGet(this, _YargsInstance_parseFn, "f")(err, this.parsed.argv, __classPrivateFieldGet(this, _YargsInstance_output, "f"));
-        }
-        throw err;
-      }).finally(() => {
-        this[kUnfreeze]();
-        this.parsed = tmpParsed;
-      });
-    } else {
-      if (__classPrivateFieldGet(this, _YargsInstance_parseFn, "f"))
-        __classPrivateFieldGet(this, _YargsInstance_parseFn, "f").call(this, __classPrivateFieldGet(this, _YargsInstance_exitError, "f"), parsed, __classPrivateFieldGet(this, _YargsInstance_output, "f"));
-      this[kUnfreeze]();
-      this.parsed = tmpParsed;
-    }
-    return parsed;
-  }
-  parseAsync(args, shortCircuit, _parseFn) {
-    const maybePromise = this.parse(args, shortCircuit, _parseFn);
-    return !isPromise(maybePromise) ? Promise.resolve(maybePromise) : maybePromise;
-  }
-  parseSync(args, shortCircuit, _parseFn) {
-    const maybePromise = this.parse(args, shortCircuit, _parseFn);
-    if (isPromise(maybePromise)) {
-      throw new YError(".parseSync() must not be used with asynchronous builders, handlers, or middleware");
-    }
-    return maybePromise;
-  }
-  parserConfiguration(config) {
-    argsert("<object>", [config], arguments.length);
-    __classPrivateFieldSet(this, _YargsInstance_parserConfig, config, "f");
-    return this;
-  }
-  pkgConf(key, rootPath) {
-    argsert("<string> [string]", [key, rootPath], arguments.length);
-    let conf = null;
-    const obj = this[kPkgUp](rootPath || __classPrivateFieldGet(this, _YargsInstance_cwd, "f"));
-    if (obj[key] && typeof obj[key] === "object") {
-      conf = applyExtends(obj[key], rootPath || __classPrivateFieldGet(this, _YargsInstance_cwd, "f"), this[kGetParserConfiguration]()["deep-merge-config"] || false, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
-      __classPrivateFieldGet(this, _YargsInstance_options, "f").configObjects = (__classPrivateFieldGet(this, _YargsInstance_options, "f").configObjects || []).concat(conf);
-    }
-    return this;
-  }
-  positional(key, opts) {
-    argsert("<string> <object>", [key, opts], arguments.length);
-    const supportedOpts = [
-      "default",
-      "defaultDescription",
-      "implies",
-      "normalize",
-      "choices",
-      "conflicts",
-      "coerce",
-      "type",
-      "describe",
-      "desc",
-      "description",
-      "alias"
-    ];
-    opts = objFilter(opts, (k, v) => {
-      if (k === "type" && !["string", "number", "boolean"].includes(v))
-        return false;
-      return supportedOpts.includes(k);
-    });
-    const fullCommand = __classPrivateFieldGet(this, _YargsInstance_context, "f").fullCommands[__classPrivateFieldGet(this, _YargsInstance_context, "f").fullCommands.length - 1];
-    const parseOptions = fullCommand ? __classPrivateFieldGet(this, _YargsInstance_command, "f").cmdToParseOptions(fullCommand) : {
-      array: [],
-      alias: {},
-      default: {},
-      demand: {}
-    };
-    objectKeys(parseOptions).forEach((pk) => {
-      const parseOption = parseOptions[pk];
-      if (Array.isArray(parseOption)) {
-        if (parseOption.indexOf(key) !== -1)
-          opts[pk] = true;
-      } else {
-        if (parseOption[key] && !(pk in opts))
-          opts[pk] = parseOption[key];
-      }
-    });
-    this.group(key, __classPrivateFieldGet(this, _YargsInstance_usage, "f").getPositionalGroupName());
-    return this.option(key, opts);
-  }
-  recommendCommands(recommend = true) {
-    argsert("[boolean]", [recommend], arguments.length);
-    __classPrivateFieldSet(this, _YargsInstance_recommendCommands, recommend, "f");
-    return this;
-  }
-  required(keys, max, msg) {
-    return this.demand(keys, max, msg);
-  }
-  require(keys, max, msg) {
-    return this.demand(keys, max, msg);
-  }
-  requiresArg(keys) {
-    argsert("<array|string|object> [number]", [keys], arguments.length);
-    if (typeof keys === "string" && __classPrivateFieldGet(this, _YargsInstance_options, "f").narg[keys]) {
-      return this;
-    } else {
-      this[kPopulateParserHintSingleValueDictionary](this.requiresArg.bind(this), "narg", keys, NaN);
-    }
-    return this;
-  }
-  showCompletionScript($0, cmd) {
-    argsert("[string] [string]", [$0, cmd], arguments.length);
-    $0 = $0 || this.$0;
-    __classPrivateFieldGet(this, _YargsInstance_logger, "f").log(__classPrivateFieldGet(this, _YargsInstance_completion, "f").generateCompletionScript($0, cmd || __classPrivateFieldGet(this, _YargsInstance_completionCommand, "f") || "completion"));
-    return this;
-  }
-  showHelp(level) {
-    argsert("[string|function]", [level], arguments.length);
-    __classPrivateFieldSet(this, _YargsInstance_hasOutput, true, "f");
-    if (!__classPrivateFieldGet(this, _YargsInstance_usage, "f").hasCachedHelpMessage()) {
-      if (!this.parsed) {
-        const parse = this[kRunYargsParserAndExecuteCommands](__classPrivateFieldGet(this, _YargsInstance_processArgs, "f"), void 0, void 0, 0, true);
-        if (isPromise(parse)) {
-          parse.then(() => {
-            __classPrivateFieldGet(this, _YargsInstance_usage, "f").showHelp(level);
-          });
-          return this;
-        }
-      }
-      const builderResponse = __classPrivateFieldGet(this, _YargsInstance_command, "f").runDefaultBuilderOn(this);
-      if (isPromise(builderResponse)) {
-        builderResponse.then(() => {
-          __classPrivateFieldGet(this, _YargsInstance_usage, "f").showHelp(level);
-        });
-        return this;
-      }
-    }
-    __classPrivateFieldGet(this, _YargsInstance_usage, "f").showHelp(level);
-    return this;
-  }
-  scriptName(scriptName) {
-    this.customScriptName = true;
-    this.$0 = scriptName;
-    return this;
-  }
-  showHelpOnFail(enabled, message) {
-    argsert("[boolean|string] [string]", [enabled, message], arguments.length);
-    __classPrivateFieldGet(this, _YargsInstance_usage, "f").showHelpOnFail(enabled, message);
-    return this;
-  }
-  showVersion(level) {
-    argsert("[string|function]", [level], arguments.length);
-    __classPrivateFieldGet(this, _YargsInstance_usage, "f").showVersion(level);
-    return this;
-  }
-  skipValidation(keys) {
-    argsert("<array|string>", [keys], arguments.length);
-    this[kPopulateParserHintArray]("skipValidation", keys);
-    return this;
-  }
-  strict(enabled) {
-    argsert("[boolean]", [enabled], arguments.length);
-    __classPrivateFieldSet(this, _YargsInstance_strict, enabled !== false, "f");
-    return this;
-  }
-  strictCommands(enabled) {
-    argsert("[boolean]", [enabled], arguments.length);
-    __classPrivateFieldSet(this, _YargsInstance_strictCommands, enabled !== false, "f");
-    return this;
-  }
-  strictOptions(enabled) {
-    argsert("[boolean]", [enabled], arguments.length);
-    __classPrivateFieldSet(this, _YargsInstance_strictOptions, enabled !== false, "f");
-    return this;
-  }
-  string(keys) {
-    argsert("<array|string>", [keys], arguments.length);
-    this[kPopulateParserHintArray]("string", keys);
-    this[kTrackManuallySetKeys](keys);
-    return this;
-  }
-  terminalWidth() {
-    argsert([], 0);
-    return __classPrivateFieldGet(this, _YargsInstance_shim, "f").process.stdColumns;
-  }
-  updateLocale(obj) {
-    return this.updateStrings(obj);
-  }
-  updateStrings(obj) {
-    argsert("<object>", [obj], arguments.length);
-    __classPrivateFieldSet(this, _YargsInstance_detectLocale, false, "f");
-    __classPrivateFieldGet(this, _YargsInstance_shim, "f").y18n.updateLocale(obj);
-    return this;
-  }
-  usage(msg, description, builder, handler) {
-    argsert("<string|null|undefined> [string|boolean] [function|object] [function]", [msg, description, builder, handler], arguments.length);
-    if (description !== void 0) {
-      assertNotStrictEqual(msg, null, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
-      if ((msg || "").match(/^\$0( |$)/)) {
-        return this.command(msg, description, builder, handler);
-      } else {
-        throw new YError(".usage() description must start with $0 if being used as alias for .command()");
-      }
-    } else {
-      __classPrivateFieldGet(this, _YargsInstance_usage, "f").usage(msg);
-      return this;
-    }
-  }
-  usageConfiguration(config) {
-    argsert("<object>", [config], arguments.length);
-    __classPrivateFieldSet(this, _YargsInstance_usageConfig, config, "f");
-    return this;
-  }
-  version(opt, msg, ver) {
-    const defaultVersionOpt = "version";
-    argsert("[boolean|string] [string] [string]", [opt, msg, ver], arguments.length);
-    if (__classPrivateFieldGet(this, _YargsInstance_versionOpt, "f")) {
-      this[kDeleteFromParserHintObject](__classPrivateFieldGet(this, _YargsInstance_versionOpt, "f"));
-      __classPrivateFieldGet(this, _YargsInstance_usage, "f").version(void 0);
-      __classPrivateFieldSet(this, _YargsInstance_versionOpt, null, "f");
-    }
-    if (arguments.length === 0) {
-      ver = this[kGuessVersion]();
-      opt = defaultVersionOpt;
-    } else if (arguments.length === 1) {
-      if (opt === false) {
-        return this;
-      }
-      ver = opt;
-      opt = defaultVersionOpt;
-    } else if (arguments.length === 2) {
-      ver = msg;
-      msg = void 0;
-    }
-    __classPrivateFieldSet(this, _YargsInstance_versionOpt, typeof opt === "string" ? opt : defaultVersionOpt, "f");
-    msg = msg || __classPrivateFieldGet(this, _YargsInstance_usage, "f").deferY18nLookup("Show version number");
-    __classPrivateFieldGet(this, _YargsInstance_usage, "f").version(ver || void 0);
-    this.boolean(__classPrivateFieldGet(this, _YargsInstance_versionOpt, "f"));
-    this.describe(__classPrivateFieldGet(this, _YargsInstance_versionOpt, "f"), msg);
-    return this;
-  }
-  wrap(cols) {
-    argsert("<number|null|undefined>", [cols], arguments.length);
-    __classPrivateFieldGet(this, _YargsInstance_usage, "f").wrap(cols);
-    return this;
-  }
-  [(_YargsInstance_command = /* @__PURE__ */ new WeakMap(), _YargsInstance_cwd = /* @__PURE__ */ new WeakMap(), _YargsInstance_context = /* @__PURE__ */ new WeakMap(), _YargsInstance_completion = /* @__PURE__ */ new WeakMap(), _YargsInstance_completionCommand = /* @__PURE__ */ new WeakMap(), _YargsInstance_defaultShowHiddenOpt = /* @__PURE__ */ new WeakMap(), _YargsInstance_exitError = /* @__PURE__ */ new WeakMap(), _YargsInstance_detectLocale = /* @__PURE__ */ new WeakMap(), _YargsInstance_emittedWarnings = /* @__PURE__ */ new WeakMap(), _YargsInstance_exitProcess = /* @__PURE__ */ new WeakMap(), _YargsInstance_frozens = /* @__PURE__ */ new WeakMap(), _YargsInstance_globalMiddleware = /* @__PURE__ */ new WeakMap(), _YargsInstance_groups = /* @__PURE__ */ new WeakMap(), _YargsInstance_hasOutput = /* @__PURE__ */ new WeakMap(), _YargsInstance_helpOpt = /* @__PURE__ */ new WeakMap(), _YargsInstance_isGlobalContext = /* @__PURE__ */ new WeakMap(), _YargsInstance_logger = /* @__PURE__ */ new WeakMap(), _YargsInstance_output = /* @__PURE__ */ new WeakMap(), _YargsInstance_options = /* @__PURE__ */ new WeakMap(), _YargsInstance_parentRequire = /* @__PURE__ */ new WeakMap(), _YargsInstance_parserConfig = /* @__PURE__ */ new WeakMap(), _YargsInstance_parseFn = /* @__PURE__ */ new WeakMap(), _YargsInstance_parseContext = /* @__PURE__ */ new WeakMap(), _YargsInstance_pkgs = /* @__PURE__ */ new WeakMap(), _YargsInstance_preservedGroups = /* @__PURE__ */ new WeakMap(), _YargsInstance_processArgs = /* @__PURE__ */ new WeakMap(), _YargsInstance_recommendCommands = /* @__PURE__ */ new WeakMap(), _YargsInstance_shim = /* @__PURE__ */ new WeakMap(), _YargsInstance_strict = /* @__PURE__ */ new WeakMap(), _YargsInstance_strictCommands = /* @__PURE__ */ new WeakMap(), _YargsInstance_strictOptions = /* @__PURE__ */ new WeakMap(), _YargsInstance_usage = /* @__PURE__ */ new WeakMap(), _YargsInstance_usageConfig = /* @__PURE__ */ new WeakMap(), _YargsInstance_versionOpt = /* @__PURE__ */ new WeakMap(), _YargsInstance_validation = /* @__PURE__ */ new WeakMap(), kCopyDoubleDash)](argv) {
-    if (!argv._ || !argv["--"])
-      return argv;
-    argv._.push.apply(argv._, argv["--"]);
-    try {
-      delete argv["--"];
-    } catch (_err) {
-    }
-    return argv;
-  }
-  [kCreateLogger]() {
-    return {
-      log: (...args) => {
-        if (!this[kHasParseCallback]())
-          console.log(...args);
-        __classPrivateFieldSet(this, _YargsInstance_hasOutput, true, "f");
-        if (__classPrivateFieldGet(this, _YargsInstance_output, "f").length)
-          __classPrivateFieldSet(this, _YargsInstance_output, __classPrivateFieldGet(this, _YargsInstance_output, "f") + "\n", "f");
-        __classPrivateFieldSet(this, _YargsInstance_output, __classPrivateFieldGet(this, _YargsInstance_output, "f") + args.join(" "), "f");
-      },
-      error: (...args) => {
-        if (!this[kHasParseCallback]())
-          console.error(...args);
-        __classPrivateFieldSet(this, _YargsInstance_hasOutput, true, "f");
-        if (__classPrivateFieldGet(this, _YargsInstance_output, "f").length)
-          __classPrivateFieldSet(this, _YargsInstance_output, __classPrivateFieldGet(this, _YargsInstance_output, "f") + "\n", "f");
-        __classPrivateFieldSet(this, _YargsInstance_output, __classPrivateFieldGet(this, _YargsInstance_output, "f") + args.join(" "), "f");
-      }
-    };
-  }
-  [kDeleteFromParserHintObject](optionKey) {
-    objectKeys(__classPrivateFieldGet(this, _YargsInstance_options, "f")).forEach((hintKey) => {
-      if (/* @__PURE__ */ ((key) => key === "configObjects")(hintKey))
-        return;
-      const hint = __classPrivateFieldGet(this, _YargsInstance_options, "f")[hintKey];
-      if (Array.isArray(hint)) {
-        if (hint.includes(optionKey))
-          hint.splice(hint.indexOf(optionKey), 1);
-      } else if (typeof hint === "object") {
-        delete hint[optionKey];
-      }
-    });
-    delete __classPrivateFieldGet(this, _YargsInstance_usage, "f").getDescriptions()[optionKey];
-  }
-  [kEmitWarning](warning, type, deduplicationId) {
-    if (!__classPrivateFieldGet(this, _YargsInstance_emittedWarnings, "f")[deduplicationId]) {
-      __classPrivateFieldGet(this, _YargsInstance_shim, "f").process.emitWarning(warning, type);
-      __classPrivateFieldGet(this, _YargsInstance_emittedWarnings, "f")[deduplicationId] = true;
-    }
-  }
-  [kFreeze]() {
-    __classPrivateFieldGet(this, _YargsInstance_frozens, "f").push({
-      options: __classPrivateFieldGet(this, _YargsInstance_options, "f"),
-      configObjects: __classPrivateFieldGet(this, _YargsInstance_options, "f").configObjects.slice(0),
-      exitProcess: __classPrivateFieldGet(this, _YargsInstance_exitProcess, "f"),
-      groups: __classPrivateFieldGet(this, _YargsInstance_groups, "f"),
-      strict: __classPrivateFieldGet(this, _YargsInstance_strict, "f"),
-      strictCommands: __classPrivateFieldGet(this, _YargsInstance_strictCommands, "f"),
-      strictOptions: __classPrivateFieldGet(this, _YargsInstance_strictOptions, "f"),
-      completionCommand: __classPrivateFieldGet(this, _YargsInstance_completionCommand, "f"),
-      output: __classPrivateFieldGet(this, _YargsInstance_output, "f"),
-      exitError: __classPrivateFieldGet(this, _YargsInstance_exitError, "f"),
-      hasOutput: __classPrivateFieldGet(this, _YargsInstance_hasOutput, "f"),
-      parsed: this.parsed,
-      parseFn: __classPrivateFieldGet(this, _YargsInstance_parseFn, "f"),
-      parseContext: __classPrivateFieldGet(this, _YargsInstance_parseContext, "f")
-    });
-    __classPrivateFieldGet(this, _YargsInstance_usage, "f").freeze();
-    __classPrivateFieldGet(this, _YargsInstance_validation, "f").freeze();
-    __classPrivateFieldGet(this, _YargsInstance_command, "f").freeze();
-    __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").freeze();
-  }
-  [kGetDollarZero]() {
-    let $0 = "";
-    let default$0;
-    if (/\b(node|iojs|electron|bun)(\.exe)?$/.test(__classPrivateFieldGet(this, _YargsInstance_shim, "f").process.argv()[0])) {
-      default$0 = __classPrivateFieldGet(this, _YargsInstance_shim, "f").process.argv().slice(1, 2);
-    } else {
-      default$0 = __classPrivateFieldGet(this, _YargsInstance_shim, "f").process.argv().slice(0, 1);
-    }
-    $0 = default$0.map((x) => {
-      const b = this[kRebase](__classPrivateFieldGet(this, _YargsInstance_cwd, "f"), x);
-      return x.match(/^(\/|([a-zA-Z]:)?\\)/) && b.length < x.length ? b : x;
-    }).join(" ").trim();
-    if (__classPrivateFieldGet(this, _YargsInstance_shim, "f").getEnv("_") && __classPrivateFieldGet(this, _YargsInstance_shim, "f").getProcessArgvBin() === __classPrivateFieldGet(this, _YargsInstance_shim, "f").getEnv("_")) {
-      $0 = __classPrivateFieldGet(this, _YargsInstance_shim, "f").getEnv("_").replace(`${__classPrivateFieldGet(this, _YargsInstance_shim, "f").path.dirname(__classPrivateFieldGet(this, _YargsInstance_shim, "f").process.execPath())}/`, "");
-    }
-    return $0;
-  }
-  [kGetParserConfiguration]() {
-    return __classPrivateFieldGet(this, _YargsInstance_parserConfig, "f");
-  }
-  [kGetUsageConfiguration]() {
-    return __classPrivateFieldGet(this, _YargsInstance_usageConfig, "f");
-  }
-  [kGuessLocale]() {
-    if (!__classPrivateFieldGet(this, _YargsInstance_detectLocale, "f"))
-      return;
-    const locale = __classPrivateFieldGet(this, _YargsInstance_shim, "f").getEnv("LC_ALL") || __classPrivateFieldGet(this, _YargsInstance_shim, "f").getEnv("LC_MESSAGES") || __classPrivateFieldGet(this, _YargsInstance_shim, "f").getEnv("LANG") || __classPrivateFieldGet(this, _YargsInstance_shim, "f").getEnv("LANGUAGE") || "en_US";
-    this.locale(locale.replace(/[.:].*/, ""));
-  }
-  [kGuessVersion]() {
-    const obj = this[kPkgUp]();
-    return obj.version || "unknown";
-  }
-  [kParsePositionalNumbers](argv) {
-    const args = argv["--"] ? argv["--"] : argv._;
-    for (let i = 0, arg; (arg = args[i]) !== void 0; i++) {
-      if (__classPrivateFieldGet(this, _YargsInstance_shim, "f").Parser.looksLikeNumber(arg) && Number.isSafeInteger(Math.floor(parseFloat(`${arg}`)))) {
-        args[i] = Number(arg);
-      }
-    }
-    return argv;
-  }
-  [kPkgUp](rootPath) {
-    const npath = rootPath || "*";
-    if (__classPrivateFieldGet(this, _YargsInstance_pkgs, "f")[npath])
-      return __classPrivateFieldGet(this, _YargsInstance_pkgs, "f")[npath];
-    let obj = {};
-    try {
-      let startDir = rootPath || __classPrivateFieldGet(this, _YargsInstance_shim, "f").mainFilename;
-      if (__classPrivateFieldGet(this, _YargsInstance_shim, "f").path.extname(startDir)) {
-        startDir = __classPrivateFieldGet(this, _YargsInstance_shim, "f").path.dirname(startDir);
-      }
-      const pkgJsonPath = __classPrivateFieldGet(this, _YargsInstance_shim, "f").findUp(startDir, (dir, names) => {
-        if (names.includes("package.json")) {
-          return "package.json";
-        } else {
-          return void 0;
-        }
-      });
-      assertNotStrictEqual(pkgJsonPath, void 0, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
-      obj = JSON.parse(__classPrivateFieldGet(this, _YargsInstance_shim, "f").readFileSync(pkgJsonPath, "utf8"));
-    } catch (_noop) {
-    }
-    __classPrivateFieldGet(this, _YargsInstance_pkgs, "f")[npath] = obj || {};
-    return __classPrivateFieldGet(this, _YargsInstance_pkgs, "f")[npath];
-  }
-  [kPopulateParserHintArray](type, keys) {
-    keys = [].concat(keys);
-    keys.forEach((key) => {
-      key = this[kSanitizeKey](key);
-      __classPrivateFieldGet(this, _YargsInstance_options, "f")[type].push(key);
-    });
-  }
-  [kPopulateParserHintSingleValueDictionary](builder, type, key, value) {
-    this[kPopulateParserHintDictionary](builder, type, key, value, (type2, key2, value2) => {
-      __classPrivateFieldGet(this, _YargsInstance_options, "f")[type2][key2] = value2;
-    });
-  }
-  [kPopulateParserHintArrayDictionary](builder, type, key, value) {
-    this[kPopulateParserHintDictionary](builder, type, key, value, (type2, key2, value2) => {
-      __classPrivateFieldGet(this, _YargsInstance_options, "f")[type2][key2] = (__classPrivateFieldGet(this, _YargsInstance_options, "f")[type2][key2] || []).concat(value2);
-    });
-  }
-  [kPopulateParserHintDictionary](builder, type, key, value, singleKeyHandler) {
-    if (Array.isArray(key)) {
-      key.forEach((k) => {
-        builder(k, value);
-      });
-    } else if (/* @__PURE__ */ ((key2) => typeof key2 === "object")(key)) {
-      for (const k of objectKeys(key)) {
-        builder(k, key[k]);
-      }
-    } else {
-      singleKeyHandler(type, this[kSanitizeKey](key), value);
-    }
-  }
-  [kSanitizeKey](key) {
-    if (key === "__proto__")
-      return "___proto___";
-    return key;
-  }
-  [kSetKey](key, set) {
-    this[kPopulateParserHintSingleValueDictionary](this[kSetKey].bind(this), "key", key, set);
-    return this;
-  }
-  [kUnfreeze]() {
-    var _a2, _b2, _c2, _d, _e, _f, _g, _h, _j, _k, _l, _m;
-    const frozen = __classPrivateFieldGet(this, _YargsInstance_frozens, "f").pop();
-    assertNotStrictEqual(frozen, void 0, __classPrivateFieldGet(this, _YargsInstance_shim, "f"));
-    let configObjects;
-    _a2 = this, _b2 = this, _c2 = this, _d = this, _e = this, _f = this, _g = this, _h = this, _j = this, _k = this, _l = this, _m = this, {
-      options: { set value(_o) {
-        __classPrivateFieldSet(_a2, _YargsInstance_options, _o, "f");
-      } }.value,
-      configObjects,
-      exitProcess: { set value(_o) {
-        __classPrivateFieldSet(_b2, _YargsInstance_exitProcess, _o, "f");
-      } }.value,
-      groups: { set value(_o) {
-        __classPrivateFieldSet(_c2, _YargsInstance_groups, _o, "f");
-      } }.value,
-      output: { set value(_o) {
-        __classPrivateFieldSet(_d, _YargsInstance_output, _o, "f");
-      } }.value,
-      exitError: { set value(_o) {
-        __classPrivateFieldSet(_e, _YargsInstance_exitError, _o, "f");
-      } }.value,
-      hasOutput: { set value(_o) {
-        __classPrivateFieldSet(_f, _YargsInstance_hasOutput, _o, "f");
-      } }.value,
-      parsed: this.parsed,
-      strict: { set value(_o) {
-        __classPrivateFieldSet(_g, _YargsInstance_strict, _o, "f");
-      } }.value,
-      strictCommands: { set value(_o) {
-        __classPrivateFieldSet(_h, _YargsInstance_strictCommands, _o, "f");
-      } }.value,
-      strictOptions: { set value(_o) {
-        __classPrivateFieldSet(_j, _YargsInstance_strictOptions, _o, "f");
-      } }.value,
-      completionCommand: { set value(_o) {
-        __classPrivateFieldSet(_k, _YargsInstance_completionCommand, _o, "f");
-      } }.value,
-      parseFn: { set value(_o) {
-        __classPrivateFieldSet(_l, _YargsInstance_parseFn, _o, "f");
-      } }.value,
-      parseContext: { set value(_o) {
-        __classPrivateFieldSet(_m, _YargsInstance_parseContext, _o, "f");
-      } }.value
-    } = frozen;
-    __classPrivateFieldGet(this, _YargsInstance_options, "f").configObjects = configObjects;
-    __classPrivateFieldGet(this, _YargsInstance_usage, "f").unfreeze();
-    __classPrivateFieldGet(this, _YargsInstance_validation, "f").unfreeze();
-    __classPrivateFieldGet(this, _YargsInstance_command, "f").unfreeze();
-    __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").unfreeze();
-  }
-  [kValidateAsync](validation2, argv) {
-    return maybeAsyncResult(argv, (result2) => {
-      validation2(result2);
-      return result2;
-    });
-  }
-  getInternalMethods() {
-    return {
-      getCommandInstance: this[kGetCommandInstance].bind(this),
-      getContext: this[kGetContext].bind(this),
-      getHasOutput: this[kGetHasOutput].bind(this),
-      getLoggerInstance: this[kGetLoggerInstance].bind(this),
-      getParseContext: this[kGetParseContext].bind(this),
-      getParserConfiguration: this[kGetParserConfiguration].bind(this),
-      getUsageConfiguration: this[kGetUsageConfiguration].bind(this),
-      getUsageInstance: this[kGetUsageInstance].bind(this),
-      getValidationInstance: this[kGetValidationInstance].bind(this),
-      hasParseCallback: this[kHasParseCallback].bind(this),
-      isGlobalContext: this[kIsGlobalContext].bind(this),
-      postProcess: this[kPostProcess].bind(this),
-      reset: this[kReset].bind(this),
-      runValidation: this[kRunValidation].bind(this),
-      runYargsParserAndExecuteCommands: this[kRunYargsParserAndExecuteCommands].bind(this),
-      setHasOutput: this[kSetHasOutput].bind(this)
-    };
-  }
-  [kGetCommandInstance]() {
-    return __classPrivateFieldGet(this, _YargsInstance_command, "f");
-  }
-  [kGetContext]() {
-    return __classPrivateFieldGet(this, _YargsInstance_context, "f");
-  }
-  [kGetHasOutput]() {
-    return __classPrivateFieldGet(this, _YargsInstance_hasOutput, "f");
-  }
-  [kGetLoggerInstance]() {
-    return __classPrivateFieldGet(this, _YargsInstance_logger, "f");
-  }
-  [kGetParseContext]() {
-    return __classPrivateFieldGet(this, _YargsInstance_parseContext, "f") || {};
-  }
-  [kGetUsageInstance]() {
-    return __classPrivateFieldGet(this, _YargsInstance_usage, "f");
-  }
-  [kGetValidationInstance]() {
-    return __classPrivateFieldGet(this, _YargsInstance_validation, "f");
-  }
-  [kHasParseCallback]() {
-    return !!__classPrivateFieldGet(this, _YargsInstance_parseFn, "f");
-  }
-  [kIsGlobalContext]() {
-    return __classPrivateFieldGet(this, _YargsInstance_isGlobalContext, "f");
-  }
-  [kPostProcess](argv, populateDoubleDash, calledFromCommand, runGlobalMiddleware) {
-    if (calledFromCommand)
-      return argv;
-    if (isPromise(argv))
-      return argv;
-    if (!populateDoubleDash) {
-      argv = this[kCopyDoubleDash](argv);
-    }
-    const parsePositionalNumbers = this[kGetParserConfiguration]()["parse-positional-numbers"] || this[kGetParserConfiguration]()["parse-positional-numbers"] === void 0;
-    if (parsePositionalNumbers) {
-      argv = this[kParsePositionalNumbers](argv);
-    }
-    if (runGlobalMiddleware) {
-      argv = applyMiddleware(argv, this, __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").getMiddleware(), false);
-    }
-    return argv;
-  }
-  [kReset](aliases = {}) {
-    __classPrivateFieldSet(this, _YargsInstance_options, __classPrivateFieldGet(this, _YargsInstance_options, "f") || {}, "f");
-    const tmpOptions = {};
-    tmpOptions.local = __classPrivateFieldGet(this, _YargsInstance_options, "f").local || [];
-    tmpOptions.configObjects = __classPrivateFieldGet(this, _YargsInstance_options, "f").configObjects || [];
-    const localLookup = {};
-    tmpOptions.local.forEach((l) => {
-      localLookup[l] = true;
-      (aliases[l] || []).forEach((a) => {
-        localLookup[a] = true;
-      });
-    });
-    Object.assign(__classPrivateFieldGet(this, _YargsInstance_preservedGroups, "f"), Object.keys(__classPrivateFieldGet(this, _YargsInstance_groups, "f")).reduce((acc, groupName) => {
-      const keys = __classPrivateFieldGet(this, _YargsInstance_groups, "f")[groupName].filter((key) => !(key in localLookup));
-      if (keys.length > 0) {
-        acc[groupName] = keys;
-      }
-      return acc;
-    }, {}));
-    __classPrivateFieldSet(this, _YargsInstance_groups, {}, "f");
-    const arrayOptions = [
-      "array",
-      "boolean",
-      "string",
-      "skipValidation",
-      "count",
-      "normalize",
-      "number",
-      "hiddenOptions"
-    ];
-    const objectOptions = [
-      "narg",
-      "key",
-      "alias",
-      "default",
-      "defaultDescription",
-      "config",
-      "choices",
-      "demandedOptions",
-      "demandedCommands",
-      "deprecatedOptions"
-    ];
-    arrayOptions.forEach((k) => {
-      tmpOptions[k] = (__classPrivateFieldGet(this, _YargsInstance_options, "f")[k] || []).filter((k2) => !localLookup[k2]);
-    });
-    objectOptions.forEach((k) => {
-      tmpOptions[k] = objFilter(__classPrivateFieldGet(this, _YargsInstance_options, "f")[k], (k2) => !localLookup[k2]);
-    });
-    tmpOptions.envPrefix = __classPrivateFieldGet(this, _YargsInstance_options, "f").envPrefix;
-    __classPrivateFieldSet(this, _YargsInstance_options, tmpOptions, "f");
-    __classPrivateFieldSet(this, _YargsInstance_usage, __classPrivateFieldGet(this, _YargsInstance_usage, "f") ? __classPrivateFieldGet(this, _YargsInstance_usage, "f").reset(localLookup) : usage(this, __classPrivateFieldGet(this, _YargsInstance_shim, "f")), "f");
-    __classPrivateFieldSet(this, _YargsInstance_validation, __classPrivateFieldGet(this, _YargsInstance_validation, "f") ? __classPrivateFieldGet(this, _YargsInstance_validation, "f").reset(localLookup) : validation(this, __classPrivateFieldGet(this, _YargsInstance_usage, "f"), __classPrivateFieldGet(this, _YargsInstance_shim, "f")), "f");
-    __classPrivateFieldSet(this, _YargsInstance_command, __classPrivateFieldGet(this, _YargsInstance_command, "f") ? __classPrivateFieldGet(this, _YargsInstance_command, "f").reset() : command(__classPrivateFieldGet(this, _YargsInstance_usage, "f"), __classPrivateFieldGet(this, _YargsInstance_validation, "f"), __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f"), __classPrivateFieldGet(this, _YargsInstance_shim, "f")), "f");
-    if (!__classPrivateFieldGet(this, _YargsInstance_completion, "f"))
-      __classPrivateFieldSet(this, _YargsInstance_completion, completion(this, __classPrivateFieldGet(this, _YargsInstance_usage, "f"), __classPrivateFieldGet(this, _YargsInstance_command, "f"), __classPrivateFieldGet(this, _YargsInstance_shim, "f")), "f");
-    __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").reset();
-    __classPrivateFieldSet(this, _YargsInstance_completionCommand, null, "f");
-    __classPrivateFieldSet(this, _YargsInstance_output, "", "f");
-    __classPrivateFieldSet(this, _YargsInstance_exitError, null, "f");
-    __classPrivateFieldSet(this, _YargsInstance_hasOutput, false, "f");
-    this.parsed = false;
-    return this;
-  }
-  [kRebase](base, dir) {
-    return __classPrivateFieldGet(this, _YargsInstance_shim, "f").path.relative(base, dir);
-  }
-  [kRunYargsParserAndExecuteCommands](args, shortCircuit, calledFromCommand, commandIndex = 0, helpOnly = false) {
-    var _a2, _b2, _c2, _d;
-    let skipValidation = !!calledFromCommand || helpOnly;
-    args = args || __classPrivateFieldGet(this, _YargsInstance_processArgs, "f");
-    __classPrivateFieldGet(this, _YargsInstance_options, "f").__ = __classPrivateFieldGet(this, _YargsInstance_shim, "f").y18n.__;
-    __classPrivateFieldGet(this, _YargsInstance_options, "f").configuration = this[kGetParserConfiguration]();
-    const populateDoubleDash = !!__classPrivateFieldGet(this, _YargsInstance_options, "f").configuration["populate--"];
-    const config = Object.assign({}, __classPrivateFieldGet(this, _YargsInstance_options, "f").configuration, {
-      "populate--": true
-    });
-    const parsed = __classPrivateFieldGet(this, _YargsInstance_shim, "f").Parser.detailed(args, Object.assign({}, __classPrivateFieldGet(this, _YargsInstance_options, "f"), {
-      configuration: { "parse-positional-numbers": false, ...config }
-    }));
-    const argv = Object.assign(parsed.argv, __classPrivateFieldGet(this, _YargsInstance_parseContext, "f"));
-    let argvPromise = void 0;
-    const aliases = parsed.aliases;
-    let helpOptSet = false;
-    let versionOptSet = false;
-    Object.keys(argv).forEach((key) => {
-      if (key === __classPrivateFieldGet(this, _YargsInstance_helpOpt, "f") && argv[key]) {
-        helpOptSet = true;
-      } else if (key === __classPrivateFieldGet(this, _YargsInstance_versionOpt, "f") && argv[key]) {
-        versionOptSet = true;
-      }
-    });
-    argv.$0 = this.$0;
-    this.parsed = parsed;
-    if (commandIndex === 0) {
-      __classPrivateFieldGet(this, _YargsInstance_usage, "f").clearCachedHelpMessage();
-    }
-    try {
-      this[kGuessLocale]();
-      if (shortCircuit) {
-        return this[kPostProcess](argv, populateDoubleDash, !!calledFromCommand, false);
-      }
-      if (__classPrivateFieldGet(this, _YargsInstance_helpOpt, "f")) {
-        const helpCmds = [__classPrivateFieldGet(this, _YargsInstance_helpOpt, "f")].concat(aliases[__classPrivateFieldGet(this, _YargsInstance_helpOpt, "f")] || []).filter((k) => k.length > 1);
-        if (helpCmds.includes("" + argv._[argv._.length - 1])) {
-          argv._.pop();
-          helpOptSet = true;
-        }
-      }
-      __classPrivateFieldSet(this, _YargsInstance_isGlobalContext, false, "f");
-      const handlerKeys = __classPrivateFieldGet(this, _YargsInstance_command, "f").getCommands();
-      const requestCompletions = ((_a2 = __classPrivateFieldGet(this, _YargsInstance_completion, "f")) === null || _a2 === void 0 ? void 0 : _a2.completionKey) ? [
-        (_b2 = __classPrivateFieldGet(this, _YargsInstance_completion, "f")) === null || _b2 === void 0 ? void 0 : _b2.completionKey,
-        ...(_d = this.getAliases()[(_c2 = __classPrivateFieldGet(this, _YargsInstance_completion, "f")) === null || _c2 === void 0 ? void 0 : _c2.completionKey]) !== null && _d !== void 0 ? _d : []
-      ].some((key) => Object.prototype.hasOwnProperty.call(argv, key)) : false;
-      const skipRecommendation = helpOptSet || requestCompletions || helpOnly;
-      if (argv._.length) {
-        if (handlerKeys.length) {
-          let firstUnknownCommand;
-          for (let i = commandIndex || 0, cmd; argv._[i] !== void 0; i++) {
-            cmd = String(argv._[i]);
-            if (handlerKeys.includes(cmd) && cmd !== __classPrivateFieldGet(this, _YargsInstance_completionCommand, "f")) {
-              const innerArgv = __classPrivateFieldGet(this, _YargsInstance_command, "f").runCommand(cmd, this, parsed, i + 1, helpOnly, helpOptSet || versionOptSet || helpOnly);
-              return this[kPostProcess](innerArgv, populateDoubleDash, !!calledFromCommand, false);
-            } else if (!firstUnknownCommand && cmd !== __classPrivateFieldGet(this, _YargsInstance_completionCommand, "f")) {
-              firstUnknownCommand = cmd;
-              break;
-            }
-          }
-          if (!__classPrivateFieldGet(this, _YargsInstance_command, "f").hasDefaultCommand() && __classPrivateFieldGet(this, _YargsInstance_recommendCommands, "f") && firstUnknownCommand && !skipRecommendation) {
-            __classPrivateFieldGet(this, _YargsInstance_validation, "f").recommendCommands(firstUnknownCommand, handlerKeys);
-          }
-        }
-        if (__classPrivateFieldGet(this, _YargsInstance_completionCommand, "f") && argv._.includes(__classPrivateFieldGet(this, _YargsInstance_completionCommand, "f")) && !requestCompletions) {
-          if (__classPrivateFieldGet(this, _YargsInstance_exitProcess, "f"))
-            setBlocking(true);
-          this.showCompletionScript();
-          this.exit(0);
-        }
-      }
-      if (__classPrivateFieldGet(this, _YargsInstance_command, "f").hasDefaultCommand() && !skipRecommendation) {
-        const innerArgv = __classPrivateFieldGet(this, _YargsInstance_command, "f").runCommand(null, this, parsed, 0, helpOnly, helpOptSet || versionOptSet || helpOnly);
-        return this[kPostProcess](innerArgv, populateDoubleDash, !!calledFromCommand, false);
-      }
-      if (requestCompletions) {
-        if (__classPrivateFieldGet(this, _YargsInstance_exitProcess, "f"))
-          setBlocking(true);
-        args = [].concat(args);
-        const completionArgs = args.slice(args.indexOf(`--${__classPrivateFieldGet(this, _YargsInstance_completion, "f").completionKey}`) + 1);
-        __classPrivateFieldGet(this, _YargsInstance_completion, "f").getCompletion(completionArgs, (err, completions) => {
-          if (err)
-            throw new YError(err.message);
-          (completions || []).forEach((completion2) => {
-            __classPrivateFieldGet(this, _YargsInstance_logger, "f").log(completion2);
-          });
-          this.exit(0);
-        });
-        return this[kPostProcess](argv, !populateDoubleDash, !!calledFromCommand, false);
-      }
-      if (!__classPrivateFieldGet(this, _YargsInstance_hasOutput, "f")) {
-        if (helpOptSet) {
-          if (__classPrivateFieldGet(this, _YargsInstance_exitProcess, "f"))
-            setBlocking(true);
-          skipValidation = true;
-          this.showHelp((message) => {
-            __classPrivateFieldGet(this, _YargsInstance_logger, "f").log(message);
-            this.exit(0);
-          });
-        } else if (versionOptSet) {
-          if (__classPrivateFieldGet(this, _YargsInstance_exitProcess, "f"))
-            setBlocking(true);
-          skipValidation = true;
-          __classPrivateFieldGet(this, _YargsInstance_usage, "f").showVersion("log");
-          this.exit(0);
-        }
-      }
-      if (!skipValidation && __classPrivateFieldGet(this, _YargsInstance_options, "f").skipValidation.length > 0) {
-        skipValidation = Object.keys(argv).some((key) => __classPrivateFieldGet(this, _YargsInstance_options, "f").skipValidation.indexOf(key) >= 0 && argv[key] === true);
-      }
-      if (!skipValidation) {
-        if (parsed.error)
-          throw new YError(parsed.error.message);
-        if (!requestCompletions) {
-          const validation2 = this[kRunValidation](aliases, {}, parsed.error);
-          if (!calledFromCommand) {
-            argvPromise = applyMiddleware(argv, this, __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").getMiddleware(), true);
-          }
-          argvPromise = this[kValidateAsync](validation2, argvPromise !== null && argvPromise !== void 0 ? argvPromise : argv);
-          if (isPromise(argvPromise) && !calledFromCommand) {
-            argvPromise = argvPromise.then(() => {
-              return applyMiddleware(argv, this, __classPrivateFieldGet(this, _YargsInstance_globalMiddleware, "f").getMiddleware(), false);
-            });
-          }
-        }
-      }
-    } catch (err) {
-      if (err instanceof YError)
-        __classPrivateFieldGet(this, _YargsInstance_usage, "f").fail(err.message, err);
-      else
-        throw err;
-    }
-    return this[kPostProcess](argvPromise !== null && argvPromise !== void 0 ? argvPromise : argv, populateDoubleDash, !!calledFromCommand, true);
-  }
-  [kRunValidation](aliases, positionalMap, parseErrors, isDefaultCommand) {
-    const demandedOptions = { ...this.getDemandedOptions() };
-    return (argv) => {
-      if (parseErrors)
-        throw new YError(parseErrors.message);
-      __classPrivateFieldGet(this, _YargsInstance_validation, "f").nonOptionCount(argv);
-      __classPrivateFieldGet(this, _YargsInstance_validation, "f").requiredArguments(argv, demandedOptions);
-      let failedStrictCommands = false;
-      if (__classPrivateFieldGet(this, _YargsInstance_strictCommands, "f")) {
-        failedStrictCommands = __classPrivateFieldGet(this, _YargsInstance_validation, "f").unknownCommands(argv);
-      }
-      if (__classPrivateFieldGet(this, _YargsInstance_strict, "f") && !failedStrictCommands) {
-        __classPrivateFieldGet(this, _YargsInstance_validation, "f").unknownArguments(argv, aliases, positionalMap, !!isDefaultCommand);
-      } else if (__classPrivateFieldGet(this, _YargsInstance_strictOptions, "f")) {
-        __classPrivateFieldGet(this, _YargsInstance_validation, "f").unknownArguments(argv, aliases, {}, false, false);
-      }
-      __classPrivateFieldGet(this, _YargsInstance_validation, "f").limitedChoices(argv);
-      __classPrivateFieldGet(this, _YargsInstance_validation, "f").implications(argv);
-      __classPrivateFieldGet(this, _YargsInstance_validation, "f").conflicting(argv);
-    };
-  }
-  [kSetHasOutput]() {
-    __classPrivateFieldSet(this, _YargsInstance_hasOutput, true, "f");
-  }
-  [kTrackManuallySetKeys](keys) {
-    if (typeof keys === "string") {
-      __classPrivateFieldGet(this, _YargsInstance_options, "f").key[keys] = true;
-    } else {
-      for (const k of keys) {
-        __classPrivateFieldGet(this, _YargsInstance_options, "f").key[k] = true;
-      }
-    }
-  }
-};
-function isYargsInstance(y) {
-  return !!y && typeof y.getInternalMethods === "function";
-}
-
-// node_modules/yargs/index.mjs
-var Yargs = YargsFactory(esm_default);
-var yargs_default = Yargs;
+import { isIP as isIP11 } from "node:net";
+init_yargs();
 
 // node_modules/yargs/helpers/helpers.mjs
 init_define_MAILAUDIT_BUNDLE();
+init_apply_extends();
+init_process_argv();
+init_lib2();
+init_esm();
 
 // src/bulk/run.ts
 init_define_MAILAUDIT_BUNDLE();
-
-// src/input/list.ts
-init_define_MAILAUDIT_BUNDLE();
+init_load();
+init_domain();
+init_list();
 
 // src/input/resume.ts
 init_define_MAILAUDIT_BUNDLE();
+init_domain();
+init_list();
+var MAX_RESUME_LINE_BYTES = 64 * 1024 * 1024;
 
 // src/input/shard.ts
 init_define_MAILAUDIT_BUNDLE();
-function parseShard(text) {
-  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+init_domain();
+var SHARD_ENV = { index: "MAILAUDIT_SHARD_INDEX", kubernetesIndex: "JOB_COMPLETION_INDEX", count: "MAILAUDIT_SHARD_COUNT" };
+function autoShard(env2, countOption) {
+  const indexVar = env2[SHARD_ENV.index] !== void 0 && env2[SHARD_ENV.index] !== "" ? SHARD_ENV.index : SHARD_ENV.kubernetesIndex;
+  const indexText = env2[indexVar];
+  if (indexText === void 0 || indexText === "") {
+    throw new InputError(`--shard auto: no shard index in the environment: set ${SHARD_ENV.index} (from 0), or run as a Kubernetes Indexed Job (${SHARD_ENV.kubernetesIndex})`);
+  }
+  const countText = countOption !== void 0 ? String(countOption) : env2[SHARD_ENV.count];
+  if (countText === void 0 || countText === "") {
+    throw new InputError(`--shard auto: no shard count: give --shard-count N or set ${SHARD_ENV.count}`);
+  }
+  const index = /^\d+$/.test(indexText.trim()) ? Number(indexText) : NaN;
+  const count = /^\d+$/.test(countText.trim()) ? Number(countText) : NaN;
+  if (!Number.isSafeInteger(count) || count < 1) throw new InputError(`--shard auto: invalid shard count ${JSON.stringify(countText)}: expected a positive integer`);
+  if (!Number.isSafeInteger(index) || index >= count) {
+    throw new InputError(`--shard auto: invalid ${indexVar}=${JSON.stringify(indexText)}: expected 0 to ${count - 1} for ${count} shards`);
+  }
+  return { index: index + 1, count };
+}
+function parseShard(text2, env2 = process.env, countOption) {
+  if (text2.trim() === "auto") return autoShard(env2, countOption);
+  if (countOption !== void 0) throw new InputError("--shard-count goes with --shard auto");
+  const m = /^(\d+)\/(\d+)$/.exec(text2.trim());
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
   if (!m || !Number.isSafeInteger(count) || count < 1 || index < 1 || index > count) {
-    throw new InputError(`invalid --shard ${JSON.stringify(text)}: expected K/N with 1 ≤ K ≤ N, such as 1/4`);
+    throw new InputError(`invalid --shard ${JSON.stringify(text2)}: expected K/N with 1 ≤ K ≤ N, such as 1/4, or auto`);
   }
   return { index, count };
 }
 
-// src/report/csv.ts
+// src/bulk/run.ts
+init_csv();
+
+// src/report/json-stream.ts
 init_define_MAILAUDIT_BUNDLE();
+var JSON_CHUNK_SIZE = 64 * 1024;
 
 // src/report/ndjson.ts
 init_define_MAILAUDIT_BUNDLE();
@@ -62972,6 +63180,9 @@ init_define_MAILAUDIT_BUNDLE();
 // src/bulk/gc.ts
 init_define_MAILAUDIT_BUNDLE();
 var GC_HEADROOM_BYTES = 16 * 2 ** 20;
+
+// src/bulk/interrupt.ts
+init_define_MAILAUDIT_BUNDLE();
 
 // src/bulk/progress.ts
 init_define_MAILAUDIT_BUNDLE();
@@ -62981,15 +63192,17 @@ init_define_MAILAUDIT_BUNDLE();
 
 // src/config.ts
 init_define_MAILAUDIT_BUNDLE();
-var import_ajv2 = __toESM(require_ajv(), 1);
-import { readFileSync as readFileSync6 } from "node:fs";
-import { join as join4 } from "node:path";
+var import_ajv = __toESM(require_ajv(), 1);
+init_domain();
+init_paths();
+import { readFileSync as readFileSync7 } from "node:fs";
+import { join as join5 } from "node:path";
 var CONFIG_FILE_NAME = ".mailauditrc.json";
 var validator;
 function validate2(data) {
   if (!validator) {
-    const ajv = new import_ajv2.Ajv({ allErrors: true, strict: false });
-    validator = ajv.compile(JSON.parse(readFileSync6(join4(SCHEMAS_DIR, "config.schema.json"), "utf8")));
+    const ajv = new import_ajv.Ajv({ allErrors: true, strict: false });
+    validator = ajv.compile(JSON.parse(readFileSync7(join5(SCHEMAS_DIR, "config.schema.json"), "utf8")));
   }
   return validator(data) ? [] : validator.errors ?? [];
 }
@@ -63001,9 +63214,9 @@ function describe2(e) {
 }
 function loadConfig(file, cwd, knownRules) {
   const path = file ?? CONFIG_FILE_NAME;
-  let text;
+  let text2;
   try {
-    text = readFileSync6(file ? file : join4(cwd, CONFIG_FILE_NAME), "utf8");
+    text2 = readTextCapped(file ? file : join5(cwd, CONFIG_FILE_NAME), MAX_CONFIG_FILE_BYTES);
   } catch (err) {
     const code = err.code;
     if (!file && code === "ENOENT") return { severity: {}, disable: [], policies: {} };
@@ -63011,7 +63224,7 @@ function loadConfig(file, cwd, knownRules) {
   }
   let data;
   try {
-    data = JSON.parse(text.startsWith("\uFEFF") ? text.slice(1) : text);
+    data = JSON.parse(text2.startsWith("\uFEFF") ? text2.slice(1) : text2);
   } catch (err) {
     throw new InputError(`config file ${path}: not valid JSON: ${err.message}`);
   }
@@ -63042,7 +63255,277 @@ function loadConfig(file, cwd, knownRules) {
 
 // src/report/rules.ts
 init_define_MAILAUDIT_BUNDLE();
+init_paths();
 var docsUrl = (id) => `${DOCS_BASE_URL}${id}.md`;
+
+// src/cli.ts
+init_load();
+
+// src/cli-options.ts
+init_define_MAILAUDIT_BUNDLE();
+var OptionValueError = class extends Error {
+};
+var MAX_TIMEOUT_MS = 2 ** 31 - 1;
+function rangeText(spec, integer) {
+  return `${integer ? "an integer" : "a number"} from ${spec.min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}`;
+}
+function declareOptions(y, table2) {
+  let out = y;
+  for (const [name, spec] of Object.entries(table2)) {
+    const base = { describe: spec.describe, ...spec.alias ? { alias: spec.alias } : {}, ...spec.defaultDescription ? { defaultDescription: spec.defaultDescription } : {}, ...spec.group ? { group: spec.group } : {} };
+    switch (spec.kind) {
+      case "strings":
+        out = out.option(name, { ...base, type: "string", array: true, nargs: 1, describe: `${spec.describe} (repeatable)` });
+        break;
+      case "string":
+        out = out.option(name, { ...base, type: "string", requiresArg: true, ...spec.default !== void 0 ? { default: spec.default } : {} });
+        break;
+      case "choice":
+        out = out.option(name, { ...base, choices: spec.choices, requiresArg: true, ...spec.default !== void 0 ? { default: spec.default } : {} });
+        break;
+      case "integer":
+      case "number":
+        out = out.option(name, {
+          ...base,
+          requiresArg: true,
+          describe: `${spec.describe}; ${rangeText(spec, spec.kind === "integer")}`,
+          ...spec.default !== void 0 ? { default: spec.default } : {}
+        });
+        break;
+      case "boolean":
+        out = out.option(name, { ...base, type: "boolean", ...spec.default !== void 0 ? { default: spec.default } : {} });
+        break;
+    }
+  }
+  return out.parserConfiguration({ "parse-numbers": false, "greedy-arrays": false });
+}
+var last = (value) => Array.isArray(value) ? value[value.length - 1] : value;
+var INTEGER_TEXT = /^\+?[0-9]+$/;
+var NUMBER_TEXT = /^\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
+function checkNumber(name, spec, value) {
+  const text2 = String(value).trim();
+  const integer = spec.kind === "integer";
+  const n = Number(text2);
+  if (!(integer ? INTEGER_TEXT : NUMBER_TEXT).test(text2) || !Number.isFinite(n) || n < spec.min || n > spec.max) {
+    throw new OptionValueError(`--${name} must be ${rangeText(spec, integer)}, got ${JSON.stringify(String(value))}`);
+  }
+  return n;
+}
+var OptionValues = class {
+  constructor(table2, args) {
+    this.table = table2;
+    this.args = args;
+    for (const [name, spec] of Object.entries(table2)) if (spec.kind === "integer" || spec.kind === "number") this.number(name);
+  }
+  table;
+  args;
+  spec(name) {
+    const spec = this.table[name];
+    if (!spec) throw new Error(`option --${name} is not declared`);
+    return spec;
+  }
+  /** A repeatable option's values, in the order given (empty when absent). */
+  strings(name) {
+    if (this.spec(name).kind !== "strings") throw new Error(`--${name} is not repeatable`);
+    const value = this.args[name];
+    return value === void 0 ? [] : (Array.isArray(value) ? value : [value]).map(String);
+  }
+  /** A single-valued string or choice option (the last one given), or its default. */
+  string(name) {
+    const kind = this.spec(name).kind;
+    if (kind !== "string" && kind !== "choice") throw new Error(`--${name} is not a single string`);
+    const value = last(this.args[name]);
+    return value === void 0 ? void 0 : String(value);
+  }
+  /** An integer or number option (the last one given), checked against its range, or its default. */
+  number(name) {
+    const spec = this.spec(name);
+    if (spec.kind !== "integer" && spec.kind !== "number") throw new Error(`--${name} is not numeric`);
+    const value = last(this.args[name]);
+    return value === void 0 ? void 0 : checkNumber(name, spec, value);
+  }
+  /** A boolean option (the last one given), its default, or undefined when it has none and was not given. */
+  flag(name) {
+    const spec = this.spec(name);
+    if (spec.kind !== "boolean") throw new Error(`--${name} is not a flag`);
+    const value = last(this.args[name]);
+    return value === void 0 ? spec.default : Boolean(value);
+  }
+};
+
+// src/cli.ts
+init_domain();
+
+// src/bounce/explain.ts
+init_define_MAILAUDIT_BUNDLE();
+init_paths();
+import { join as join6 } from "node:path";
+var BOUNCE_CODES_FILE = join6(PACKAGE_ROOT, "data", "bounce-codes.json");
+var MAX_BOUNCE_CHARS = 64 * 1024;
+
+// src/bounce/text.ts
+init_define_MAILAUDIT_BUNDLE();
+
+// src/cli.ts
+init_paths();
+
+// src/report/html.ts
+init_define_MAILAUDIT_BUNDLE();
+init_verdicts();
+init_html_page();
+
+// src/report/html-records.ts
+init_define_MAILAUDIT_BUNDLE();
+
+// src/report/text-dmarc.ts
+init_define_MAILAUDIT_BUNDLE();
+
+// src/report/text-layout.ts
+init_define_MAILAUDIT_BUNDLE();
+var LABEL_WIDTH = 8;
+var CONTINUED = " ".repeat(LABEL_WIDTH);
+function labelled(label, text2) {
+  return `${label.padEnd(LABEL_WIDTH - 1)} ${text2}`;
+}
+function wrapLine(line, width, hang) {
+  if (!width || line.length <= width) return [line];
+  const indent = " ".repeat(width - hang >= 12 ? hang : 0);
+  const limit = Math.max(12, width);
+  const lead = /^ */.exec(line)[0];
+  const words = line.slice(lead.length).split(" ");
+  const out = [];
+  let current = lead.length < limit ? lead : "";
+  const push = () => {
+    out.push(current.trimEnd());
+    current = indent;
+  };
+  for (let word of words) {
+    const sep3 = current.trim() === "" ? "" : " ";
+    if ((current + sep3 + word).length <= limit) {
+      current += sep3 + word;
+      continue;
+    }
+    if (current.trim() !== "") push();
+    while (current.length + word.length > limit) {
+      const take = limit - current.length;
+      current += word.slice(0, take);
+      word = word.slice(take);
+      push();
+    }
+    current += word;
+  }
+  if (current.trim() !== "") out.push(current.trimEnd());
+  return out;
+}
+function hangOf(line) {
+  const lead = /^ */.exec(line)[0].length;
+  const rest = line.slice(lead);
+  if (/^[A-Z][A-Z-]* +/.test(rest) && /^[A-Z][A-Z-]* +/.exec(rest)[0].length === LABEL_WIDTH) return lead + LABEL_WIDTH;
+  const key = /^[a-z][a-z ]*: /.exec(rest);
+  return lead + (key ? key[0].length : 0);
+}
+
+// src/report/text-dmarc.ts
+var mailbox = (uri) => uri.replace(/^mailto:/i, "").replace(/![0-9]+[kmgt]?$/i, "");
+function describeDmarcPolicy(domain, e) {
+  const parts = [];
+  if (e.inherited) {
+    const from = e.fromPsd ? `the public suffix ${e.policyDomain}` : e.policyDomain;
+    parts.push(`${e.policy} for ${domain} (${e.appliedTag}= of ${from})`);
+  } else {
+    parts.push(`${e.policy} for the domain`);
+    if (e.subdomainPolicy) parts.push(`${e.subdomainPolicy} for its subdomains`);
+    if (e.nonexistentPolicy && e.nonexistentPolicy !== e.subdomainPolicy) parts.push(`${e.nonexistentPolicy} for its non-existent subdomains`);
+  }
+  if (e.policyDefaulted) parts.push(`applied as p=none: the record ${e.policyDefaultedReason ?? "has no usable p"}`);
+  if (e.pct !== void 0 && e.pct < 100) parts.push(`on ${e.pct}% of failing mail at RFC 7489 receivers`);
+  if (e.testing) {
+    const lowered = e.publishedPolicy !== void 0 && e.publishedPolicy !== e.policy;
+    parts.push(lowered ? `testing (t=y): ${e.appliedTag}=${e.publishedPolicy} is applied one level less` : "testing (t=y)");
+  }
+  const reports = e.rua.length ? `reports to ${e.rua.map(mailbox).join(", ")}` : "no aggregate reports";
+  return `${parts.join(", ")}; ${reports}`;
+}
+function dmarcTextLines(domain, dmarc) {
+  if (!dmarc) return [];
+  const lines = [];
+  if (dmarc.records.length) lines.push(labelled("DMARC", dmarc.records.map((r) => r.text).join(" | ")));
+  else if (dmarc.status === "undetermined") lines.push(labelled("DMARC", "undetermined (lookup failed)"));
+  else if (dmarc.inheritedRecord) lines.push(labelled("DMARC", `none at ${dmarc.name}; found ${dmarc.inheritedRecord.name}: ${dmarc.inheritedRecord.text}`));
+  else lines.push(labelled("DMARC", "none"));
+  if (dmarc.effective) lines.push(`${CONTINUED}policy: ${describeDmarcPolicy(domain, dmarc.effective)}`);
+  else if (dmarc.count > 1) lines.push(`${CONTINUED}policy: none applies (several records are discarded)`);
+  else if (dmarc.multipleRecords?.length && dmarc.status !== "undetermined") lines.push(`${CONTINUED}policy: none applies (several records at ${dmarc.multipleRecords.map((m) => m.name).join(", ")} are discarded)`);
+  if (dmarc.organizationalDomain && dmarc.organizationalDomain !== domain) lines.push(`${CONTINUED}organizational domain: ${dmarc.organizationalDomain} (DNS tree walk)`);
+  return lines;
+}
+
+// src/report/text-transport.ts
+init_define_MAILAUDIT_BUNDLE();
+function transportLines(facts) {
+  const lines = [];
+  const line = (label, text2) => lines.push(labelled(label, text2));
+  const missing = (status, applicable = true) => status === "undetermined" ? "undetermined (lookup failed)" : !applicable && facts.mx?.nullMx ? "none (not needed: the domain accepts no mail)" : "none";
+  const fetchFailure = (f) => f.status === "undetermined" ? "undetermined (lookup failed)" : `unavailable (${f.stage}: ${f.reason})`;
+  const sts = facts.mtaSts;
+  if (sts) {
+    if (sts.status !== "found") line("MTA-STS", missing(sts.status, sts.applicable));
+    else if (sts.errors.some((e) => e.type === "TXT")) line("MTA-STS", `invalid record (${sts.errors.find((e) => e.type === "TXT").message})`);
+    else if (!sts.policy || sts.policy.fetch.status !== "ok") line("MTA-STS", `id ${sts.id}, policy ${sts.policy ? fetchFailure(sts.policy.fetch) : "not fetched"}`);
+    else if (!sts.policy.valid) line("MTA-STS", `id ${sts.id}, policy invalid (${sts.errors.find((e) => e.type === "HTTPS")?.message ?? "syntax"})`);
+    else {
+      const p = sts.policy;
+      const mx = p.mode === "none" ? "" : sts.mxMismatches.length ? `, ${sts.mxMismatches.length} MX host(s) not covered` : ", every MX host covered";
+      line("MTA-STS", `mode ${p.mode} (id ${sts.id}, max_age ${p.maxAge})${mx}`);
+    }
+  }
+  const rpt = facts.tlsRpt;
+  if (rpt) {
+    if (rpt.status !== "found") line("TLS-RPT", missing(rpt.status, rpt.applicable));
+    else line("TLS-RPT", rpt.errors.length ? `invalid (${rpt.errors[0].message})` : `reports to ${rpt.rua.join(", ")}`);
+  }
+  const bimi = facts.bimi;
+  if (bimi) {
+    if (bimi.status !== "found") line("BIMI", missing(bimi.status));
+    else if (bimi.errors.length) line("BIMI", `invalid (${bimi.errors[0].message})`);
+    else if (bimi.declined) line("BIMI", "declined (empty l= and a=)");
+    else {
+      const logo = !bimi.logo ? "logo not checked" : bimi.logo.fetch.status !== "ok" ? `logo ${fetchFailure(bimi.logo.fetch)}` : bimi.logo.valid ? "logo is SVG Tiny PS" : `logo invalid (${bimi.logo.problem})`;
+      const dmarc = bimi.dmarcEnforced === void 0 ? "DMARC undetermined" : bimi.dmarcEnforced ? "DMARC enforced" : `DMARC not enforced (p=${bimi.dmarcPolicy}, pct=${bimi.dmarcPct})`;
+      line("BIMI", `${bimi.logoUrl}: ${logo}; ${dmarc}`);
+    }
+  }
+  const dnssec = facts.dnssec;
+  if (dnssec) {
+    const verdict = {
+      signed: "signed (the resolver set AD)",
+      unsigned: "not authenticated (no AD from the resolver; this depends on the resolver validating)",
+      undetermined: `undetermined (${dnssec.domain.error ?? "query failed"})`,
+      "not-checked": "not checked (records from a zone file)"
+    }[dnssec.status];
+    const checked = dnssec.mxHosts.filter((h) => h.authenticated !== void 0);
+    const mx = checked.length ? `; MX hosts authenticated: ${checked.filter((h) => h.authenticated).length}/${dnssec.mxHosts.length}` : "";
+    line("DNSSEC", `${verdict}${mx}`);
+  }
+  const dane = facts.dane;
+  if (dane) {
+    const hosts = dane.hosts.filter((h) => h.verdict !== "none");
+    if (dane.hosts.length === 0) line("DANE", "no MX hosts");
+    else if (hosts.length === 0) line("DANE", "no TLSA records");
+    else {
+      const describe4 = (h) => {
+        const signed = h.authenticated === false ? ", not DNSSEC-authenticated" : "";
+        const verdict = h.verdict === "not-probed" ? "TLSA published, certificates not probed" : h.verdict === "unusable" ? "only TLSA records SMTP ignores" : h.verdict;
+        return `${h.host} ${verdict}${signed}`;
+      };
+      line("DANE", hosts.map(describe4).join("; "));
+    }
+  }
+  return lines;
+}
+
+// src/report/html-records.ts
+init_html_page();
 
 // src/report/json.ts
 init_define_MAILAUDIT_BUNDLE();
@@ -63053,30 +63536,15 @@ function renderJson(report) {
 
 // src/report/sarif.ts
 init_define_MAILAUDIT_BUNDLE();
+init_paths();
+init_fingerprint();
 import { isAbsolute, relative as relative3, resolve as resolve6, sep } from "node:path";
 import { pathToFileURL } from "node:url";
-
-// src/report/fingerprint.ts
-init_define_MAILAUDIT_BUNDLE();
-import { createHash as createHash2 } from "node:crypto";
-function fingerprint(domain, f) {
-  const stable = JSON.stringify([f.ruleId, domain, f.location.name.toLowerCase(), f.location.type, sortKeys(f.args)]);
-  return createHash2("sha256").update(stable).digest("hex").slice(0, 32);
-}
-function sortKeys(value) {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]));
-  }
-  return value;
-}
-
-// src/report/sarif.ts
 var SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
 var pascal = (id) => id.replace(/(^|-)([a-z0-9])/g, (_, __, c) => c.toUpperCase());
 function helpText(rule) {
   const refs = rule.references.join(", ");
-  const text = `${rule.rationale}
+  const text2 = `${rule.rationale}
 
 Fix: ${rule.fix}
 
@@ -63094,7 +63562,7 @@ ${rule.examples.good}
 \`\`\`` : ""
   ].filter(Boolean);
   const markdown = [`**${rule.summary}**`, rule.rationale, `**Fix:** ${rule.fix}`, ...examples, `**References:** ${refs}`].join("\n\n");
-  return { text, markdown };
+  return { text: text2, markdown };
 }
 function descriptor(rule, severity) {
   return {
@@ -63162,70 +63630,6 @@ function renderSarif(report, options) {
 init_define_MAILAUDIT_BUNDLE();
 import { basename as basename4 } from "node:path";
 
-// src/report/text-transport.ts
-init_define_MAILAUDIT_BUNDLE();
-function transportLines(facts) {
-  const lines = [];
-  const line = (label, text) => lines.push(`${label.padEnd(7)} ${text}`);
-  const missing = (status, applicable = true) => status === "undetermined" ? "undetermined (lookup failed)" : !applicable && facts.mx?.nullMx ? "none (not needed: the domain accepts no mail)" : "none";
-  const fetchFailure = (f) => f.status === "undetermined" ? "undetermined (lookup failed)" : `unavailable (${f.stage}: ${f.reason})`;
-  const sts = facts.mtaSts;
-  if (sts) {
-    if (sts.status !== "found") line("MTA-STS", missing(sts.status, sts.applicable));
-    else if (sts.errors.some((e) => e.type === "TXT")) line("MTA-STS", `invalid record (${sts.errors.find((e) => e.type === "TXT").message})`);
-    else if (!sts.policy || sts.policy.fetch.status !== "ok") line("MTA-STS", `id ${sts.id}, policy ${sts.policy ? fetchFailure(sts.policy.fetch) : "not fetched"}`);
-    else if (!sts.policy.valid) line("MTA-STS", `id ${sts.id}, policy invalid (${sts.errors.find((e) => e.type === "HTTPS")?.message ?? "syntax"})`);
-    else {
-      const p = sts.policy;
-      const mx = p.mode === "none" ? "" : sts.mxMismatches.length ? `, ${sts.mxMismatches.length} MX host(s) not covered` : ", every MX host covered";
-      line("MTA-STS", `mode ${p.mode} (id ${sts.id}, max_age ${p.maxAge})${mx}`);
-    }
-  }
-  const rpt = facts.tlsRpt;
-  if (rpt) {
-    if (rpt.status !== "found") line("TLS-RPT", missing(rpt.status, rpt.applicable));
-    else line("TLS-RPT", rpt.errors.length ? `invalid (${rpt.errors[0].message})` : `reports to ${rpt.rua.join(", ")}`);
-  }
-  const bimi = facts.bimi;
-  if (bimi) {
-    if (bimi.status !== "found") line("BIMI", missing(bimi.status));
-    else if (bimi.errors.length) line("BIMI", `invalid (${bimi.errors[0].message})`);
-    else if (bimi.declined) line("BIMI", "declined (empty l= and a=)");
-    else {
-      const logo = !bimi.logo ? "logo not checked" : bimi.logo.fetch.status !== "ok" ? `logo ${fetchFailure(bimi.logo.fetch)}` : bimi.logo.valid ? "logo is SVG Tiny PS" : `logo invalid (${bimi.logo.problem})`;
-      const dmarc = bimi.dmarcEnforced === void 0 ? "DMARC undetermined" : bimi.dmarcEnforced ? "DMARC enforced" : `DMARC not enforced (p=${bimi.dmarcPolicy}, pct=${bimi.dmarcPct})`;
-      line("BIMI", `${bimi.logoUrl}: ${logo}; ${dmarc}`);
-    }
-  }
-  const dnssec = facts.dnssec;
-  if (dnssec) {
-    const verdict = {
-      signed: "signed (the resolver set AD)",
-      unsigned: "not authenticated (no AD from the resolver; this depends on the resolver validating)",
-      undetermined: `undetermined (${dnssec.domain.error ?? "query failed"})`,
-      "not-checked": "not checked (records from a zone file)"
-    }[dnssec.status];
-    const checked = dnssec.mxHosts.filter((h) => h.authenticated !== void 0);
-    const mx = checked.length ? `; MX hosts authenticated: ${checked.filter((h) => h.authenticated).length}/${dnssec.mxHosts.length}` : "";
-    line("DNSSEC", `${verdict}${mx}`);
-  }
-  const dane = facts.dane;
-  if (dane) {
-    const hosts = dane.hosts.filter((h) => h.verdict !== "none");
-    if (dane.hosts.length === 0) line("DANE", "no MX hosts");
-    else if (hosts.length === 0) line("DANE", "no TLSA records");
-    else {
-      const describe4 = (h) => {
-        const signed = h.authenticated === false ? ", not DNSSEC-authenticated" : "";
-        const verdict = h.verdict === "not-probed" ? "TLSA published, certificates not probed" : h.verdict === "unusable" ? "only TLSA records SMTP ignores" : h.verdict;
-        return `${h.host} ${verdict}${signed}`;
-      };
-      line("DANE", hosts.map(describe4).join("; "));
-    }
-  }
-  return lines;
-}
-
 // src/report/text-dkim.ts
 init_define_MAILAUDIT_BUNDLE();
 function flagsOf(key) {
@@ -63244,64 +63648,36 @@ function dkimTextLines(dkim) {
   const wildcard = dkim.wildcard ? ", wildcard under _domainkey set aside" : "";
   if (!dkim.keys.length) {
     const what = dkim.status === "undetermined" ? "undetermined (lookups failed)" : dkim.sendsMail ? "no key found" : "no key (none needed: the domain sends no mail)";
-    return [`DKIM   ${what} (${tried}${wildcard})`];
+    return [labelled("DKIM", `${what} (${tried}${wildcard})`)];
   }
   const rows = dkim.keys.map((k) => [k.selector, k.keyType, k.bits === void 0 ? "-" : String(k.bits), flagsOf(k)]);
   const head = ["selector", "type", "bits", "flags"];
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => cells.map((c, i) => i === 2 ? c.padStart(width[i]) : c.padEnd(width[i])).join("  ").trimEnd();
   const count = `${dkim.keys.length} key${dkim.keys.length === 1 ? "" : "s"}`;
-  return [`DKIM   ${count} found (${tried}${wildcard})`, `         ${line(head)}`, ...rows.map((r) => `         ${line(r)}`)];
-}
-
-// src/report/text-dmarc.ts
-init_define_MAILAUDIT_BUNDLE();
-var mailbox = (uri) => uri.replace(/^mailto:/i, "").replace(/![0-9]+[kmgt]?$/i, "");
-function describeDmarcPolicy(domain, e) {
-  const parts = [];
-  if (e.inherited) {
-    const from = e.fromPsd ? `the public suffix ${e.policyDomain}` : e.policyDomain;
-    parts.push(`${e.policy} for ${domain} (${e.appliedTag}= of ${from})`);
-  } else {
-    parts.push(`${e.policy} for the domain`);
-    if (e.subdomainPolicy) parts.push(`${e.subdomainPolicy} for its subdomains`);
-    if (e.nonexistentPolicy && e.nonexistentPolicy !== e.subdomainPolicy) parts.push(`${e.nonexistentPolicy} for its non-existent subdomains`);
-  }
-  if (e.policyDefaulted) parts.push("p missing or invalid, so none");
-  if (e.pct !== void 0 && e.pct < 100) parts.push(`on ${e.pct}% of failing mail at RFC 7489 receivers`);
-  if (e.testing) parts.push("testing (t=y)");
-  const reports = e.rua.length ? `reports to ${e.rua.map(mailbox).join(", ")}` : "no aggregate reports";
-  return `${parts.join(", ")}; ${reports}`;
-}
-function dmarcTextLines(domain, dmarc) {
-  if (!dmarc) return [];
-  const lines = [];
-  if (dmarc.records.length) lines.push(`DMARC  ${dmarc.records.map((r) => r.text).join(" | ")}`);
-  else if (dmarc.status === "undetermined") lines.push("DMARC  undetermined (lookup failed)");
-  else if (dmarc.inheritedRecord) lines.push(`DMARC  none at ${dmarc.name}; found ${dmarc.inheritedRecord.name}: ${dmarc.inheritedRecord.text}`);
-  else lines.push("DMARC  none");
-  if (dmarc.effective) lines.push(`       policy: ${describeDmarcPolicy(domain, dmarc.effective)}`);
-  else if (dmarc.count > 1) lines.push("       policy: none applies (several records are discarded)");
-  return lines;
+  return [labelled("DKIM", `${count} found (${tried}${wildcard})`), `${CONTINUED}${line(head)}`, ...rows.map((r) => `${CONTINUED}${line(r)}`)];
 }
 
 // src/report/text-smtp.ts
 init_define_MAILAUDIT_BUNDLE();
 var where = (p) => `${p.host} ${p.address.includes(":") ? `[${p.address}]` : p.address}:${p.port}`;
 function probeLines(label, d, p) {
-  const lines = [`${label.padEnd(6)} ${where(p)}  ${p.verdict}`];
-  if (p.greeting) lines.push(`         ${p.greeting.code} ${p.greeting.lines[0] ?? ""}`.trimEnd());
+  const lines = [labelled(label, `${where(p)}  ${p.verdict}`)];
+  if (p.greeting) lines.push(`${CONTINUED}${p.greeting.code} ${p.greeting.lines[0] ?? ""}`.trimEnd());
+  if (p.software?.version) lines.push(`${CONTINUED}software: ${p.software.name} ${p.software.version}`);
+  if (label === "SUBMIT" && p.outcome === "tls") lines.push(`${CONTINUED}AUTH over TLS: ${p.authAfterTls?.join(" ") ?? "none offered"}`);
   const ids = d.findings.filter((f) => f.location.name === p.endpoint && f.args.address === p.address).map((f) => f.ruleId);
-  if (ids.length) lines.push(`         findings: ${[...new Set(ids)].join(", ")}`);
+  if (ids.length) lines.push(`${CONTINUED}findings: ${[...new Set(ids)].join(", ")}`);
   return lines;
 }
 function smtpLines(d) {
   const lines = [];
   const smtp = d.records.smtp;
-  if (smtp?.status === "none") lines.push(`SMTP   nothing probed (${d.records.mx?.nullMx ? "null MX" : "no MX address known"})`);
+  if (smtp?.status === "none") lines.push(labelled("SMTP", `nothing probed (${d.records.mx?.nullMx ? "null MX" : "no MX address known"})`));
   for (const a of smtp?.addresses ?? []) lines.push(...probeLines("SMTP", d, a));
+  for (const n of smtp?.notProbed ?? []) lines.push(labelled("SMTP", `${n.host}: ${n.count} more addresses not probed (the first ${n.probed} of ${n.total} were)`));
   const sub = d.records.submission;
-  if (sub && sub.endpoints.length === 0) lines.push(`SUBMIT ${sub.host}: ${sub.addressStatus === "absent" ? "no address" : "address lookup failed"}`);
+  if (sub && sub.endpoints.length === 0) lines.push(labelled("SUBMIT", `${sub.host}: ${sub.addressStatus === "absent" ? "no address" : "address lookup failed"}`));
   for (const e of sub?.endpoints ?? []) lines.push(...probeLines("SUBMIT", d, e));
   return lines;
 }
@@ -63314,7 +63690,7 @@ function describe3(node, top2) {
   const costText = plural2(cost, "lookup");
   switch (node.status) {
     case "none":
-      return `${costText}, no SPF record (permerror)`;
+      return `${costText}, no SPF record${node.reason ? `: ${node.reason}` : ""} (permerror)`;
     case "multiple":
       return `${costText}, more than one SPF record (permerror)`;
     case "undetermined":
@@ -63329,32 +63705,73 @@ function describe3(node, top2) {
   if (node.totalVoids) parts.push(plural2(node.totalVoids, "void lookup"));
   if (node.allTerm) parts.push(node.allTerm);
   if (node.redirectIgnored) parts.push("redirect ignored");
+  if (node.omittedTerms) parts.push(`${plural2(node.omittedTerms, "more term")} not listed nor followed: over the budget`);
   return parts.join(", ");
 }
 function spfTreeLines(facts) {
   const spf = facts.spf;
   const tree = spf?.tree;
-  if (!spf || !tree?.length) return [];
+  if (!spf || !tree?.length) return spfSenderLines(facts);
   const partial = tree.some((n) => n.status === "undetermined" || n.status === "not-followed") ? "at least " : "";
-  const lines = [`       ${partial}${plural2(spf.lookupCount ?? 0, "DNS lookup")} (limit 10), ${partial}${plural2(spf.voidLookupCount ?? 0, "void lookup")} (limit 2)`];
+  const lines = [`${CONTINUED}${partial}${plural2(spf.lookupCount ?? 0, "DNS lookup")} (limit 10), ${partial}${plural2(spf.voidLookupCount ?? 0, "void lookup")} (limit 2)`];
+  if (spf.budget) {
+    lines.push(
+      `${CONTINUED}not followed: over the budget (${spf.budget.exceededText} per domain): ${plural2(spf.budget.notFollowed, "DNS-querying term")} not followed` + (spf.budget.omittedTerms ? `, ${plural2(spf.budget.omittedTerms, "term")} not listed` : "")
+    );
+  }
   if (tree.length > 1) {
-    const walk = (node, prefix, last, top2) => {
+    const walk = (node, prefix, last2, top2) => {
       const label = top2 ? node.name : `${node.viaTerm ?? node.name}`;
-      const branch = top2 ? "" : last ? "└─ " : "├─ ";
-      lines.push(`       ${prefix}${branch}${label}  [${describe3(node, top2)}]`);
-      const next = top2 ? "" : `${prefix}${last ? "   " : "│  "}`;
+      const branch = top2 ? "" : last2 ? "└─ " : "├─ ";
+      lines.push(`${CONTINUED}${prefix}${branch}${label}  [${describe3(node, top2)}]`);
+      const next = top2 ? "" : `${prefix}${last2 ? "   " : "│  "}`;
       node.children.forEach((id, i) => walk(tree[id], next, i === node.children.length - 1, false));
     };
     walk(tree[0], "", true, true);
   }
-  for (const s of spf.senderResults ?? []) {
+  return [...lines, ...spfSenderLines(facts)];
+}
+function identityText(s) {
+  if (s.identity === "helo") return `HELO ${s.helo}`;
+  return s.nullSender ? `MAIL FROM <> (checked as ${s.sender})` : `MAIL FROM ${s.sender}`;
+}
+function spfSenderLines(facts) {
+  const lines = [];
+  for (const s of facts.spf?.senderResults ?? []) {
     const at = s.decidedBy ? ` by ${s.decidedBy.term}${s.decidedBy.name !== facts.domain ? ` at ${s.decidedBy.name}` : ""}` : "";
     const agree = !s.treeResult || s.treeResult === s.result;
-    lines.push(`       mail from ${s.ip}: ${s.result}${agree ? at : ""} (mailauth, ${plural2(s.lookups, "lookup")}, ${plural2(s.voidLookups, "void lookup")})`);
-    if (!agree) lines.push(`         without the limits the tree gives ${s.treeResult}${at}`);
-    if (s.limitNote) lines.push(`         ${s.limitNote}`);
+    const other = s.domain !== facts.domain ? ` (SPF of ${s.domain})` : "";
+    lines.push(
+      `${CONTINUED}mail from ${s.ip}, ${identityText(s)}${other}: ${s.result}${agree ? at : ""} (mailauth, ${plural2(s.lookups, "lookup")}, ${plural2(s.voidLookups, "void lookup")})`
+    );
+    if (!agree) lines.push(`${CONTINUED}  without the limits the tree gives ${s.treeResult}${at}`);
+    if (s.limitNote) lines.push(`${CONTINUED}  ${s.limitNote}`);
+    if (s.verdictNote) lines.push(`${CONTINUED}  ${s.verdictNote}`);
   }
   return lines;
+}
+
+// src/report/text-escape.ts
+init_define_MAILAUDIT_BUNDLE();
+var UNSAFE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+function escapeControls(text2) {
+  return text2.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 255 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+function escapeDeep(value) {
+  if (typeof value === "string") return escapeControls(value);
+  if (Array.isArray(value)) return value.map(escapeDeep);
+  if (value && typeof value === "object") {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) out[escapeControls(k)] = escapeDeep(v);
+    return out;
+  }
+  return value;
+}
+function escapeReport(report) {
+  return escapeDeep(report);
 }
 
 // src/report/text.ts
@@ -63369,10 +63786,10 @@ function recordLines(facts) {
   const mx = facts.mx;
   if (mx?.status === "found") {
     const hosts = mx.hosts.map((h) => h.isNull ? `${h.preference} . (null MX)` : `${h.preference} ${h.exchange}`);
-    lines.push(`MX     ${hosts.join(", ")}`);
-  } else if (mx) lines.push(`MX     ${mx.status === "absent" ? "none" : "undetermined (lookup failed)"}`);
+    lines.push(labelled("MX", hosts.join(", ")));
+  } else if (mx) lines.push(labelled("MX", mx.status === "absent" ? "none" : "undetermined (lookup failed)"));
   const spf = facts.spf;
-  if (spf) lines.push(`SPF    ${spf.records.map((r) => r.text).join(" | ") || (spf.status === "absent" ? "none" : "undetermined (lookup failed)")}`);
+  if (spf) lines.push(labelled("SPF", spf.records.map((r) => r.text).join(" | ") || (spf.status === "absent" ? "none" : "undetermined (lookup failed)")));
   lines.push(...spfTreeLines(facts));
   lines.push(...dmarcTextLines(facts.domain, facts.dmarc));
   lines.push(...dkimTextLines(facts.dkim));
@@ -63382,19 +63799,20 @@ function where2(f) {
   const file = f.location.file ? ` (${basename4(f.location.file)}:${f.location.line})` : "";
   return `${f.location.name} ${f.location.type}${file}`;
 }
-function renderFinding(f, rule, paint) {
+function renderFinding(f, rule, paint, width) {
   const mark = MARK[f.severity];
   const head = `    ${paint(mark.code, `${mark.symbol} ${f.severity.padEnd(7)}`)} ${paint("1", f.ruleId)}`;
-  const lines = [head, `      ${f.message}`, paint("2", `      record: ${where2(f)}`)];
+  const wrap = (text2, hang) => wrapLine(text2, width, hang);
+  const lines = [head, ...wrap(`      ${f.message}`, 6), ...wrap(`      record: ${where2(f)}`, 14).map((l) => paint("2", l))];
   if (rule) {
-    lines.push(paint("2", `      fix: ${rule.fix}`));
-    lines.push(paint("2", `      see: ${rule.references.join(", ")}`));
+    lines.push(...wrap(`      fix: ${rule.fix}`, 11).map((l, i) => i === 0 ? `      ${paint("1", "fix:")}${l.slice("      fix:".length)}` : l));
+    lines.push(...wrap(`      see: ${rule.references.join(", ")}`, 11).map((l) => paint("2", l)));
   }
   return lines;
 }
-function renderDomain(d, rules, paint) {
+function renderDomain(d, rules, paint, width) {
   const lines = [paint("1", d.domain === d.input.trim().toLowerCase().replace(/\.$/, "") ? d.domain : `${d.domain} (${d.input.trim()})`)];
-  for (const l of [...recordLines(d.records), ...transportLines(d.records), ...smtpLines(d)]) lines.push(`  ${l}`);
+  for (const l of [...recordLines(d.records), ...transportLines(d.records), ...smtpLines(d)]) lines.push(...wrapLine(`  ${l}`, width, 2 + hangOf(l)));
   const byCategory = /* @__PURE__ */ new Map();
   for (const f of d.findings) {
     const category = rules.get(f.ruleId)?.category ?? "other";
@@ -63404,7 +63822,7 @@ function renderDomain(d, rules, paint) {
   for (const category of categories) {
     lines.push("", `  ${paint("4", category)}`);
     const findings = byCategory.get(category).sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
-    for (const f of findings) lines.push(...renderFinding(f, rules.get(f.ruleId), paint));
+    for (const f of findings) lines.push(...renderFinding(f, rules.get(f.ruleId), paint, width));
   }
   if (d.findings.length === 0) lines.push("", `  ${paint("32", "✔ no findings")}`);
   lines.push("", `  ${d.domain}: ${describeCounts(d.summary)}`);
@@ -63414,57 +63832,94 @@ var rank = (category) => {
   const i = CATEGORY_ORDER.indexOf(category);
   return i < 0 ? CATEGORY_ORDER.length : i;
 };
-function renderText(report, options) {
-  const paint = options.color ? (code, text) => `\x1B[${code}m${text}\x1B[0m` : (_, text) => text;
+function renderText(raw, options) {
+  const report = escapeReport(raw);
+  const paint = options.color ? (code, text2) => `\x1B[${code}m${text2}\x1B[0m` : (_, text2) => text2;
   const rules = new Map(options.rules.map((r) => [r.id, r]));
-  const blocks = report.domains.map((d) => renderDomain(d, rules, paint).join("\n"));
+  const blocks = report.domains.map((d) => renderDomain(d, rules, paint, options.width).join("\n"));
   const s = report.summary;
   const total = `${s.domains} domain${s.domains === 1 ? "" : "s"} audited: ${describeCounts(s)}`;
   return `${[...blocks, paint("1", total)].join("\n\n")}
 `;
 }
 
+// src/report/compact.ts
+init_define_MAILAUDIT_BUNDLE();
+
 // src/cli.ts
-var FORMATS = ["text", "json", "sarif", "ndjson", "csv"];
+var FORMATS = ["text", "compact", "json", "sarif", "ndjson", "csv", "html"];
 var FAIL_ON = ["error", "warning", "note", "none"];
 var EXIT_OK = 0;
 var EXIT_FINDINGS = 1;
 var EXIT_USAGE = 2;
 var UsageError = class extends Error {
 };
+var OPTIONS = {
+  format: { kind: "choice", alias: "f", choices: FORMATS, default: "text", describe: "output format (compact: one line per finding)" },
+  output: { kind: "string", alias: "o", describe: "write the report to FILE instead of stdout (- for stdout)" },
+  "dns-server": { kind: "strings", describe: "DNS server IP[:PORT]", defaultDescription: "the system's resolvers" },
+  timeout: { kind: "integer", min: 1, max: MAX_TIMEOUT_MS, unit: "ms", default: DEFAULT_DNS_TIMEOUT_MS, describe: "timeout per DNS query in ms" },
+  tries: { kind: "integer", min: 1, max: 10, default: DEFAULT_DNS_TRIES, describe: "tries per DNS query and server" },
+  "fail-on": { kind: "choice", choices: FAIL_ON, default: "error", describe: "exit 1 when a finding is at or above this severity" },
+  disable: { kind: "strings", describe: `rule id not to check (adds to the config file's "off" rules)`, defaultDescription: "none" },
+  zone: { kind: "strings", describe: "audit the records of this zone file before it is deployed (- for stdin; each zone is audited for its origin)" },
+  origin: { kind: "string", describe: "origin of a --zone file that has no $ORIGIN or SOA (as named-checkzone's ZONE)", defaultDescription: "the domain given, if one" },
+  "dkim-discovery": { kind: "choice", choices: ["auto", "full"], default: "auto", describe: "DKIM selectors: auto asks _domainkey first (RFC 8020: NXDOMAIN there means no selector exists, so only the common and given ones are asked); full asks every one" },
+  "dkim-selector": { kind: "strings", describe: "DKIM selector to try besides the built-in list (replaces the config file's dkimSelectors)", defaultDescription: "none" },
+  "https-port": { kind: "integer", min: 1, max: 65535, default: 443, describe: "port for HTTPS fetches of MTA-STS policies and BIMI logos" },
+  "ca-file": { kind: "string", describe: "PEM file of extra trusted CA certificates (HTTPS and SMTP certificate checks)", defaultDescription: "node's bundled roots only" },
+  "http-timeout": { kind: "integer", min: 1, max: MAX_TIMEOUT_MS, unit: "ms", default: 1e4, describe: "timeout per HTTPS fetch in ms (connect, TLS, response)" },
+  "mail-from": { kind: "string", describe: "with --sender-ip: the MAIL FROM identity evaluated (an address, a local-part for each domain, or <> for the null sender)", defaultDescription: "postmaster@<domain>" },
+  helo: { kind: "string", describe: "with --sender-ip: the HELO name evaluated too (RFC 7208 §2.3)", defaultDescription: "the domain, not checked as an identity" },
+  "sender-ip": { kind: "strings", describe: "evaluate SPF for mail from this IPv4/IPv6 address, as a receiver would", defaultDescription: "none" },
+  config: { kind: "string", describe: "read settings from FILE (JSON, see schemas/config.schema.json)", defaultDescription: `${CONFIG_FILE_NAME} in the working directory, if any` },
+  smtp: { kind: "boolean", default: true, describe: "probe each MX host over SMTP (--no-smtp to skip)" },
+  "smtp-port": { kind: "integer", min: 1, max: 65535, default: DEFAULT_SMTP_PORT, describe: "port of the MX probe" },
+  "smtp-timeout": { kind: "integer", min: 1, max: MAX_TIMEOUT_MS, unit: "ms", default: DEFAULT_SMTP_TIMEOUT_MS, describe: "timeout in ms of each SMTP step (connect, each reply, the TLS handshake)" },
+  "ehlo-name": { kind: "string", describe: "name the probe sends with EHLO", defaultDescription: "this machine's host name" },
+  submission: { kind: "string", describe: "also probe HOST on the submission ports 465 (implicit TLS) and 587 (STARTTLS)", defaultDescription: "none" },
+  "smtp-interval": { kind: "integer", min: 0, max: 6e5, unit: "ms", default: DEFAULT_SMTP_INTERVAL_MS, describe: "minimum ms between two connections to one SMTP address, across the run" },
+  "cert-expiry-days": { kind: "integer", min: 0, max: 3650, default: DEFAULT_CERT_EXPIRY_DAYS, describe: "report certificates (SMTP, submission, MTA-STS policy host) expiring within this many days" },
+  color: { kind: "boolean", describe: "colour the text report (--no-color: never; FORCE_COLOR=0/1 and NO_COLOR work too)", defaultDescription: "when stdout is a terminal" },
+  // Lists of domains (issue 7)
+  input: { kind: "string", alias: "i", describe: "audit the domains in FILE, one per line (- for stdin; # comments)" },
+  concurrency: { kind: "integer", min: 1, max: 1024, default: DEFAULT_STREAM_CONCURRENCY, describe: "domains audited at once" },
+  ordered: { kind: "boolean", default: false, describe: "ndjson/csv: write domains in input order, not as they finish" },
+  qps: { kind: "number", min: 0.01, max: 1e6, describe: "at most N DNS queries per second", defaultDescription: "no limit" },
+  "dns-in-flight": { kind: "integer", min: 1, max: 4096, default: DEFAULT_DNS_IN_FLIGHT, describe: "DNS questions outstanding at once (raise it for a fast resolver far away)" },
+  shard: { kind: "string", describe: "audit only shard K of N of the list (K/N, by a hash of each name; auto: from the environment of a Kubernetes Indexed Job or a CI matrix)" },
+  "shard-count": { kind: "integer", min: 1, max: 1e6, describe: "with --shard auto: how many shards", defaultDescription: "$MAILAUDIT_SHARD_COUNT" },
+  resume: { kind: "string", describe: "skip domains already in this earlier ndjson or csv output" },
+  quiet: { kind: "boolean", alias: "q", default: false, describe: "no progress bar on stderr" }
+};
+var HELP_EXAMPLES = [
+  ["$0 example.com", "audit a live domain"],
+  ["$0 example.com --dns-server 1.1.1.1", "ask this resolver (options may follow the domains)"],
+  ["$0 --zone db.example.com example.com", "lint a zone file before deploying it (origin from the domain)"],
+  ["$0 -f sarif -o mailaudit.sarif example.com", "SARIF for GitHub code scanning"],
+  ["$0 -f compact example.com example.org", "one line per finding, for grep and editors"],
+  ["$0 explain spf-missing", "why a rule matters and how to fix it"],
+  ["$0 -i domains.txt -f ndjson -o out.ndjson --resume out.ndjson", "audit a list, resuming an earlier run"]
+];
 function parser2(argv) {
-  return yargs_default(argv).scriptName("mailaudit").usage("$0 [domain..]\n\nAudit the mail setup of each domain: MX, SPF, DMARC and more, with the RFC behind each finding and its fix.").command(
+  let y = yargs_default(argv).scriptName("mailaudit").usage("$0 [domain..] [options]\n\nAudit the mail setup of each domain: MX, SPF, DMARC and more, with the RFC behind each finding and its fix.\nOptions may stand before or after the domains.").command(
     "$0 [domains..]",
     "audit domains (the default command)",
-    (y) => y.positional("domains", { type: "string", array: true, describe: "domains to audit" })
-  ).command("rules", "list every rule: id, default severity, summary").command(
-    "explain <id>",
+    (y2) => y2.positional("domains", { type: "string", array: true, describe: "domains to audit" })
+  ).command("rules", "list every rule: id, default severity, summary (--format text or json)").command(
+    "bounce [text..]",
+    "explain a bounce: the SMTP reply code, the enhanced status code, what the receiver means, the records to audit (the text on stdin when not given)",
+    (y2) => y2.positional("text", { type: "string", array: true, describe: 'the reply, e.g. "550-5.7.26 This mail has been blocked ..."' })
+  ).command("report <files..>", "the fleet view (html, text, json, csv) of --format ndjson results, shards merged; `mailaudit report --help`").command(
+    "explain [id]",
     "explain a rule: why it matters, its references, a bad and a good example, the fix",
-    (y) => y.positional("id", { type: "string", describe: "rule id, as `mailaudit rules` lists it" })
-  ).option("format", { alias: "f", choices: FORMATS, default: "text", describe: "output format" }).option("output", { alias: "o", type: "string", describe: "write the report to FILE instead of stdout" }).option("dns-server", { type: "string", array: true, describe: "DNS server IP[:PORT] (repeatable)", defaultDescription: "the system's resolvers" }).option("timeout", { type: "number", default: DEFAULT_DNS_TIMEOUT_MS, describe: "timeout per DNS query in ms" }).option("tries", { type: "number", default: DEFAULT_DNS_TRIES, describe: "tries per DNS query and server" }).option("fail-on", { choices: FAIL_ON, default: "error", describe: "exit 1 when a finding is at or above this severity" }).option("disable", { type: "string", array: true, describe: `rule id not to check (repeatable; adds to the config file's "off" rules)`, defaultDescription: "none" }).option("zone", {
-    type: "string",
-    array: true,
-    describe: "audit the records of this zone file before it is deployed (repeatable: each zone is audited for its origin)"
-  }).option("dkim-selector", {
-    type: "string",
-    array: true,
-    describe: "DKIM selector to try besides the built-in list (repeatable; replaces the config file's dkimSelectors)",
-    defaultDescription: "none"
-  }).option("https-port", { type: "number", default: 443, describe: "port for HTTPS fetches of MTA-STS policies and BIMI logos" }).option("ca-file", { type: "string", describe: "PEM file of extra trusted CA certificates (HTTPS and SMTP certificate checks)", defaultDescription: "node's bundled roots only" }).option("http-timeout", { type: "number", default: 1e4, describe: "timeout per HTTPS fetch in ms (connect, TLS, response)" }).option("sender-ip", { type: "string", array: true, describe: "evaluate SPF for mail from this IPv4/IPv6 address, as a receiver would (repeatable)", defaultDescription: "none" }).option("config", { type: "string", describe: `read settings from FILE (JSON, see schemas/config.schema.json)`, defaultDescription: `${CONFIG_FILE_NAME} in the working directory, if any` }).option("smtp", { type: "boolean", default: true, describe: "probe each MX host over SMTP (--no-smtp to skip)" }).option("smtp-port", { type: "number", default: DEFAULT_SMTP_PORT, describe: "port of the MX probe" }).option("smtp-timeout", { type: "number", default: DEFAULT_SMTP_TIMEOUT_MS, describe: "timeout in ms of each SMTP step (connect, each reply, the TLS handshake)" }).option("ehlo-name", { type: "string", describe: "name the probe sends with EHLO", defaultDescription: "this machine's host name" }).option("submission", { type: "string", describe: "also probe HOST on the submission ports 465 (implicit TLS) and 587 (STARTTLS)", defaultDescription: "none" }).option("input", { alias: "i", type: "string", describe: "audit the domains in FILE, one per line (- for stdin; # comments)" }).option("concurrency", { type: "number", default: DEFAULT_STREAM_CONCURRENCY, describe: "domains audited at once" }).option("ordered", { type: "boolean", default: false, describe: "ndjson/csv: write domains in input order, not as they finish" }).option("qps", { type: "number", describe: "at most N DNS queries per second", defaultDescription: "no limit" }).option("dns-in-flight", { type: "number", default: DEFAULT_DNS_IN_FLIGHT, describe: "DNS questions outstanding at once (raise it for a fast resolver far away)" }).option("shard", { type: "string", describe: "audit only shard K of N of the list (K/N, by a hash of each name)" }).option("resume", { type: "string", describe: "skip domains already in this earlier ndjson output" }).option("quiet", { alias: "q", type: "boolean", default: false, describe: "no progress bar on stderr" }).example("$0 example.com", "audit a live domain").example("$0 --zone fixtures/clean/zone.db", "lint a zone file before deploying it").example("$0 -f sarif -o mailaudit.sarif example.com", "SARIF for GitHub code scanning").example("$0 explain spf-missing", "why a rule matters and how to fix it").example("$0 -i domains.txt -f ndjson -o out.ndjson --resume out.ndjson", "audit a list, resuming an earlier run").epilog("Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error.").strict().version(VERSION).help().alias("help", "h").wrap(Math.min(100, process.stdout.columns || 100)).exitProcess(false).fail((msg, err) => {
+    (y2) => y2.positional("id", { type: "string", describe: "rule id, as `mailaudit rules` lists it" })
+  );
+  y = declareOptions(y, OPTIONS);
+  for (const [command2, description] of HELP_EXAMPLES) y = y.example(command2, description);
+  return y.epilog("Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error.").strict().version(VERSION).help().alias("help", "h").wrap(Math.min(100, process.stdout.columns || 100)).exitProcess(false).fail((msg, err) => {
     throw new UsageError((msg || err?.message || "invalid arguments").replace(/\s*\n\s*/g, " "));
   });
-}
-function positiveNumber(name, value) {
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${name} must be a positive number, got ${value}`);
-  return value;
-}
-function positiveInteger(name, value) {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`--${name} must be a positive integer, got ${value}`);
-  return value;
-}
-function port(name, value) {
-  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new UsageError(`--${name} must be a port number 1-65535, got ${value}`);
-  return value;
 }
 function exitCodeFor(report, failOn) {
   if (failOn === "none") return EXIT_OK;
@@ -63474,76 +63929,124 @@ function exitCodeFor(report, failOn) {
 }
 async function parseInvocation(argv, cwd = process.cwd()) {
   let helpShown = false;
-  const args = await parser2(argv).showHelpOnFail(false).parseAsync(argv, {}, (err, _argv, output) => {
-    if (output && !err) {
-      process.stdout.write(`${output}
+  const args = await parser2(argv).showHelpOnFail(false).parseAsync(argv, {}, (err, _argv, output2) => {
+    if (output2 && !err) {
+      process.stdout.write(`${output2}
 `);
       helpShown = true;
     }
   });
   if (helpShown) return { command: "help" };
+  let values;
+  try {
+    values = new OptionValues(OPTIONS, args);
+  } catch (err) {
+    if (err instanceof OptionValueError) throw new UsageError(err.message);
+    throw err;
+  }
+  const format3 = values.string("format");
   const [first] = args._;
-  if (first === "rules" && !argv.includes("--")) return { command: "rules", format: args.format };
-  if (first === "explain" && typeof args.id === "string") return { command: "explain", id: args.id };
-  const dnsServers = (args["dns-server"] ?? []).map((s) => {
+  if (first === "rules" && !argv.includes("--")) {
+    if (format3 !== "text" && format3 !== "json") throw new UsageError(`mailaudit rules writes --format text or json, not ${format3}`);
+    return { command: "rules", format: format3 };
+  }
+  if (first === "explain" && !argv.includes("--")) {
+    if (typeof args.id !== "string" || args.id === "") throw new UsageError("explain needs a rule id, e.g. `mailaudit explain spf-missing`; `mailaudit rules` lists them");
+    return { command: "explain", id: args.id };
+  }
+  if (first === "bounce") {
+    const words = (args.text ?? []).map(String);
+    if (format3 !== "text" && format3 !== "json") throw new UsageError(`mailaudit bounce writes --format text or json, not ${format3}`);
+    return { command: "bounce", format: format3, ...words.length ? { text: words.join(" ") } : {} };
+  }
+  const dnsServers = values.strings("dns-server").map((s) => {
     try {
-      return parseDnsServer(String(s));
+      return parseDnsServer(s);
     } catch (err) {
       throw new UsageError(err.message);
     }
   });
   const rules = builtinRules();
-  const config = loadConfig(args.config, cwd, new Set(rules.map((r) => r.id)));
+  const config = loadConfig(values.string("config"), cwd, new Set(rules.map((r) => r.id)));
   const domains = [...args.domains ?? [], ...args._].map(String);
-  const selectors = (args["dkim-selector"] ?? []).map(String);
+  const selectors = values.strings("dkim-selector");
+  const num = (name) => values.number(name);
   const options = {
     dnsServers,
-    timeoutMs: positiveNumber("timeout", args.timeout),
-    tries: positiveNumber("tries", args.tries),
-    zoneFiles: (args.zone ?? []).map(String),
-    disable: [.../* @__PURE__ */ new Set([...config.disable, ...(args.disable ?? []).map(String)])],
+    timeoutMs: num("timeout"),
+    tries: num("tries"),
+    zoneFiles: values.strings("zone"),
+    disable: [.../* @__PURE__ */ new Set([...config.disable, ...values.strings("disable")])],
     severity: config.severity,
     policies: config.policies,
-    httpsPort: port("https-port", args["https-port"]),
-    caFile: args["ca-file"],
-    httpTimeoutMs: positiveNumber("http-timeout", args["http-timeout"]),
-    smtp: args.smtp,
-    smtpPort: args["smtp-port"],
-    smtpTimeoutMs: args["smtp-timeout"],
-    ehloName: args["ehlo-name"],
-    submission: args.submission,
-    senderIps: (args["sender-ip"] ?? []).map((s) => {
-      const ip = String(s);
-      if (!isIP10(ip)) throw new UsageError(`invalid --sender-ip ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
+    httpsPort: num("https-port"),
+    caFile: values.string("ca-file"),
+    httpTimeoutMs: num("http-timeout"),
+    smtp: values.flag("smtp"),
+    smtpPort: num("smtp-port"),
+    smtpTimeoutMs: num("smtp-timeout"),
+    ehloName: values.string("ehlo-name"),
+    submission: values.string("submission"),
+    smtpIntervalMs: num("smtp-interval"),
+    certExpiryDays: num("cert-expiry-days"),
+    senderIps: values.strings("sender-ip").map((ip) => {
+      if (!isIP11(ip)) throw new UsageError(`invalid --sender-ip ${JSON.stringify(ip)}: expected an IPv4 or IPv6 address`);
       return ip;
     }),
-    concurrency: positiveInteger("concurrency", args.concurrency),
-    ordered: args.ordered,
-    qps: args.qps === void 0 ? void 0 : positiveNumber("qps", args.qps),
-    dnsInFlight: positiveInteger("dns-in-flight", args["dns-in-flight"])
+    mailFrom: values.string("mail-from"),
+    helo: values.string("helo"),
+    concurrency: num("concurrency"),
+    ordered: values.flag("ordered"),
+    qps: values.number("qps"),
+    dnsInFlight: num("dns-in-flight")
   };
+  const zoneFromStdin = options.zoneFiles.includes("-");
+  if (zoneFromStdin && values.string("input") === "-") throw new UsageError("--zone - and --input - both read standard input: give one of them a file");
+  if (domains.length === 0 && !options.zoneFiles.length && values.string("input") === void 0 && values.string("resume") === void 0) {
+    throw new UsageError("no domain given: try `mailaudit example.com`, or `mailaudit --help` for the options");
+  }
+  const origin = values.string("origin");
+  if (origin !== void 0) {
+    if (!options.zoneFiles?.length) throw new UsageError("--origin names the origin of a --zone file: give --zone FILE too");
+    options.zoneOrigin = parseDomainName(origin).name;
+  }
+  const shard = values.string("shard");
+  const shardCount = values.number("shard-count");
   const list2 = {
-    input: args.input,
-    shard: args.shard === void 0 ? void 0 : parseShard(args.shard),
-    resume: args.resume,
-    quiet: args.quiet
+    input: values.string("input"),
+    shard: shard === void 0 && shardCount === void 0 ? void 0 : parseShard(shard ?? "", process.env, shardCount),
+    resume: values.string("resume"),
+    quiet: values.flag("quiet")
   };
   const dkimSelectors = selectors.length ? selectors : config.dkimSelectors;
   if (dkimSelectors) options.dkimSelectors = dkimSelectors;
-  const inv = { command: "audit", domains, options, format: args.format, failOn: args["fail-on"], rules, config, list: list2 };
-  if (args.output) inv.output = args.output;
+  if (values.string("dkim-discovery") === "full") options.dkimDiscovery = "full";
+  const output = values.string("output");
+  const failOn = values.string("fail-on");
+  const inv = { command: "audit", domains, options, format: formatFor(format3, output, argv), failOn, rules, config, list: list2 };
+  const color = values.flag("color");
+  if (color !== void 0) inv.color = color;
+  if (output && output !== "-") inv.output = output;
   return inv;
 }
+function formatFor(format3, output, argv) {
+  const explicit = argv.some((a) => /^(-f|--format)(=|$)/.test(a) || /^-[a-z]*f$/.test(a));
+  return !explicit && output !== void 0 && /\.html?$/i.test(output) ? "html" : format3;
+}
+
+// src/action/run.ts
+init_load();
+init_domain();
 
 // src/action/commands.ts
 init_define_MAILAUDIT_BUNDLE();
 var ANNOTATIONS_PER_LEVEL = 10;
 var LEVEL = { error: "error", warning: "warning", note: "notice" };
-function escapeData(text) {
-  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+function escapeData(text2) {
+  return text2.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 }
-function escapeProperty(text) {
-  return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
+function escapeProperty(text2) {
+  return escapeData(text2).replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 function annotationCommand(a) {
   const props = [];
@@ -63584,24 +64087,24 @@ function getInput(env2, name) {
 function getList(env2, name) {
   return getInput(env2, name).split("\n").filter((line) => !line.trim().startsWith("#")).flatMap((line) => line.split(/[\s,]+/)).filter(Boolean);
 }
-function splitArgs(text) {
+function splitArgs(text2) {
   const words = [];
   let word;
   let quote;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+  for (let i = 0; i < text2.length; i++) {
+    const c = text2[i];
     if (quote === "'") {
       if (c === "'") quote = void 0;
       else word += c;
     } else if (quote === '"') {
       if (c === '"') quote = void 0;
-      else if (c === "\\" && i + 1 < text.length && '"\\$`'.includes(text[i + 1])) word += text[++i];
+      else if (c === "\\" && i + 1 < text2.length && '"\\$`'.includes(text2[i + 1])) word += text2[++i];
       else word += c;
     } else if (c === "'" || c === '"') {
       quote = c;
       word ??= "";
-    } else if (c === "\\" && i + 1 < text.length) {
-      word = (word ?? "") + text[++i];
+    } else if (c === "\\" && i + 1 < text2.length) {
+      word = (word ?? "") + text2[++i];
     } else if (/\s/.test(c)) {
       if (word !== void 0) words.push(word);
       word = void 0;
@@ -63612,13 +64115,13 @@ function splitArgs(text) {
   return words;
 }
 var GLOB_CHARS = /[*?[\]{}]/;
-async function expandZones(patterns, cwd) {
+async function expandZones(patterns2, cwd) {
   const files = /* @__PURE__ */ new Set();
   const unmatched = [];
   const excluded = /* @__PURE__ */ new Set();
-  for (const pattern2 of patterns) {
-    const negated = pattern2.startsWith("!");
-    const p = negated ? pattern2.slice(1) : pattern2;
+  for (const pattern3 of patterns2) {
+    const negated = pattern3.startsWith("!");
+    const p = negated ? pattern3.slice(1) : pattern3;
     if (!GLOB_CHARS.test(p)) {
       if (negated) excluded.add(p.replace(/^\.\//, ""));
       else files.add(p.replace(/^\.\//, ""));
@@ -63628,7 +64131,7 @@ async function expandZones(patterns, cwd) {
     for await (const m of glob(p, { cwd })) matches.push(m.split("\\").join("/"));
     const real = matches.filter((m) => existsSync2(`${cwd}/${m}`));
     if (negated) real.forEach((m) => excluded.add(m));
-    else if (real.length === 0) unmatched.push(pattern2);
+    else if (real.length === 0) unmatched.push(pattern3);
     else real.sort().forEach((m) => files.add(m));
   }
   return { files: [...files].filter((f) => !excluded.has(f)), unmatched };
@@ -63638,8 +64141,8 @@ async function expandZones(patterns, cwd) {
 init_define_MAILAUDIT_BUNDLE();
 var SUMMARY_BUDGET = 900 * 1024;
 var ICON = { error: "🔴 error", warning: "🟠 warning", note: "🔵 note" };
-function escapeCell(text) {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/([\\`*_{}[\]()#+!|~])/g, "\\$1").replace(/\r?\n/g, "<br>");
+function escapeCell(text2) {
+  return text2.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/([\\`*_{}[\]()#+!|~])/g, "\\$1").replace(/\r?\n/g, "<br>");
 }
 function where3(f, repoPath) {
   const record = `${f.location.name} ${f.location.type}`;
@@ -63661,7 +64164,7 @@ function renderSummary(report, options) {
       ""
     );
   }
-  for (const pattern2 of options.unmatched ?? []) lines.push(`⚠️ The zone pattern \`${pattern2.replace(/`/g, "'")}\` matched no file.`, "");
+  for (const pattern3 of options.unmatched ?? []) lines.push(`⚠️ The zone pattern \`${pattern3.replace(/`/g, "'")}\` matched no file.`, "");
   let size = Buffer.byteLength(lines.join("\n"));
   let truncated = 0;
   for (const d of report.domains) {
@@ -63705,7 +64208,7 @@ async function runAction(io) {
     const domains = getList(env2, "domains");
     const zonePatterns = getList(env2, "zones");
     const { files: zones, unmatched } = await expandZones(zonePatterns, workspace);
-    for (const pattern2 of unmatched) io.stdout(`::warning title=mailaudit::${escapeData(`the zone pattern ${pattern2} matched no file`)}
+    for (const pattern3 of unmatched) io.stdout(`::warning title=mailaudit::${escapeData(`the zone pattern ${pattern3} matched no file`)}
 `);
     if (domains.length === 0 && zones.length === 0) {
       if (zonePatterns.length === 0) throw new UsageError("give the domains input, the zones input, or both");
@@ -63739,7 +64242,7 @@ No zone file matched ${zonePatterns.map((p) => `\`${p}\``).join(", ")}: nothing 
     io.stdout(`::${token}::
 `);
     const sarifInput = getInput(env2, "sarif-file") || "mailaudit.sarif";
-    const sarifPath = isAbsolute2(sarifInput) ? sarifInput : join5(workspace, sarifInput);
+    const sarifPath = isAbsolute2(sarifInput) ? sarifInput : join7(workspace, sarifInput);
     mkdirSync(dirname5(sarifPath), { recursive: true });
     writeFileSync(sarifPath, renderSarif(report, { rules: inv.rules, severityOf, cwd: workspace, category }));
     const results = report.summary.error + report.summary.warning + report.summary.note;
@@ -63748,7 +64251,7 @@ No zone file matched ${zonePatterns.map((p) => `\`${p}\``).join(", ")}: nothing 
 `);
     }
     const repoPath = (file) => {
-      const rel = relative4(workspace, isAbsolute2(file) ? file : join5(workspace, file));
+      const rel = relative4(workspace, isAbsolute2(file) ? file : join7(workspace, file));
       return (rel.startsWith("..") ? file : rel).split(sep2).join("/");
     };
     const fileOf = (d) => d.records.zone ? repoPath(d.records.zone.file) : void 0;
@@ -63787,7 +64290,7 @@ No zone file matched ${zonePatterns.map((p) => `\`${p}\``).join(", ")}: nothing 
 
 // src/action/main.ts
 if (process.env.GITHUB_WORKSPACE) process.chdir(process.env.GITHUB_WORKSPACE);
-process.exitCode = await runAction({ env: process.env, stdout: (text) => process.stdout.write(text) });
+process.exitCode = await runAction({ env: process.env, stdout: (text2) => process.stdout.write(text2) });
 /*! Bundled license information:
 
 yargs-parser/build/lib/string-utils.js:
