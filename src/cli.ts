@@ -20,7 +20,7 @@ import { VERSION } from './paths.js';
 import { SEVERITY_RANK } from './report/counts.js';
 import { renderHtml } from './report/html.js';
 import { renderJson } from './report/json.js';
-import { renderSarif } from './report/sarif.js';
+import { DEFAULT_SARIF_CATEGORY, renderSarif, type SarifOptions } from './report/sarif.js';
 import { renderText, textWriter } from './report/text.js';
 import { renderCompact } from './report/compact.js';
 import type { Report, Severity } from './types.js';
@@ -43,6 +43,7 @@ export class UsageError extends Error {}
 export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   format: { kind: 'choice', alias: 'f', choices: FORMATS, default: 'text', describe: 'output format (compact: one line per finding)' },
   output: { kind: 'string', alias: 'o', describe: 'write the report to FILE instead of stdout (- for stdout)' },
+  'sarif-category': { kind: 'string', default: DEFAULT_SARIF_CATEGORY, describe: "--format sarif: code-scanning category (automationDetails.id is NAME/); keep it stable, as the Action's category input" },
   'dns-server': { kind: 'strings', describe: 'DNS server IP[:PORT]', defaultDescription: "the system's resolvers" },
   timeout: { kind: 'integer', min: 1, max: MAX_TIMEOUT_MS, unit: 'ms', default: DEFAULT_DNS_TIMEOUT_MS, describe: 'timeout per DNS query in ms' },
   tries: { kind: 'integer', min: 1, max: 10, default: DEFAULT_DNS_TRIES, describe: 'tries per DNS query and server' },
@@ -159,6 +160,8 @@ export type Invocation =
       list: ListInvocation;
       /** `--color` / `--no-color`; undefined: decided by the environment (useColor). */
       color?: boolean;
+      /** `--sarif-category`: the code-scanning category of `--format sarif`. */
+      sarifCategory: string;
     };
 
 /** `--input`, `--shard`, `--resume`, `--quiet`: how a list run reads and reports. */
@@ -268,7 +271,9 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
   if (values.string('dkim-discovery') === 'full') options.dkimDiscovery = 'full';
   const output = values.string('output');
   const failOn = values.string('fail-on') as Severity | 'none';
-  const inv: Invocation = { command: 'audit', domains, options, format: formatFor(format, output, argv), failOn, rules, config, list };
+  const sarifCategory = values.string('sarif-category')!;
+  if (!/[^/]/.test(sarifCategory)) throw new UsageError(`--sarif-category needs a name such as mailaudit, got ${JSON.stringify(sarifCategory)}`);
+  const inv: Invocation = { command: 'audit', domains, options, format: formatFor(format, output, argv), failOn, rules, config, list, sarifCategory };
   const color = values.flag('color');
   if (color !== undefined) inv.color = color;
   // `-o -` is standard output, as elsewhere.
@@ -314,11 +319,12 @@ async function run(argv: string[]): Promise<number> {
   const stdoutIsTTY = workerTerminal()?.stdoutIsTTY ?? Boolean(process.stdout.isTTY);
   // Wrapped to the terminal's width; never when piped or written to a file.
   const width = !inv.output && stdoutIsTTY ? (workerTerminal()?.columns ?? process.stdout.columns) || undefined : undefined;
+  const sarif: SarifOptions = { rules: inv.rules, severityOf, cwd: process.env.GITHUB_WORKSPACE || process.cwd(), category: inv.sarifCategory };
   const render = (report: Report) =>
     inv.format === 'json'
       ? renderJson(report)
       : inv.format === 'sarif'
-        ? renderSarif(report, { rules: inv.rules, severityOf, cwd: process.env.GITHUB_WORKSPACE || process.cwd() })
+        ? renderSarif(report, sarif)
         : inv.format === 'html'
           ? renderHtml(report, { rules: inv.rules })
           : inv.format === 'compact'
@@ -340,6 +346,8 @@ async function run(argv: string[]): Promise<number> {
       // Not streamed: a whole-report format is rendered by renderWhole, whichever it is.
       format: inv.format === 'compact' ? 'text' : inv.format,
       renderWhole: render,
+      // sarif is written domain by domain, as renderSarif would write the whole report.
+      sarif: inv.format === 'sarif' ? sarif : undefined,
       // compact is rendered whole (renderWhole); text is written domain by domain.
       textWriter: inv.format !== 'text' ? undefined : textWriter({ rules: inv.rules, color: useColor(inv.color, Boolean(inv.output), process.env, stdoutIsTTY), width }),
       output: inv.output,

@@ -156,6 +156,17 @@ const CASES: Record<string, Case> = {
       t.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l).domain), ['nospf.test']);
     },
   },
+  'sarif-category': {
+    value: () => 'mail/fleet',
+    json: false,
+    extra: () => ['-f', 'sarif'],
+    check: (t, r) => {
+      t.is(r.code, 1, r.stderr);
+      const run = JSON.parse(r.stdout).runs[0];
+      t.is(run.automationDetails.id, 'mail/fleet/');
+      t.deepEqual([...new Set(run.results.map((x: { properties: { domain: string } }) => x.properties.domain))], ['nospf.test']);
+    },
+  },
 };
 
 test('every option that takes a value has a case here (a new option gets one too)', (t) => {

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import AjvDraft04Module from 'ajv-draft-04';
-import { audit } from '../src/audit.js';
+import { audit, buildReport } from '../src/audit.js';
 import { builtinRules } from '../src/engine/load.js';
-import { artifactUri, renderSarif } from '../src/report/sarif.js';
+import { artifactUri, renderSarif, SarifStreamWriter, type SarifOptions } from '../src/report/sarif.js';
+import type { Report } from '../src/types.js';
 import type { TestDnsServer } from './helpers/dns-server.js';
 import { QUIET_RULES, startFixtureDns } from './helpers/fixtures.js';
 
@@ -82,4 +83,52 @@ test('one run for many domains and zones: the catalogue once, a stable category,
   const twospf = (s: { runs: { results: SarifResult[] }[] }) => s.runs[0]!.results.find((r) => r.properties.domain === 'twospf.test')!.partialFingerprints;
   t.deepEqual(twospf(fewer), twospf(sarif));
   t.is((await render(['twospf.test'])).runs[0].automationDetails.id, 'mailaudit/', 'the category does not depend on the domains');
+});
+
+/** The report through SarifStreamWriter, domain by domain, as a list run writes it. */
+async function streamedSarif(report: Report, options: SarifOptions): Promise<{ text: string; writes: number }> {
+  let text = '';
+  let writes = 0;
+  const writer = new SarifStreamWriter(
+    async (piece) => {
+      text += piece;
+      writes++;
+    },
+    options,
+    report.tool.version,
+  );
+  for (const d of report.domains) await writer.add(d);
+  await writer.finish(report.generatedAt);
+  return { text, writes };
+}
+
+test('SARIF streamed domain by domain is renderSarif byte for byte: zone-file and live-DNS locations, 0, 1 and several domains', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sarif-stream-'));
+  mkdirSync(join(dir, 'zones'));
+  copyFileSync('fixtures/no-spf/zone.db', join(dir, 'zones', 'we ird#1%zz [x].zone'));
+  copyFileSync('fixtures/mx-cname/zone.db', join(dir, 'zones', 'é.zone'));
+  const rules = builtinRules();
+  const report = await audit(['twospf.test', 'clean.test', 'dmarcnone.test'], {
+    dnsServers: [dns.address], timeoutMs: 5000, tries: 2, smtp: false, disable: QUIET_RULES,
+    zoneFiles: [join(dir, 'zones', 'we ird#1%zz [x].zone'), join(dir, 'zones', 'é.zone')], auditZoneOrigins: true,
+  });
+  const findings = report.domains.flatMap((d) => d.findings);
+  t.true(findings.some((f) => f.location.file) && findings.some((f) => !f.location.file), 'findings located in zone files and in live DNS');
+  t.true(report.domains.some((d) => d.findings.length === 0), 'a domain without results in the middle of the run');
+  const variants: SarifOptions[] = [
+    { rules, cwd: dir },
+    { rules, cwd: dir, category: 'mail/zones', severityOf: (r) => (r.id === 'spf-missing' ? 'note' : r.severity) },
+  ];
+  for (const options of variants) {
+    for (const n of [0, 1, report.domains.length]) {
+      const part = buildReport(report.domains.slice(0, n));
+      const whole = renderSarif(part, options);
+      const { text, writes } = await streamedSarif(part, options);
+      t.is(text, whole, `${n} domain(s), category ${options.category ?? 'default'}`);
+      t.true(writes > 1, 'written in pieces');
+      t.true(validate(JSON.parse(text)), JSON.stringify(validate.errors?.slice(0, 3)));
+    }
+  }
+  const uris = new Set((JSON.parse(renderSarif(report, { rules, cwd: dir })).runs[0].results as SarifResult[]).map((r) => r.locations[0]!.physicalLocation.artifactLocation.uri));
+  t.true(uris.has('zones/%C3%A9.zone') && uris.has('dns/twospf.test'), [...uris].join(' '));
 });

@@ -14,6 +14,7 @@ import { SEVERITY_RANK } from '../report/counts.js';
 import { renderCsvHeader, renderCsvRow } from '../report/csv.js';
 import { JsonStreamWriter } from '../report/json-stream.js';
 import { renderNdjsonLine } from '../report/ndjson.js';
+import { SarifStreamWriter, type SarifOptions } from '../report/sarif.js';
 import type { textWriter } from '../report/text.js';
 import type { DomainReport, Report, Severity } from '../types.js';
 import { heapKeeper } from './gc.js';
@@ -27,8 +28,10 @@ export interface BulkOptions {
   /** `--input`: a file, or `-` for standard input. */
   input?: string;
   format: 'ndjson' | 'csv' | 'text' | 'json' | 'sarif' | 'html';
-  /** For sarif, html (and text without textWriter): renders the whole report once every domain is done (json is streamed). */
+  /** For html (and text without textWriter, sarif without `sarif`): renders the whole report once every domain is done (json is streamed). */
   renderWhole?: (report: Report) => string;
+  /** For sarif: writes each domain's results as it is done, in input order (instead of renderWhole). */
+  sarif?: SarifOptions;
   /** For text: writes each domain as it is done, in input order (instead of renderWhole). */
   textWriter?: TextWriter;
   /** The command's arguments: an interrupted run says how to resume with them. */
@@ -134,8 +137,8 @@ class BatchedWriter {
 
 /**
  * Audits a list as a stream and writes the output. NDJSON and CSV are written domain by domain as they
- * finish (or in input order with --ordered), JSON and text domain by domain in input order, each waiting
- * for the output to drain; SARIF is rendered once at the end. Domains given on the command line are
+ * finish (or in input order with --ordered), JSON, SARIF and text domain by domain in input order, each
+ * waiting for the output to drain; HTML is rendered once at the end. Domains given on the command line are
  * a list too (de-duplicated, streamed). SIGINT/SIGTERM stop the run: what is done is written, the
  * output is closed valid, and stderr says how far the run got and how to resume. Returns the exit code.
  */
@@ -196,7 +199,9 @@ export async function runBulk(options: BulkOptions): Promise<number> {
   const auditOptions: AuditOptions = { ...options.audit, ordered: options.audit.ordered || !streaming };
   const sharedTerminal = progress && out === process.stdout && (options.stdoutIsTTY ?? process.stdout.isTTY);
   const writer = new BatchedWriter(out, sharedTerminal ? () => stderr.write('\r\x1b[K') : undefined);
-  const heap = streaming || options.format === 'json' ? heapKeeper() : undefined;
+  const sarif =
+    options.format === 'sarif' && options.sarif ? new SarifStreamWriter((text) => writer.write(text), options.sarif, buildReport([]).tool.version) : undefined;
+  const heap = streaming || options.format === 'json' || sarif ? heapKeeper() : undefined;
   const json = options.format === 'json' ? new JsonReportWriter((text) => writer.write(text)) : undefined;
   const text = options.format === 'text' ? options.textWriter : undefined;
   const textSummary = { domains: 0, error: 0, warning: 0, note: 0 };
@@ -218,6 +223,7 @@ export async function runBulk(options: BulkOptions): Promise<number> {
       if (options.format === 'ndjson') await writer.write(renderNdjsonLine(report));
       else if (options.format === 'csv') await writer.write(renderCsvRow(report));
       else if (json) await json.add(report);
+      else if (sarif) await sarif.add(report);
       else if (text) {
         addCounts(textSummary, report);
         await writer.write(text.domain(report));
@@ -229,6 +235,8 @@ export async function runBulk(options: BulkOptions): Promise<number> {
     // Stopped early: stop pulling the list (the domains in flight are not waited for).
     if (stoppedBy || outputError) void reports.return?.(undefined).catch(() => undefined);
     if (json && !outputError) await json.finish();
+    // The run's end time, as buildReport stamps a whole report once every domain is done.
+    else if (sarif && !outputError) await sarif.finish(buildReport([]).generatedAt);
     else if (text && !outputError) await writer.write(text.end(textSummary));
     else if (!streaming && !outputError) await writer.write(options.renderWhole!(buildReport(whole)));
   } finally {

@@ -130,6 +130,15 @@ export class JsonStreamWriter {
     await this.writeValue(isSkipped(value) ? null : value, this.depth + 2);
   }
 
+  /**
+   * Starts an item of the array that is itself an object written piece by piece: returns the writer
+   * of that object (nested two levels deeper), to `open`, fill and `close` before the next item.
+   */
+  async openObjectItem(): Promise<JsonStreamWriter> {
+    await this.write(`${this.items++ === 0 ? '' : ','}${this.nl(this.depth + 2)}`);
+    return new JsonStreamWriter(this.write, this.indent, this.depth + 2);
+  }
+
   /** Closes the array, writes the fields of `tail` and `}` (and `suffix`, e.g. a final newline). */
   async close(tail: Record<string, unknown>, suffix = ''): Promise<void> {
     const colon = this.indent ? ': ' : ':';

@@ -4,6 +4,7 @@ import type { Rule } from '../engine/rule.js';
 import { DOCS_BASE_URL } from '../paths.js';
 import type { DomainReport, Finding, Report, Severity } from '../types.js';
 import { fingerprint } from './fingerprint.js';
+import { JsonStreamWriter } from './json-stream.js';
 
 const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -85,28 +86,86 @@ function result(domain: string, f: Finding, ruleIndex: number, cwd: string) {
   };
 }
 
+/** The SARIF document around its single run: `{ $schema, version, runs: [run] }`. */
+const DOCUMENT_HEAD = { $schema: SARIF_SCHEMA, version: '2.1.0' };
+
+/**
+ * The one run of a report in three parts, shared by renderSarif and SarifStreamWriter: the head
+ * (`tool` with the rule catalogue, `automationDetails`), the results of each domain, and the tail
+ * (`invocations`). Nothing in the run depends on every domain but the end time in the tail (no
+ * `artifacts` list, no run properties), so a run can be written domain by domain.
+ */
+function sarifRun(options: SarifOptions, toolVersion: string) {
+  const cwd = options.cwd ?? process.cwd();
+  const index = new Map(options.rules.map((r, i) => [r.id, i]));
+  const category = (options.category ?? DEFAULT_SARIF_CATEGORY).replace(/\/+$/, '') || DEFAULT_SARIF_CATEGORY;
+  return {
+    head: {
+      tool: {
+        driver: {
+          name: 'mailaudit',
+          version: toolVersion,
+          semanticVersion: toolVersion,
+          informationUri: DOCS_BASE_URL.replace(/blob\/main\/docs\/rules\/$/, ''),
+          rules: options.rules.map((r) => descriptor(r, options.severityOf?.(r) ?? r.severity)),
+        },
+      },
+      automationDetails: { id: `${category}/` },
+    },
+    results: (d: DomainReport) => d.findings.map((f) => result(d.domain, f, index.get(f.ruleId) ?? -1, cwd)),
+    tail: (endTimeUtc: string) => ({ invocations: [{ executionSuccessful: true, endTimeUtc }] }),
+  };
+}
+
 /**
  * SARIF 2.1.0, as GitHub code scanning accepts it: one run for the whole report (code scanning takes
  * one run per upload and category), the rule catalogue once in `tool.driver.rules`.
  */
 export function renderSarif(report: Report, options: SarifOptions): string {
-  const cwd = options.cwd ?? process.cwd();
-  const index = new Map(options.rules.map((r, i) => [r.id, i]));
-  const category = (options.category ?? DEFAULT_SARIF_CATEGORY).replace(/\/+$/, '') || DEFAULT_SARIF_CATEGORY;
-  const run = {
-    tool: {
-      driver: {
-        name: 'mailaudit',
-        version: report.tool.version,
-        semanticVersion: report.tool.version,
-        informationUri: DOCS_BASE_URL.replace(/blob\/main\/docs\/rules\/$/, ''),
-        rules: options.rules.map((r) => descriptor(r, options.severityOf?.(r) ?? r.severity)),
-      },
-    },
-    automationDetails: { id: `${category}/` },
-    results: report.domains.flatMap((d: DomainReport) => d.findings.map((f) => result(d.domain, f, index.get(f.ruleId) ?? -1, cwd))),
-    invocations: [{ executionSuccessful: true, endTimeUtc: report.generatedAt }],
-  };
-  const sarif = { $schema: SARIF_SCHEMA, version: '2.1.0', runs: [run] };
+  const run = sarifRun(options, report.tool.version);
+  const results = report.domains.flatMap((d) => run.results(d));
+  const sarif = { ...DOCUMENT_HEAD, runs: [{ ...run.head, results, ...run.tail(report.generatedAt) }] };
   return `${JSON.stringify(sarif, null, 2)}\n`;
+}
+
+/**
+ * The same text as renderSarif, written domain by domain (`--format sarif` of a list run): the
+ * head of the run first, each domain's results as its report arrives, the tail at the end, so no
+ * string ever holds the whole document. `add` the domains in the report's order, then `finish`.
+ */
+export class SarifStreamWriter {
+  private readonly run: ReturnType<typeof sarifRun>;
+  private readonly document: JsonStreamWriter;
+  private results: JsonStreamWriter | undefined;
+
+  /**
+   * @param write where the text goes (the promise resolves once it may go on: backpressure)
+   * @param toolVersion the report's `tool.version`
+   */
+  constructor(write: (text: string) => Promise<void>, options: SarifOptions, toolVersion: string) {
+    this.run = sarifRun(options, toolVersion);
+    this.document = new JsonStreamWriter(write);
+  }
+
+  private async open(): Promise<JsonStreamWriter> {
+    if (!this.results) {
+      await this.document.open(DOCUMENT_HEAD, 'runs');
+      this.results = await this.document.openObjectItem();
+      await this.results.open(this.run.head, 'results');
+    }
+    return this.results;
+  }
+
+  /** Writes one domain's results. */
+  async add(report: DomainReport): Promise<void> {
+    const results = await this.open();
+    for (const r of this.run.results(report)) await results.item(r);
+  }
+
+  /** Closes the run with its tail (`endTimeUtc`: the report's `generatedAt`) and the document. */
+  async finish(endTimeUtc: string): Promise<void> {
+    const results = await this.open();
+    await results.close(this.run.tail(endTimeUtc));
+    await this.document.close({}, '\n');
+  }
 }
