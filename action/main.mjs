@@ -50896,6 +50896,26 @@ var init_csv = __esm({
   }
 });
 
+// src/report/fingerprint.ts
+import { createHash as createHash2 } from "node:crypto";
+function fingerprint(domain, f) {
+  const stable = JSON.stringify([f.ruleId, domain, f.location.name.toLowerCase(), f.location.type, sortKeys(f.args)]);
+  return createHash2("sha256").update(stable).digest("hex").slice(0, 32);
+}
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]));
+  }
+  return value;
+}
+var init_fingerprint = __esm({
+  "src/report/fingerprint.ts"() {
+    "use strict";
+    init_define_MAILAUDIT_BUNDLE();
+  }
+});
+
 // node_modules/ajv/dist/compile/codegen/code.js
 var require_code = __commonJS({
   "node_modules/ajv/dist/compile/codegen/code.js"(exports) {
@@ -57932,26 +57952,6 @@ var init_html_page = __esm({
   }
 });
 
-// src/report/fingerprint.ts
-import { createHash as createHash2 } from "node:crypto";
-function fingerprint(domain, f) {
-  const stable = JSON.stringify([f.ruleId, domain, f.location.name.toLowerCase(), f.location.type, sortKeys(f.args)]);
-  return createHash2("sha256").update(stable).digest("hex").slice(0, 32);
-}
-function sortKeys(value) {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]));
-  }
-  return value;
-}
-var init_fingerprint = __esm({
-  "src/report/fingerprint.ts"() {
-    "use strict";
-    init_define_MAILAUDIT_BUNDLE();
-  }
-});
-
 // src/action/main.ts
 init_define_MAILAUDIT_BUNDLE();
 
@@ -63177,6 +63177,105 @@ var JSON_CHUNK_SIZE = 64 * 1024;
 // src/report/ndjson.ts
 init_define_MAILAUDIT_BUNDLE();
 
+// src/report/sarif.ts
+init_define_MAILAUDIT_BUNDLE();
+init_paths();
+init_fingerprint();
+import { isAbsolute, relative as relative3, resolve as resolve6, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+var SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
+var pascal = (id) => id.replace(/(^|-)([a-z0-9])/g, (_, __, c) => c.toUpperCase());
+function helpText(rule) {
+  const refs = rule.references.join(", ");
+  const text2 = `${rule.rationale}
+
+Fix: ${rule.fix}
+
+References: ${refs}`;
+  const examples = [
+    rule.examples?.bad ? `Bad:
+
+\`\`\`
+${rule.examples.bad}
+\`\`\`` : "",
+    rule.examples?.good ? `Good:
+
+\`\`\`
+${rule.examples.good}
+\`\`\`` : ""
+  ].filter(Boolean);
+  const markdown = [`**${rule.summary}**`, rule.rationale, `**Fix:** ${rule.fix}`, ...examples, `**References:** ${refs}`].join("\n\n");
+  return { text: text2, markdown };
+}
+function descriptor(rule, severity) {
+  return {
+    id: rule.id,
+    name: pascal(rule.id),
+    shortDescription: { text: rule.summary },
+    fullDescription: { text: rule.rationale },
+    help: helpText(rule),
+    helpUri: `${DOCS_BASE_URL}${rule.id}.md`,
+    defaultConfiguration: { level: severity },
+    properties: { tags: ["email", rule.category], references: rule.references }
+  };
+}
+function artifactUri(file, cwd) {
+  const rel = relative3(cwd, file);
+  if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return pathToFileURL(resolve6(cwd, file)).href;
+  return rel.split(sep).map(encodeURIComponent).join("/");
+}
+var DEFAULT_SARIF_CATEGORY = "mailaudit";
+function result(domain, f, ruleIndex, cwd) {
+  const uri = f.location.file ? artifactUri(f.location.file, cwd) : `dns/${encodeURIComponent(domain)}`;
+  const physical = { artifactLocation: { uri }, region: { startLine: f.location.line ?? 1 } };
+  return {
+    ruleId: f.ruleId,
+    ruleIndex,
+    level: f.severity,
+    message: { text: f.message },
+    locations: [
+      {
+        physicalLocation: physical,
+        logicalLocations: [
+          { name: f.location.name, fullyQualifiedName: `${f.location.name} ${f.location.type}`, kind: "resource" },
+          { name: domain, fullyQualifiedName: domain, kind: "namespace" }
+        ]
+      }
+    ],
+    partialFingerprints: { "mailauditFinding/v1": fingerprint(domain, f) },
+    properties: { domain, recordType: f.location.type, args: f.args }
+  };
+}
+var DOCUMENT_HEAD = { $schema: SARIF_SCHEMA, version: "2.1.0" };
+function sarifRun(options, toolVersion) {
+  const cwd = options.cwd ?? process.cwd();
+  const index = new Map(options.rules.map((r, i) => [r.id, i]));
+  const category = (options.category ?? DEFAULT_SARIF_CATEGORY).replace(/\/+$/, "") || DEFAULT_SARIF_CATEGORY;
+  return {
+    head: {
+      tool: {
+        driver: {
+          name: "mailaudit",
+          version: toolVersion,
+          semanticVersion: toolVersion,
+          informationUri: DOCS_BASE_URL.replace(/blob\/main\/docs\/rules\/$/, ""),
+          rules: options.rules.map((r) => descriptor(r, options.severityOf?.(r) ?? r.severity))
+        }
+      },
+      automationDetails: { id: `${category}/` }
+    },
+    results: (d) => d.findings.map((f) => result(d.domain, f, index.get(f.ruleId) ?? -1, cwd)),
+    tail: (endTimeUtc) => ({ invocations: [{ executionSuccessful: true, endTimeUtc }] })
+  };
+}
+function renderSarif(report, options) {
+  const run = sarifRun(options, report.tool.version);
+  const results = report.domains.flatMap((d) => run.results(d));
+  const sarif = { ...DOCUMENT_HEAD, runs: [{ ...run.head, results, ...run.tail(report.generatedAt) }] };
+  return `${JSON.stringify(sarif, null, 2)}
+`;
+}
+
 // src/bulk/gc.ts
 init_define_MAILAUDIT_BUNDLE();
 var GC_HEADROOM_BYTES = 16 * 2 ** 20;
@@ -63534,98 +63633,6 @@ function renderJson(report) {
 `;
 }
 
-// src/report/sarif.ts
-init_define_MAILAUDIT_BUNDLE();
-init_paths();
-init_fingerprint();
-import { isAbsolute, relative as relative3, resolve as resolve6, sep } from "node:path";
-import { pathToFileURL } from "node:url";
-var SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
-var pascal = (id) => id.replace(/(^|-)([a-z0-9])/g, (_, __, c) => c.toUpperCase());
-function helpText(rule) {
-  const refs = rule.references.join(", ");
-  const text2 = `${rule.rationale}
-
-Fix: ${rule.fix}
-
-References: ${refs}`;
-  const examples = [
-    rule.examples?.bad ? `Bad:
-
-\`\`\`
-${rule.examples.bad}
-\`\`\`` : "",
-    rule.examples?.good ? `Good:
-
-\`\`\`
-${rule.examples.good}
-\`\`\`` : ""
-  ].filter(Boolean);
-  const markdown = [`**${rule.summary}**`, rule.rationale, `**Fix:** ${rule.fix}`, ...examples, `**References:** ${refs}`].join("\n\n");
-  return { text: text2, markdown };
-}
-function descriptor(rule, severity) {
-  return {
-    id: rule.id,
-    name: pascal(rule.id),
-    shortDescription: { text: rule.summary },
-    fullDescription: { text: rule.rationale },
-    help: helpText(rule),
-    helpUri: `${DOCS_BASE_URL}${rule.id}.md`,
-    defaultConfiguration: { level: severity },
-    properties: { tags: ["email", rule.category], references: rule.references }
-  };
-}
-function artifactUri(file, cwd) {
-  const rel = relative3(cwd, file);
-  if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return pathToFileURL(resolve6(cwd, file)).href;
-  return rel.split(sep).map(encodeURIComponent).join("/");
-}
-var DEFAULT_SARIF_CATEGORY = "mailaudit";
-function result(domain, f, ruleIndex, cwd) {
-  const uri = f.location.file ? artifactUri(f.location.file, cwd) : `dns/${encodeURIComponent(domain)}`;
-  const physical = { artifactLocation: { uri }, region: { startLine: f.location.line ?? 1 } };
-  return {
-    ruleId: f.ruleId,
-    ruleIndex,
-    level: f.severity,
-    message: { text: f.message },
-    locations: [
-      {
-        physicalLocation: physical,
-        logicalLocations: [
-          { name: f.location.name, fullyQualifiedName: `${f.location.name} ${f.location.type}`, kind: "resource" },
-          { name: domain, fullyQualifiedName: domain, kind: "namespace" }
-        ]
-      }
-    ],
-    partialFingerprints: { "mailauditFinding/v1": fingerprint(domain, f) },
-    properties: { domain, recordType: f.location.type, args: f.args }
-  };
-}
-function renderSarif(report, options) {
-  const cwd = options.cwd ?? process.cwd();
-  const index = new Map(options.rules.map((r, i) => [r.id, i]));
-  const category = (options.category ?? DEFAULT_SARIF_CATEGORY).replace(/\/+$/, "") || DEFAULT_SARIF_CATEGORY;
-  const run = {
-    tool: {
-      driver: {
-        name: "mailaudit",
-        version: report.tool.version,
-        semanticVersion: report.tool.version,
-        informationUri: DOCS_BASE_URL.replace(/blob\/main\/docs\/rules\/$/, ""),
-        rules: options.rules.map((r) => descriptor(r, options.severityOf?.(r) ?? r.severity))
-      }
-    },
-    automationDetails: { id: `${category}/` },
-    results: report.domains.flatMap((d) => d.findings.map((f) => result(d.domain, f, index.get(f.ruleId) ?? -1, cwd))),
-    invocations: [{ executionSuccessful: true, endTimeUtc: report.generatedAt }]
-  };
-  const sarif = { $schema: SARIF_SCHEMA, version: "2.1.0", runs: [run] };
-  return `${JSON.stringify(sarif, null, 2)}
-`;
-}
-
 // src/report/text.ts
 init_define_MAILAUDIT_BUNDLE();
 import { basename as basename4 } from "node:path";
@@ -63857,6 +63864,7 @@ var UsageError = class extends Error {
 var OPTIONS = {
   format: { kind: "choice", alias: "f", choices: FORMATS, default: "text", describe: "output format (compact: one line per finding)" },
   output: { kind: "string", alias: "o", describe: "write the report to FILE instead of stdout (- for stdout)" },
+  "sarif-category": { kind: "string", default: DEFAULT_SARIF_CATEGORY, describe: "--format sarif: code-scanning category (automationDetails.id is NAME/); keep it stable, as the Action's category input" },
   "dns-server": { kind: "strings", describe: "DNS server IP[:PORT]", defaultDescription: "the system's resolvers" },
   timeout: { kind: "integer", min: 1, max: MAX_TIMEOUT_MS, unit: "ms", default: DEFAULT_DNS_TIMEOUT_MS, describe: "timeout per DNS query in ms" },
   tries: { kind: "integer", min: 1, max: 10, default: DEFAULT_DNS_TRIES, describe: "tries per DNS query and server" },
@@ -64023,7 +64031,9 @@ async function parseInvocation(argv, cwd = process.cwd()) {
   if (values.string("dkim-discovery") === "full") options.dkimDiscovery = "full";
   const output = values.string("output");
   const failOn = values.string("fail-on");
-  const inv = { command: "audit", domains, options, format: formatFor(format3, output, argv), failOn, rules, config, list: list2 };
+  const sarifCategory = values.string("sarif-category");
+  if (!/[^/]/.test(sarifCategory)) throw new UsageError(`--sarif-category needs a name such as mailaudit, got ${JSON.stringify(sarifCategory)}`);
+  const inv = { command: "audit", domains, options, format: formatFor(format3, output, argv), failOn, rules, config, list: list2, sarifCategory };
   const color = values.flag("color");
   if (color !== void 0) inv.color = color;
   if (output && output !== "-") inv.output = output;
