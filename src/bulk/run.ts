@@ -201,7 +201,9 @@ export async function runBulk(options: BulkOptions): Promise<number> {
   const writer = new BatchedWriter(out, sharedTerminal ? () => stderr.write('\r\x1b[K') : undefined);
   const sarif =
     options.format === 'sarif' && options.sarif ? new SarifStreamWriter((text) => writer.write(text), options.sarif, buildReport([]).tool.version) : undefined;
-  const heap = streaming || options.format === 'json' || sarif ? heapKeeper() : undefined;
+  // json and sarif on the main thread hold the domains done but not yet written in input order: a
+  // headroom of the live size halves their time (3,000 domains: 21–34 s → 11–14 s) for ~40 MB of RSS.
+  const heap = streaming ? heapKeeper() : options.format === 'json' || sarif ? heapKeeper({ growth: 1 }) : undefined;
   const json = options.format === 'json' ? new JsonReportWriter((text) => writer.write(text)) : undefined;
   const text = options.format === 'text' ? options.textWriter : undefined;
   const textSummary = { domains: 0, error: 0, warning: 0, note: 0 };
