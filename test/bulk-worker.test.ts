@@ -6,9 +6,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import test from 'ava';
-import { STREAMING_FORMATS } from '../src/bulk/run.js';
+import { runBulk, STREAMING_FORMATS } from '../src/bulk/run.js';
 import { startsInWorker, WORKER_FORMATS } from '../src/bulk/worker.js';
+import type { DnsAnswer, DnsSource, RRType } from '../src/dns/types.js';
+import { parseDomainName } from '../src/input/domain.js';
 import { BIN, runCli } from './helpers/cli.js';
 import type { TestDnsServer } from './helpers/dns-server.js';
 import { startFixtureDns } from './helpers/fixtures.js';
@@ -129,4 +133,50 @@ test('a worker run reads standard input only when the command line says so (--in
   });
   t.is(open.code, 0);
   t.is(JSON.parse(open.stdout).domain, 'clean.test');
+});
+
+// Serial: ava runs serial tests before the others, so its busy event loop delays no answer of the fixture DNS server.
+test.serial('a list run keeps no report once it is written: the heap stays flat however long the list', async (t) => {
+  t.timeout(120_000);
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  // Every domain's SPF record has 200 terms of its own, which its facts describe one by one: a
+  // report kept per domain would show at once.
+  const spf = (name: string) => `v=spf1 ${Array.from({ length: 200 }, (_, k) => `ip4:10.${k}.0.0/16`).join(' ')} -all ${name}`;
+  const dns: DnsSource = {
+    resolve: async <T extends RRType>(name: string, type: T): Promise<DnsAnswer<T>> => {
+      if (type === 'TXT' && name.startsWith('big-')) {
+        return { name, type, status: 'ok', records: [[spf(name)]] as DnsAnswer<T>['records'], source: 'dns' };
+      }
+      return { name, type, status: name.startsWith('big-') ? 'nodata' : 'nxdomain', records: [], source: 'dns' };
+    },
+  };
+  const n = 1500;
+  const heapAt = new Map<number, number>();
+  let written = 0;
+  const code = await runBulk({
+    domains: Array.from({ length: n }, (_, i) => parseDomainName(`big-${i}.test`)),
+    format: 'text',
+    textWriter: {
+      domain: () => {
+        written++;
+        if (written === 300 || written === n) {
+          gc();
+          heapAt.set(written, process.memoryUsage().heapUsed);
+        }
+        return '';
+      },
+      end: () => '',
+    },
+    output: join(mkdtempSync(join(tmpdir(), 'mailaudit-heap-')), 'out.txt'),
+    quiet: true,
+    failOn: 'none',
+    audit: { dns, smtp: false, concurrency: 16 },
+  });
+  t.is(code, 0);
+  t.is(written, n);
+  const growthMb = (heapAt.get(n)! - heapAt.get(300)!) / 2 ** 20;
+  t.log(`heap growth over ${n - 300} domains: ${growthMb.toFixed(1)} MB`);
+  // Kept, the 1,200 reports would hold over 45 MB.
+  t.true(growthMb < 15, `${growthMb.toFixed(1)} MB`);
 });
