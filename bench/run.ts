@@ -10,7 +10,7 @@
  * --extra: more CLI options; --delay MS: the server answers every question after MS (a resolver's
  * round trip; the default 0 is an authoritative server on loopback); --processes K: K CLI processes at
  * once, each auditing its --shard of the list (peak RSS is then their sum). The last lines are a
- * markdown table of every run.
+ * markdown table of every run. CPU: the CLI's (GNU time) and the DNS server process's (/proc), per domain.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,6 +50,19 @@ interface Result {
   exitCode: number | null;
   /** CPU time of the CLI (user + system, from GNU time): far less sensitive to a loaded machine than wall time. */
   cpuSeconds: number;
+  /** CPU time of the DNS server process over the run (/proc/PID/stat): it shares the machine's cores. */
+  serverCpuSeconds: number;
+}
+
+/** User + system CPU seconds of a process so far, from /proc (NaN where there is no /proc). */
+function processCpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which is in parentheses and may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Peak RSS: GNU time's figure if it is there, else VmHWM polled from /proc while the CLI runs. */
@@ -102,6 +115,7 @@ async function bench(n: number, concurrencies: number[], modes: string[], extra:
     for (const mode of modes)
     for (const concurrency of concurrencies) {
       const before = (await server.stats()).queries;
+      const serverCpu0 = processCpuSeconds(server.pid);
       const args = ['--input', listFile, '--no-smtp', '--format', 'ndjson', '--dns-server', server.address, '--quiet',
         '--concurrency', String(concurrency), '--fail-on', 'none', '--timeout', '2000', '--tries', '2', ...MODES[mode]!(), ...extra];
       // --processes K: K CLIs at once, each on its shard of the list (what --workers K would do, sharing nothing).
@@ -117,10 +131,11 @@ async function bench(n: number, concurrencies: number[], modes: string[], extra:
             }))
           : await runCli(args);
       const queries = (await server.stats()).queries - before;
+      const serverCpuSeconds = processCpuSeconds(server.pid) - serverCpu0;
       if (r.code !== 0 || r.lines !== n) {
         process.stderr.write(`bench: N=${n} c=${concurrency}: exit ${r.code}, ${r.lines} lines\n${r.stderr.slice(-2000)}\n`);
       }
-      const result = { mode, n, concurrency, seconds: r.seconds, lines: r.lines, queries, peakRssMb: r.peakKb / 1024, exitCode: r.code, cpuSeconds: r.cpuSeconds };
+      const result = { mode, n, concurrency, seconds: r.seconds, lines: r.lines, queries, peakRssMb: r.peakKb / 1024, exitCode: r.code, cpuSeconds: r.cpuSeconds, serverCpuSeconds };
       results.push(result);
       process.stdout.write(`${line(result)}\n`);
     }
@@ -141,6 +156,7 @@ function line(r: Result): string {
     `${(r.queries / r.n).toFixed(2)} queries/domain`.padEnd(22),
     `peak RSS ${r.peakRssMb.toFixed(1)} MB`.padEnd(20),
     `CPU ${((r.cpuSeconds / r.n) * 1000).toFixed(2)} ms/domain`.padEnd(24),
+    `server CPU ${((r.serverCpuSeconds / r.n) * 1000).toFixed(2)} ms/domain`.padEnd(31),
     `${r.seconds.toFixed(2)} s`,
   ].join(' ');
 }
@@ -185,9 +201,9 @@ async function main(): Promise<void> {
     const large = byN(20000);
     if (small && large) process.stdout.write(`${mode}: RSS(20k)/RSS(2k) = ${(large.peakRssMb / small.peakRssMb).toFixed(2)}\n`);
   }
-  process.stdout.write('\n| mode | N | concurrency | domains/s | DNS queries/s | queries/domain | peak RSS (MB) | CPU ms/domain | wall (s) |\n|---|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('\n| mode | N | concurrency | domains/s | DNS queries/s | queries/domain | peak RSS (MB) | CPU ms/domain | server CPU ms/domain | wall (s) |\n|---|---|---|---|---|---|---|---|---|---|\n');
   for (const r of all) {
-    const cells = [r.mode, r.n, r.concurrency, (r.n / r.seconds).toFixed(0), (r.queries / r.seconds).toFixed(0), (r.queries / r.n).toFixed(2), r.peakRssMb.toFixed(1), ((r.cpuSeconds / r.n) * 1000).toFixed(2), r.seconds.toFixed(2)];
+    const cells = [r.mode, r.n, r.concurrency, (r.n / r.seconds).toFixed(0), (r.queries / r.seconds).toFixed(0), (r.queries / r.n).toFixed(2), r.peakRssMb.toFixed(1), ((r.cpuSeconds / r.n) * 1000).toFixed(2), ((r.serverCpuSeconds / r.n) * 1000).toFixed(2), r.seconds.toFixed(2)];
     process.stdout.write(`| ${cells.join(' | ')} |\n`);
   }
 }

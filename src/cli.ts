@@ -4,7 +4,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_STREAM_CONCURRENCY, type AuditOptions } from './audit.js';
 import { runBulk, STREAMING_FORMATS } from './bulk/run.js';
-import { runInWorker, workerTerminal } from './bulk/worker.js';
+import { requestStdin, runInWorker, workerTerminal } from './bulk/worker.js';
 import { CONFIG_FILE_NAME, loadConfig, type Config } from './config.js';
 import type { Rule } from './engine/rule.js';
 import { renderExplain, renderRuleList, ruleSummary } from './report/rules.js';
@@ -334,8 +334,9 @@ async function run(argv: string[]): Promise<number> {
   // Every audit is a list run (issue 12): names on the command line too are de-duplicated and streamed.
   {
     // A streaming run goes on in a worker thread whose heap is capped (see bulk/worker.ts).
-    if (STREAMING_FORMATS.has(inv.format) && isMainThread) return runInWorker(argv, { stdin: list.input === '-' || Boolean(inv.options.zoneFiles?.includes('-')) });
+    if (STREAMING_FORMATS.has(inv.format) && isMainThread) return runInWorker(argv);
     const terminal = workerTerminal();
+    if (list.input === '-' || inv.options.zoneFiles?.includes('-')) requestStdin();
     return runBulk({
       argv,
       stdoutIsTTY: terminal?.stdoutIsTTY,

@@ -209,7 +209,14 @@ export async function runBulk(options: BulkOptions): Promise<number> {
   const textSummary = { domains: 0, error: 0, warning: 0, note: 0 };
   const signals = watchSignals();
   let stoppedBy: StopSignal | undefined;
-  void signals.stopped.then((s) => (stoppedBy = s));
+  // Ends the wait for the next report when a signal comes. One slot, replaced at each wait: racing
+  // each wait against `signals.stopped` (Promise.race) leaves a reaction on that promise per domain,
+  // and each one keeps its domain's report alive until the run ends.
+  let wake: (() => void) | undefined;
+  void signals.stopped.then((s) => {
+    stoppedBy = s;
+    wake?.();
+  });
   let written = 0;
   try {
     if (appendToResume && resume!.unterminated && resume!.cutAt === undefined) await writer.write('\n');
@@ -217,7 +224,12 @@ export async function runBulk(options: BulkOptions): Promise<number> {
     const reports = auditStream(domainsToAudit(options, resume, onBadLine), auditOptions)[Symbol.asyncIterator]();
     for (;;) {
       // A signal does not wait for the domains in flight (an SMTP step may take a minute).
-      const next = await Promise.race([reports.next(), signals.stopped.then(() => undefined)]);
+      const next = await new Promise<IteratorResult<DomainReport> | undefined>((resolve, reject) => {
+        if (stoppedBy) return resolve(undefined);
+        wake = () => resolve(undefined);
+        reports.next().then(resolve, reject);
+      });
+      wake = undefined;
       if (next === undefined || next.done) break;
       const report = next.value;
       if (!failing && report.findings.some((f) => SEVERITY_RANK[f.severity] >= threshold)) failing = true;

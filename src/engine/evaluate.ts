@@ -9,7 +9,13 @@ export interface EvaluateOptions {
   severity?: Readonly<Record<string, Severity>>;
 }
 
+/** A value whose JSON text no value of another kind shares: for two of them, JSON equality is `===`. */
+const isPlainScalar = (v: unknown): boolean =>
+  v === null || v === undefined || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+
+/** Equal as JSON (the rule files' values are JSON); two strings, numbers or booleans without building their text. */
 function compare(a: unknown, b: unknown): boolean {
+  if (isPlainScalar(a) && isPlainScalar(b)) return a === b;
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
