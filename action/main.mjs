@@ -61965,7 +61965,9 @@ function render(template, resolve7) {
 }
 
 // src/engine/evaluate.ts
+var isPlainScalar = (v) => v === null || v === void 0 || typeof v === "string" || typeof v === "boolean" || typeof v === "number" && Number.isFinite(v);
 function compare(a, b) {
+  if (isPlainScalar(a) && isPlainScalar(b)) return a === b;
   return JSON.stringify(a) === JSON.stringify(b);
 }
 var patterns = /* @__PURE__ */ new Map();
