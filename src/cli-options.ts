@@ -160,3 +160,11 @@ export function joinDashValues(argv: readonly string[], table: Readonly<Record<s
   }
   return out;
 }
+
+/** yargs says "Unknown argument: frobnicate" (dashes stripped): name the option as it was typed. */
+export function usageMessage(help: string, msg: string): string {
+  const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (!unknown) return msg;
+  const names = unknown[1].split(', ').map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
+  return `unknown option${names.length > 1 ? 's' : ''} ${names.join(', ')}: \`${help}\` lists the options`;
+}

@@ -62,7 +62,7 @@ const badInputs: [string, string[], RegExp][] = [
   ['a URL', ['https://example.com/'], /URL/],
   ['an e-mail address', ['postmaster@example.com'], /e-mail address/],
   ['a name after -- that looks like an option', ['--', '-rf'], /not an option/],
-  ['an unknown option', ['--frobnicate', 'example.com'], /Unknown argument/],
+  ['an unknown option', ['--frobnicate', 'example.com'], /unknown option --frobnicate/],
   ['an invalid --dns-server', ['--dns-server', '300.1.1.1', 'example.com'], /--dns-server/],
   ['an unreadable --zone', ['--zone', 'fixtures/no-such-file.db', 'example.com'], /cannot read zone file .*ENOENT/],
   ['an unknown --format', ['--format', 'xml', 'example.com'], /Invalid values/],

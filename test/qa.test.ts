@@ -1,0 +1,100 @@
+/**
+ * Defects found by trying mailaudit as a new user would (the QA pass after issues 11–17), each with
+ * the real CLI against the loopback fixture DNS server or a fixture zone.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import type { FleetDocument } from '../src/fleet/document.js';
+import { runCli } from './helpers/cli.js';
+import { startFixtureDns } from './helpers/fixtures.js';
+import type { TestDnsServer } from './helpers/dns-server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mailaudit-qa-'));
+let dns: TestDnsServer;
+const dnsArgs = () => ['--dns-server', dns.address, '--timeout', '3000', '--tries', '1', '--no-smtp', '--quiet'];
+
+test.before(async () => {
+  dns = await startFixtureDns();
+});
+test.after.always(() => dns?.close());
+
+test('a domain that does not exist is failing in the fleet view and the HTML page, not "not checked"', async (t) => {
+  const results = join(dir, 'nx.ndjson');
+  const run = await runCli(['does-not-exist.test', 'clean.test', '-f', 'ndjson', '-o', results, ...dnsArgs()]);
+  t.is(run.code, 1, run.stderr);
+  const fleet = await runCli(['report', results, '-f', 'json']);
+  t.is(fleet.code, 0, fleet.stderr);
+  const doc = JSON.parse(fleet.stdout) as FleetDocument;
+  const row = doc.rows.find((r) => r.domain === 'does-not-exist.test')!;
+  t.is(row.summary.error, 1);
+  t.is(row.level, 'bad');
+  t.is(doc.levels.bad, 1);
+  t.is(doc.levels.off, 0);
+  const text = await runCli(['report', results]);
+  t.notRegex(text.stdout, /^\s+off\s/m, 'every area key has its words');
+  const page = await runCli(['does-not-exist.test', '-f', 'html', ...dnsArgs()]);
+  const heading = /<h2>does-not-exist\.test(.*?)<\/h2>/.exec(page.stdout)?.[1] ?? '';
+  t.regex(heading, /Failing/);
+});
+
+test('a misspelt command is named as one, with the command meant', async (t) => {
+  for (const [word, meant] of [['explian', 'explain'], ['rulez', 'rules'], ['bounse', 'bounce'], ['REPORT2', 'report']]) {
+    const r = await runCli([word, 'spf-missing']);
+    t.is(r.code, 2);
+    t.is(r.stderr, `mailaudit: unknown command "${word}": did you mean \`mailaudit ${meant}\`? (a domain to audit needs a dot, such as example.com)\n`);
+  }
+  // A single label that is no near-miss keeps the domain error.
+  t.regex((await runCli(['localhost'])).stderr, /single label/);
+});
+
+test('an unknown option is named as typed, with where to look', async (t) => {
+  const r = await runCli(['--frobnicate', '-y', 'example.com']);
+  t.is(r.code, 2);
+  t.is(r.stderr, 'mailaudit: unknown options --frobnicate, -y: `mailaudit --help` lists the options\n');
+  const report = await runCli(['report', 'x.ndjson', '--bogus']);
+  t.is(report.code, 2);
+  t.is(report.stderr, 'mailaudit: unknown option --bogus: `mailaudit report --help` lists the options\n');
+});
+
+test('bounce with no text is a usage error, not an explanation of nothing', async (t) => {
+  for (const [args, stdin] of [[['bounce', ''], ''], [['bounce'], ''], [['bounce'], '  \n\t\n'], [['bounce', ' '], undefined]] as const) {
+    const r = await runCli([...args], {}, stdin);
+    t.is(r.code, 2, JSON.stringify(args));
+    t.is(r.stdout, '');
+    t.regex(r.stderr, /^mailaudit: bounce needs the text of the bounce: .*standard input\n$/);
+  }
+});
+
+test('report --baseline takes one file per occurrence: the results after it are not swallowed', async (t) => {
+  const results = join(dir, 'base.ndjson');
+  const run = await runCli(['clean.test', 'nospf.test', '-f', 'ndjson', '--ordered', '-o', results, ...dnsArgs()]);
+  t.is(run.code, 1, run.stderr);
+  const old = join(dir, 'old.ndjson');
+  writeFileSync(old, readFileSync(results, 'utf8').split('\n')[0] + '\n');
+  const r = await runCli(['report', '--baseline', old, results, '-f', 'json']);
+  t.is(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as FleetDocument & { comparison?: unknown };
+  t.is(doc.domains, 2);
+  t.truthy(doc.comparison);
+});
+
+test('report --max-rows names the value given, not NaN; the last one wins', async (t) => {
+  const r = await runCli(['report', 'x.ndjson', '--max-rows', 'abc']);
+  t.is(r.code, 2);
+  t.is(r.stderr, 'mailaudit: --max-rows must be a whole number ≥ 0, got "abc"\n');
+  const results = join(dir, 'rows.ndjson');
+  await runCli(['clean.test', 'nospf.test', '-f', 'ndjson', '-o', results, ...dnsArgs()]);
+  const twice = await runCli(['report', results, '--max-rows', '5', '--max-rows', '1', '-f', 'json']);
+  t.is(twice.code, 0, twice.stderr);
+  t.is((JSON.parse(twice.stdout) as FleetDocument).rows.length, 1);
+});
+
+test('--help: no unit said twice, each bracket set apart, every exit code listed', async (t) => {
+  const { stdout, code } = await runCli(['--help'], { COLUMNS: '100' });
+  t.is(code, 0);
+  t.notRegex(stdout, /in ms\b.*\(ms\)/);
+  t.notRegex(stdout, /\S\[(string|array|boolean|default|choices)/, 'yargs glued a bracket to the text before it');
+  for (const exit of ['0', '1', '2', '130', '143']) t.regex(stdout, new RegExp(`Exit codes:[^]*\\b${exit}\\b`));
+});
