@@ -98,3 +98,32 @@ test('--help: no unit said twice, each bracket set apart, every exit code listed
   t.notRegex(stdout, /\S\[(string|array|boolean|default|choices)/, 'yargs glued a bracket to the text before it');
   for (const exit of ['0', '1', '2', '130', '143']) t.regex(stdout, new RegExp(`Exit codes:[^]*\\b${exit}\\b`));
 });
+
+test('HTML pages show control characters and bidi overrides of a record visibly, as the text report does', async (t) => {
+  const zone = join(dir, 'esc.zone');
+  writeFileSync(
+    zone,
+    [
+      '$ORIGIN esc.test.',
+      '$TTL 300',
+      '@ IN SOA ns.esc.test. host.esc.test. 1 3600 600 86400 300',
+      '@ IN NS ns.esc.test.',
+      '@ IN MX 10 mx.esc.test.',
+      'mx IN A 192.0.2.1',
+      '@ IN TXT "v=spf1 ip4:192.0.2.1 \\027[2J\\027]0;title\\007 -all"',
+      '_dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:a@esc.test; x=\\027[8m\\226\\128\\174hidden"',
+      '',
+    ].join('\n'),
+  );
+  const page = await runCli(['--zone', zone, '--no-smtp', '-f', 'html', 'esc.test']);
+  t.is(page.code, 1, page.stderr);
+  t.notRegex(page.stdout, /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]/);
+  t.regex(page.stdout, /x=\\x1b\[8m\\u202ehidden/);
+  t.regex(page.stdout, /\\x1b\[2J\\x1b\]0;title\\x07/);
+  const results = join(dir, 'esc.ndjson');
+  await runCli(['--zone', zone, '--no-smtp', '-f', 'ndjson', '-o', results, 'esc.test']);
+  const fleet = await runCli(['report', results, '-f', 'html']);
+  t.is(fleet.code, 0, fleet.stderr);
+  t.notRegex(fleet.stdout, /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]/);
+  t.regex(fleet.stdout, /\\x1b\[8m/);
+});
