@@ -161,8 +161,10 @@ export function joinDashValues(argv: readonly string[], table: Readonly<Record<s
   return out;
 }
 
-/** yargs says "Unknown argument: frobnicate" (dashes stripped): name the option as it was typed. */
+/** yargs says "Unknown argument: frobnicate" (dashes stripped) and "Invalid values: Argument: …": name the option as it was typed. */
 export function usageMessage(help: string, msg: string): string {
+  const choice = /^Invalid values: Argument: ([\w-]+), Given: (.*), Choices: (.*)$/.exec(msg);
+  if (choice) return `--${choice[1]} must be one of ${choice[3].replace(/"/g, '')}, got ${choice[2]}`;
   const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
   if (!unknown) return msg;
   const names = unknown[1].split(', ').map((n) => (n.length === 1 ? `-${n}` : `--${n}`));

@@ -65,7 +65,7 @@ const badInputs: [string, string[], RegExp][] = [
   ['an unknown option', ['--frobnicate', 'example.com'], /unknown option --frobnicate/],
   ['an invalid --dns-server', ['--dns-server', '300.1.1.1', 'example.com'], /--dns-server/],
   ['an unreadable --zone', ['--zone', 'fixtures/no-such-file.db', 'example.com'], /cannot read zone file .*ENOENT/],
-  ['an unknown --format', ['--format', 'xml', 'example.com'], /Invalid values/],
+  ['an unknown --format', ['--format', 'xml', 'example.com'], /--format must be one of text, compact, json, sarif, ndjson, csv, html, got "xml"/],
   ['an unknown rule in --disable', ['--disable', 'no-such-rule', 'example.com'], /unknown rule id/],
   ['a bad --timeout', ['--timeout', '-5', 'example.com'], /--timeout/],
   ['a bad --dns-in-flight', ['--dns-in-flight', '0', 'example.com'], /--dns-in-flight/],

@@ -127,3 +127,11 @@ test('HTML pages show control characters and bidi overrides of a record visibly,
   t.notRegex(fleet.stdout, /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]/);
   t.regex(fleet.stdout, /\\x1b\[8m/);
 });
+
+test('a value outside an option\'s choices names the option, its choices and the value given', async (t) => {
+  const r = await runCli(['--fail-on', 'bogus', 'example.com']);
+  t.is(r.code, 2);
+  t.is(r.stderr, 'mailaudit: --fail-on must be one of error, warning, note, none, got "bogus"\n');
+  const report = await runCli(['report', 'x.ndjson', '-f', 'sarif']);
+  t.is(report.stderr, 'mailaudit: --format must be one of text, json, csv, html, got "sarif"\n');
+});
