@@ -135,3 +135,16 @@ test('a value outside an option\'s choices names the option, its choices and the
   const report = await runCli(['report', 'x.ndjson', '-f', 'sarif']);
   t.is(report.stderr, 'mailaudit: --format must be one of text, json, csv, html, got "sarif"\n');
 });
+
+test('mailaudit rules: the summaries start in the column of their heading', async (t) => {
+  const { stdout, code } = await runCli(['rules']);
+  t.is(code, 0);
+  const [head, ...rows] = stdout.split('\n').filter((l) => / {2}(error|warning|note) +\S/.test(l) || l.startsWith('id '));
+  const column = head!.indexOf('summary');
+  t.true(rows.length > 0);
+  const severity = head!.indexOf('severity');
+  for (const row of rows) {
+    t.regex(row.slice(severity, column), /^(error|warning|note) +$/, row);
+    t.not(row[column], ' ', row);
+  }
+});
