@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import yargs from 'yargs';
@@ -116,7 +117,7 @@ function parser(argv: string[]) {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      throw new UsageError(usageMessage('mailaudit --help', (msg || err?.message || 'invalid arguments').replace(/\s*\n\s*/g, ' ')));
+      throw new UsageError(usageMessage('mailaudit --help', (msg || err?.message || 'invalid arguments').replace(/\s*\n\s*/g, ' '), argv));
     });
 }
 
@@ -164,9 +165,9 @@ export function useColor(asked: boolean | undefined, toFile: boolean, env: NodeJ
 /** What the command line asks for, resolved against the config file. */
 export type Invocation =
   | { command: 'help' }
-  | { command: 'rules'; format: Format }
-  | { command: 'explain'; id: string }
-  | { command: 'bounce'; text?: string; format: Format }
+  | { command: 'rules'; format: Format; output?: string }
+  | { command: 'explain'; id: string; output?: string }
+  | { command: 'bounce'; text?: string; format: Format; output?: string }
   | {
       command: 'audit';
       domains: string[];
@@ -211,18 +212,22 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
   }
   const format = values.string('format') as Format;
   const [first] = args._;
+  // `-o FILE` serves these commands too (`-o -` is standard output).
+  const toFile = values.string('output');
+  const out = toFile && toFile !== '-' ? { output: toFile } : {};
   if (first === 'rules' && !argv.includes('--')) {
     if (format !== 'text' && format !== 'json') throw new UsageError(`mailaudit rules writes --format text or json, not ${format}`);
-    return { command: 'rules', format };
+    return { command: 'rules', format, ...out };
   }
   if (first === 'explain' && !argv.includes('--')) {
     if (typeof args.id !== 'string' || args.id === '') throw new UsageError('explain needs a rule id, e.g. `mailaudit explain spf-missing`; `mailaudit rules` lists them');
-    return { command: 'explain', id: args.id };
+    if (format !== 'text') throw new UsageError(`mailaudit explain writes text only, not ${format}: \`mailaudit rules --format json\` gives every rule as JSON`);
+    return { command: 'explain', id: args.id, ...out };
   }
   if (first === 'bounce') {
     const words = ((args.text as unknown[] | undefined) ?? []).map(String);
     if (format !== 'text' && format !== 'json') throw new UsageError(`mailaudit bounce writes --format text or json, not ${format}`);
-    return { command: 'bounce', format, ...(words.length ? { text: words.join(' ') } : {}) };
+    return { command: 'bounce', format, ...(words.length ? { text: words.join(' ') } : {}), ...out };
   }
   const dnsServers = values.strings('dns-server').map((s) => {
     try {
@@ -312,26 +317,39 @@ async function readBoundedStdin(max: number): Promise<string> {
   return text;
 }
 
+/** The few kilobytes of `rules`, `explain` and `bounce`: to `-o FILE`, else standard output. */
+function writeSmall(text: string, output: string | undefined): void {
+  if (output === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    writeFileSync(output, text);
+  } catch (err) {
+    throw new InputError(`cannot write ${output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   // Loaded only for this command: an audit starts no slower for it.
   if (argv[0] === 'report') return (await import('./fleet/command.js')).reportCommand(argv.slice(1));
   const inv = await parseInvocation(joinDashValues(argv, OPTIONS));
   if (inv.command === 'help') return EXIT_OK;
   if (inv.command === 'rules') {
-    process.stdout.write(inv.format === 'text' ? renderRuleList(builtinRules()) : `${JSON.stringify(builtinRules().map(ruleSummary), null, 2)}\n`);
+    writeSmall(inv.format === 'text' ? renderRuleList(builtinRules()) : `${JSON.stringify(builtinRules().map(ruleSummary), null, 2)}\n`, inv.output);
     return EXIT_OK;
   }
   if (inv.command === 'bounce') {
     const text = inv.text ?? (await readBoundedStdin(MAX_BOUNCE_CHARS));
     if (text.trim() === '') throw new UsageError('bounce needs the text of the bounce: `mailaudit bounce "550 5.7.26 ..."`, or the text on standard input');
     const explanation = explainBounce(text);
-    process.stdout.write(inv.format === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : renderBounceText(explanation));
+    writeSmall(inv.format === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : renderBounceText(explanation), inv.output);
     return EXIT_OK;
   }
   if (inv.command === 'explain') {
     const rule = builtinRules().find((r) => r.id === inv.id);
     if (!rule) throw new UsageError(`unknown rule id ${JSON.stringify(inv.id)}: \`mailaudit rules\` lists them`);
-    process.stdout.write(renderExplain(rule));
+    writeSmall(renderExplain(rule), inv.output);
     return EXIT_OK;
   }
   const severityOf = (r: Rule) => inv.options.severity?.[r.id] ?? r.severity;

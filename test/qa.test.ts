@@ -148,3 +148,31 @@ test('mailaudit rules: the summaries start in the column of their heading', asyn
     t.not(row[column], ' ', row);
   }
 });
+
+test('rules, explain and bounce honour -o FILE; explain refuses a format it does not write', async (t) => {
+  const explained = join(dir, 'explain.txt');
+  const e = await runCli(['explain', 'spf-missing', '-o', explained]);
+  t.is(e.code, 0, e.stderr);
+  t.is(e.stdout, '');
+  t.regex(readFileSync(explained, 'utf8'), /^spf-missing \(error, spf\)/);
+  const rules = join(dir, 'rules.json');
+  t.is((await runCli(['rules', '-f', 'json', '-o', rules])).code, 0);
+  t.true((JSON.parse(readFileSync(rules, 'utf8')) as unknown[]).length > 0);
+  const bounce = join(dir, 'bounce.json');
+  t.is((await runCli(['bounce', '550 5.7.26 unauthenticated', '-f', 'json', '-o', bounce])).code, 0);
+  t.regex(readFileSync(bounce, 'utf8'), /5\.7\.26/);
+  const missing = await runCli(['rules', '-o', join(dir, 'no-such-dir', 'rules.txt')]);
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /^mailaudit: cannot write .*no-such-dir.*ENOENT\n$/);
+  const json = await runCli(['explain', 'spf-missing', '-f', 'json']);
+  t.is(json.code, 2);
+  t.is(json.stdout, '');
+  t.regex(json.stderr, /^mailaudit: mailaudit explain writes text only, not json/);
+});
+
+test('an extra word is an unexpected argument, not an unknown option', async (t) => {
+  const r = await runCli(['explain', 'spf-missing', 'extra']);
+  t.is(r.code, 2);
+  t.is(r.stderr, 'mailaudit: unexpected argument "extra": `mailaudit --help` says what the command takes\n');
+  t.is((await runCli(['-qy', 'example.com'])).stderr, 'mailaudit: unknown option -y: `mailaudit --help` lists the options\n');
+});

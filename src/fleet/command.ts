@@ -56,7 +56,7 @@ export async function parseReportArgs(argv: string[]): Promise<ReportOptions | '
     .version(false)
     .exitProcess(false)
     .fail((msg, err) => {
-      throw new InputError(usageMessage('mailaudit report --help', (msg || err?.message || 'invalid arguments').replace(/\s*\n\s*/g, ' ')));
+      throw new InputError(usageMessage('mailaudit report --help', (msg || err?.message || 'invalid arguments').replace(/\s*\n\s*/g, ' '), argv));
     })
     .parseAsync(argv, {}, (err, _argv, output) => {
       if (output && !err) {
