@@ -47,7 +47,7 @@ export async function parseReportArgs(argv: string[]): Promise<ReportOptions | '
     .option('format', { alias: 'f', choices: REPORT_FORMATS, describe: 'output format', defaultDescription: 'from the --output extension, else text' })
     .option('output', { alias: 'o', type: 'string', describe: 'write to FILE instead of stdout' })
     .option('baseline', { type: 'string', array: true, nargs: 1, describe: 'NDJSON of an earlier run (repeatable, for its shards): what got better or worse' })
-    .option('max-rows', { type: 'string', default: String(DEFAULT_ROW_LIMIT), describe: 'domains listed in the JSON and HTML views (all are counted)' })
+    .option('max-rows', { type: 'string', default: String(DEFAULT_ROW_LIMIT), defaultDescription: String(DEFAULT_ROW_LIMIT), describe: 'domains listed in the JSON and HTML views (all are counted); a whole number' })
     .example('$0 shard-*.ndjson -o posture.html', 'one dashboard from the shards of a run')
     .example('$0 today.ndjson --baseline yesterday.ndjson', 'what changed since yesterday')
     .strict()
