@@ -57910,13 +57910,16 @@ function checkNumber(name, spec, value) {
   }
   return n;
 }
-function usageMessage(help, msg) {
+function usageMessage(help, msg, argv) {
   const choice = /^Invalid values: Argument: ([\w-]+), Given: (.*), Choices: (.*)$/.exec(msg);
   if (choice) return `--${choice[1]} must be one of ${choice[3].replace(/"/g, "")}, got ${choice[2]}`;
   const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
   if (!unknown) return msg;
-  const names = unknown[1].split(", ").map((n) => n.length === 1 ? `-${n}` : `--${n}`);
-  return `unknown option${names.length > 1 ? "s" : ""} ${names.join(", ")}: \`${help}\` lists the options`;
+  const typedAsOption = (n) => argv.some((a) => a === `--${n}` || a.startsWith(`--${n}=`) || a === `--no-${n}` || n.length === 1 && /^-[^-]/.test(a) && a.slice(1).includes(n));
+  const names = unknown[1].split(", ");
+  const options = names.filter(typedAsOption).map((n) => n.length === 1 ? `-${n}` : `--${n}`);
+  if (options.length) return `unknown option${options.length > 1 ? "s" : ""} ${options.join(", ")}: \`${help}\` lists the options`;
+  return `unexpected argument${names.length > 1 ? "s" : ""} ${names.map((n) => JSON.stringify(n)).join(", ")}: \`${help}\` says what the command takes`;
 }
 var OptionValueError, MAX_TIMEOUT_MS, last, INTEGER_TEXT, NUMBER_TEXT, OptionValues;
 var init_cli_options = __esm({
@@ -63940,7 +63943,7 @@ function parser2(argv) {
   y = declareOptions(y, OPTIONS);
   for (const [command2, description] of HELP_EXAMPLES) y = y.example(command2, description);
   return y.epilog("Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error, 130 or 143 stopped by SIGINT (Ctrl-C) or SIGTERM.").strict().version(VERSION).help().alias("help", "h").wrap(Math.min(100, process.stdout.columns || 100)).exitProcess(false).fail((msg, err) => {
-    throw new UsageError(usageMessage("mailaudit --help", (msg || err?.message || "invalid arguments").replace(/\s*\n\s*/g, " ")));
+    throw new UsageError(usageMessage("mailaudit --help", (msg || err?.message || "invalid arguments").replace(/\s*\n\s*/g, " "), argv));
   });
 }
 var COMMANDS = ["rules", "bounce", "report", "explain"];
@@ -63984,18 +63987,21 @@ async function parseInvocation(argv, cwd = process.cwd()) {
   }
   const format3 = values.string("format");
   const [first] = args._;
+  const toFile = values.string("output");
+  const out = toFile && toFile !== "-" ? { output: toFile } : {};
   if (first === "rules" && !argv.includes("--")) {
     if (format3 !== "text" && format3 !== "json") throw new UsageError(`mailaudit rules writes --format text or json, not ${format3}`);
-    return { command: "rules", format: format3 };
+    return { command: "rules", format: format3, ...out };
   }
   if (first === "explain" && !argv.includes("--")) {
     if (typeof args.id !== "string" || args.id === "") throw new UsageError("explain needs a rule id, e.g. `mailaudit explain spf-missing`; `mailaudit rules` lists them");
-    return { command: "explain", id: args.id };
+    if (format3 !== "text") throw new UsageError(`mailaudit explain writes text only, not ${format3}: \`mailaudit rules --format json\` gives every rule as JSON`);
+    return { command: "explain", id: args.id, ...out };
   }
   if (first === "bounce") {
     const words = (args.text ?? []).map(String);
     if (format3 !== "text" && format3 !== "json") throw new UsageError(`mailaudit bounce writes --format text or json, not ${format3}`);
-    return { command: "bounce", format: format3, ...words.length ? { text: words.join(" ") } : {} };
+    return { command: "bounce", format: format3, ...words.length ? { text: words.join(" ") } : {}, ...out };
   }
   const dnsServers = values.strings("dns-server").map((s) => {
     try {
