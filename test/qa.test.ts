@@ -176,3 +176,15 @@ test('an extra word is an unexpected argument, not an unknown option', async (t)
   t.is(r.stderr, 'mailaudit: unexpected argument "extra": `mailaudit --help` says what the command takes\n');
   t.is((await runCli(['-qy', 'example.com'])).stderr, 'mailaudit: unknown option -y: `mailaudit --help` lists the options\n');
 });
+
+test('a list line or argument with control characters is echoed escaped on stderr, never raw', async (t) => {
+  const list = join(dir, 'controls.txt');
+  writeFileSync(list, 'ab\x1b]0;title\x07c.test\nclean.test\x00evil\n');
+  const r = await runCli(['-i', list, '-f', 'csv', ...dnsArgs()]);
+  t.is(r.code, 0, r.stderr);
+  t.notRegex(r.stderr, /[\x00-\x08\x0b-\x1f\x7f]/);
+  t.regex(r.stderr, /controls\.txt:1: "ab\\u001b\]0;title\\u0007c\.test" has the label "ab\\u001b\]0;title\\u0007c": host names use/);
+  const arg = await runCli(['ab\x1b[2Jc.test']);
+  t.is(arg.code, 2);
+  t.notRegex(arg.stderr, /[\x00-\x08\x0b-\x1f\x7f]/);
+});
