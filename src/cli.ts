@@ -24,6 +24,7 @@ import { renderJson } from './report/json.js';
 import { renderSarif } from './report/sarif.js';
 import { renderText, textWriter } from './report/text.js';
 import { renderCompact } from './report/compact.js';
+import { escapeControls } from './report/text-escape.js';
 import type { Report, Severity } from './types.js';
 
 const FORMATS = ['text', 'compact', 'json', 'sarif', 'ndjson', 'csv', 'html'] as const;
@@ -402,7 +403,8 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
   } catch (err) {
     const known = err instanceof UsageError || err instanceof InputError || err instanceof RuleLoadError;
     const message = (err as Error)?.message ?? String(err);
-    process.stderr.write(`mailaudit: ${known ? message : `internal error: ${message}`}\n`);
+    // One line, and nothing a terminal acts on: a config key, a path or a name may carry ESC or a newline.
+    process.stderr.write(`mailaudit: ${escapeControls(known ? message : `internal error: ${message}`)}\n`);
     return EXIT_USAGE;
   }
 }

@@ -188,3 +188,13 @@ test('a list line or argument with control characters is echoed escaped on stder
   t.is(arg.code, 2);
   t.notRegex(arg.stderr, /[\x00-\x08\x0b-\x1f\x7f]/);
 });
+
+test('an error about a config file keeps its control characters off the terminal, on one line', async (t) => {
+  const config = join(dir, 'controls.json');
+  writeFileSync(config, JSON.stringify({ '\x1b]0;title\x07': 1, rules: { 'spf-missing': 'off' }, 'x\ny': 2 }));
+  const r = await runCli(['--config', config, 'example.com']);
+  t.is(r.code, 2);
+  t.notRegex(r.stderr, /[\x00-\x08\x0b-\x1f\x7f]/);
+  t.is(r.stderr.split('\n').length, 2, 'one line');
+  t.regex(r.stderr, /unknown property "\\x1b\]0;title\\x07"/);
+});
