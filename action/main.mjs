@@ -93,7 +93,8 @@ function parseDomainName(raw) {
     }
     if (!LDH_LABEL.test(label)) {
       throw new InputError(
-        `${shown} has the label "${label}": host names use letters, digits and inner hyphens only (RFC 1123 §2.1)`
+        // JSON.stringify, as `shown`: a control character in the name must not reach the terminal raw.
+        `${shown} has the label ${JSON.stringify(label)}: host names use letters, digits and inner hyphens only (RFC 1123 §2.1)`
       );
     }
     if (label.startsWith("xn--") && !isValidALabel(label)) {
@@ -63872,6 +63873,7 @@ init_define_MAILAUDIT_BUNDLE();
 init_text_escape();
 
 // src/cli.ts
+init_text_escape();
 var FORMATS = ["text", "compact", "json", "sarif", "ndjson", "csv", "html"];
 var FAIL_ON = ["error", "warning", "note", "none"];
 var EXIT_OK = 0;
