@@ -93,7 +93,8 @@ function parseDomainName(raw) {
     }
     if (!LDH_LABEL.test(label)) {
       throw new InputError(
-        `${shown} has the label "${label}": host names use letters, digits and inner hyphens only (RFC 1123 §2.1)`
+        // JSON.stringify, as `shown`: a control character in the name must not reach the terminal raw.
+        `${shown} has the label ${JSON.stringify(label)}: host names use letters, digits and inner hyphens only (RFC 1123 §2.1)`
       );
     }
     if (label.startsWith("xn--") && !isValidALabel(label)) {
@@ -57887,6 +57888,115 @@ var require_ajv = __commonJS({
   }
 });
 
+// src/cli-options.ts
+function rangeText(spec, integer) {
+  return `${integer ? "an integer" : "a number"} from ${spec.min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}`;
+}
+function declareOptions(y, table2) {
+  let out = y;
+  for (const [name, spec] of Object.entries(table2)) {
+    const base = { describe: spec.describe, ...spec.alias ? { alias: spec.alias } : {}, ...spec.defaultDescription ? { defaultDescription: spec.defaultDescription } : {}, ...spec.group ? { group: spec.group } : {} };
+    switch (spec.kind) {
+      case "strings":
+        out = out.option(name, { ...base, type: "string", array: true, nargs: 1, describe: `${spec.describe} (repeatable)` });
+        break;
+      case "string":
+        out = out.option(name, { ...base, type: "string", requiresArg: true, ...spec.default !== void 0 ? { default: spec.default } : {} });
+        break;
+      case "choice":
+        out = out.option(name, { ...base, choices: spec.choices, requiresArg: true, ...spec.default !== void 0 ? { default: spec.default } : {} });
+        break;
+      case "integer":
+      case "number":
+        out = out.option(name, {
+          ...base,
+          requiresArg: true,
+          describe: `${spec.describe}; ${rangeText(spec, spec.kind === "integer")}`,
+          ...spec.default !== void 0 ? { default: spec.default } : {}
+        });
+        break;
+      case "boolean":
+        out = out.option(name, { ...base, type: "boolean", ...spec.default !== void 0 ? { default: spec.default } : {} });
+        break;
+    }
+  }
+  return out.parserConfiguration({ "parse-numbers": false, "greedy-arrays": false });
+}
+function checkNumber(name, spec, value) {
+  const text2 = String(value).trim();
+  const integer = spec.kind === "integer";
+  const n = Number(text2);
+  if (!(integer ? INTEGER_TEXT : NUMBER_TEXT).test(text2) || !Number.isFinite(n) || n < spec.min || n > spec.max) {
+    throw new OptionValueError(`--${name} must be ${rangeText(spec, integer)}, got ${JSON.stringify(String(value))}`);
+  }
+  return n;
+}
+function usageMessage(help, msg, argv) {
+  const choice = /^Invalid values: Argument: ([\w-]+), Given: (.*), Choices: (.*)$/.exec(msg);
+  if (choice) return `--${choice[1]} must be one of ${choice[3].replace(/"/g, "")}, got ${choice[2]}`;
+  const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (!unknown) return msg;
+  const typedAsOption = (n) => argv.some((a) => a === `--${n}` || a.startsWith(`--${n}=`) || a === `--no-${n}` || n.length === 1 && /^-[^-]/.test(a) && a.slice(1).includes(n));
+  const names = unknown[1].split(", ");
+  const options = names.filter(typedAsOption).map((n) => n.length === 1 ? `-${n}` : `--${n}`);
+  if (options.length) return `unknown option${options.length > 1 ? "s" : ""} ${options.join(", ")}: \`${help}\` lists the options`;
+  return `unexpected argument${names.length > 1 ? "s" : ""} ${names.map((n) => JSON.stringify(n)).join(", ")}: \`${help}\` says what the command takes`;
+}
+var OptionValueError, MAX_TIMEOUT_MS, last, INTEGER_TEXT, NUMBER_TEXT, OptionValues;
+var init_cli_options = __esm({
+  "src/cli-options.ts"() {
+    "use strict";
+    init_define_MAILAUDIT_BUNDLE();
+    OptionValueError = class extends Error {
+    };
+    MAX_TIMEOUT_MS = 2 ** 31 - 1;
+    last = (value) => Array.isArray(value) ? value[value.length - 1] : value;
+    INTEGER_TEXT = /^\+?[0-9]+$/;
+    NUMBER_TEXT = /^\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
+    OptionValues = class {
+      constructor(table2, args) {
+        this.table = table2;
+        this.args = args;
+        for (const [name, spec] of Object.entries(table2)) if (spec.kind === "integer" || spec.kind === "number") this.number(name);
+      }
+      table;
+      args;
+      spec(name) {
+        const spec = this.table[name];
+        if (!spec) throw new Error(`option --${name} is not declared`);
+        return spec;
+      }
+      /** A repeatable option's values, in the order given (empty when absent). */
+      strings(name) {
+        if (this.spec(name).kind !== "strings") throw new Error(`--${name} is not repeatable`);
+        const value = this.args[name];
+        return value === void 0 ? [] : (Array.isArray(value) ? value : [value]).map(String);
+      }
+      /** A single-valued string or choice option (the last one given), or its default. */
+      string(name) {
+        const kind = this.spec(name).kind;
+        if (kind !== "string" && kind !== "choice") throw new Error(`--${name} is not a single string`);
+        const value = last(this.args[name]);
+        return value === void 0 ? void 0 : String(value);
+      }
+      /** An integer or number option (the last one given), checked against its range, or its default. */
+      number(name) {
+        const spec = this.spec(name);
+        if (spec.kind !== "integer" && spec.kind !== "number") throw new Error(`--${name} is not numeric`);
+        const value = last(this.args[name]);
+        return value === void 0 ? void 0 : checkNumber(name, spec, value);
+      }
+      /** A boolean option (the last one given), its default, or undefined when it has none and was not given. */
+      flag(name) {
+        const spec = this.spec(name);
+        if (spec.kind !== "boolean") throw new Error(`--${name} is not a flag`);
+        const value = last(this.args[name]);
+        return value === void 0 ? spec.default : Boolean(value);
+      }
+    };
+  }
+});
+
 // src/fleet/verdicts.ts
 var AREAS, AREA_BY_ID;
 var init_verdicts = __esm({
@@ -57895,18 +58005,18 @@ var init_verdicts = __esm({
     init_define_MAILAUDIT_BUNDLE();
     init_csv();
     AREAS = [
-      { id: "mx", label: "MX", categories: ["mx"], keys: { hosts: "MX hosts", "null-mx": "null MX", missing: "no MX", unknown: "lookup failed" } },
+      { id: "mx", label: "MX", categories: ["mx"], keys: { hosts: "MX hosts", "null-mx": "null MX", missing: "no MX", unknown: "lookup failed", off: "not checked" } },
       {
         id: "spf",
         label: "SPF",
         categories: ["spf"],
-        keys: { ok: "ok", "too-many-lookups": "too many lookups", error: "errors", missing: "missing", unknown: "lookup failed" }
+        keys: { ok: "ok", "too-many-lookups": "too many lookups", error: "errors", missing: "missing", unknown: "lookup failed", off: "not checked" }
       },
       {
         id: "dmarc",
         label: "DMARC",
         categories: ["dmarc"],
-        keys: { reject: "reject", quarantine: "quarantine", none: "none", missing: "missing", invalid: "invalid", unknown: "lookup failed" }
+        keys: { reject: "reject", quarantine: "quarantine", none: "none", missing: "missing", invalid: "invalid", unknown: "lookup failed", off: "not checked" }
       },
       { id: "dkim", label: "DKIM", categories: ["dkim"], keys: { found: "key found", "not-found": "no key found", "not-needed": "not needed", unknown: "lookup failed", off: "not checked" } },
       {
@@ -57942,6 +58052,35 @@ var init_verdicts = __esm({
   }
 });
 
+// src/report/text-escape.ts
+function escapeControls(text2, unsafe = UNSAFE) {
+  return text2.replace(unsafe, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 255 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+function escapeDeep(value) {
+  if (typeof value === "string") return escapeControls(value);
+  if (Array.isArray(value)) return value.map(escapeDeep);
+  if (value && typeof value === "object") {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) out[escapeControls(k)] = escapeDeep(v);
+    return out;
+  }
+  return value;
+}
+function escapeReport(report) {
+  return escapeDeep(report);
+}
+var UNSAFE;
+var init_text_escape = __esm({
+  "src/report/text-escape.ts"() {
+    "use strict";
+    init_define_MAILAUDIT_BUNDLE();
+    UNSAFE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+  }
+});
+
 // src/report/html-page.ts
 var init_html_page = __esm({
   "src/report/html-page.ts"() {
@@ -57949,6 +58088,7 @@ var init_html_page = __esm({
     init_define_MAILAUDIT_BUNDLE();
     init_verdicts();
     init_paths();
+    init_text_escape();
   }
 });
 
@@ -63361,100 +63501,7 @@ var docsUrl = (id) => `${DOCS_BASE_URL}${id}.md`;
 
 // src/cli.ts
 init_load();
-
-// src/cli-options.ts
-init_define_MAILAUDIT_BUNDLE();
-var OptionValueError = class extends Error {
-};
-var MAX_TIMEOUT_MS = 2 ** 31 - 1;
-function rangeText(spec, integer) {
-  return `${integer ? "an integer" : "a number"} from ${spec.min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}`;
-}
-function declareOptions(y, table2) {
-  let out = y;
-  for (const [name, spec] of Object.entries(table2)) {
-    const base = { describe: spec.describe, ...spec.alias ? { alias: spec.alias } : {}, ...spec.defaultDescription ? { defaultDescription: spec.defaultDescription } : {}, ...spec.group ? { group: spec.group } : {} };
-    switch (spec.kind) {
-      case "strings":
-        out = out.option(name, { ...base, type: "string", array: true, nargs: 1, describe: `${spec.describe} (repeatable)` });
-        break;
-      case "string":
-        out = out.option(name, { ...base, type: "string", requiresArg: true, ...spec.default !== void 0 ? { default: spec.default } : {} });
-        break;
-      case "choice":
-        out = out.option(name, { ...base, choices: spec.choices, requiresArg: true, ...spec.default !== void 0 ? { default: spec.default } : {} });
-        break;
-      case "integer":
-      case "number":
-        out = out.option(name, {
-          ...base,
-          requiresArg: true,
-          describe: `${spec.describe}; ${rangeText(spec, spec.kind === "integer")}`,
-          ...spec.default !== void 0 ? { default: spec.default } : {}
-        });
-        break;
-      case "boolean":
-        out = out.option(name, { ...base, type: "boolean", ...spec.default !== void 0 ? { default: spec.default } : {} });
-        break;
-    }
-  }
-  return out.parserConfiguration({ "parse-numbers": false, "greedy-arrays": false });
-}
-var last = (value) => Array.isArray(value) ? value[value.length - 1] : value;
-var INTEGER_TEXT = /^\+?[0-9]+$/;
-var NUMBER_TEXT = /^\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
-function checkNumber(name, spec, value) {
-  const text2 = String(value).trim();
-  const integer = spec.kind === "integer";
-  const n = Number(text2);
-  if (!(integer ? INTEGER_TEXT : NUMBER_TEXT).test(text2) || !Number.isFinite(n) || n < spec.min || n > spec.max) {
-    throw new OptionValueError(`--${name} must be ${rangeText(spec, integer)}, got ${JSON.stringify(String(value))}`);
-  }
-  return n;
-}
-var OptionValues = class {
-  constructor(table2, args) {
-    this.table = table2;
-    this.args = args;
-    for (const [name, spec] of Object.entries(table2)) if (spec.kind === "integer" || spec.kind === "number") this.number(name);
-  }
-  table;
-  args;
-  spec(name) {
-    const spec = this.table[name];
-    if (!spec) throw new Error(`option --${name} is not declared`);
-    return spec;
-  }
-  /** A repeatable option's values, in the order given (empty when absent). */
-  strings(name) {
-    if (this.spec(name).kind !== "strings") throw new Error(`--${name} is not repeatable`);
-    const value = this.args[name];
-    return value === void 0 ? [] : (Array.isArray(value) ? value : [value]).map(String);
-  }
-  /** A single-valued string or choice option (the last one given), or its default. */
-  string(name) {
-    const kind = this.spec(name).kind;
-    if (kind !== "string" && kind !== "choice") throw new Error(`--${name} is not a single string`);
-    const value = last(this.args[name]);
-    return value === void 0 ? void 0 : String(value);
-  }
-  /** An integer or number option (the last one given), checked against its range, or its default. */
-  number(name) {
-    const spec = this.spec(name);
-    if (spec.kind !== "integer" && spec.kind !== "number") throw new Error(`--${name} is not numeric`);
-    const value = last(this.args[name]);
-    return value === void 0 ? void 0 : checkNumber(name, spec, value);
-  }
-  /** A boolean option (the last one given), its default, or undefined when it has none and was not given. */
-  flag(name) {
-    const spec = this.spec(name);
-    if (spec.kind !== "boolean") throw new Error(`--${name} is not a flag`);
-    const value = last(this.args[name]);
-    return value === void 0 ? spec.default : Boolean(value);
-  }
-};
-
-// src/cli.ts
+init_cli_options();
 init_domain();
 
 // src/bounce/explain.ts
@@ -63760,30 +63807,8 @@ function spfSenderLines(facts) {
   return lines;
 }
 
-// src/report/text-escape.ts
-init_define_MAILAUDIT_BUNDLE();
-var UNSAFE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-function escapeControls(text2) {
-  return text2.replace(UNSAFE, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 255 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
-  });
-}
-function escapeDeep(value) {
-  if (typeof value === "string") return escapeControls(value);
-  if (Array.isArray(value)) return value.map(escapeDeep);
-  if (value && typeof value === "object") {
-    const out = {};
-    for (const [k, v] of Object.entries(value)) out[escapeControls(k)] = escapeDeep(v);
-    return out;
-  }
-  return value;
-}
-function escapeReport(report) {
-  return escapeDeep(report);
-}
-
 // src/report/text.ts
+init_text_escape();
 var CATEGORY_ORDER = ["dns", "mx", "spf", "dmarc", "dkim", "smtp", "submission", "mta-sts", "tls-rpt", "bimi", "dnssec", "dane", "policy"];
 var MARK = {
   error: { symbol: "✖", code: "31" },
@@ -63854,8 +63879,10 @@ function renderText(raw, options) {
 
 // src/report/compact.ts
 init_define_MAILAUDIT_BUNDLE();
+init_text_escape();
 
 // src/cli.ts
+init_text_escape();
 var FORMATS = ["text", "compact", "json", "sarif", "ndjson", "csv", "html"];
 var FAIL_ON = ["error", "warning", "note", "none"];
 var EXIT_OK = 0;
@@ -63867,8 +63894,8 @@ var OPTIONS = {
   format: { kind: "choice", alias: "f", choices: FORMATS, default: "text", describe: "output format (compact: one line per finding)" },
   output: { kind: "string", alias: "o", describe: "write the report to FILE instead of stdout (- for stdout)" },
   "sarif-category": { kind: "string", default: DEFAULT_SARIF_CATEGORY, describe: "--format sarif: code-scanning category (automationDetails.id is NAME/); keep it stable, as the Action's category input" },
-  "dns-server": { kind: "strings", describe: "DNS server IP[:PORT]", defaultDescription: "the system's resolvers" },
-  timeout: { kind: "integer", min: 1, max: MAX_TIMEOUT_MS, unit: "ms", default: DEFAULT_DNS_TIMEOUT_MS, describe: "timeout per DNS query in ms" },
+  "dns-server": { kind: "strings", describe: "DNS server to ask, as IP[:PORT]", defaultDescription: "the system's resolvers" },
+  timeout: { kind: "integer", min: 1, max: MAX_TIMEOUT_MS, unit: "ms", default: DEFAULT_DNS_TIMEOUT_MS, describe: "timeout of each DNS query" },
   tries: { kind: "integer", min: 1, max: 10, default: DEFAULT_DNS_TRIES, describe: "tries per DNS query and server" },
   "fail-on": { kind: "choice", choices: FAIL_ON, default: "error", describe: "exit 1 when a finding is at or above this severity" },
   disable: { kind: "strings", describe: `rule id not to check (adds to the config file's "off" rules)`, defaultDescription: "none" },
@@ -63878,17 +63905,17 @@ var OPTIONS = {
   "dkim-selector": { kind: "strings", describe: "DKIM selector to try besides the built-in list (replaces the config file's dkimSelectors)", defaultDescription: "none" },
   "https-port": { kind: "integer", min: 1, max: 65535, default: 443, describe: "port for HTTPS fetches of MTA-STS policies and BIMI logos" },
   "ca-file": { kind: "string", describe: "PEM file of extra trusted CA certificates (HTTPS and SMTP certificate checks)", defaultDescription: "node's bundled roots only" },
-  "http-timeout": { kind: "integer", min: 1, max: MAX_TIMEOUT_MS, unit: "ms", default: 1e4, describe: "timeout per HTTPS fetch in ms (connect, TLS, response)" },
+  "http-timeout": { kind: "integer", min: 1, max: MAX_TIMEOUT_MS, unit: "ms", default: 1e4, describe: "timeout per HTTPS fetch (connect, TLS, response)" },
   "mail-from": { kind: "string", describe: "with --sender-ip: the MAIL FROM identity evaluated (an address, a local-part for each domain, or <> for the null sender)", defaultDescription: "postmaster@<domain>" },
   helo: { kind: "string", describe: "with --sender-ip: the HELO name evaluated too (RFC 7208 §2.3)", defaultDescription: "the domain, not checked as an identity" },
   "sender-ip": { kind: "strings", describe: "evaluate SPF for mail from this IPv4/IPv6 address, as a receiver would", defaultDescription: "none" },
   config: { kind: "string", describe: "read settings from FILE (JSON, see schemas/config.schema.json)", defaultDescription: `${CONFIG_FILE_NAME} in the working directory, if any` },
   smtp: { kind: "boolean", default: true, describe: "probe each MX host over SMTP (--no-smtp to skip)" },
   "smtp-port": { kind: "integer", min: 1, max: 65535, default: DEFAULT_SMTP_PORT, describe: "port of the MX probe" },
-  "smtp-timeout": { kind: "integer", min: 1, max: MAX_TIMEOUT_MS, unit: "ms", default: DEFAULT_SMTP_TIMEOUT_MS, describe: "timeout in ms of each SMTP step (connect, each reply, the TLS handshake)" },
-  "ehlo-name": { kind: "string", describe: "name the probe sends with EHLO", defaultDescription: "this machine's host name" },
+  "smtp-timeout": { kind: "integer", min: 1, max: MAX_TIMEOUT_MS, unit: "ms", default: DEFAULT_SMTP_TIMEOUT_MS, describe: "timeout of each SMTP step (connect, each reply, the TLS handshake)" },
+  "ehlo-name": { kind: "string", describe: "host name the probe sends with EHLO", defaultDescription: "this machine's host name" },
   submission: { kind: "string", describe: "also probe HOST on the submission ports 465 (implicit TLS) and 587 (STARTTLS)", defaultDescription: "none" },
-  "smtp-interval": { kind: "integer", min: 0, max: 6e5, unit: "ms", default: DEFAULT_SMTP_INTERVAL_MS, describe: "minimum ms between two connections to one SMTP address, across the run" },
+  "smtp-interval": { kind: "integer", min: 0, max: 6e5, unit: "ms", default: DEFAULT_SMTP_INTERVAL_MS, describe: "minimum time between two connections to one SMTP address, across the run" },
   "cert-expiry-days": { kind: "integer", min: 0, max: 3650, default: DEFAULT_CERT_EXPIRY_DAYS, describe: "report certificates (SMTP, submission, MTA-STS policy host) expiring within this many days" },
   color: { kind: "boolean", describe: "colour the text report (--no-color: never; FORCE_COLOR=0/1 and NO_COLOR work too)", defaultDescription: "when stdout is a terminal" },
   // Lists of domains (issue 7)
@@ -63927,9 +63954,25 @@ function parser2(argv) {
   );
   y = declareOptions(y, OPTIONS);
   for (const [command2, description] of HELP_EXAMPLES) y = y.example(command2, description);
-  return y.epilog("Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error.").strict().version(VERSION).help().alias("help", "h").wrap(Math.min(100, process.stdout.columns || 100)).exitProcess(false).fail((msg, err) => {
-    throw new UsageError((msg || err?.message || "invalid arguments").replace(/\s*\n\s*/g, " "));
+  return y.epilog("Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error, 130 or 143 stopped by SIGINT (Ctrl-C) or SIGTERM.").strict().version(VERSION).help().alias("help", "h").wrap(Math.min(100, process.stdout.columns || 100)).exitProcess(false).fail((msg, err) => {
+    throw new UsageError(usageMessage("mailaudit --help", (msg || err?.message || "invalid arguments").replace(/\s*\n\s*/g, " "), argv));
   });
+}
+var COMMANDS = ["rules", "bounce", "report", "explain"];
+function editDistance(a, b) {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_2, j) => i === 0 ? j : j === 0 ? i : 0));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+function misspeltCommand(word) {
+  if (word === void 0 || word.includes(".")) return void 0;
+  const lower = word.toLowerCase();
+  return COMMANDS.find((c) => editDistance(lower, c) <= 2);
 }
 function exitCodeFor(report, failOn) {
   if (failOn === "none") return EXIT_OK;
@@ -63956,18 +63999,21 @@ async function parseInvocation(argv, cwd = process.cwd()) {
   }
   const format3 = values.string("format");
   const [first] = args._;
+  const toFile = values.string("output");
+  const out = toFile && toFile !== "-" ? { output: toFile } : {};
   if (first === "rules" && !argv.includes("--")) {
     if (format3 !== "text" && format3 !== "json") throw new UsageError(`mailaudit rules writes --format text or json, not ${format3}`);
-    return { command: "rules", format: format3 };
+    return { command: "rules", format: format3, ...out };
   }
   if (first === "explain" && !argv.includes("--")) {
     if (typeof args.id !== "string" || args.id === "") throw new UsageError("explain needs a rule id, e.g. `mailaudit explain spf-missing`; `mailaudit rules` lists them");
-    return { command: "explain", id: args.id };
+    if (format3 !== "text") throw new UsageError(`mailaudit explain writes text only, not ${format3}: \`mailaudit rules --format json\` gives every rule as JSON`);
+    return { command: "explain", id: args.id, ...out };
   }
   if (first === "bounce") {
     const words = (args.text ?? []).map(String);
     if (format3 !== "text" && format3 !== "json") throw new UsageError(`mailaudit bounce writes --format text or json, not ${format3}`);
-    return { command: "bounce", format: format3, ...words.length ? { text: words.join(" ") } : {} };
+    return { command: "bounce", format: format3, ...words.length ? { text: words.join(" ") } : {}, ...out };
   }
   const dnsServers = values.strings("dns-server").map((s) => {
     try {
@@ -63979,6 +64025,8 @@ async function parseInvocation(argv, cwd = process.cwd()) {
   const rules = builtinRules();
   const config = loadConfig(values.string("config"), cwd, new Set(rules.map((r) => r.id)));
   const domains = [...args.domains ?? [], ...args._].map(String);
+  const typo = argv.includes("--") ? void 0 : misspeltCommand(domains[0]);
+  if (typo) throw new UsageError(`unknown command ${JSON.stringify(domains[0])}: did you mean \`mailaudit ${typo}\`? (a domain to audit needs a dot, such as example.com)`);
   const selectors = values.strings("dkim-selector");
   const num = (name) => values.number(name);
   const options = {

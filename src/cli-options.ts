@@ -160,3 +160,18 @@ export function joinDashValues(argv: readonly string[], table: Readonly<Record<s
   }
   return out;
 }
+
+/** yargs says "Unknown argument: frobnicate" (dashes stripped) and "Invalid values: Argument: …": name the option as it was typed. */
+export function usageMessage(help: string, msg: string, argv: readonly string[]): string {
+  const choice = /^Invalid values: Argument: ([\w-]+), Given: (.*), Choices: (.*)$/.exec(msg);
+  if (choice) return `--${choice[1]} must be one of ${choice[3].replace(/"/g, '')}, got ${choice[2]}`;
+  const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (!unknown) return msg;
+  // yargs names an extra word (`explain spf-missing more`) the same way: only what was typed as an option is one.
+  const typedAsOption = (n: string) =>
+    argv.some((a) => a === `--${n}` || a.startsWith(`--${n}=`) || a === `--no-${n}` || (n.length === 1 && /^-[^-]/.test(a) && a.slice(1).includes(n)));
+  const names = unknown[1].split(', ');
+  const options = names.filter(typedAsOption).map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
+  if (options.length) return `unknown option${options.length > 1 ? 's' : ''} ${options.join(', ')}: \`${help}\` lists the options`;
+  return `unexpected argument${names.length > 1 ? 's' : ''} ${names.map((n) => JSON.stringify(n)).join(', ')}: \`${help}\` says what the command takes`;
+}

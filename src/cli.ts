@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import yargs from 'yargs';
@@ -10,7 +11,7 @@ import type { Rule } from './engine/rule.js';
 import { renderExplain, renderRuleList, ruleSummary } from './report/rules.js';
 import { DEFAULT_DNS_IN_FLIGHT, DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, parseDnsServer } from './dns/live.js';
 import { builtinRules, RuleLoadError } from './engine/load.js';
-import { declareOptions, joinDashValues, MAX_TIMEOUT_MS, OptionValueError, OptionValues, type OptionSpec } from './cli-options.js';
+import { declareOptions, joinDashValues, MAX_TIMEOUT_MS, OptionValueError, OptionValues, usageMessage, type OptionSpec } from './cli-options.js';
 import { InputError, parseDomainName } from './input/domain.js';
 import { parseShard, type Shard } from './input/shard.js';
 import { explainBounce, MAX_BOUNCE_CHARS } from './bounce/explain.js';
@@ -23,6 +24,7 @@ import { renderJson } from './report/json.js';
 import { DEFAULT_SARIF_CATEGORY, renderSarif, type SarifOptions } from './report/sarif.js';
 import { renderText, textWriter } from './report/text.js';
 import { renderCompact } from './report/compact.js';
+import { escapeControls } from './report/text-escape.js';
 import type { Report, Severity } from './types.js';
 
 const FORMATS = ['text', 'compact', 'json', 'sarif', 'ndjson', 'csv', 'html'] as const;
@@ -44,8 +46,8 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   format: { kind: 'choice', alias: 'f', choices: FORMATS, default: 'text', describe: 'output format (compact: one line per finding)' },
   output: { kind: 'string', alias: 'o', describe: 'write the report to FILE instead of stdout (- for stdout)' },
   'sarif-category': { kind: 'string', default: DEFAULT_SARIF_CATEGORY, describe: "--format sarif: code-scanning category (automationDetails.id is NAME/); keep it stable, as the Action's category input" },
-  'dns-server': { kind: 'strings', describe: 'DNS server IP[:PORT]', defaultDescription: "the system's resolvers" },
-  timeout: { kind: 'integer', min: 1, max: MAX_TIMEOUT_MS, unit: 'ms', default: DEFAULT_DNS_TIMEOUT_MS, describe: 'timeout per DNS query in ms' },
+  'dns-server': { kind: 'strings', describe: 'DNS server to ask, as IP[:PORT]', defaultDescription: "the system's resolvers" },
+  timeout: { kind: 'integer', min: 1, max: MAX_TIMEOUT_MS, unit: 'ms', default: DEFAULT_DNS_TIMEOUT_MS, describe: 'timeout of each DNS query' },
   tries: { kind: 'integer', min: 1, max: 10, default: DEFAULT_DNS_TRIES, describe: 'tries per DNS query and server' },
   'fail-on': { kind: 'choice', choices: FAIL_ON, default: 'error', describe: 'exit 1 when a finding is at or above this severity' },
   disable: { kind: 'strings', describe: 'rule id not to check (adds to the config file\'s "off" rules)', defaultDescription: 'none' },
@@ -55,17 +57,17 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'dkim-selector': { kind: 'strings', describe: "DKIM selector to try besides the built-in list (replaces the config file's dkimSelectors)", defaultDescription: 'none' },
   'https-port': { kind: 'integer', min: 1, max: 65535, default: 443, describe: 'port for HTTPS fetches of MTA-STS policies and BIMI logos' },
   'ca-file': { kind: 'string', describe: 'PEM file of extra trusted CA certificates (HTTPS and SMTP certificate checks)', defaultDescription: "node's bundled roots only" },
-  'http-timeout': { kind: 'integer', min: 1, max: MAX_TIMEOUT_MS, unit: 'ms', default: 10000, describe: 'timeout per HTTPS fetch in ms (connect, TLS, response)' },
+  'http-timeout': { kind: 'integer', min: 1, max: MAX_TIMEOUT_MS, unit: 'ms', default: 10000, describe: 'timeout per HTTPS fetch (connect, TLS, response)' },
   'mail-from': { kind: 'string', describe: 'with --sender-ip: the MAIL FROM identity evaluated (an address, a local-part for each domain, or <> for the null sender)', defaultDescription: 'postmaster@<domain>' },
   helo: { kind: 'string', describe: 'with --sender-ip: the HELO name evaluated too (RFC 7208 §2.3)', defaultDescription: 'the domain, not checked as an identity' },
   'sender-ip': { kind: 'strings', describe: 'evaluate SPF for mail from this IPv4/IPv6 address, as a receiver would', defaultDescription: 'none' },
   config: { kind: 'string', describe: 'read settings from FILE (JSON, see schemas/config.schema.json)', defaultDescription: `${CONFIG_FILE_NAME} in the working directory, if any` },
   smtp: { kind: 'boolean', default: true, describe: 'probe each MX host over SMTP (--no-smtp to skip)' },
   'smtp-port': { kind: 'integer', min: 1, max: 65535, default: DEFAULT_SMTP_PORT, describe: 'port of the MX probe' },
-  'smtp-timeout': { kind: 'integer', min: 1, max: MAX_TIMEOUT_MS, unit: 'ms', default: DEFAULT_SMTP_TIMEOUT_MS, describe: 'timeout in ms of each SMTP step (connect, each reply, the TLS handshake)' },
-  'ehlo-name': { kind: 'string', describe: 'name the probe sends with EHLO', defaultDescription: "this machine's host name" },
+  'smtp-timeout': { kind: 'integer', min: 1, max: MAX_TIMEOUT_MS, unit: 'ms', default: DEFAULT_SMTP_TIMEOUT_MS, describe: 'timeout of each SMTP step (connect, each reply, the TLS handshake)' },
+  'ehlo-name': { kind: 'string', describe: 'host name the probe sends with EHLO', defaultDescription: "this machine's host name" },
   submission: { kind: 'string', describe: 'also probe HOST on the submission ports 465 (implicit TLS) and 587 (STARTTLS)', defaultDescription: 'none' },
-  'smtp-interval': { kind: 'integer', min: 0, max: 600_000, unit: 'ms', default: DEFAULT_SMTP_INTERVAL_MS, describe: 'minimum ms between two connections to one SMTP address, across the run' },
+  'smtp-interval': { kind: 'integer', min: 0, max: 600_000, unit: 'ms', default: DEFAULT_SMTP_INTERVAL_MS, describe: 'minimum time between two connections to one SMTP address, across the run' },
   'cert-expiry-days': { kind: 'integer', min: 0, max: 3650, default: DEFAULT_CERT_EXPIRY_DAYS, describe: 'report certificates (SMTP, submission, MTA-STS policy host) expiring within this many days' },
   color: { kind: 'boolean', describe: 'colour the text report (--no-color: never; FORCE_COLOR=0/1 and NO_COLOR work too)', defaultDescription: 'when stdout is a terminal' },
   // Lists of domains (issue 7)
@@ -109,7 +111,7 @@ function parser(argv: string[]) {
   y = declareOptions(y, OPTIONS);
   for (const [command, description] of HELP_EXAMPLES) y = y.example(command, description);
   return y
-    .epilog('Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error.')
+    .epilog('Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error, 130 or 143 stopped by SIGINT (Ctrl-C) or SIGTERM.')
     .strict()
     .version(VERSION)
     .help()
@@ -117,8 +119,29 @@ function parser(argv: string[]) {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      throw new UsageError((msg || err?.message || 'invalid arguments').replace(/\s*\n\s*/g, ' '));
+      throw new UsageError(usageMessage('mailaudit --help', (msg || err?.message || 'invalid arguments').replace(/\s*\n\s*/g, ' '), argv));
     });
+}
+
+const COMMANDS = ['rules', 'bounce', 'report', 'explain'];
+
+/** Edit distance of two short words (a transposition counts as one edit, as in a typo). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** `mailaudit explian spf-missing`: a first word with no dot that is a typo of a command. */
+function misspeltCommand(word: string | undefined): string | undefined {
+  if (word === undefined || word.includes('.')) return undefined;
+  const lower = word.toLowerCase();
+  return COMMANDS.find((c) => editDistance(lower, c) <= 2);
 }
 
 export function exitCodeFor(report: Report, failOn: Severity | 'none'): number {
@@ -144,9 +167,9 @@ export function useColor(asked: boolean | undefined, toFile: boolean, env: NodeJ
 /** What the command line asks for, resolved against the config file. */
 export type Invocation =
   | { command: 'help' }
-  | { command: 'rules'; format: Format }
-  | { command: 'explain'; id: string }
-  | { command: 'bounce'; text?: string; format: Format }
+  | { command: 'rules'; format: Format; output?: string }
+  | { command: 'explain'; id: string; output?: string }
+  | { command: 'bounce'; text?: string; format: Format; output?: string }
   | {
       command: 'audit';
       domains: string[];
@@ -193,18 +216,22 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
   }
   const format = values.string('format') as Format;
   const [first] = args._;
+  // `-o FILE` serves these commands too (`-o -` is standard output).
+  const toFile = values.string('output');
+  const out = toFile && toFile !== '-' ? { output: toFile } : {};
   if (first === 'rules' && !argv.includes('--')) {
     if (format !== 'text' && format !== 'json') throw new UsageError(`mailaudit rules writes --format text or json, not ${format}`);
-    return { command: 'rules', format };
+    return { command: 'rules', format, ...out };
   }
   if (first === 'explain' && !argv.includes('--')) {
     if (typeof args.id !== 'string' || args.id === '') throw new UsageError('explain needs a rule id, e.g. `mailaudit explain spf-missing`; `mailaudit rules` lists them');
-    return { command: 'explain', id: args.id };
+    if (format !== 'text') throw new UsageError(`mailaudit explain writes text only, not ${format}: \`mailaudit rules --format json\` gives every rule as JSON`);
+    return { command: 'explain', id: args.id, ...out };
   }
   if (first === 'bounce') {
     const words = ((args.text as unknown[] | undefined) ?? []).map(String);
     if (format !== 'text' && format !== 'json') throw new UsageError(`mailaudit bounce writes --format text or json, not ${format}`);
-    return { command: 'bounce', format, ...(words.length ? { text: words.join(' ') } : {}) };
+    return { command: 'bounce', format, ...(words.length ? { text: words.join(' ') } : {}), ...out };
   }
   const dnsServers = values.strings('dns-server').map((s) => {
     try {
@@ -217,6 +244,8 @@ export async function parseInvocation(argv: string[], cwd: string = process.cwd(
   const config = loadConfig(values.string('config'), cwd, new Set(rules.map((r) => r.id)));
   // Names after `--` land in `_`: they are domains too, validated like the others.
   const domains = [...((args.domains as string[] | undefined) ?? []), ...args._].map(String);
+  const typo = argv.includes('--') ? undefined : misspeltCommand(domains[0]);
+  if (typo) throw new UsageError(`unknown command ${JSON.stringify(domains[0])}: did you mean \`mailaudit ${typo}\`? (a domain to audit needs a dot, such as example.com)`);
   const selectors = values.strings('dkim-selector');
   const num = (name: string) => values.number(name)!;
   const options: AuditOptions = {
@@ -294,24 +323,39 @@ async function readBoundedStdin(max: number): Promise<string> {
   return text;
 }
 
+/** The few kilobytes of `rules`, `explain` and `bounce`: to `-o FILE`, else standard output. */
+function writeSmall(text: string, output: string | undefined): void {
+  if (output === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    writeFileSync(output, text);
+  } catch (err) {
+    throw new InputError(`cannot write ${output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   // Loaded only for this command: an audit starts no slower for it.
   if (argv[0] === 'report') return (await import('./fleet/command.js')).reportCommand(argv.slice(1));
   const inv = await parseInvocation(joinDashValues(argv, OPTIONS));
   if (inv.command === 'help') return EXIT_OK;
   if (inv.command === 'rules') {
-    process.stdout.write(inv.format === 'text' ? renderRuleList(builtinRules()) : `${JSON.stringify(builtinRules().map(ruleSummary), null, 2)}\n`);
+    writeSmall(inv.format === 'text' ? renderRuleList(builtinRules()) : `${JSON.stringify(builtinRules().map(ruleSummary), null, 2)}\n`, inv.output);
     return EXIT_OK;
   }
   if (inv.command === 'bounce') {
-    const explanation = explainBounce(inv.text ?? (await readBoundedStdin(MAX_BOUNCE_CHARS)));
-    process.stdout.write(inv.format === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : renderBounceText(explanation));
+    const text = inv.text ?? (await readBoundedStdin(MAX_BOUNCE_CHARS));
+    if (text.trim() === '') throw new UsageError('bounce needs the text of the bounce: `mailaudit bounce "550 5.7.26 ..."`, or the text on standard input');
+    const explanation = explainBounce(text);
+    writeSmall(inv.format === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : renderBounceText(explanation), inv.output);
     return EXIT_OK;
   }
   if (inv.command === 'explain') {
     const rule = builtinRules().find((r) => r.id === inv.id);
     if (!rule) throw new UsageError(`unknown rule id ${JSON.stringify(inv.id)}: \`mailaudit rules\` lists them`);
-    process.stdout.write(renderExplain(rule));
+    writeSmall(renderExplain(rule), inv.output);
     return EXIT_OK;
   }
   const severityOf = (r: Rule) => inv.options.severity?.[r.id] ?? r.severity;
@@ -368,7 +412,8 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
   } catch (err) {
     const known = err instanceof UsageError || err instanceof InputError || err instanceof RuleLoadError;
     const message = (err as Error)?.message ?? String(err);
-    process.stderr.write(`mailaudit: ${known ? message : `internal error: ${message}`}\n`);
+    // One line, and nothing a terminal acts on: a config key, a path or a name may carry ESC or a newline.
+    process.stderr.write(`mailaudit: ${escapeControls(known ? message : `internal error: ${message}`)}\n`);
     return EXIT_USAGE;
   }
 }

@@ -1,7 +1,7 @@
 // First: on an unsupported Node, importing the library throws one clear error before anything else runs.
 import './runtime-guard.js';
 export { audit, type AuditOptions, REPORT_SCHEMA_VERSION } from './audit.js';
-export { InputError, parseDomainName } from './input/domain.js';
+export { InputError, parseDomainName, type DomainName } from './input/domain.js';
 export { builtinRules, loadRules, RuleLoadError } from './engine/load.js';
 export type { Rule, Condition } from './engine/rule.js';
 export type { Report, DomainReport, Finding, FindingLocation, Severity, SeverityCounts } from './types.js';

@@ -1,7 +1,8 @@
 /**
  * The oldest Node this package runs on, and the one line that says so. This module imports
  * nothing, so an old Node can load it (from bin/mailaudit.js and src/index.ts) before anything that
- * would misbehave there: Node 20 has no `resolveTlsa` and every TLSA lookup would fail.
+ * might misbehave there, untested (the `engines` floor; before the project's own DNS client, Node
+ * 20's missing `resolveTlsa` failed every TLSA lookup).
  */
 export const MIN_NODE = '22.19.0';
 

@@ -82,3 +82,48 @@ test.serial('a domain that does not exist costs one question, not the forty of a
   t.deepEqual(report.domains[0]!.findings.map((f) => f.ruleId), ['domain-not-found']);
   t.deepEqual(dns.queries.slice(before).map((q) => `${q.type} ${q.name}`), ['MX does-not-exist.test']);
 });
+
+test.serial('auditStream() takes names as strings, as audit() does, and rejects a bad one with InputError', async (t) => {
+  const { auditStream } = await import('mailaudit');
+  const seen: string[] = [];
+  for await (const d of auditStream(['clean.test', 'NOSPF.test.'], options())) seen.push(d.domain);
+  t.deepEqual(seen.sort(), ['clean.test', 'nospf.test']);
+  await t.throwsAsync(async () => {
+    for await (const _ of auditStream(['clean.test', 'not a domain'], options()));
+  }, { instanceOf: InputError });
+});
+
+test('a typed use of the package entry compiles with the library checks on (skipLibCheck false)', async (t) => {
+  const { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const ts = (await import('typescript')).default;
+  const dir = mkdtempSync(join(tmpdir(), 'mailaudit-consumer-'));
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(process.cwd(), join(dir, 'node_modules', 'mailaudit'));
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+  const file = join(dir, 'use.ts');
+  writeFileSync(
+    file,
+    [
+      "import { audit, auditStream, renderText, renderHtml, builtinRules, type Report, type DomainReport, type DomainFacts, type AuditOptions } from 'mailaudit';",
+      "const opts: AuditOptions = { dnsServers: ['192.0.2.53'], timeoutMs: 3000 };",
+      "const report: Report = await audit(['example.com'], opts);",
+      'const facts: DomainFacts | undefined = report.domains[0]?.records;',
+      'console.log(renderText(report, { rules: builtinRules(), color: false }), renderHtml(report, { rules: builtinRules() }), facts);',
+      "for await (const d of auditStream(['example.com'], opts)) { const r: DomainReport = d; console.log(r.summary.error); }",
+    ].join('\n'),
+  );
+  const program = ts.createProgram([file], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: false,
+    types: ['node'],
+    typeRoots: [join(process.cwd(), 'node_modules', '@types')],
+  });
+  const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  t.deepEqual(problems, []);
+});

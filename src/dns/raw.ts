@@ -24,6 +24,19 @@ export interface RawQuery {
   maxBytes?: number;
 }
 
+/**
+ * One record of an answer section as dns-packet decodes it. Declared here, not as dns-packet's type,
+ * so that the published declarations need no types for dns-packet (which ships none).
+ */
+export interface RawRecord {
+  name: string;
+  type: string;
+  class?: string;
+  ttl?: number;
+  flush?: boolean;
+  data?: unknown;
+}
+
 export interface RawAnswer {
   /** 'NOERROR', 'NXDOMAIN', 'SERVFAIL', 'REFUSED', … */
   rcode: string;
@@ -32,7 +45,7 @@ export interface RawAnswer {
   /** The UDP response was truncated (the answer given is then the TCP one, if TCP worked). */
   tc: boolean;
   /** The answer section as dns-packet decodes it; unknown types carry their raw rdata Buffer. */
-  answers: dnsPacket.Answer[];
+  answers: RawRecord[];
 }
 
 /** A failed exchange: code ETIMEOUT, ECONNREFUSED, EBADRESP, … */
@@ -85,7 +98,7 @@ function matching(buf: Buffer, id: number, q: RawQuery): dnsPacket.DecodedPacket
   return res;
 }
 
-function toAnswer(res: dnsPacket.DecodedPacket, tc: boolean): RawAnswer {
+function toAnswer(res: RawResponse, tc: boolean): RawAnswer {
   return { rcode: res.rcode, ad: res.flag_ad, tc, answers: res.answers };
 }
 
@@ -113,7 +126,15 @@ function udpExchange(q: RawQuery, host: string, port: number): Promise<dnsPacket
   });
 }
 
-export function tcpExchange(q: RawQuery, host: string, port: number): Promise<dnsPacket.DecodedPacket> {
+/** What `tcpExchange` gives of a response (a decoded packet has more; this much is public API's reach). */
+export interface RawResponse {
+  rcode: string;
+  flag_ad: boolean;
+  flag_tc: boolean;
+  answers: RawRecord[];
+}
+
+export function tcpExchange(q: RawQuery, host: string, port: number): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const id = randomInt(0, 65536);
     const socket = new Socket();

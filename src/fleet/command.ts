@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import yargs from 'yargs';
 import { builtinRules } from '../engine/load.js';
+import { usageMessage } from '../cli-options.js';
 import { InputError } from '../input/domain.js';
 import { VERSION } from '../paths.js';
 import { renderFleetHtml } from '../report/fleet-html.js';
@@ -45,8 +46,8 @@ export async function parseReportArgs(argv: string[]): Promise<ReportOptions | '
     .command('$0 [files..]', 'the fleet view', (y) => y.positional('files', { type: 'string', array: true, describe: 'NDJSON files (- for stdin)' }))
     .option('format', { alias: 'f', choices: REPORT_FORMATS, describe: 'output format', defaultDescription: 'from the --output extension, else text' })
     .option('output', { alias: 'o', type: 'string', describe: 'write to FILE instead of stdout' })
-    .option('baseline', { type: 'string', array: true, describe: 'NDJSON of an earlier run (repeatable, for its shards): what got better or worse' })
-    .option('max-rows', { type: 'number', default: DEFAULT_ROW_LIMIT, describe: 'domains listed in the JSON and HTML views (all are counted)' })
+    .option('baseline', { type: 'string', array: true, nargs: 1, describe: 'NDJSON of an earlier run (repeatable, for its shards): what got better or worse' })
+    .option('max-rows', { type: 'string', default: String(DEFAULT_ROW_LIMIT), defaultDescription: String(DEFAULT_ROW_LIMIT), describe: 'domains listed in the JSON and HTML views (all are counted); a whole number' })
     .example('$0 shard-*.ndjson -o posture.html', 'one dashboard from the shards of a run')
     .example('$0 today.ndjson --baseline yesterday.ndjson', 'what changed since yesterday')
     .strict()
@@ -55,7 +56,7 @@ export async function parseReportArgs(argv: string[]): Promise<ReportOptions | '
     .version(false)
     .exitProcess(false)
     .fail((msg, err) => {
-      throw new InputError((msg || err?.message || 'invalid arguments').replace(/\s*\n\s*/g, ' '));
+      throw new InputError(usageMessage('mailaudit report --help', (msg || err?.message || 'invalid arguments').replace(/\s*\n\s*/g, ' '), argv));
     })
     .parseAsync(argv, {}, (err, _argv, output) => {
       if (output && !err) {
@@ -66,8 +67,10 @@ export async function parseReportArgs(argv: string[]): Promise<ReportOptions | '
   if (help) return 'help';
   const files = [...((args.files as string[] | undefined) ?? []), ...args._].map((f) => (String(f) === STDIN ? '-' : String(f)));
   if (files.length === 0) throw new InputError('report: no input given: expected one or more NDJSON files (mailaudit --format ndjson output), or - for stdin');
-  const maxRows = args['max-rows'];
-  if (!Number.isSafeInteger(maxRows) || maxRows < 0) throw new InputError(`--max-rows must be a whole number ≥ 0, got ${maxRows}`);
+  // Given twice, the last one wins (as for every single-valued option).
+  const given = String([args['max-rows']].flat().at(-1));
+  const maxRows = /^\d+$/.test(given) ? Number(given) : NaN;
+  if (!Number.isSafeInteger(maxRows)) throw new InputError(`--max-rows must be a whole number ≥ 0, got ${JSON.stringify(given)}`);
   const options: ReportOptions = { files, format: args.format ?? formatFromOutput(args.output) ?? 'text', maxRows };
   if (args.output !== undefined) options.output = args.output;
   if (args.baseline?.length) options.baseline = args.baseline.map((f) => (String(f) === STDIN ? '-' : String(f)));

@@ -80,7 +80,7 @@ export function toRow(r: DomainReport, verdicts: AreaVerdict[]): FleetRow {
   const sorted = [...r.findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
   return {
     domain: r.domain,
-    level: overallLevel(verdicts),
+    level: overallLevel(verdicts, r.summary),
     summary: { error: r.summary.error, warning: r.summary.warning, note: r.summary.note },
     verdicts: Object.fromEntries(verdicts.map(({ area, ...v }) => [area, v])) as FleetRow['verdicts'],
     rules,
@@ -140,7 +140,7 @@ export class FleetAggregator {
     if (r.summary.error) s.severity.domainsWithErrors++;
     if (r.summary.warning) s.severity.domainsWithWarnings++;
     const verdicts = domainVerdicts(r, this.categoryOf);
-    s.levels[overallLevel(verdicts)]++;
+    s.levels[overallLevel(verdicts, r.summary)]++;
     for (const v of verdicts) {
       const counts = this.areaCounts.get(v.area)!;
       counts.set(v.key, (counts.get(v.key) ?? 0) + 1);

@@ -23,18 +23,18 @@ export interface Area {
 }
 
 export const AREAS: readonly Area[] = [
-  { id: 'mx', label: 'MX', categories: ['mx'], keys: { hosts: 'MX hosts', 'null-mx': 'null MX', missing: 'no MX', unknown: 'lookup failed' } },
+  { id: 'mx', label: 'MX', categories: ['mx'], keys: { hosts: 'MX hosts', 'null-mx': 'null MX', missing: 'no MX', unknown: 'lookup failed', off: 'not checked' } },
   {
     id: 'spf',
     label: 'SPF',
     categories: ['spf'],
-    keys: { ok: 'ok', 'too-many-lookups': 'too many lookups', error: 'errors', missing: 'missing', unknown: 'lookup failed' },
+    keys: { ok: 'ok', 'too-many-lookups': 'too many lookups', error: 'errors', missing: 'missing', unknown: 'lookup failed', off: 'not checked' },
   },
   {
     id: 'dmarc',
     label: 'DMARC',
     categories: ['dmarc'],
-    keys: { reject: 'reject', quarantine: 'quarantine', none: 'none', missing: 'missing', invalid: 'invalid', unknown: 'lookup failed' },
+    keys: { reject: 'reject', quarantine: 'quarantine', none: 'none', missing: 'missing', invalid: 'invalid', unknown: 'lookup failed', off: 'not checked' },
   },
   { id: 'dkim', label: 'DKIM', categories: ['dkim'], keys: { found: 'key found', 'not-found': 'no key found', 'not-needed': 'not needed', unknown: 'lookup failed', off: 'not checked' } },
   {
@@ -227,10 +227,14 @@ export function domainVerdicts(r: DomainReport, categoryOf: CategoryOf): AreaVer
 
 /**
  * A domain's verdict: its worst area (failing, weak, unknown); else good when an area is good. An
- * optional record not published (none) does not make a domain look worse than good.
+ * optional record not published (none) does not make a domain look worse than good. An error or a
+ * warning outside every area (`domain-not-found`, `dns-all-lookups-failed`, the `policy-*` rules)
+ * still makes the domain failing or weak: the counts beside the verdict must not contradict it.
  */
-export function overallLevel(verdicts: readonly AreaVerdict[]): Level {
+export function overallLevel(verdicts: readonly AreaVerdict[], summary: Pick<DomainReport['summary'], 'error' | 'warning'>): Level {
   const levels = new Set(verdicts.map((v) => v.level));
+  if (summary.error > 0) levels.add('bad');
+  if (summary.warning > 0) levels.add('weak');
   return (['bad', 'weak', 'unknown', 'good', 'none'] as const).find((l) => levels.has(l)) ?? 'off';
 }
 

@@ -63,7 +63,8 @@ export function parseDomainName(raw: string): DomainName {
     }
     if (!LDH_LABEL.test(label)) {
       throw new InputError(
-        `${shown} has the label "${label}": host names use letters, digits and inner hyphens only (RFC 1123 §2.1)`,
+        // JSON.stringify, as `shown`: a control character in the name must not reach the terminal raw.
+        `${shown} has the label ${JSON.stringify(label)}: host names use letters, digits and inner hyphens only (RFC 1123 §2.1)`,
       );
     }
     if (label.startsWith('xn--') && !isValidALabel(label)) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AREAS, LEVEL_WORDS, type AreaVerdict, type Level } from '../fleet/verdicts.js';
 import { DOCS_BASE_URL, VERSION } from '../paths.js';
+import { escapeControls } from './text-escape.js';
 
 /**
  * What every HTML page shares: escaping, the page shell with its Content-Security-Policy, the style
@@ -10,9 +11,16 @@ import { DOCS_BASE_URL, VERSION } from '../paths.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+/**
+ * Controls that a browser hides (ESC, BEL, ...) or that reorder what follows (bidirectional
+ * overrides): shown as in the text report (`\x1b`), so a record cannot hide part of itself. Line feed
+ * and tab stay: in HTML they are white space.
+ */
+const HIDDEN = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
 /** Text for an element or an attribute value: everything from DNS, SMTP or a certificate goes through here. */
 export function esc(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+  return escapeControls(String(value ?? ''), HIDDEN).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
 /** A tagged template that escapes every interpolated value unless it is already Html. */

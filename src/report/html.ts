@@ -44,7 +44,7 @@ function domainSection(d: DomainReport, rules: Map<string, Rule>, categoryOf: Re
   const verdicts = domainVerdicts(d, categoryOf);
   const input = d.input.trim().toLowerCase().replace(/\.$/, '');
   return html`<section class="domain" id="${anchor('d', d.domain)}" data-domain="${d.domain}"><h2>${d.domain}${input !== d.domain ? html` <span class="muted">(${d.input.trim()})</span>` : ''} ${badge(
-    overallLevel(verdicts),
+    overallLevel(verdicts, d.summary),
   )}</h2><p class="counts">${describeCounts(d.summary)}</p>${verdictCards(verdicts)}${recordsBlock(d)}${smtpBlock(d)}${findingsBlock(d, rules)}</section>`;
 }
 
@@ -57,7 +57,7 @@ export function renderHtml(report: Report, options: HtmlOptions): string {
   const toc =
     report.domains.length > 1
       ? html`<nav class="toc" aria-label="Contents"><strong>Domains</strong><ol>${report.domains.map(
-          (d) => html`<li><a href="#${anchor('d', d.domain)}">${d.domain}</a> ${badge(overallLevel(domainVerdicts(d, categoryOf)))} <span class="muted small">${describeCounts(d.summary)}</span></li>`,
+          (d) => html`<li><a href="#${anchor('d', d.domain)}">${d.domain}</a> ${badge(overallLevel(domainVerdicts(d, categoryOf), d.summary))} <span class="muted small">${describeCounts(d.summary)}</span></li>`,
         )}</ol></nav>`
       : '';
   const body = html`${legend()}${toc}${report.domains.map((d) => domainSection(d, rules, categoryOf))}`;

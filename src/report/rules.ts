@@ -12,7 +12,7 @@ export function ruleSummary(rule: Rule): { id: string; category: string; severit
 export function renderRuleList(rules: readonly Rule[]): string {
   const sorted = [...rules].sort((a, b) => a.id.localeCompare(b.id));
   const width = Math.max(...sorted.map((r) => r.id.length));
-  const lines = sorted.map((r) => `${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.summary}`);
+  const lines = sorted.map((r) => `${r.id.padEnd(width)}  ${r.severity.padEnd('severity'.length)}  ${r.summary}`);
   return `${[`${'id'.padEnd(width)}  severity  summary`, ...lines, '', `${rules.length} rules; \`mailaudit explain ID\` tells more about one.`].join('\n')}\n`;
 }
 

@@ -8,8 +8,8 @@ import type { DomainReport, Report } from '../types.js';
 const UNSAFE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** Shows every control character visibly: ESC as `\x1b`, U+202E as `\u202e`; nothing else changes. */
-export function escapeControls(text: string): string {
-  return text.replace(UNSAFE, (c) => {
+export function escapeControls(text: string, unsafe: RegExp = UNSAFE): string {
+  return text.replace(unsafe, (c) => {
     const code = c.charCodeAt(0);
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });

@@ -18,20 +18,23 @@ export const DEFAULT_STREAM_CONCURRENCY = 32;
  * The DNS source is prepared before the first domain is pulled; with a zone file and an empty
  * list, the zone's origin is audited. Throws InputError for bad options.
  */
+/** A name as given (checked and normalised as on the command line), or as parseDomainName gave it. */
+const named = (d: DomainName | string): DomainName => (typeof d === 'string' ? parseDomainName(d) : d);
+
 export async function* auditStream(
-  domains: AsyncIterable<DomainName> | Iterable<DomainName>,
+  domains: AsyncIterable<DomainName | string> | Iterable<DomainName | string>,
   options: AuditOptions = {},
 ): AsyncGenerator<DomainReport> {
   const limit = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_STREAM_CONCURRENCY));
   const ordered = options.ordered ?? false;
   const window = ordered ? limit * 4 : limit;
-  let source: AsyncIterator<DomainName> | Iterator<DomainName> =
+  let source: AsyncIterator<DomainName | string> | Iterator<DomainName | string> =
     Symbol.asyncIterator in domains ? domains[Symbol.asyncIterator]() : domains[Symbol.iterator]();
 
   // The first domain names the origin of a zone file without $ORIGIN: read it before preparing the run.
   const first = await source.next();
-  const run = await prepareRun(options, first.done ? undefined : first.value.name);
-  let head: DomainName | undefined = first.done ? undefined : first.value;
+  let head: DomainName | undefined = first.done ? undefined : named(first.value);
+  const run = await prepareRun(options, head?.name);
   if (first.done) {
     // No domain: each zone file is audited for its origin, as audit() does.
     source = [...new Set(run.zones.map((z) => z.origin))].map(parseDomainName)[Symbol.iterator]();
@@ -84,7 +87,7 @@ export async function* auditStream(
       while (!sourceDone && room()) {
         const next = await source.next();
         if (next.done) sourceDone = true;
-        else start(next.value);
+        else start(named(next.value));
       }
     } catch (error) {
       failure ??= { error };
