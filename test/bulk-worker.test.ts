@@ -101,7 +101,7 @@ test('a worker run: a bad option or value is one line on stderr and exit 2, whic
   // -f ndjson starts the worker at once; -qf ndjson is parsed in the main thread first.
   for (const format of [['-f', 'ndjson'], ['-qf', 'ndjson'], ['--format', 'csv']]) {
     for (const [args, message] of [
-      [['--bogus'], /^mailaudit: Unknown argument: bogus\n$/],
+      [['--bogus'], /^mailaudit: unknown option --bogus: `mailaudit --help` lists the options\n$/],
       [['--timeout', '0'], /^mailaudit: --timeout must be an integer from 1 to \d+ \(ms\), got "0"\n$/],
       [['--zone', '-', '-i', '-'], /^mailaudit: --zone - and --input - both read standard input: give one of them a file\n$/],
       [[], /^mailaudit: no domain given/],
