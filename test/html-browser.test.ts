@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import test from 'ava';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { audit } from '../src/audit.js';
 import { builtinRules } from '../src/engine/load.js';
 import type { FleetDocument } from '../src/fleet/document.js';
 import { AREAS, categoryLookup, domainVerdicts, LEVEL_WORDS } from '../src/fleet/verdicts.js';
@@ -20,8 +19,7 @@ import { renderNdjsonLine } from '../src/report/ndjson.js';
 import type { Report } from '../src/types.js';
 import { runCli } from './helpers/cli.js';
 import { startDnsServer } from './helpers/dns-server.js';
-import { fleetDomain, fleetRecords, fleetSigned, HOSTILE, startSingleFixture } from './helpers/html-fixtures.js';
-import { certFile } from './helpers/smtp-servers.js';
+import { fleetDomain, fleetRecords, fleetSigned, HOSTILE, auditSingleFixture, startSingleFixture } from './helpers/html-fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
@@ -40,15 +38,7 @@ test.before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const fx = await startSingleFixture();
   try {
-    report = await audit(['shop.test', 'hostile.test'], {
-      dnsServers: [fx.dns.address],
-      timeoutMs: 3000,
-      tries: 1,
-      smtpPort: fx.smtpPort,
-      smtpTimeoutMs: 5000,
-      caFile: certFile('ca.pem'),
-      httpTimeoutMs: 2000,
-    });
+    report = await auditSingleFixture(fx);
   } finally {
     await fx.close();
   }

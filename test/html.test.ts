@@ -8,15 +8,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { audit } from '../src/audit.js';
 import { builtinRules } from '../src/engine/load.js';
 import { areaVerdict, AREAS, categoryLookup, domainVerdicts } from '../src/fleet/verdicts.js';
 import { esc, html } from '../src/report/html-page.js';
 import { renderHtml } from '../src/report/html.js';
 import type { Report } from '../src/types.js';
 import { runCli } from './helpers/cli.js';
-import { HOSTILE, startSingleFixture, type SingleFixture } from './helpers/html-fixtures.js';
-import { certFile } from './helpers/smtp-servers.js';
+import { auditSingleFixture, HOSTILE, startSingleFixture, type SingleFixture } from './helpers/html-fixtures.js';
 
 let fx: SingleFixture;
 let report: Report;
@@ -26,15 +24,7 @@ const categoryOf = categoryLookup(rules);
 
 test.before(async () => {
   fx = await startSingleFixture();
-  report = await audit(['shop.test', 'hostile.test'], {
-    dnsServers: [fx.dns.address],
-    timeoutMs: 3000,
-    tries: 1,
-    smtpPort: fx.smtpPort,
-    smtpTimeoutMs: 5000,
-    caFile: certFile('ca.pem'),
-    httpTimeoutMs: 2000,
-  });
+  report = await auditSingleFixture(fx);
   page = renderHtml(report, { rules });
 });
 

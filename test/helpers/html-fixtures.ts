@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { parseZone } from '../../src/dns/zonefile.js';
 import type { ZoneRecord } from '../../src/dns/types.js';
 import { startDnsServer, type TestDnsServer } from './dns-server.js';
-import { keyPair, startRawServer, startSmtpServer, type RunningServer } from './smtp-servers.js';
+import { audit } from '../../src/audit.js';
+import type { Report } from '../../src/types.js';
+import { certFile, keyPair, startRawServer, startSmtpServer, type RunningServer } from './smtp-servers.js';
 
 export const HOSTILE_CERT = {
   key: readFileSync(join(process.cwd(), 'test', 'certs', 'html', 'hostile.key'), 'utf8'),
@@ -154,3 +156,16 @@ export function fleetRecords(count: number): ZoneRecord[] {
 
 /** Fleet domains whose answers carry the AD flag (a validating resolver, a signed zone). */
 export const fleetSigned = (count: number) => Array.from({ length: count }, (_, i) => i).filter((i) => i % 3 === 0).map(fleetDomain);
+
+/** The audit both HTML tests render: shop.test and hostile.test against the fixture's servers. */
+export function auditSingleFixture(fx: SingleFixture): Promise<Report> {
+  return audit(['shop.test', 'hostile.test'], {
+    dnsServers: [fx.dns.address],
+    timeoutMs: 3000,
+    tries: 1,
+    smtpPort: fx.smtpPort,
+    smtpTimeoutMs: 5000,
+    caFile: certFile('ca.pem'),
+    httpTimeoutMs: 2000,
+  });
+}
